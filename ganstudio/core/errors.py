@@ -1,0 +1,29 @@
+"""User-facing errors. Each carries one clear sentence naming the file or value at fault.
+
+Anything that is not a GanStudioError is a bug and may show a traceback; a GanStudioError is shown to
+the user as its message alone (CLI: one line on stderr and a non-zero exit; GUI: a message box).
+"""
+
+
+class GanStudioError(Exception):
+    """Base class of every error caused by the user's input rather than by a bug."""
+
+
+class ConfigError(GanStudioError):
+    """An unknown preset, an unknown key or an invalid value in a configuration."""
+
+
+class DataError(GanStudioError):
+    """A data set that cannot be used: missing or empty folder, no readable image, unpaired files."""
+
+
+class ModelError(GanStudioError):
+    """A model name or shape that does not fit (unknown architecture, wrong image size, ...)."""
+
+
+class CheckpointError(GanStudioError):
+    """A checkpoint or weight file that is missing, truncated, corrupted, unsafe or mismatched."""
+
+
+class TrainingError(GanStudioError):
+    """Training cannot go on: a non-finite loss, out of memory, ..."""
