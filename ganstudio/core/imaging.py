@@ -1,0 +1,44 @@
+"""Conversions between model tensors in [-1, 1] and 8-bit pictures, shared by previews, CLI and GUI."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
+    """(N, C, H, W) or (C, H, W) in [-1, 1] -> (N, H, W, 3) or (H, W, 3) uint8; grey becomes RGB."""
+    x = torch.as_tensor(images).detach().float().cpu()
+    single = x.dim() == 3
+    if single:
+        x = x.unsqueeze(0)
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return x[0] if single else x
+
+
+def make_grid_uint8(images: torch.Tensor, nrow: int | None = None, padding: int = 2, pad_value: int = 24) -> np.ndarray:
+    """Tile a batch into one HxWx3 uint8 picture, `nrow` images per row."""
+    pics = to_uint8(images)
+    n, h, w, _ = pics.shape
+    nrow = nrow or int(math.ceil(math.sqrt(n)))
+    rows = int(math.ceil(n / nrow))
+    grid = np.full((rows * (h + padding) + padding, nrow * (w + padding) + padding, 3), pad_value, np.uint8)
+    for i in range(n):
+        r, c = divmod(i, nrow)
+        y, x = padding + r * (h + padding), padding + c * (w + padding)
+        grid[y : y + h, x : x + w] = pics[i]
+    return grid
+
+
+def save_png(picture: np.ndarray, path: str | Path) -> Path:
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(picture).save(path)
+    return path
