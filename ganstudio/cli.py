@@ -1,0 +1,334 @@
+"""Headless commands: `ganstudio train | sample | info`. With no subcommand, `ganstudio` opens the app.
+
+User errors (GanStudioError) print one line, `ganstudio: error: ...`, and exit with status 2; only bugs
+show a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from ganstudio import __version__
+from ganstudio.core.errors import GanStudioError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ganstudio.core.config import PRESETS
+
+    parser = argparse.ArgumentParser(
+        prog="ganstudio",
+        description="GAN Studio: train, watch, explore and sketch with GANs. "
+        "Run without a command to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"ganstudio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a GAN headless (same engine as the app)",
+                       description="Train a GAN from a preset or a TOML config. Presets: " + ", ".join(PRESETS) + ".")
+    p.add_argument("config", help="a preset name or a CONFIG.toml file")
+    p.add_argument("--data", help="image folder for folder / paired / autopair data")
+    p.add_argument("--steps", type=int, help="number of generator steps")
+    p.add_argument("--out", help="run folder (default: runs/NAME-DATE-TIME)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where to train (default auto: CUDA if present)")
+    p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a setting, e.g. --set optim.lr_g=1e-4 (repeatable)")
+    p.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint (.safetensors or run folder)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("sample", help="generate samples from a checkpoint")
+    p.add_argument("checkpoint", help="a .safetensors checkpoint or a run folder")
+    p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--out", required=True, help="PATH.png for a grid, PATH.npy for 2-D points, or a folder for one PNG per sample")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--latent", metavar="FILE", help="exact latent vectors to render (.npy of shape (N, z_dim), or a bookmark .json)")
+    p.add_argument("--class", dest="class_id", type=int, metavar="K", help="class to generate (conditional models)")
+    p.add_argument("--no-ema", action="store_true", help="use the raw generator instead of its EMA copy")
+
+    p = sub.add_parser("info", help="describe a checkpoint: model, training, metrics")
+    p.add_argument("checkpoint")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    if not argv:
+        from ganstudio.qt.app import run_app
+
+        return run_app([])
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    logging.basicConfig(level=logging.WARNING, format="ganstudio: %(levelname)s: %(message)s")
+    try:
+        if args.command == "train":
+            return cmd_train(args)
+        if args.command == "sample":
+            return cmd_sample(args)
+        if args.command == "info":
+            return cmd_info(args)
+    except GanStudioError as exc:
+        print(f"ganstudio: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return 0
+
+
+# --- train -----------------------------------------------------------------------------------------
+
+def _config_from_args(args):
+    from ganstudio.core.config import resolve, validate
+
+    cfg = resolve(args.config)
+    sets = list(args.set)
+    if args.data:
+        sets.append(f"data.path={args.data}")
+    if args.steps is not None:
+        sets.append(f"train.steps={args.steps}")
+    if args.device:
+        sets.append(f"train.device={args.device}")
+    if args.seed is not None:
+        sets.append(f"train.seed={args.seed}")
+    return validate(cfg.with_overrides(sets))
+
+
+class ProgressBar:
+    """A one-line progress display on stderr: step, it/s, losses, ETA. Plain lines when not a terminal."""
+
+    def __init__(self, total: int, start: int = 0, stream=sys.stderr):
+        self.total, self.start = total, start
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.t0 = time.perf_counter()
+        self.last_draw = 0.0
+        self.last_pct = -1
+        self.scalars: dict[str, float] = {}
+
+    def update(self, step: int, force: bool = False) -> None:
+        now = time.perf_counter()
+        pct = int(100 * step / max(self.total, 1))
+        if not force:
+            if self.tty and now - self.last_draw < 0.2:
+                return
+            if not self.tty and pct // 10 == self.last_pct // 10:
+                return
+        self.last_draw, self.last_pct = now, pct
+        done = step - self.start
+        rate = done / max(now - self.t0, 1e-9)
+        eta = (self.total - step) / rate if rate > 0 else float("inf")
+        width = 24
+        filled = int(width * step / max(self.total, 1))
+        bar = "#" * filled + "." * (width - filled)
+        losses = " ".join(f"{k} {v:.3g}" for k, v in self.scalars.items() if k in ("d_loss", "g_loss", "sliced_w", "l1"))
+        line = f"step {step}/{self.total} [{bar}] {pct:3d}% {rate:6.1f} it/s {losses} ETA {_hms(eta)}"
+        if self.tty:
+            self.stream.write("\r" + line[:160].ljust(120))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _hms(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "--:--"
+    seconds = int(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def default_run_dir(name: str) -> Path:
+    return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def cmd_train(args) -> int:
+    from ganstudio.core.trainer import Trainer, device_description
+    from ganstudio.core.distributed import DistributedContext
+
+    cfg = _config_from_args(args)
+    dist = DistributedContext.from_environment(cfg.train.device)
+    run_dir = Path(args.out) if args.out else default_run_dir(cfg.name)
+    bar: ProgressBar | None = None
+    messages: list[str] = []
+
+    def report(event) -> None:
+        if event.kind == "scalars" and bar is not None:
+            bar.scalars = event.data
+        elif event.kind == "warning":
+            messages.append(event.data["message"])
+            print(f"ganstudio: warning: {event.data['message']}", file=sys.stderr)
+        elif event.kind == "eval" and not args.quiet and dist.is_main:
+            shown = {k: v for k, v in event.data.items() if k in ("modes_captured", "hq_fraction", "sliced_w", "l1", "reverse_kl")}
+            if shown and bar is not None and not bar.tty:
+                print("eval " + " ".join(f"{k} {v:.4g}" for k, v in shown.items()), file=sys.stderr)
+
+    try:
+        trainer = Trainer(cfg, run_dir=run_dir if dist.is_main else None, report=report, resume=args.resume,
+                          rank=dist.rank, world_size=dist.world_size, distributed=dist)
+        if dist.is_main:
+            print(f"ganstudio: training {cfg.name} on {device_description(trainer.device)}"
+                  f"{f' x{dist.world_size} processes' if dist.world_size > 1 else ''}; run folder {run_dir}", file=sys.stderr)
+        if not args.quiet and dist.is_main:
+            bar = ProgressBar(cfg.train.steps, start=trainer.step_count)
+        try:
+            trainer.run(on_step=(lambda t: bar.update(t.step_count)) if bar else None)
+        except KeyboardInterrupt:
+            if bar:
+                bar.close()
+            path = trainer.save_checkpoint()
+            print(f"\nganstudio: interrupted at step {trainer.step_count}; checkpoint saved to {path}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        if bar:
+            bar.update(trainer.step_count, force=True)
+            bar.close()
+        path = trainer.save_checkpoint()
+        result = trainer.evaluate() if dist.is_main else {}
+        if dist.is_main:
+            summary = " ".join(f"{k} {v:.4g}" for k, v in result.items() if k != "n_modes")
+            print(f"ganstudio: finished {trainer.step_count} steps in {_hms(trainer.elapsed)}; {summary}", file=sys.stderr)
+            print(f"ganstudio: checkpoint {path}", file=sys.stderr)
+        return 0
+    finally:
+        dist.close()
+
+
+# --- sample ----------------------------------------------------------------------------------------
+
+def load_latents(path: str | Path, z_dim: int):
+    """Latent vectors from .npy (N, z_dim) or a bookmark .json with a 'latents' list."""
+    import json
+
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise GanStudioError(f"latent file {path} does not exist.")
+    labels = None
+    if path.suffix == ".json":
+        try:
+            doc = json.loads(path.read_text())
+            z = np.asarray(doc["latents"], dtype=np.float32)
+            labels = doc.get("labels")
+        except (ValueError, KeyError, TypeError):
+            raise GanStudioError(f"latent file {path} is not a bookmark file with a 'latents' list.") from None
+    else:
+        try:
+            z = np.load(path, allow_pickle=False).astype(np.float32)
+        except (ValueError, OSError):
+            raise GanStudioError(f"latent file {path} is not a readable .npy array.") from None
+    if z.ndim == 1:
+        z = z[None]
+    if z.ndim != 2 or z.shape[1] != z_dim:
+        raise GanStudioError(f"latent file {path} holds shape {tuple(z.shape)}; this generator needs (N, {z_dim}).")
+    return z, labels
+
+
+def cmd_sample(args) -> int:
+    import numpy as np
+    import torch
+
+    from ganstudio.core.imaging import make_grid_uint8, save_png, to_uint8
+    from ganstudio.core.trainer import generator_from_checkpoint
+
+    G, cfg, ckpt = generator_from_checkpoint(args.checkpoint, use_ema=not args.no_ema)
+    task = cfg.data.task
+    if task == "paired":
+        raise GanStudioError(f"{args.checkpoint} is an image-to-image model; use `ganstudio translate` for it.")
+    if args.n < 1:
+        raise GanStudioError(f"--n must be 1 or more, not {args.n}.")
+    labels = None
+    if args.latent:
+        z_np, labels = load_latents(args.latent, cfg.model.z_dim)
+        z = torch.from_numpy(z_np)
+    else:
+        z = torch.randn(args.n, cfg.model.z_dim, generator=torch.Generator().manual_seed(args.seed))
+    n_classes = int(ckpt.meta.get("n_classes", 0))
+    y = None
+    if cfg.model.class_conditional and n_classes:
+        if args.class_id is not None:
+            if not 0 <= args.class_id < n_classes:
+                raise GanStudioError(f"--class must be between 0 and {n_classes - 1}, not {args.class_id}.")
+            y = torch.full((z.shape[0],), args.class_id, dtype=torch.long)
+        elif labels is not None:
+            y = torch.as_tensor(labels, dtype=torch.long)
+        else:
+            y = torch.arange(z.shape[0]) % n_classes
+    elif args.class_id is not None:
+        raise GanStudioError(f"{args.checkpoint} is not class-conditional; drop --class.")
+    with torch.no_grad():
+        out = G(z, y) if y is not None else G(z)
+    out_path = Path(args.out)
+    if task == "toy":
+        if out_path.suffix != ".npy":
+            raise GanStudioError(f"a 2-D model writes points: give --out a path ending in .npy, not {out_path.name}.")
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(out_path, out.numpy())
+        print(f"ganstudio: wrote {out.shape[0]} points to {out_path}", file=sys.stderr)
+        return 0
+    if out_path.suffix.lower() == ".png":
+        save_png(make_grid_uint8(out), out_path)
+        print(f"ganstudio: wrote a grid of {out.shape[0]} samples to {out_path}", file=sys.stderr)
+    elif out_path.suffix:
+        raise GanStudioError(f"--out must end in .png (a grid) or name a folder (one PNG per sample), not {out_path.name}.")
+    else:
+        pics = to_uint8(out)
+        for i, pic in enumerate(pics):
+            save_png(pic, out_path / f"sample_{i:05d}.png")
+        print(f"ganstudio: wrote {len(pics)} PNG files to {out_path}", file=sys.stderr)
+    return 0
+
+
+# --- info ------------------------------------------------------------------------------------------
+
+def cmd_info(args) -> int:
+    from ganstudio.core.checkpoint import load_checkpoint
+    from ganstudio.core.models.registry import count_parameters
+    from ganstudio.core.trainer import build_models, config_from_checkpoint
+
+    ckpt = load_checkpoint(args.checkpoint)
+    cfg = config_from_checkpoint(ckpt)
+    G, D = build_models(cfg, int(ckpt.meta.get("n_classes", 0)))
+    m, d, o, t, opt = cfg.model, cfg.data, cfg.objective, cfg.tricks, cfg.optim
+    data_desc = d.kind + (f" from {d.path}" if d.path else "")
+    if d.task != "toy":
+        data_desc += f", {d.image_size}x{d.image_size}"
+    tricks_on = [f"{k}={v}" for k, v in vars(t).items() if v not in (0, 0.0, False, 1) or (k == "pack" and v > 1)]
+    lines = [
+        f"checkpoint   {args.checkpoint}",
+        f"run          {cfg.name} (ganstudio {ckpt.meta.get('ganstudio_version', '?')}, torch {ckpt.meta.get('torch_version', '?')})",
+        f"task         {d.task}: {data_desc}",
+        f"generator    {m.generator}: {type(G).__name__}, {count_parameters(G):,} parameters, z_dim {m.z_dim if d.task != 'paired' else '-'}"
+        + (", class-conditional" if m.class_conditional else ""),
+        f"critic       {m.discriminator}: {type(D).__name__}, {count_parameters(D):,} parameters, norm {m.d_norm}",
+        f"objective    {o.loss}" + (f", R1 gamma {o.r1_gamma}" if o.r1_gamma else "") + (f", GP {o.gp_weight}" if o.gp_weight else ""),
+        f"tricks       {', '.join(tricks_on) or 'none'}",
+        f"optimizer    {opt.optimizer}, lr G {opt.lr_g:g} / D {opt.lr_d:g}, batch {opt.batch_size}, n_critic {ckpt.meta.get('n_critic', opt.n_critic)}",
+        f"trained      {ckpt.step} steps in {_hms(float(ckpt.meta.get('wall_time', 0)))} on {ckpt.meta.get('device', '?')}",
+        f"EMA weights  {'yes' if 'G_ema' in ckpt.states else 'no'}",
+    ]
+    metrics = ckpt.meta.get("metrics") or {}
+    if metrics:
+        lines.append("metrics      " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()))
+    if ckpt.meta.get("best_metric"):
+        lines.append(f"best by      {ckpt.meta['best_metric']} = {ckpt.meta.get('best_value'):.4g}")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

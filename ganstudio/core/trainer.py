@@ -1,0 +1,939 @@
+"""The training loop shared by the GUI's background worker and `ganstudio train`.
+
+One `Trainer` owns the models, optimizers and data of a run. `step()` plays one round of the game
+(n_critic discriminator steps, then one generator step). Everything the outside world sees goes through
+one path, `report(TrainEvent)`, carrying CPU numbers and numpy arrays only, and the same records are
+appended to the run folder's metrics.jsonl. No printing, no Qt.
+
+Scalars are kept on the device between log steps and read back in one batch, so a GPU is not
+synchronised every step.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ganstudio.core import metrics, objectives, tricks
+from ganstudio.core.checkpoint import (
+    Checkpoint,
+    load_checkpoint,
+    load_state_into,
+    optimizer_from_flat,
+    optimizer_to_flat,
+    save_checkpoint,
+)
+from ganstudio.core.config import RunConfig, validate
+from ganstudio.core.errors import CheckpointError, ConfigError, TrainingError
+from ganstudio.core.models.layers import pack_samples
+from ganstudio.core.runlog import MetricsWriter
+
+log = logging.getLogger(__name__)
+
+# Which way is better for each metric that can pick the "best" checkpoint.
+HIGHER_IS_BETTER = {"hq_fraction": True, "modes_captured": True, "sliced_w": False, "g_loss": False, "l1": False}
+
+
+@dataclass
+class TrainEvent:
+    """One message from the trainer. `data` holds only CPU floats, strings and numpy arrays."""
+
+    kind: str  # scalars | samples | toy_field | eval | checkpoint | warning | finished | error
+    step: int
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device is 'cuda' but PyTorch sees no CUDA GPU on this machine; use cpu or auto.")
+    return torch.device(name)
+
+
+def device_description(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"GPU: {torch.cuda.get_device_name(device)}"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+# --- data feeding ------------------------------------------------------------------------------------
+
+@dataclass
+class Batch:
+    real: torch.Tensor  # (N, 2) points or (N, C, H, W) images
+    label: torch.Tensor | None = None  # class labels for conditional models
+    cond: torch.Tensor | None = None  # pix2pix input image
+
+
+class BatchSource:
+    """Endless random batches on the training device, drawn with the trainer's own RNG."""
+
+    def __init__(self, cfg: RunConfig, device: torch.device, rng: torch.Generator, rank: int = 0, world_size: int = 1):
+        from ganstudio.core import data as datasets
+
+        self.cfg = cfg
+        self.device = device
+        self.rng = rng
+        self.toy = None
+        self.images: torch.Tensor | None = None
+        self.labels: torch.Tensor | None = None
+        self.conds: torch.Tensor | None = None
+        self.loader_iter = None
+        self.loader = None
+        self.n_classes = 0
+        self.skipped: list = []
+        self.sketch_hints_max = cfg.data.hints_max
+        d = cfg.data
+        if d.task == "toy":
+            params: dict[str, Any] = {}
+            if d.toy_std is not None:
+                params["std"] = d.toy_std
+            if d.toy_modes is not None:
+                params["n_modes"] = d.toy_modes
+            self.toy = datasets.make_toy(d.kind, **params)
+            self.n_items = 0
+            return
+        if d.kind == "digits":
+            digits = datasets.load_digits(size=d.image_size)
+            self.images = digits.images
+            self.labels = digits.labels
+            self.n_classes = 10
+        elif d.kind == "folder":
+            folder = datasets.ImageFolder(d.path, d.image_size, channels=d.channels)
+            self.skipped = list(folder.skipped)
+            self._tensor_or_loader(folder, lambda ds: ds.to_tensor())
+        elif d.kind == "paired":
+            folder = datasets.PairedFolder(d.path, d.image_size, direction=d.paired_direction)
+            self.skipped = list(folder.skipped)
+            self._tensor_or_loader(folder, lambda ds: ds.to_tensors())
+        elif d.kind == "autopair":
+            folder = datasets.ImageFolder(d.path, d.image_size, channels=3)
+            self.skipped = list(folder.skipped)
+            self._tensor_or_loader(folder, lambda ds: ds.to_tensor())
+        # Each rank of a distributed run trains on its own shard (the in-memory DistributedSampler).
+        if world_size > 1 and self.images is not None:
+            idx = torch.arange(rank, self.images.shape[0], world_size)
+            self.images = self.images[idx]
+            self.labels = self.labels[idx] if self.labels is not None else None
+            self.conds = self.conds[idx] if self.conds is not None else None
+        if self.images is not None:
+            self.n_items = self.images.shape[0]
+            self.images = self.images.to(device)
+            if self.labels is not None:
+                self.labels = self.labels.to(device)
+            if self.conds is not None:
+                self.conds = self.conds.to(device)
+
+    def _tensor_or_loader(self, dataset, to_tensor: Callable) -> None:
+        try:
+            cached = to_tensor(dataset)
+        except MemoryError:
+            cached = None
+        if cached is None:
+            self.loader = torch.utils.data.DataLoader(
+                dataset, batch_size=self.cfg.optim.batch_size, shuffle=True, drop_last=True,
+                num_workers=self.cfg.data.workers, persistent_workers=self.cfg.data.workers > 0,
+                generator=torch.Generator().manual_seed(int(torch.randint(0, 2**31, (1,), generator=self.rng))),
+            )
+            self.n_items = len(dataset)
+            return
+        if isinstance(cached, tuple):
+            a, b = cached
+            self.conds, self.images = a, b
+        else:
+            self.images = cached
+
+    def next(self, n: int) -> Batch:
+        if self.toy is not None:
+            return Batch(real=self.toy.sample(n, generator=self.rng).to(self.device))
+        if self.images is not None:
+            idx = torch.randint(0, self.images.shape[0], (n,), generator=self.rng).to(self.device)
+            real = self.images[idx]
+            label = self.labels[idx] if self.labels is not None else None
+            cond = self.conds[idx] if self.conds is not None else None
+        else:
+            real, label, cond = self._next_from_loader(n)
+        if self.cfg.data.kind == "autopair":
+            from ganstudio.core import sketch
+
+            cond = self._sketch_inputs(real, sketch)
+        return Batch(real=real, label=label, cond=cond)
+
+    def _sketch_inputs(self, images: torch.Tensor, sketch) -> torch.Tensor:
+        # A random number of colour hints per image, so the model works from bare lines to dense colour.
+        n = int(torch.randint(0, self.sketch_hints_max + 1, (1,), generator=self.rng))
+        return sketch.image_to_sketch_input(images, n_hints=n, generator=self.rng).to(self.device)
+
+    def _next_from_loader(self, n: int):
+        if self.loader_iter is None:
+            self.loader_iter = iter(self.loader)
+        try:
+            item = next(self.loader_iter)
+        except StopIteration:
+            self.loader_iter = iter(self.loader)
+            item = next(self.loader_iter)
+        if isinstance(item, (list, tuple)):
+            a, b = item
+            return b.to(self.device), None, a.to(self.device)
+        return item.to(self.device), None, None
+
+
+# --- model construction ------------------------------------------------------------------------------
+
+def sketch_input_channels() -> int:
+    return 5  # lines, hint RGB, hint mask (see ganstudio.core.sketch)
+
+
+def build_models(cfg: RunConfig, n_classes: int = 0) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """Build (G, D) for a config. Shared with the explorer and sketch areas, which rebuild G from a checkpoint."""
+    from ganstudio.core.models import registry
+
+    m, d, t = cfg.model, cfg.data, cfg.tricks
+    task = d.task
+    if task == "toy":
+        G = registry.build_generator("mlp", z_dim=m.z_dim, hidden=m.g_width, depth=m.g_depth, out_dim=2)
+        D = registry.build_discriminator(
+            "mlp", in_dim=2, hidden=m.d_width, depth=m.d_depth, pack=t.pack,
+            minibatch_stddev=t.minibatch_stddev, minibatch_disc=t.minibatch_disc,
+        )
+    elif task == "image":
+        classes = n_classes if m.class_conditional else 0
+        G = registry.build_generator(
+            "dcgan", z_dim=m.z_dim, ngf=m.g_width, nc=d.channels if d.kind != "digits" else 1,
+            image_size=d.image_size, n_classes=classes,
+        )
+        D = registry.build_discriminator(
+            "dcgan", nc=d.channels if d.kind != "digits" else 1, ndf=m.d_width, image_size=d.image_size,
+            n_classes=classes, norm=m.d_norm, pack=t.pack, minibatch_stddev=t.minibatch_stddev,
+            minibatch_disc=t.minibatch_disc,
+        )
+    else:
+        in_nc = sketch_input_channels() if d.kind == "autopair" else 3
+        num_downs = int(round(math.log2(d.image_size))) if m.generator in ("unet", "unet_small") else None
+        g_kwargs: dict[str, Any] = dict(input_nc=in_nc, output_nc=3, ngf=m.g_width, norm=m.g_norm, use_dropout=m.dropout)
+        if num_downs is not None:
+            g_kwargs["num_downs"] = num_downs
+        G = registry.build_generator(m.generator, **g_kwargs)
+        d_name = m.discriminator if m.discriminator != "mlp" else "patchgan"
+        d_kwargs: dict[str, Any] = dict(input_nc=in_nc + 3, ndf=m.d_width, norm=m.d_norm)
+        if d_name in ("patchgan", "n_layers", "basic"):
+            d_kwargs["n_layers"] = m.d_depth
+        D = registry.build_discriminator(d_name, **d_kwargs)
+    if t.spectral_norm:
+        tricks.apply_spectral_norm(D)
+    return G, D
+
+
+def objective_settings(cfg: RunConfig) -> dict[str, Any]:
+    """Only the settings that belong to the chosen objective (get_objective rejects the others)."""
+    o = cfg.objective
+    if o.loss == "pix2pix":
+        return {"l1_weight": o.l1_weight}
+    if o.loss == "wgan":
+        return {"clip_value": o.clip_value}
+    return {}
+
+
+def has_batchnorm(module: torch.nn.Module) -> bool:
+    return any(isinstance(x, torch.nn.modules.batchnorm._BatchNorm) for x in module.modules())
+
+
+def combination_warnings(cfg: RunConfig, D: torch.nn.Module) -> list[str]:
+    o, t = cfg.objective, cfg.tricks
+    return tricks.check_combination(
+        objective=o.loss, d_has_batchnorm=has_batchnorm(D), gradient_penalty_weight=o.gp_weight,
+        r1_gamma=o.r1_gamma, spectral_norm=t.spectral_norm, label_smoothing=t.label_smoothing,
+        optimizer=cfg.optim.optimizer,
+    )
+
+
+# --- the trainer ---------------------------------------------------------------------------------------
+
+class Trainer:
+    def __init__(
+        self,
+        config: RunConfig,
+        run_dir: str | Path | None = None,
+        report: Callable[[TrainEvent], None] | None = None,
+        resume: str | Path | None = None,
+        rank: int = 0,
+        world_size: int = 1,
+        distributed=None,
+    ):
+        self.cfg = validate(config)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self._report_fn = report
+        self.rank = rank
+        self.world_size = world_size
+        self.dist = distributed
+        self.is_writer = rank == 0  # only rank 0 writes files in a distributed run
+        self.device = resolve_device(self.cfg.train.device)
+        self.step_count = 0
+        self.start_time = time.perf_counter()
+        self.wall_offset = 0.0  # wall time already spent before a resume
+        self.best_value: float | None = None
+        self.rollbacks = 0
+        self._pending: dict[str, list[torch.Tensor]] = {}
+        self._last_log_time = time.perf_counter()
+        self._last_log_step = 0
+        self._good_snapshot: dict[str, Any] | None = None
+
+        seed = self.cfg.train.seed + 1000 * rank
+        torch.manual_seed(seed)  # dropout and weight init use the global RNG
+        self.rng = torch.Generator().manual_seed(seed)
+
+        self.data = BatchSource(self.cfg, self.device, self.rng, rank=rank, world_size=world_size)
+        if self.data.skipped:
+            self._emit("warning", {"message": f"skipped {len(self.data.skipped)} unreadable files in {self.cfg.data.path}"})
+
+        torch.manual_seed(self.cfg.train.seed)  # same initial weights on every rank
+        self.G, self.D = build_models(self.cfg, self.data.n_classes)
+        self.G.to(self.device)
+        self.D.to(self.device)
+        self.objective = objectives.get_objective(self.cfg.objective.loss, **objective_settings(self.cfg))
+        self.gp_weight = (
+            self.cfg.objective.gp_weight if self.cfg.objective.gp_weight is not None else self.objective.gradient_penalty_weight
+        )
+        self.ema = tricks.EMA(self.G, decay=self.cfg.tricks.ema) if self.cfg.tricks.ema > 0 else None
+        self.opt_G = self._make_optimizer(self.G, self.cfg.optim.lr_g)
+        self.opt_D = self._make_optimizer(self.D, self.cfg.optim.lr_d)
+        self.n_critic = self.cfg.optim.n_critic
+        t = self.cfg.tricks
+        self.noise = tricks.InstanceNoise(t.instance_noise, 0.0, anneal_steps=t.instance_noise_steps or max(self.cfg.train.steps, 1)) if t.instance_noise > 0 else None
+        self.hist_G = tricks.HistoricalAverage() if t.historical_averaging > 0 else None
+        self.hist_D = tricks.HistoricalAverage() if t.historical_averaging > 0 else None
+        self.autocast_dtype = torch.bfloat16 if (self.cfg.train.precision == "bf16" and self.device.type == "cuda") else None
+
+        # A fixed latent batch (and labels / inputs) so preview grids are comparable over time.
+        n_prev = self.cfg.train.n_preview
+        self.fixed_z = self._sample_z(n_prev)
+        self.fixed_y = (torch.arange(n_prev, device=self.device) % self.data.n_classes) if self._conditional else None
+        self.fixed_batch = self.data.next(n_prev) if self.task == "paired" else None
+
+        self.warnings = combination_warnings(self.cfg, self.D)
+        for w in self.warnings:
+            self._emit("warning", {"message": w})
+            log.warning(w)
+
+        if resume is not None:
+            self.load(resume)
+
+        self.writer: MetricsWriter | None = None
+        if self.run_dir is not None and self.is_writer:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "config.json").write_text(self.cfg.to_json())
+            (self.run_dir / "config.toml").write_text(self.cfg.to_toml())
+            self.writer = MetricsWriter(self.run_dir / "metrics.jsonl")
+        self._take_snapshot()
+
+    # --- small helpers -----------------------------------------------------------------------------
+
+    @property
+    def task(self) -> str:
+        return self.cfg.data.task
+
+    @property
+    def _conditional(self) -> bool:
+        return self.cfg.model.class_conditional and self.data.n_classes > 0
+
+    @property
+    def sampling_generator(self) -> torch.nn.Module:
+        """The generator users see: the EMA copy when EMA is on."""
+        return self.ema.model if self.ema is not None else self.G
+
+    def _make_optimizer(self, module: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
+        o = self.cfg.optim
+        params = [p for p in module.parameters() if p.requires_grad]
+        if o.optimizer == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=(o.beta1, o.beta2))
+        if o.optimizer == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.SGD(params, lr=lr, momentum=o.beta1)
+
+    def _sample_z(self, n: int) -> torch.Tensor | None:
+        if self.task == "paired":
+            return None
+        return torch.randn(n, self.cfg.model.z_dim, generator=self.rng).to(self.device)
+
+    def _sample_y(self, n: int) -> torch.Tensor | None:
+        if not self._conditional:
+            return None
+        return torch.randint(0, self.data.n_classes, (n,), generator=self.rng).to(self.device)
+
+    def _generate(self, G: torch.nn.Module, z, y, cond) -> torch.Tensor:
+        if self.task == "paired":
+            return G(cond)
+        if y is not None:
+            return G(z, y)
+        return G(z)
+
+    def _d_input(self, x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+        if self.noise is not None:
+            x = self.noise.apply(x, self.step_count, generator=None)
+        if cond is not None:
+            x = torch.cat([cond, x], dim=1)  # pix2pix: D judges (input, output) pairs
+        if self.cfg.tricks.pack > 1:
+            x = pack_samples(x, self.cfg.tricks.pack)
+        return x
+
+    def _run_D(self, x: torch.Tensor, y: torch.Tensor | None, features: bool = False, D=None):
+        D = D if D is not None else self.D
+        kwargs: dict[str, Any] = {}
+        if y is not None:
+            kwargs["y"] = y
+        if features:
+            kwargs["return_features"] = True
+        return D(x, **kwargs)
+
+    def _autocast(self):
+        if self.autocast_dtype is None:
+            return torch.autocast(device_type=self.device.type, enabled=False)
+        return torch.autocast(device_type=self.device.type, dtype=self.autocast_dtype)
+
+    def _record(self, name: str, value: torch.Tensor) -> None:
+        self._pending.setdefault(name, []).append(value.detach().float().reshape(()))
+
+    def _emit(self, kind: str, data: dict[str, Any]) -> None:
+        if self._report_fn is not None:
+            self._report_fn(TrainEvent(kind, self.step_count, data))
+
+    # --- live controls -----------------------------------------------------------------------------
+
+    def set_learning_rates(self, g: float | None = None, d: float | None = None) -> None:
+        """Change learning rates in place: the optimizers keep their moment estimates."""
+        if g is not None:
+            if not g > 0:
+                raise ConfigError(f"generator learning rate must be greater than zero, not {g}.")
+            for group in self.opt_G.param_groups:
+                group["lr"] = g
+        if d is not None:
+            if not d > 0:
+                raise ConfigError(f"discriminator learning rate must be greater than zero, not {d}.")
+            for group in self.opt_D.param_groups:
+                group["lr"] = d
+
+    def set_n_critic(self, n: int) -> None:
+        if int(n) < 1:
+            raise ConfigError(f"n_critic must be 1 or more, not {n}.")
+        self.n_critic = int(n)
+
+    @property
+    def learning_rates(self) -> tuple[float, float]:
+        return self.opt_G.param_groups[0]["lr"], self.opt_D.param_groups[0]["lr"]
+
+    # --- one round of the game -----------------------------------------------------------------------
+
+    def step(self) -> None:
+        self.G.train()
+        self.D.train()
+        for _ in range(self.n_critic):
+            self._discriminator_step()
+        self._generator_step()
+        self.step_count += 1
+        s = self.step_count
+        tc = self.cfg.train
+        if s % tc.log_every == 0:
+            self._flush_scalars()
+        if tc.sample_every and s % tc.sample_every == 0:
+            self.emit_preview()
+        if tc.eval_every and s % tc.eval_every == 0:
+            self.evaluate()
+        if tc.checkpoint_every and s % tc.checkpoint_every == 0:
+            self.save_checkpoint()
+
+    def _d_loss(self, batch: Batch, fake: torch.Tensor, D=None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        o = self.cfg.objective
+        real = batch.real
+        need_r1 = o.r1_gamma > 0 and D is None
+        real_in = self._d_input(real, batch.cond)
+        fake_in = self._d_input(fake, batch.cond)
+        if need_r1:
+            real_in = real_in.detach().requires_grad_(True)
+        y = batch.label
+        y_packed = y[:: self.cfg.tricks.pack] if (y is not None and self.cfg.tricks.pack > 1) else y
+        real_scores = self._run_D(real_in, y_packed, D=D)
+        fake_scores = self._run_D(fake_in, y_packed, D=D)
+        target = 1.0 - self.cfg.tricks.label_smoothing
+        loss = self.objective.d_loss(real_scores, fake_scores, real_target=target)
+        stats = {"d_real": real_scores, "d_fake": fake_scores}
+        if D is None:
+            if self.gp_weight:
+                gp = objectives.gradient_penalty(
+                    self.D, real_in.detach(), fake_in.detach(), weight=self.gp_weight,
+                    d_kwargs={"y": y_packed} if y_packed is not None else None, generator=None,
+                )
+                loss = loss + gp
+                stats["gradient_penalty"] = gp
+            if need_r1:
+                r1 = objectives.r1_penalty(real_scores, real_in, gamma=o.r1_gamma)
+                loss = loss + r1
+                stats["r1_penalty"] = r1
+            if self.hist_D is not None:
+                loss = loss + self.cfg.tricks.historical_averaging * self.hist_D.penalty(self.D)
+        return loss, stats
+
+    def _discriminator_step(self) -> None:
+        n = self.cfg.optim.batch_size
+        batch = self.data.next(n)
+        with torch.no_grad(), self._autocast():
+            fake = self._generate(self.G, self._sample_z(n), batch.label if self._conditional else None, batch.cond)
+        with self._autocast():
+            loss, stats = self._d_loss(batch, fake.float())
+        self.opt_D.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.tricks.grad_clip > 0:
+            gn = torch.nn.utils.clip_grad_norm_(self.D.parameters(), self.cfg.tricks.grad_clip)
+        else:
+            gn = tricks.grad_norm(self.D)
+        self.opt_D.step()
+        if self.objective.needs_weight_clipping:
+            objectives.weight_clip_(self.D, self.cfg.objective.clip_value)
+        if self.hist_D is not None:
+            self.hist_D.update(self.D)
+        self._record("d_loss", loss)
+        self._record("grad_norm_d", gn)
+        real_s, fake_s = stats["d_real"].float(), stats["d_fake"].float()
+        if self.objective.lipschitz:
+            self._record("critic_gap", real_s.mean() - fake_s.mean())
+            self._record("d_real", real_s.mean())
+            self._record("d_fake", fake_s.mean())
+        elif self.objective.name in ("lsgan", "hinge"):
+            self._record("d_real", real_s.mean())
+            self._record("d_fake", fake_s.mean())
+        else:  # probabilities for the logistic losses, as users of D(x) expect
+            self._record("d_real", torch.sigmoid(real_s).mean())
+            self._record("d_fake", torch.sigmoid(fake_s).mean())
+        for key in ("gradient_penalty", "r1_penalty"):
+            if key in stats:
+                self._record(key, stats[key])
+
+    def _unrolled_scores(self, fake_in: torch.Tensor, y) -> torch.Tensor:
+        """Scores of a D looked k SGD steps ahead, differentiable through the look-ahead (Metz et al. 2017)."""
+        from torch.func import functional_call
+
+        params = {k: v for k, v in self.D.named_parameters()}
+        buffers = {k: v for k, v in self.D.named_buffers()}
+        lr = self.opt_D.param_groups[0]["lr"]
+        n = self.cfg.optim.batch_size
+        for _ in range(self.cfg.tricks.unrolled_steps):
+            batch = self.data.next(n)
+            fake = self._generate(self.G, self._sample_z(n), batch.label if self._conditional else None, batch.cond)
+
+            def D_ahead(x, **kw):
+                return functional_call(self.D, {**params, **buffers}, (x,), kw)
+
+            loss, _ = self._d_loss(batch, fake, D=D_ahead)
+            grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+            params = {k: p - lr * g for (k, p), g in zip(params.items(), grads)}
+        kwargs = {"y": y} if y is not None else {}
+        return functional_call(self.D, {**params, **buffers}, (fake_in,), kwargs)
+
+    def _generator_step(self) -> None:
+        n = self.cfg.optim.batch_size
+        t = self.cfg.tricks
+        batch = self.data.next(n) if (self.task == "paired" or t.feature_matching > 0 or self._conditional) else None
+        y = batch.label if (batch is not None and self._conditional) else None
+        cond = batch.cond if batch is not None else None
+        with self._autocast():
+            fake = self._generate(self.G, self._sample_z(n), y, cond)
+            fake_in = self._d_input(fake.float(), cond)
+            y_packed = y[:: t.pack] if (y is not None and t.pack > 1) else y
+            if t.unrolled_steps > 0:
+                fake_scores = self._unrolled_scores(fake_in, y_packed)
+                features = None
+            elif t.feature_matching > 0:
+                fake_scores, fake_feat = self._run_D(fake_in, y_packed, features=True)
+                with torch.no_grad():
+                    _, real_feat = self._run_D(self._d_input(batch.real, cond), y_packed, features=True)
+                features = (real_feat, fake_feat)
+            else:
+                fake_scores = self._run_D(fake_in, y_packed)
+                features = None
+            if self.task == "paired":
+                loss = self.objective.g_loss(fake_scores, fake=fake.float(), target=batch.real)
+                self._record("l1", F.l1_loss(fake.float(), batch.real))
+            else:
+                loss = self.objective.g_loss(fake_scores)
+            if features is not None:
+                loss = loss + t.feature_matching * tricks.feature_matching_loss(*features)
+            if self.hist_G is not None:
+                loss = loss + t.historical_averaging * self.hist_G.penalty(self.G)
+        self.opt_G.zero_grad(set_to_none=True)
+        loss.backward()
+        if t.grad_clip > 0:
+            gn = torch.nn.utils.clip_grad_norm_(self.G.parameters(), t.grad_clip)
+        else:
+            gn = tricks.grad_norm(self.G)
+        self.opt_G.step()
+        if self.hist_G is not None:
+            self.hist_G.update(self.G)
+        if self.ema is not None:
+            self.ema.update(self.G)
+        self._record("g_loss", loss)
+        self._record("grad_norm_g", gn)
+
+    # --- reporting -----------------------------------------------------------------------------------
+
+    def _flush_scalars(self) -> dict[str, float]:
+        """Read all pending device scalars back in one transfer, average them, log and report."""
+        if not self._pending:
+            return {}
+        names = list(self._pending)
+        means = torch.stack([torch.stack(self._pending[k]).mean() for k in names]).cpu().tolist()
+        self._pending.clear()
+        values = dict(zip(names, means))
+        now = time.perf_counter()
+        steps = self.step_count - self._last_log_step
+        values["it_s"] = steps / max(now - self._last_log_time, 1e-9)
+        self._last_log_time, self._last_log_step = now, self.step_count
+        lr_g, lr_d = self.learning_rates
+        values["lr_g"], values["lr_d"] = lr_g, lr_d
+        values["sliced_w"] = self._sliced_w(256)
+        bad = [k for k in ("d_loss", "g_loss") if k in values and not math.isfinite(values[k])]
+        if bad:
+            self._handle_non_finite(bad)
+            return values
+        record = {"step": self.step_count, "wall_time": self.elapsed, **values}
+        if self.writer is not None:
+            self.writer.write(record)
+        self._emit("scalars", record)
+        return values
+
+    @property
+    def elapsed(self) -> float:
+        return self.wall_offset + time.perf_counter() - self.start_time
+
+    @torch.no_grad()
+    def _sliced_w(self, n: int) -> float:
+        batch = self.data.next(n)
+        G = self.sampling_generator
+        was_training = G.training
+        G.eval()
+        fake = self._generate(G, self._sample_z(n), batch.label if self._conditional else None, batch.cond)
+        G.train(was_training)
+        return float(metrics.sliced_wasserstein(batch.real.float().flatten(1), fake.float().flatten(1), n_projections=128, generator=self.rng))
+
+    def _handle_non_finite(self, names: list[str]) -> None:
+        what = " and ".join(n.replace("_", " ") for n in names)
+        if self.cfg.train.nan_policy == "rollback" and self._good_snapshot is not None and self.rollbacks < 3:
+            self.rollbacks += 1
+            self._restore_snapshot()
+            lr_g, lr_d = self.learning_rates
+            self.set_learning_rates(lr_g / 2, lr_d / 2)
+            msg = (f"the {what} became NaN or infinite at step {self.step_count}; rolled back to step "
+                   f"{self._good_snapshot['step']} and halved the learning rates (rollback {self.rollbacks} of 3).")
+            self.step_count = self._good_snapshot["step"]
+            log.warning(msg)
+            self._emit("warning", {"message": msg})
+            return
+        raise TrainingError(
+            f"training stopped at step {self.step_count}: the {what} became NaN or infinite; the last good "
+            "checkpoint is kept. Lower the learning rates or add a penalty (R1, gradient penalty)."
+        )
+
+    def _take_snapshot(self) -> None:
+        self._good_snapshot = {
+            "step": self.step_count,
+            "G": copy.deepcopy(self.G.state_dict()),
+            "D": copy.deepcopy(self.D.state_dict()),
+            "opt_G": copy.deepcopy(self.opt_G.state_dict()),
+            "opt_D": copy.deepcopy(self.opt_D.state_dict()),
+            "ema": copy.deepcopy(self.ema.model.state_dict()) if self.ema is not None else None,
+        }
+
+    def _restore_snapshot(self) -> None:
+        s = self._good_snapshot
+        self.G.load_state_dict(s["G"])
+        self.D.load_state_dict(s["D"])
+        self.opt_G.load_state_dict(s["opt_G"])
+        self.opt_D.load_state_dict(s["opt_D"])
+        if self.ema is not None and s["ema"] is not None:
+            self.ema.model.load_state_dict(s["ema"])
+        self._pending.clear()
+
+    # --- previews and evaluation ---------------------------------------------------------------------
+
+    @torch.no_grad()
+    def generate(self, n: int | None = None, z: torch.Tensor | None = None, y: torch.Tensor | None = None) -> np.ndarray:
+        """Samples from the user-facing generator in eval mode as a CPU numpy array."""
+        G = self.sampling_generator
+        G.eval()
+        if z is None:
+            z = self.fixed_z if n is None else self._sample_z(n)
+        if y is None and self._conditional:
+            y = torch.arange(z.shape[0], device=self.device) % self.data.n_classes
+        out = self._generate(G, z, y, None)
+        return out.float().cpu().numpy()
+
+    @torch.no_grad()
+    def preview(self) -> dict[str, Any]:
+        """What the monitor shows: points for toys, an image grid otherwise (uint8 HxWx3)."""
+        from ganstudio.core.imaging import make_grid_uint8
+
+        G = self.sampling_generator
+        G.eval()
+        if self.task == "toy":
+            pts = self._generate(G, self.fixed_z, None, None).float().cpu().numpy()
+            return {"points": pts}
+        if self.task == "image":
+            imgs = self._generate(G, self.fixed_z, self.fixed_y, None).float()
+            return {"grid": make_grid_uint8(imgs, nrow=int(math.ceil(math.sqrt(imgs.shape[0]))))}
+        b = self.fixed_batch
+        out = self._generate(G, None, None, b.cond).float()
+        from ganstudio.core.sketch import sketch_input_to_rgb
+
+        shown_in = sketch_input_to_rgb(b.cond) if b.cond.shape[1] != 3 else b.cond
+        rows = torch.stack([shown_in.float(), out, b.real.float()], dim=1).flatten(0, 1)  # input | output | target
+        return {"grid": make_grid_uint8(rows, nrow=3)}
+
+    def emit_preview(self) -> None:
+        pv = self.preview()
+        if self.task == "toy":
+            pv.update(self.toy_field())
+        if self.run_dir is not None and self.is_writer:
+            samples_dir = self.run_dir / "samples"
+            samples_dir.mkdir(exist_ok=True)
+            if "grid" in pv:
+                from PIL import Image
+
+                Image.fromarray(pv["grid"]).save(samples_dir / f"step_{self.step_count:07d}.png")
+            else:
+                np.save(samples_dir / f"step_{self.step_count:07d}.npy", pv["points"])
+        self._emit("samples", pv)
+
+    def toy_field(self, resolution: int = 40, n_arrows: int = 200) -> dict[str, Any]:
+        """GAN Lab's view: D's output over the plane and the direction G's loss pushes samples."""
+        if self.task != "toy":
+            return {}
+        xmin, xmax, ymin, ymax = self.data.toy.bounds()
+        xs = torch.linspace(xmin, xmax, resolution, device=self.device)
+        ys = torch.linspace(ymin, ymax, resolution, device=self.device)
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+        grid = torch.stack([gx.flatten(), gy.flatten()], dim=1)
+        self.D.eval()
+        with torch.no_grad():
+            # With packing, score each location as a pack of identical points.
+            scores = self._run_D(self._d_input_plain(grid), None).float()
+            heat = (torch.sigmoid(scores) if not self.objective.lipschitz and self.objective.name not in ("lsgan", "hinge") else scores)
+        pts = self._generate(self.G.eval(), self._sample_z(n_arrows), None, None).detach().requires_grad_(True)
+        g_loss = self.objective.g_loss(self._run_D(self._d_input_plain(pts), None))
+        (grad,) = torch.autograd.grad(g_loss, pts)
+        self.D.train()
+        self.G.train()
+        direction = -grad  # the way gradient descent on G's loss moves each generated point
+        norm = direction.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        return {
+            "field": heat.reshape(resolution, resolution).cpu().numpy(),
+            "bounds": (xmin, xmax, ymin, ymax),
+            "arrow_points": pts.detach().cpu().numpy(),
+            "arrow_dirs": (direction / norm).cpu().numpy(),
+            "arrow_mags": norm.squeeze(1).cpu().numpy(),
+        }
+
+    def _d_input_plain(self, x: torch.Tensor) -> torch.Tensor:
+        m = self.cfg.tricks.pack
+        return x.repeat_interleave(m, dim=0).reshape(x.shape[0], -1) if m > 1 else x
+
+    @torch.no_grad()
+    def evaluate(self, n: int = 2500) -> dict[str, float]:
+        """Quality numbers on a large sample: mode statistics for the 2-D mixtures, sliced W always."""
+        result: dict[str, float] = {}
+        if self.task == "toy":
+            G = self.sampling_generator
+            G.eval()
+            fake = self._generate(G, self._sample_z(n), None, None).float()
+            real = self.data.toy.sample(n, generator=self.rng).to(self.device)
+            result["sliced_w"] = float(metrics.sliced_wasserstein(real, fake, n_projections=256, generator=self.rng))
+            result["w1_exact"] = float(metrics.exact_w1_2d(real[:500].cpu(), fake[:500].cpu()))
+            if getattr(self.data.toy, "means", None) is not None:
+                ms = metrics.mode_statistics(fake.cpu(), self.data.toy.means, self.data.toy.std)
+                result["modes_captured"] = float(ms["modes_captured"])
+                result["hq_fraction"] = float(ms["hq_fraction"])
+                result["reverse_kl"] = float(ms["reverse_kl"])
+                result["n_modes"] = float(len(self.data.toy.means))
+        else:
+            result["sliced_w"] = self._sliced_w(min(n, 512))
+            if self.task == "paired":
+                G = self.sampling_generator
+                G.eval()
+                b = self.fixed_batch
+                result["l1"] = float(F.l1_loss(self._generate(G, None, None, b.cond).float(), b.real.float()))
+        self.last_eval = result
+        record = {"step": self.step_count, "wall_time": self.elapsed, "kind": "eval", **result}
+        if self.writer is not None:
+            self.writer.write(record)
+        self._emit("eval", record)
+        self._maybe_save_best(result)
+        return result
+
+    def _maybe_save_best(self, result: dict[str, float]) -> None:
+        metric = self.cfg.train.best_metric
+        value = result.get(metric)
+        if value is None or not math.isfinite(value) or self.run_dir is None or not self.is_writer:
+            return
+        better = (
+            self.best_value is None
+            or (value > self.best_value if HIGHER_IS_BETTER[metric] else value < self.best_value)
+        )
+        if better:
+            self.best_value = value
+            self.save_checkpoint(self.run_dir / "checkpoints" / "best.safetensors", extra={"best_metric": metric, "best_value": value})
+
+    # --- checkpoints ---------------------------------------------------------------------------------
+
+    def checkpoint(self, extra: dict[str, Any] | None = None) -> Checkpoint:
+        states: dict[str, dict[str, torch.Tensor]] = {"G": self.G.state_dict(), "D": self.D.state_dict()}
+        if self.ema is not None:
+            states["G_ema"] = self.ema.model.state_dict()
+        flat_g, groups_g = optimizer_to_flat(self.opt_G)
+        flat_d, groups_d = optimizer_to_flat(self.opt_D)
+        states["opt_G"], states["opt_D"] = flat_g, flat_d
+        states["rng"] = {"trainer": self.rng.get_state(), "torch": torch.get_rng_state()}
+        for part, hist in (("hist_G", self.hist_G), ("hist_D", self.hist_D)):
+            if hist is not None and hist.count:
+                states[part] = {str(i): m for i, m in enumerate(hist._means)}
+        meta = {
+            "config": self.cfg.to_dict(),
+            "step": self.step_count,
+            "wall_time": self.elapsed,
+            "task": self.task,
+            "n_classes": self.data.n_classes,
+            "n_critic": self.n_critic,
+            "opt_G_groups": groups_g,
+            "opt_D_groups": groups_d,
+            "metrics": getattr(self, "last_eval", {}),
+            "best_value": self.best_value,
+            "ema_updates": self.ema.num_updates if self.ema is not None else 0,
+            "hist_counts": [h.count if h is not None else 0 for h in (self.hist_G, self.hist_D)],
+            "ganstudio_version": _version(),
+            "torch_version": torch.__version__,
+            "device": device_description(self.device),
+        }
+        if extra:
+            meta.update(extra)
+        return Checkpoint(states=states, meta=meta)
+
+    def save_checkpoint(self, path: str | Path | None = None, extra: dict[str, Any] | None = None) -> Path | None:
+        if not self.is_writer:
+            return None
+        if path is None:
+            if self.run_dir is None:
+                return None
+            path = self.run_dir / "checkpoints" / "latest.safetensors"
+        ckpt = self.checkpoint(extra)
+        try:
+            written = save_checkpoint(path, ckpt)
+        except CheckpointError as exc:
+            # Non-finite weights: keep the last good file, say so.
+            self._emit("warning", {"message": str(exc)})
+            raise TrainingError(str(exc)) from None
+        self._take_snapshot()
+        self._emit("checkpoint", {"path": str(written)})
+        return written
+
+    def load(self, path: str | Path) -> None:
+        ckpt = load_checkpoint(path)
+        saved = ckpt.config
+        for section in ("data", "model", "tricks"):
+            mine = self.cfg.to_dict()[section]
+            theirs = saved.get(section, {})
+            arch_keys = {"kind", "image_size", "channels", "generator", "discriminator", "z_dim", "g_width",
+                         "d_width", "g_depth", "d_depth", "d_norm", "g_norm", "class_conditional", "pack",
+                         "minibatch_stddev", "minibatch_disc", "spectral_norm"}
+            diff = [k for k in arch_keys & set(mine) if k in theirs and theirs[k] != mine[k]]
+            if diff:
+                raise CheckpointError(
+                    f"checkpoint {path} was trained with a different {section} setup "
+                    f"({', '.join(f'{section}.{k}={theirs[k]!r}' for k in sorted(diff))})."
+                )
+        load_state_into(self.G, ckpt.states["G"], "generator", path)
+        load_state_into(self.D, ckpt.states["D"], "discriminator", path)
+        if self.ema is not None:
+            load_state_into(self.ema.model, ckpt.states.get("G_ema", ckpt.states["G"]), "EMA generator", path)
+            self.ema.num_updates = int(ckpt.meta.get("ema_updates", 0))
+        counts = ckpt.meta.get("hist_counts", [0, 0])
+        for part, hist, count in (("hist_G", self.hist_G, counts[0]), ("hist_D", self.hist_D, counts[1])):
+            if hist is not None and part in ckpt.states:
+                saved = ckpt.states[part]
+                hist._means = [saved[str(i)].to(self.device) for i in range(len(saved))]
+                hist.count = int(count)
+        if "opt_G" in ckpt.states and "opt_G_groups" in ckpt.meta:
+            optimizer_from_flat(self.opt_G, ckpt.states["opt_G"], ckpt.meta["opt_G_groups"])
+            optimizer_from_flat(self.opt_D, ckpt.states["opt_D"], ckpt.meta["opt_D_groups"])
+            # Learning rates in the config win over the saved ones when the user changed them.
+            self.set_learning_rates(self.cfg.optim.lr_g, self.cfg.optim.lr_d)
+        rng = ckpt.states.get("rng", {})
+        if "trainer" in rng and self.world_size == 1:
+            self.rng.set_state(rng["trainer"])
+            torch.set_rng_state(rng["torch"])
+        self.step_count = ckpt.step
+        self._last_log_step = self.step_count
+        self.wall_offset = float(ckpt.meta.get("wall_time", 0.0))
+        self.best_value = ckpt.meta.get("best_value")
+        self.n_critic = int(ckpt.meta.get("n_critic", self.n_critic))
+        # Move optimizer state tensors to the training device.
+        for opt in (self.opt_G, self.opt_D):
+            for state in opt.state.values():
+                for k, v in state.items():
+                    if isinstance(v, torch.Tensor) and k != "step":
+                        state[k] = v.to(self.device)
+
+    # --- the loop ------------------------------------------------------------------------------------
+
+    def run(self, max_steps: int | None = None, should_stop: Callable[[], bool] | None = None,
+            on_step: Callable[["Trainer"], None] | None = None) -> None:
+        """Train until `max_steps` (default: the config's steps) or until should_stop() says so."""
+        total = self.cfg.train.steps if max_steps is None else max_steps
+        try:
+            while self.step_count < total:
+                if should_stop is not None and should_stop():
+                    break
+                self.step()
+                if on_step is not None:
+                    on_step(self)
+        finally:
+            self.finish()
+
+    def finish(self) -> None:
+        if self._pending:
+            try:
+                self._flush_scalars()
+            except TrainingError:
+                self._pending.clear()
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def close(self) -> None:
+        self.finish()
+
+
+def _version() -> str:
+    from ganstudio import __version__
+
+    return __version__
+
+
+def config_from_checkpoint(ckpt: Checkpoint) -> RunConfig:
+    return RunConfig.from_dict(ckpt.config, source="checkpoint")
+
+
+def generator_from_checkpoint(path: str | Path, use_ema: bool = True, device: str | torch.device = "cpu"):
+    """(G, config, checkpoint) ready for sampling: the EMA weights when the run kept them."""
+    ckpt = load_checkpoint(path)
+    cfg = config_from_checkpoint(ckpt)
+    G, _ = build_models(replace(cfg, tricks=replace(cfg.tricks, spectral_norm=False)), int(ckpt.meta.get("n_classes", 0)))
+    state = ckpt.states.get("G_ema") if use_ema and "G_ema" in ckpt.states else ckpt.states["G"]
+    load_state_into(G, state, "generator", path)
+    G.to(device).eval()
+    return G, cfg, ckpt
