@@ -29,6 +29,10 @@ import torch.nn.functional as F
 
 from ganstudio.core.errors import ConfigError
 
+# The display of this encoding (black lines on white paper, hints painted in) lives with the other
+# picture conversions; re-exported here because callers look for it beside the encoding.
+from ganstudio.core.imaging import sketch_input_to_rgb  # noqa: F401
+
 logger = logging.getLogger(__name__)
 
 SKETCH_CHANNELS = 5

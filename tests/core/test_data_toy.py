@@ -102,7 +102,7 @@ def test_log_density_matches_the_mixture_formula(name):
 def test_density_integrates_to_one_over_the_plot_bounds(name):
     toy = make_toy(name, std=0.1)
     xmin, xmax, ymin, ymax = toy.bounds()
-    steps = 600
+    steps = 400
     xs = torch.linspace(xmin, xmax, steps, dtype=torch.float64)
     ys = torch.linspace(ymin, ymax, steps, dtype=torch.float64)
     gx, gy = torch.meshgrid(xs, ys, indexing="xy")

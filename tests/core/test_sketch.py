@@ -11,6 +11,7 @@ from ganstudio.core.sketch import (
     default_line_width,
     encode_sketch_input,
     image_to_sketch_input,
+    sketch_input_to_rgb,
     strokes_to_sketch_input,
 )
 
@@ -205,3 +206,15 @@ def test_shape_errors_are_config_errors():
 def test_default_sizes_grow_with_the_image():
     assert default_hint_size(64) == 3 and default_hint_size(256) == 13
     assert default_hint_size(8) == 1
+
+
+def test_picture_of_a_sketch_input_shows_black_lines_and_the_hint_colours():
+    image = white_square_on_black() * torch.tensor([1.0, 0.0, 0.0])[:, None, None]
+    encoded = image_to_sketch_input(image, n_hints=10, generator=seeded(6), hint_size=2)
+    picture = sketch_input_to_rgb(encoded[None])[0]
+    lines = encoded[0] > 0
+    hints = (encoded[4] > 0) & ~lines
+    paper = ~lines & ~hints
+    assert (picture[:, lines] == -1).all()
+    assert torch.equal(picture[:, hints], encoded[1:4][:, hints])
+    assert (picture[:, paper] == 1).all()
