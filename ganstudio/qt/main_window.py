@@ -1,0 +1,585 @@
+"""The main window: the Train, Monitor, Explore and Sketch areas, menus, toolbar and status bar.
+
+The window is shown before PyTorch is imported: the engine (torch, the core trainer, pyqtgraph) loads
+in a background job after the first paint, with a visible "Loading engine…" state. The window owns the
+TrainerWorker and routes its signals to the monitor, the train panel and the status bar.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QStackedWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ganstudio import __version__
+from ganstudio.qt.settings import AppSettings
+from ganstudio.qt.train_panel import TrainPanel, default_run_dir
+from ganstudio.qt.workers import JobWorker, TrainerWorker, stop_all_workers
+
+log = logging.getLogger(__name__)
+
+AREAS = ("Train", "Monitor", "Explore", "Sketch")
+AREA_TEXT = {
+    "Explore": ("Explore a trained generator",
+                "Open a checkpoint to walk its latent space: interpolate between samples (lerp and slerp), do "
+                "latent arithmetic, follow principal directions, and bookmark the samples you like."),
+    "Sketch": ("Sketch to picture",
+               "Draw lines and drop colour hints on a canvas; a pix2pix model trained on an auto-paired folder "
+               "turns the sketch into a picture as you draw."),
+}
+HELP_HTML = """
+<h2>GAN Studio</h2>
+<p>Train generative adversarial networks and watch them learn. The four areas are on the left
+(Ctrl+1 to Ctrl+4).</p>
+<h3>Train</h3>
+<p>Pick a data set (2-D toys train in seconds; digits in minutes; or a folder of your own pictures), a
+<b>preset</b> (a recipe known to work), the <b>loss</b>, optional <b>tricks</b> and hyperparameters — every
+field has a tooltip saying what it does and when to use it. <b>Start</b> trains in the background;
+<b>Pause</b> and <b>Stop</b> act between two steps; Stop saves a checkpoint in the run folder. Learning rates
+and D steps per G step (marked ⟳) can be changed while training. <b>Resume from checkpoint</b> continues an
+earlier run.</p>
+<h3>Monitor</h3>
+<p>Live curves: losses, Wasserstein estimates (the critic gap for WGAN critics, sliced Wasserstein for every
+run), D(x) and D(G(z)), gradient norms and learning rates. The <b>smoothing</b> slider works as in
+TensorBoard (raw values faint, smoothed bold); <b>Log y</b>, wall-time x axis, a crosshair readout, and
+export to CSV and PNG. <b>Open run folder</b> adds runs written by <code>ganstudio train</code>, even while
+they train; each run gets its own colour. On the right: the samples of a fixed latent batch (scrub the
+history with the slider) or, for 2-D data, a GAN Lab view: real points (green), generated points (purple),
+the discriminator as a heat map and arrows showing where the generator's loss pushes its samples.</p>
+<h3>Explore</h3><p>Walk the latent space of a trained generator (coming with its own issue).</p>
+<h3>Sketch</h3><p>Draw, and let a pix2pix model paint (coming with its own issue).</p>
+<h3>Headless</h3>
+<p><code>ganstudio train toy-ring</code> trains the same way without a window; its run folder can be
+opened in the Monitor.</p>
+"""
+
+
+def load_engine() -> dict[str, Any]:
+    """Import the heavy parts (PyTorch, the core trainer, pyqtgraph) off the GUI thread."""
+    t0 = time.perf_counter()
+    import pyqtgraph  # noqa: F401 - imported here so the GUI thread never waits for it
+    import torch
+
+    import ganstudio.core.data  # noqa: F401
+    from ganstudio.core.trainer import device_description, resolve_device
+
+    cuda = bool(torch.cuda.is_available())
+    return {
+        "cuda": cuda,
+        "device": device_description(resolve_device("auto")),
+        "torch": torch.__version__,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+class Banner(QFrame):
+    """A dismissable one-line message above the areas (errors red, warnings yellow); never modal."""
+
+    def __init__(self, object_name: str, parent=None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 0)
+        self.label = QLabel("")
+        self.label.setObjectName(object_name)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout.addWidget(self.label, 1)
+        close = QToolButton()
+        close.setText("✕")
+        close.setToolTip("Dismiss")
+        close.setAutoRaise(True)
+        close.clicked.connect(self.hide)
+        layout.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class MainWindow(QMainWindow):
+    engineReady = Signal(object)
+
+    def __init__(self, settings: AppSettings | None = None, launch_time: float | None = None):
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("GAN Studio")
+        self.settings = settings or AppSettings()
+        self.launch_time = launch_time
+        self.shown_after_s: float | None = None
+        self.engine_info: dict[str, Any] | None = None
+        self.monitor = None
+        self.worker: TrainerWorker | None = None
+        self.training_total = 0
+        self._engine_job: JobWorker | None = None
+        self._first_show = True
+        self._closing = False
+        self._help: QDialog | None = None
+        self._build()
+        self._build_actions()
+        geometry = self.settings.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1360, 860)
+        state = self.settings.window_state()
+        if state is not None:
+            self.restoreState(state)
+
+    # --- layout -------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        central = QWidget()
+        outer = QHBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        self.areaList = QListWidget()
+        self.areaList.setObjectName("areaList")
+        self.areaList.addItems(AREAS)
+        self.areaList.setFixedWidth(120)
+        self.areaList.setFocusPolicy(Qt.NoFocus)
+        outer.addWidget(self.areaList)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        self.errorBanner = Banner("errorBanner")
+        self.warningBanner = Banner("warningBanner")
+        right.addWidget(self.errorBanner)
+        right.addWidget(self.warningBanner)
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("areaStack")
+        right.addWidget(self.stack, 1)
+        outer.addLayout(right, 1)
+        self.setCentralWidget(central)
+
+        self.train_panel = TrainPanel(self.settings)
+        self.stack.addWidget(self.train_panel)
+        self.monitor_placeholder = self._placeholder("Monitor", "Loading engine…",
+                                                     "The plots appear as soon as the plotting library has loaded.")
+        self.monitor_placeholder.setObjectName("monitorPlaceholder")
+        self.stack.addWidget(self.monitor_placeholder)
+        for name in ("Explore", "Sketch"):
+            title, text = AREA_TEXT[name]
+            page = self._placeholder(name, title, text + " This area is filled by a later version.")
+            page.setObjectName(f"{name.lower()}Page")
+            self.stack.addWidget(page)
+        self.areaList.currentRowChanged.connect(self._on_area_changed)
+
+        self.train_panel.startRequested.connect(self.start_training)
+        self.train_panel.pauseToggled.connect(self.set_paused)
+        self.train_panel.stopRequested.connect(self.stop_training)
+        self.train_panel.saveRequested.connect(self.save_checkpoint)
+        self.train_panel.liveSettingsChanged.connect(self._on_live_settings)
+        self.train_panel.message.connect(self.show_status_message)
+
+        sb = self.statusBar()
+        self.statusEngine = QLabel("Loading engine…")
+        self.statusEngine.setObjectName("statusEngine")
+        self.engineBusy = QProgressBar()
+        self.engineBusy.setRange(0, 0)  # busy indicator
+        self.engineBusy.setFixedWidth(90)
+        self.engineBusy.setFixedHeight(12)
+        self.engineBusy.setTextVisible(False)
+        self.statusDevice = QLabel("Device: …")
+        self.statusDevice.setObjectName("statusDevice")
+        self.statusStep = QLabel("Step –")
+        self.statusStep.setObjectName("statusStep")
+        self.statusSpeed = QLabel("– it/s")
+        self.statusSpeed.setObjectName("statusSpeed")
+        sb.addWidget(self.statusEngine)
+        sb.addWidget(self.engineBusy)
+        for w in (self.statusStep, self.statusSpeed, self.statusDevice):
+            sb.addPermanentWidget(w)
+
+    def _placeholder(self, area: str, title: str, text: str) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        head = QLabel(title)
+        head.setAlignment(Qt.AlignCenter)
+        head.setStyleSheet("font-size: 18px; font-weight: 600;")
+        body = QLabel(text)
+        body.setAlignment(Qt.AlignCenter)
+        body.setWordWrap(True)
+        body.setProperty("muted", True)
+        body.setMaximumWidth(560)
+        layout.addWidget(head)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(body)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addStretch(2)
+        return page
+
+    def _build_actions(self) -> None:
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        self.actOpenCheckpoint = file_menu.addAction("&Open checkpoint…", self.open_checkpoint_dialog)
+        self.actOpenCheckpoint.setShortcut(QKeySequence.Open)
+        self.actOpenCheckpoint.setToolTip("Load a checkpoint's settings into the Train area to continue it.")
+        self.actSave = file_menu.addAction("&Save checkpoint", self.save_checkpoint)
+        self.actSave.setShortcut(QKeySequence.Save)
+        self.actOpenRun = file_menu.addAction("Open &run folder…", self.open_run_folder_dialog)
+        self.actOpenRun.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.recentMenu = file_menu.addMenu("Recent &checkpoints")
+        self.recentMenu.setObjectName("recentMenu")
+        self.recentMenu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        self.actQuit = file_menu.addAction("&Quit", self.close)
+        self.actQuit.setShortcut(QKeySequence("Ctrl+Q"))
+
+        view = mb.addMenu("&View")
+        for i, name in enumerate(AREAS):
+            act = view.addAction(name, lambda n=name: self.show_area(n))
+            act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+        view.addSeparator()
+        self.actAutoRange = view.addAction("&Auto-range plots", lambda: self.monitor and self.monitor.auto_range())
+        self.actAutoRange.setShortcut(QKeySequence("Ctrl+R"))
+        self.actLogY = view.addAction("&Log y axes")
+        self.actLogY.setCheckable(True)
+        self.actLogY.setChecked(self.settings.log_y())
+        self.actLogY.toggled.connect(lambda on: self.monitor and self.monitor.set_log_y(on))
+
+        help_menu = mb.addMenu("&Help")
+        self.actHelp = help_menu.addAction("GAN Studio &help", self.show_help)
+        self.actHelp.setShortcut(QKeySequence.HelpContents)
+        self.actHelp.setShortcuts([QKeySequence("F1")])
+        help_menu.addAction("&About GAN Studio", self.show_about)
+
+        tb = self.addToolBar("Training")
+        tb.setObjectName("mainToolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.actStart = tb.addAction("▶ Start", self.train_panel.request_start)
+        self.actPause = tb.addAction("⏸ Pause", lambda: self.set_paused(not self._paused()))
+        self.actStop = tb.addAction("■ Stop", self.stop_training)
+        tb.addAction(self.actSave)
+        tb.addSeparator()
+        tb.addAction(self.actOpenRun)
+        tb.addAction(self.actOpenCheckpoint)
+        view.addSeparator()
+        view.addAction(tb.toggleViewAction())
+        self._sync_actions()
+
+    def _sync_actions(self) -> None:
+        state = self.train_panel.state
+        self.actStart.setEnabled(state == "idle")
+        self.actPause.setEnabled(state in ("running", "paused"))
+        self.actPause.setText("▶ Resume" if state == "paused" else "⏸ Pause")
+        self.actStop.setEnabled(state in ("running", "paused"))
+        self.actSave.setEnabled(state in ("running", "paused"))
+        self.actOpenCheckpoint.setEnabled(state in ("idle", "loading"))
+
+    def _set_train_state(self, state: str) -> None:
+        self.train_panel.set_state(state)
+        self._sync_actions()
+
+    # --- areas ---------------------------------------------------------------------------------------
+    def show_area(self, name: str) -> None:
+        self.areaList.setCurrentRow(AREAS.index(name))
+
+    def current_area(self) -> str:
+        return AREAS[max(0, self.areaList.currentRow())]
+
+    def _on_area_changed(self, row: int) -> None:
+        if row >= 0:
+            self.stack.setCurrentIndex(row)
+
+    def area_widget(self, name: str) -> QWidget:
+        return self.stack.widget(AREAS.index(name))
+
+    # --- start-up ------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._first_show:
+            self._first_show = False
+            if self.launch_time is not None:
+                self.shown_after_s = time.perf_counter() - self.launch_time
+            self.areaList.setCurrentRow(AREAS.index(self.settings.last_area()) if self.settings.last_area() in AREAS else 0)
+            probe = os.environ.get("GANSTUDIO_STARTUP_PROBE")
+            if probe:
+                from ganstudio.qt.app import process_age_s
+
+                print(f"ganstudio-window-shown unix={time.time():.6f} process_age={process_age_s()}", flush=True)
+            # Load the engine after this first paint, so the window is on screen first.
+            QTimer.singleShot(0, self.load_engine)
+
+    @property
+    def engine_ready(self) -> bool:
+        return self.engine_info is not None
+
+    def load_engine(self) -> None:
+        if self._engine_job is not None:
+            return
+        job = JobWorker(load_engine, name="load_engine")
+        job.succeeded.connect(self._on_engine_loaded)
+        job.failed.connect(self._on_engine_failed)
+        self._engine_job = job
+        job.start()
+
+    def _on_engine_loaded(self, info: dict[str, Any]) -> None:
+        if self._closing:
+            return
+        from ganstudio.qt.monitor import TrainingMonitor
+        from ganstudio.qt.theme import configure_pyqtgraph
+
+        configure_pyqtgraph()
+        self.monitor = TrainingMonitor(self.settings)
+        self.monitor.message.connect(self.show_status_message)
+        self.monitor.error.connect(self.show_error)
+        index = AREAS.index("Monitor")
+        self.stack.removeWidget(self.monitor_placeholder)
+        self.monitor_placeholder.deleteLater()
+        self.stack.insertWidget(index, self.monitor)
+        self.stack.setCurrentIndex(max(0, self.areaList.currentRow()))
+        self.engine_info = info
+        self.engineBusy.hide()
+        self.statusEngine.setText(f"Engine ready (PyTorch {info['torch']})")
+        self.statusDevice.setText(info["device"])
+        self.train_panel.set_engine_ready(info["cuda"], info["device"])
+        self._sync_actions()
+        log.info("engine loaded in %.2f s in the background", info["seconds"])
+        if os.environ.get("GANSTUDIO_STARTUP_PROBE"):
+            print(f"ganstudio-engine-ready unix={time.time():.6f}", flush=True)
+            if os.environ.get("GANSTUDIO_STARTUP_PROBE") == "quit":
+                QTimer.singleShot(0, self.close)
+        self.engineReady.emit(info)
+
+    def _on_engine_failed(self, err) -> None:
+        self.engineBusy.hide()
+        self.statusEngine.setText("Engine failed to load")
+        self.show_error(f"The training engine could not be loaded: {err.message}")
+
+    # --- messages ------------------------------------------------------------------------------------
+    def show_error(self, text: str) -> None:
+        """A clear sentence in the red banner (never a modal box: the app keeps running)."""
+        log.warning("shown to the user: %s", text)
+        self.errorBanner.show_message(text)
+        self.train_panel.log_message(f"Error: {text}")
+
+    def show_warning(self, text: str) -> None:
+        self.warningBanner.show_message(text)
+        self.train_panel.log_message(f"Warning: {text}")
+
+    def show_status_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    # --- training ------------------------------------------------------------------------------------
+    def start_training(self, cfg, resume: str | None = None) -> TrainerWorker | None:
+        if self.worker is not None or not self.engine_ready:
+            return None
+        run_dir = None
+        if resume:
+            ckpt = Path(resume)
+            candidate = ckpt.parent.parent
+            if ckpt.parent.name == "checkpoints" and (candidate / "config.json").is_file():
+                run_dir = candidate  # continue writing into the same run folder
+        if run_dir is None:
+            run_dir = default_run_dir(self.settings.runs_folder(), cfg.name)
+        self.errorBanner.hide()
+        self.warningBanner.hide()
+        worker = TrainerWorker(cfg, run_dir, resume=resume)
+        worker.started.connect(self._on_training_started)
+        worker.progress.connect(self._on_training_progress)
+        worker.checkpoint_saved.connect(self._on_checkpoint_saved)
+        worker.warning.connect(self.show_warning)
+        worker.learning_rates_changed.connect(self._on_rates_changed)
+        worker.stopped.connect(self._on_training_stopped)
+        worker.failed.connect(self._on_training_failed)
+        worker.finished.connect(self._on_training_finished)
+        self.worker = worker
+        self.training_total = cfg.train.steps
+        self._set_train_state("starting")
+        self.train_panel.log_message(f"Starting {cfg.name} in {run_dir}")
+        worker.start()
+        return worker
+
+    def _on_training_started(self, info: dict[str, Any]) -> None:
+        self.training_total = info["total"]
+        self.statusDevice.setText(info["device"])
+        self._set_train_state("running")
+        lr_g, lr_d = info["learning_rates"]
+        self.train_panel.set_live_values(lr_g, lr_d, info["n_critic"])
+        if self.monitor is not None:
+            self.monitor.begin_live_run(info)
+            self.show_area("Monitor")
+        self.train_panel.log_message(f"Training on {info['device']} from step {info['step']:,}.")
+
+    def _on_training_progress(self, batch: dict[str, Any]) -> None:
+        if self.monitor is not None:
+            self.monitor.add_progress(batch)
+        step, it_s = batch["step"], batch["it_s"]
+        self.statusStep.setText(f"Step {step:,}")
+        if it_s > 0:
+            self.statusSpeed.setText(f"{it_s:,.1f} it/s")
+        self.train_panel.show_progress(step, self.training_total, it_s)
+
+    def _on_checkpoint_saved(self, path: str) -> None:
+        self.settings.add_recent_checkpoint(path)
+        self.train_panel.log_message(f"Checkpoint saved: {path}")
+        self.show_status_message(f"Checkpoint saved to {path}")
+
+    def _on_rates_changed(self, values) -> None:
+        lr_g, lr_d, n_critic = values
+        self.train_panel.set_live_values(lr_g, lr_d, n_critic)
+        self.train_panel.log_message(f"Now lr G {lr_g:g}, lr D {lr_d:g}, {n_critic} D step(s) per G step.")
+
+    def _on_training_stopped(self, summary: dict[str, Any]) -> None:
+        reason = summary["reason"]
+        if reason == "error":
+            text = f"Training ended with an error at step {summary['step']:,}."
+        else:
+            where = f"; checkpoint {summary['checkpoint']}" if summary.get("checkpoint") else ""
+            text = f"Training {'finished' if reason == 'finished' else 'stopped'} at step {summary['step']:,}{where}."
+        self.train_panel.log_message(text)
+        self.show_status_message(text)
+
+    def _on_training_failed(self, err) -> None:
+        last = self.worker.last_checkpoint if self.worker is not None else None
+        keep = f" The last good checkpoint is {last}." if last else ""
+        self.show_error(err.message + keep)
+        if err.detail and not err.user_error:
+            self.train_panel.log_message(err.detail)
+
+    def _on_training_finished(self) -> None:
+        if self.worker is not None:
+            self.worker.wait(10000)
+        self.worker = None
+        if self.monitor is not None:
+            self.monitor.end_live_run()
+        if not self._closing:
+            self._set_train_state("idle" if self.engine_ready else "loading")
+
+    def _paused(self) -> bool:
+        return self.worker is not None and self.worker.paused
+
+    def set_paused(self, pause: bool) -> None:
+        if self.worker is None:
+            return
+        if pause:
+            self.worker.pause()
+            self._set_train_state("paused")
+            self.show_status_message("Paused; Resume goes on from the same step.")
+        else:
+            self.worker.resume()
+            self._set_train_state("running")
+
+    def stop_training(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self._set_train_state("stopping")
+
+    def save_checkpoint(self) -> None:
+        if self.worker is not None:
+            self.worker.save_checkpoint()
+
+    def _on_live_settings(self, values: dict[str, Any]) -> None:
+        if self.worker is not None:
+            self.worker.set_learning_rates(g=values["lr_g"], d=values["lr_d"])
+            self.worker.set_n_critic(values["n_critic"])
+
+    # --- files ---------------------------------------------------------------------------------------
+    def open_checkpoint_dialog(self) -> None:
+        self.show_area("Train")
+        self.train_panel.choose_resume_checkpoint()
+        if self.train_panel.resume_path:
+            self.settings.add_recent_checkpoint(self.train_panel.resume_path)
+
+    def open_checkpoint(self, path: str) -> None:
+        if not Path(path).is_file():
+            self.show_error(f"Checkpoint {path} no longer exists.")
+            return
+        self.settings.add_recent_checkpoint(path)
+        self.show_area("Train")
+        self.train_panel.load_checkpoint(path)
+
+    def open_run_folder_dialog(self) -> None:
+        if self.monitor is None:
+            self.show_status_message("The monitor is still loading; try again in a moment.")
+            return
+        self.show_area("Monitor")
+        self.monitor.choose_run_folder()
+
+    def _fill_recent_menu(self) -> None:
+        self.recentMenu.clear()
+        recent = self.settings.recent_checkpoints()
+        if not recent:
+            act = self.recentMenu.addAction("No recent checkpoints")
+            act.setEnabled(False)
+            return
+        for path in recent:
+            self.recentMenu.addAction(path, lambda p=path: self.open_checkpoint(p))
+        self.recentMenu.addSeparator()
+        self.recentMenu.addAction("Clear list", self.settings.clear_recent_checkpoints)
+
+    def show_help(self) -> QDialog:
+        if self._help is None:
+            dlg = QDialog(self)
+            dlg.setObjectName("helpDialog")
+            dlg.setWindowTitle("GAN Studio help")
+            layout = QVBoxLayout(dlg)
+            browser = QTextBrowser()
+            browser.setObjectName("helpText")
+            browser.setHtml(HELP_HTML)
+            browser.setOpenExternalLinks(True)
+            layout.addWidget(browser)
+            buttons = QDialogButtonBox(QDialogButtonBox.Close)
+            buttons.rejected.connect(dlg.close)
+            layout.addWidget(buttons)
+            dlg.resize(640, 620)
+            self._help = dlg
+        self._help.show()  # not modal: help stays open beside the window
+        self._help.raise_()
+        return self._help
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About GAN Studio",
+                          f"<b>GAN Studio {__version__}</b><p>Train, watch, explore and sketch with GANs.</p>"
+                          "<p>PySide6, pyqtgraph and PyTorch.</p>")
+
+    # --- closing -------------------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        self._closing = True
+        self.settings.set_geometry(self.saveGeometry())
+        self.settings.set_window_state(self.saveState())
+        self.settings.set_last_area(self.current_area())
+        worker = self.worker
+        if worker is not None and worker.is_running():
+            # Stop between two steps; the worker saves a checkpoint before its thread ends.
+            self.statusBar().showMessage("Stopping training and saving a checkpoint…")
+            worker.stop()
+            if not worker.wait(120000):
+                log.error("the training thread did not stop within two minutes")
+            elif worker.last_checkpoint:
+                self.settings.add_recent_checkpoint(worker.last_checkpoint)
+        if self.monitor is not None:
+            self.monitor.shutdown()
+        self.train_panel.shutdown()
+        if not stop_all_workers(10.0):
+            log.error("some background jobs did not stop")
+        self.settings.sync()
+        super().closeEvent(event)

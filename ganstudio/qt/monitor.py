@@ -1,0 +1,1042 @@
+"""The training monitor: live curves, sample grids and the 2-D view, for the app's run and run folders.
+
+Data flow: records (dicts, as written to metrics.jsonl) are appended to a `MetricTable` of growing
+numpy columns; a QTimer redraws only the curves whose data changed, with `setData` on plot items that
+are created once. Plots use peak downsampling and clip-to-view, so a million points stay smooth.
+Run folders written by `ganstudio train` (possibly still running) are followed with MetricsFollower
+and by scanning their samples/ folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ganstudio.qt import theme
+from ganstudio.qt.toy_view import ToyView
+from ganstudio.qt.workers import JobWorker
+
+log = logging.getLogger(__name__)
+
+# (objectName, title, metrics shown, y label)
+PLOTS = [
+    ("lossPlot", "Losses", ("d_loss", "g_loss", "l1"), "loss"),
+    ("wassersteinPlot", "Wasserstein estimates", ("critic_gap", "sliced_w"), "distance"),
+    ("dOutputPlot", "D(x) and D(G(z))", ("d_real", "d_fake"), "D output"),
+    ("gradNormPlot", "Gradient norms and penalties", ("grad_norm_d", "grad_norm_g", "gradient_penalty", "r1_penalty"), "norm"),
+    ("lrPlot", "Learning rates", ("lr_d", "lr_g"), "lr"),
+]
+METRIC_LABELS = {
+    "d_loss": "D loss", "g_loss": "G loss", "l1": "L1", "critic_gap": "critic gap (W estimate)",
+    "sliced_w": "sliced W", "d_real": "D(x)", "d_fake": "D(G(z))", "grad_norm_d": "‖∇D‖",
+    "grad_norm_g": "‖∇G‖", "gradient_penalty": "gradient penalty", "r1_penalty": "R1 penalty",
+    "lr_d": "lr D", "lr_g": "lr G",
+}
+# Within one plot, the second, third... metric of a run is told apart by its line style.
+STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
+SAMPLE_FILE = re.compile(r"step_(\d+)\.(png|npy)$")
+MAX_SAMPLE_HISTORY = 400
+REDRAW_MS = 100  # curves at most 10 times a second
+FOLLOW_MS = 500  # run folders are polled twice a second
+
+
+# --- data ---------------------------------------------------------------------------------------------
+
+class GrowingArray:
+    """A float64 column that grows by doubling (amortised O(1) append); `view()` is the live slice."""
+
+    def __init__(self, capacity: int = 1024):
+        self._data = np.full(capacity, np.nan)
+        self.size = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        n = len(values)
+        need = self.size + n
+        if need > len(self._data):
+            cap = max(need, 2 * len(self._data))
+            grown = np.full(cap, np.nan)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size: need] = values
+        self.size = need
+
+    def pad_to(self, size: int) -> None:
+        if size > self.size:
+            self.extend(np.full(size - self.size, np.nan))
+
+    def view(self) -> np.ndarray:
+        return self._data[: self.size]
+
+
+class MetricTable:
+    """Columns of numbers keyed by name, one row per record; a missing value is NaN."""
+
+    def __init__(self):
+        self.columns: dict[str, GrowingArray] = {}
+        self.rows = 0
+
+    def append(self, records: list[dict[str, Any]]) -> set[str]:
+        """Append records; returns the names of the columns that got a finite value."""
+        if not records:
+            return set()
+        keys: set[str] = set()
+        for r in records:
+            keys.update(k for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
+        touched = set()
+        for k in keys:
+            col = self.columns.get(k)
+            if col is None:
+                col = self.columns[k] = GrowingArray()
+                col.pad_to(self.rows)
+            values = np.array([_number(r.get(k)) for r in records], dtype=np.float64)
+            col.extend(values)
+            if np.isfinite(values).any():
+                touched.add(k)
+        self.rows += len(records)
+        for col in self.columns.values():
+            col.pad_to(self.rows)
+        return touched
+
+    def extend_columns(self, columns: dict[str, np.ndarray]) -> set[str]:
+        """Append whole columns at once (fast path for big files and benchmarks)."""
+        n = len(next(iter(columns.values())))
+        for k, values in columns.items():
+            col = self.columns.get(k)
+            if col is None:
+                col = self.columns[k] = GrowingArray(max(1024, n))
+                col.pad_to(self.rows)
+            col.extend(np.asarray(values, dtype=np.float64))
+        self.rows += n
+        for col in self.columns.values():
+            col.pad_to(self.rows)
+        return {k for k, v in columns.items() if np.isfinite(v).any()}
+
+    def get(self, name: str) -> np.ndarray | None:
+        col = self.columns.get(name)
+        return col.view() if col is not None else None
+
+
+def _number(v: Any) -> float:
+    if v is None or isinstance(v, bool):
+        return math.nan
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def smooth_block_size(weight: float) -> int:
+    # Largest block for which weight**-block stays below 1e6, so the in-block sums keep their precision.
+    return max(1, int(6.0 / -math.log10(weight)))
+
+
+def ema_smooth(values: np.ndarray, weight: float, state: tuple[float, int] = (0.0, 0)) -> tuple[np.ndarray, tuple[float, int]]:
+    """TensorBoard's debiased exponential moving average; returns (smoothed, state to continue from).
+
+    Non-finite values are passed through and do not update the average (as TensorBoard does).
+    Vectorised in blocks: within a block the recurrence is a scaled cumulative sum, and only one carry
+    per block is computed in Python, so a million points take a few milliseconds.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    out = values.copy()
+    last, count = state
+    if weight <= 0.0 or len(values) == 0:
+        finite = values[np.isfinite(values)]
+        if len(finite):
+            last, count = float(finite[-1]), count + len(finite)
+        return out, (last, count)
+    weight = min(weight, 0.999999)
+    mask = np.isfinite(values)
+    x = values[mask]
+    n = len(x)
+    if n == 0:
+        return out, state
+    block = min(smooth_block_size(weight), n)
+    nb = -(-n // block)
+    padded = np.zeros(nb * block)
+    padded[:n] = x
+    X = padded.reshape(nb, block)
+    j = np.arange(block)
+    up = weight ** -j.astype(np.float64)
+    down = weight ** j.astype(np.float64)
+    # local[k, j] = (1 - w) * sum_{i <= j} w^(j - i) x[k, i]: the average within a block started from 0.
+    local = (1.0 - weight) * np.cumsum(X * up, axis=1) * down
+    # The average carried into block k: c_k = W^k c_0 + sum_{m<k} W^(k-1-m) end_m with W = w^block <= 1e-6,
+    # so four terms of the sum are exact to double precision; no Python loop over blocks.
+    wb = weight ** block
+    ends = local[:, -1]
+    carries = last * wb ** np.arange(nb, dtype=np.float64)
+    for d in range(4):
+        if d + 1 < nb + 1:
+            carries[d + 1:] += wb ** d * ends[: nb - d - 1]
+    ema = (local + np.outer(carries, weight * down)).ravel()[:n]
+    # Debiasing 1 - w^count is 1 to double precision once w^count < 1e-17.
+    debias = np.ones(n)
+    head = min(n, int(math.ceil(17.0 / -math.log10(weight))) + 1)
+    debias[:head] = 1.0 - weight ** (count + np.arange(1, head + 1, dtype=np.float64))
+    smoothed = ema / debias
+    out[mask] = smoothed
+    return out, (float(ema[-1]), count + n)
+
+
+# --- one run ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Curve:
+    raw: pg.PlotDataItem
+    smooth: pg.PlotDataItem
+    metric: str
+    plot_key: str
+    smoothed: np.ndarray | None = None  # cached smoothed values (by row)
+    state: tuple[float, int] = (0.0, 0)
+    rows_done: int = 0
+
+
+@dataclass
+class RunData:
+    name: str
+    color: str
+    folder: Path | None = None
+    live: bool = False
+    task: str | None = None  # toy | image | paired (None until known)
+    table: MetricTable = field(default_factory=MetricTable)
+    evals: list[dict] = field(default_factory=list)
+    samples: list[tuple[int, Any]] = field(default_factory=list)  # (step, payload dict or file Path)
+    real_points: np.ndarray | None = None
+    bounds: tuple[float, float, float, float] | None = None
+    curves: dict[tuple[str, str], Curve] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)  # metrics with new rows
+    follower: Any = None
+    seen_sample_files: set[str] = field(default_factory=set)
+    visible: bool = True
+    new_samples: bool = False
+
+    def add_sample(self, step: int, payload: Any) -> None:
+        self.samples.append((step, payload))
+        if len(self.samples) > MAX_SAMPLE_HISTORY:
+            # Keep the first and thin out the rest, so the whole history stays scrubbable.
+            self.samples = self.samples[:1] + self.samples[1::2]
+        self.new_samples = True
+
+
+def load_run_folder(folder: str | Path) -> dict[str, Any]:
+    """Read a run folder written by `ganstudio train` (a job: runs off the GUI thread)."""
+    from ganstudio.core.errors import GanStudioError
+    from ganstudio.core.runlog import MetricsFollower
+
+    folder = Path(folder)
+    metrics_path = folder / "metrics.jsonl"
+    if not folder.is_dir():
+        raise GanStudioError(f"Run folder {folder} does not exist.")
+    if not metrics_path.is_file() and not (folder / "config.json").is_file():
+        raise GanStudioError(f"{folder} is not a run folder: it has no metrics.jsonl or config.json.")
+    config: dict[str, Any] = {}
+    if (folder / "config.json").is_file():
+        try:
+            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise GanStudioError(f"{folder / 'config.json'} is not readable JSON.") from None
+    follower = MetricsFollower(metrics_path)
+    records = follower.poll()
+    scalars = [r for r in records if r.get("kind", "scalars") != "eval"]
+    evals = [r for r in records if r.get("kind") == "eval"]
+    kind = (config.get("data") or {}).get("kind")
+    real_points = bounds = None
+    task = None
+    if kind is not None:
+        from ganstudio.core.config import RunConfig
+
+        try:
+            cfg = RunConfig.from_dict(config, source=str(folder / "config.json"))
+            task = cfg.data.task
+        except GanStudioError:
+            cfg = None
+        if task == "toy" and cfg is not None:
+            import torch
+
+            from ganstudio.core.data import make_toy
+
+            params = {}
+            if cfg.data.toy_std is not None:
+                params["std"] = cfg.data.toy_std
+            if cfg.data.toy_modes is not None:
+                params["n_modes"] = cfg.data.toy_modes
+            toy = make_toy(cfg.data.kind, **params)
+            real_points = toy.sample(2000, generator=torch.Generator().manual_seed(1)).numpy()
+            bounds = tuple(float(b) for b in toy.bounds())
+    return {"folder": folder, "follower": follower, "scalars": scalars, "evals": evals, "config": config,
+            "task": task, "real_points": real_points, "bounds": bounds,
+            "name": config.get("name") or folder.name}
+
+
+def scan_sample_files(folder: Path, seen: set[str]) -> list[tuple[int, Path]]:
+    samples_dir = folder / "samples"
+    if not samples_dir.is_dir():
+        return []
+    found = []
+    for entry in samples_dir.iterdir():
+        if entry.name in seen:
+            continue
+        m = SAMPLE_FILE.match(entry.name)
+        if m:
+            seen.add(entry.name)
+            found.append((int(m.group(1)), entry))
+    return sorted(found)
+
+
+def read_sample_file(path: Path) -> dict[str, Any] | None:
+    try:
+        if path.suffix == ".npy":
+            return {"points": np.load(path, allow_pickle=False)}
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return {"grid": np.asarray(im.convert("RGB"))}
+    except (OSError, ValueError) as exc:
+        log.warning("cannot read sample file %s: %s", path, exc)
+        return None
+
+
+# --- widgets ---------------------------------------------------------------------------------------------
+
+class SampleGridView(pg.GraphicsLayoutWidget):
+    """The sample grid of the fixed latent batch, shown pixel-exact and aspect-locked."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("sampleGrid")
+        self.view = self.addViewBox(lockAspect=True, invertY=True, enableMouse=True)
+        self.view.setMenuEnabled(False)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.view.addItem(self.image_item)
+        self.step: int | None = None
+        self._shape = None
+
+    def show_grid(self, grid: np.ndarray, step: int | None = None) -> None:
+        self.step = step
+        self.image_item.setImage(np.asarray(grid), autoLevels=False, levels=(0, 255))
+        if grid.shape != self._shape:
+            self._shape = grid.shape
+            self.view.autoRange(padding=0.01)
+
+    def clear_grid(self) -> None:
+        self.image_item.clear()
+        self.step = None
+
+
+class TrainingMonitor(QWidget):
+    """Curves for one or more runs, the sample grid or the 2-D view, with TensorBoard's conveniences."""
+
+    message = Signal(str)  # short status text for the status bar
+    error = Signal(str)  # a user-facing sentence (e.g. a run folder that cannot be read)
+
+    def __init__(self, settings=None, parent=None):
+        super().__init__(parent)
+        self.setObjectName("trainingMonitor")
+        self.settings = settings
+        self.runs: list[RunData] = []
+        self.current: RunData | None = None  # the run whose samples are shown
+        self.live_run: RunData | None = None
+        self.x_mode = "step"
+        self.smoothing = settings.smoothing() if settings is not None else 0.6
+        self.log_y = settings.log_y() if settings is not None else False
+        self._jobs: list[JobWorker] = []
+        self._sample_index: int | None = None  # None: follow the newest sample
+        self._shown_sample: tuple[int, int] | None = None
+        self.last_redraw_ms = 0.0
+        self._build()
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setInterval(REDRAW_MS)
+        self._redraw_timer.timeout.connect(self.redraw)
+        self._redraw_timer.start()
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setInterval(FOLLOW_MS)
+        self._follow_timer.timeout.connect(self.poll_folders)
+        self._follow_timer.start()
+
+    # --- layout -------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(8, 8, 8, 4)
+        bar = QHBoxLayout()
+        self.open_button = QPushButton("Open run folder…")
+        self.open_button.setObjectName("openRunButton")
+        self.open_button.setToolTip("Open a run folder written by `ganstudio train` (or by this app) and follow it live.")
+        self.open_button.clicked.connect(self.choose_run_folder)
+        bar.addWidget(self.open_button)
+        bar.addSpacing(12)
+        bar.addWidget(QLabel("Smoothing"))
+        self.smoothing_slider = QSlider(Qt.Horizontal)
+        self.smoothing_slider.setObjectName("smoothingSlider")
+        self.smoothing_slider.setRange(0, 99)
+        self.smoothing_slider.setValue(int(round(self.smoothing * 100)))
+        self.smoothing_slider.setFixedWidth(140)
+        self.smoothing_slider.setToolTip("Exponential moving average as in TensorBoard: raw values faint, smoothed bold.")
+        self.smoothing_label = QLabel(f"{self.smoothing:.2f}")
+        self.smoothing_label.setMinimumWidth(32)
+        self.smoothing_slider.valueChanged.connect(self._on_smoothing_changed)
+        bar.addWidget(self.smoothing_slider)
+        bar.addWidget(self.smoothing_label)
+        bar.addSpacing(12)
+        self.log_y_check = QCheckBox("Log y")
+        self.log_y_check.setObjectName("logYCheck")
+        self.log_y_check.setChecked(self.log_y)
+        self.log_y_check.setToolTip("Logarithmic y axes (zero and negative values are not drawn).")
+        self.log_y_check.toggled.connect(self.set_log_y)
+        bar.addWidget(self.log_y_check)
+        bar.addSpacing(12)
+        bar.addWidget(QLabel("x axis"))
+        self.x_combo = QComboBox()
+        self.x_combo.setObjectName("xAxisCombo")
+        self.x_combo.addItem("Step", "step")
+        self.x_combo.addItem("Wall time (s)", "wall_time")
+        self.x_combo.currentIndexChanged.connect(lambda i: self.set_x_mode(self.x_combo.itemData(i)))
+        bar.addWidget(self.x_combo)
+        self.auto_button = QPushButton("Auto-range")
+        self.auto_button.setObjectName("autoRangeButton")
+        self.auto_button.setToolTip("Fit every plot to its data again (double-click a plot does the same).")
+        self.auto_button.clicked.connect(self.auto_range)
+        bar.addWidget(self.auto_button)
+        self.export_button = QToolButton()
+        self.export_button.setObjectName("exportButton")
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.InstantPopup)
+        menu = QMenu(self.export_button)
+        menu.addAction("Metrics as CSV…", self.choose_export_csv)
+        menu.addAction("Plots as PNG…", self.choose_export_png)
+        self.export_button.setMenu(menu)
+        bar.addWidget(self.export_button)
+        bar.addStretch(1)
+        root.addLayout(bar)
+
+        self.readout = QLabel("Move the mouse over a plot to read its values.")
+        self.readout.setObjectName("crosshairReadout")
+        self.readout.setProperty("muted", True)
+        self.readout.setTextFormat(Qt.RichText)
+        root.addWidget(self.readout)
+
+        split = QSplitter(Qt.Horizontal)
+        split.setChildrenCollapsible(False)
+        plots_host = QWidget()
+        grid = QGridLayout(plots_host)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(6)
+        self.plots: dict[str, pg.PlotWidget] = {}
+        self.vlines: dict[str, pg.InfiniteLine] = {}
+        self.legends: dict[str, pg.LegendItem] = {}
+        for i, (key, title, _metrics, ylabel) in enumerate(PLOTS):
+            pw = pg.PlotWidget()
+            pw.setObjectName(key)
+            pi = pw.getPlotItem()
+            pi.setTitle(title, size="9pt")
+            pi.showGrid(x=True, y=True, alpha=0.15)
+            pi.setDownsampling(auto=True, mode="peak")
+            pi.setClipToView(True)
+            pi.setLabel("left", ylabel)
+            pi.getAxis("left").setWidth(52)
+            self.legends[key] = pi.addLegend(offset=(-6, 6), labelTextSize="8pt", brush=pg.mkBrush(22, 24, 28, 200))
+            vline = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((255, 255, 255, 60), width=1))
+            vline.setVisible(False)
+            pi.addItem(vline, ignoreBounds=True)
+            self.vlines[key] = vline
+            pw.scene().sigMouseMoved.connect(lambda pos, k=key: self._on_mouse_moved(k, pos))
+            if i:
+                pi.setXLink(self.plots["lossPlot"].getPlotItem())
+            if self.log_y:
+                pi.setLogMode(y=True)
+            self.plots[key] = pw
+            if key == "lrPlot":
+                grid.addWidget(pw, 2, 0, 1, 2)
+            else:
+                grid.addWidget(pw, i // 2, i % 2)
+        grid.setRowStretch(0, 3)
+        grid.setRowStretch(1, 3)
+        grid.setRowStretch(2, 2)
+        self.plots_host = plots_host
+        split.addWidget(plots_host)
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        runs_label = QLabel("Runs")
+        runs_label.setProperty("muted", True)
+        side_layout.addWidget(runs_label)
+        self.run_list = QListWidget()
+        self.run_list.setObjectName("runList")
+        self.run_list.setMaximumHeight(110)
+        self.run_list.setToolTip("Tick a run to show its curves; select it to show its samples.")
+        self.run_list.itemChanged.connect(self._on_run_item_changed)
+        self.run_list.currentRowChanged.connect(self._on_current_run_changed)
+        side_layout.addWidget(self.run_list)
+        remove = QPushButton("Remove run")
+        remove.setObjectName("removeRunButton")
+        remove.clicked.connect(self.remove_current_run)
+        side_layout.addWidget(remove, 0, Qt.AlignRight)
+
+        self.samples_title = QLabel("Samples")
+        self.samples_title.setProperty("muted", True)
+        side_layout.addWidget(self.samples_title)
+        self.sample_stack = QStackedWidget()
+        self.sample_empty = QLabel("Samples of the fixed latent batch appear here while a run trains.")
+        self.sample_empty.setAlignment(Qt.AlignCenter)
+        self.sample_empty.setWordWrap(True)
+        self.sample_empty.setProperty("muted", True)
+        self.sample_grid = SampleGridView()
+        self.toy_view = ToyView()
+        for w in (self.sample_empty, self.sample_grid, self.toy_view):
+            self.sample_stack.addWidget(w)
+        self.sample_stack.setMinimumSize(300, 300)
+        side_layout.addWidget(self.sample_stack, 1)
+        self.toy_layers = QWidget()
+        layers = QHBoxLayout(self.toy_layers)
+        layers.setContentsMargins(0, 0, 0, 0)
+        for layer, text in (("heat", "D heat map"), ("real", "real"), ("fake", "generated"), ("arrows", "G's gradient")):
+            cb = QCheckBox(text)
+            cb.setChecked(True)
+            cb.toggled.connect(lambda on, l=layer: self.toy_view.set_layer_visible(l, on))
+            layers.addWidget(cb)
+        layers.addStretch(1)
+        side_layout.addWidget(self.toy_layers)
+        history = QHBoxLayout()
+        self.history_slider = QSlider(Qt.Horizontal)
+        self.history_slider.setObjectName("sampleHistorySlider")
+        self.history_slider.setToolTip("Scrub through the samples saved so far; at the right end it follows the newest.")
+        self.history_slider.setRange(0, 0)
+        self.history_slider.valueChanged.connect(self._on_history_moved)
+        self.history_label = QLabel("no samples yet")
+        self.history_label.setObjectName("sampleStepLabel")
+        self.history_label.setMinimumWidth(110)
+        history.addWidget(self.history_slider, 1)
+        history.addWidget(self.history_label)
+        side_layout.addLayout(history)
+        self.eval_label = QLabel("")
+        self.eval_label.setObjectName("evalSummary")
+        self.eval_label.setWordWrap(True)
+        side_layout.addWidget(self.eval_label)
+        split.addWidget(side)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([800, 420])
+        root.addWidget(split, 1)
+        self._update_sample_pane_kind()
+
+    # --- runs ----------------------------------------------------------------------------------------
+    def _next_color(self) -> str:
+        used = {r.color for r in self.runs}
+        for c in theme.RUN_COLORS:
+            if c not in used:
+                return c
+        return theme.RUN_COLORS[len(self.runs) % len(theme.RUN_COLORS)]
+
+    def add_run(self, name: str, folder: Path | None = None, live: bool = False, task: str | None = None) -> RunData:
+        run = RunData(name=name, color=self._next_color(), folder=folder, live=live, task=task)
+        self.runs.append(run)
+        item = QListWidgetItem(name)
+        pix = QPixmap(12, 12)
+        pix.fill(QColor(run.color))
+        item.setIcon(QIcon(pix))
+        item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+        item.setCheckState(Qt.Checked)
+        item.setToolTip(str(folder) if folder else name)
+        self.run_list.blockSignals(True)
+        self.run_list.addItem(item)
+        self.run_list.blockSignals(False)
+        self._restyle_curves()
+        self.run_list.setCurrentRow(len(self.runs) - 1)
+        return run
+
+    def remove_current_run(self) -> None:
+        row = self.run_list.currentRow()
+        if 0 <= row < len(self.runs):
+            self.remove_run(self.runs[row])
+
+    def remove_run(self, run: RunData) -> None:
+        idx = self.runs.index(run)
+        for curve in run.curves.values():
+            pi = self.plots[curve.plot_key].getPlotItem()
+            pi.removeItem(curve.raw)
+            pi.removeItem(curve.smooth)
+            self.legends[curve.plot_key].removeItem(curve.smooth)
+        self.runs.pop(idx)
+        self.run_list.takeItem(idx)
+        if run is self.live_run:
+            self.live_run = None
+        if run is self.current:
+            self.current = self.runs[-1] if self.runs else None
+            self._show_current_samples(force=True)
+        self._restyle_curves()
+
+    def _on_run_item_changed(self, item: QListWidgetItem) -> None:
+        row = self.run_list.row(item)
+        if 0 <= row < len(self.runs):
+            run = self.runs[row]
+            run.visible = item.checkState() == Qt.Checked
+            for curve in run.curves.values():
+                curve.raw.setVisible(run.visible)
+                curve.smooth.setVisible(run.visible)
+
+    def _on_current_run_changed(self, row: int) -> None:
+        self.current = self.runs[row] if 0 <= row < len(self.runs) else None
+        self._sample_index = None
+        self._show_current_samples(force=True)
+        self._update_eval_label()
+
+    # --- live run from the TrainerWorker ------------------------------------------------------------
+    def begin_live_run(self, info: dict[str, Any]) -> RunData:
+        """A new training run started in the app: add it and make it current."""
+        folder = Path(info["run_dir"]) if info.get("run_dir") else None
+        name = folder.name if folder else info.get("name", "run")
+        run = self.add_run(name, folder=folder, live=True, task=info.get("task"))
+        run.real_points = info.get("real_points")
+        run.bounds = info.get("bounds")
+        self.live_run = run
+        self.current = run
+        self._sample_index = None
+        self._update_sample_pane_kind()
+        self._show_current_samples(force=True)
+        return run
+
+    def add_progress(self, batch: dict[str, Any], run: RunData | None = None) -> None:
+        """One coalesced batch from TrainerWorker.progress (GUI thread)."""
+        run = run or self.live_run
+        if run is None:
+            return
+        if batch.get("scalars"):
+            run.dirty |= run.table.append(batch["scalars"])
+        for step, payload in batch.get("samples", ()):
+            run.add_sample(step, payload)
+        if batch.get("evals"):
+            run.evals.extend(batch["evals"])
+            if run is self.current:
+                self._update_eval_label()
+
+    def end_live_run(self) -> None:
+        if self.live_run is not None:
+            self.live_run.live = False
+        self.live_run = None
+
+    # --- run folders ---------------------------------------------------------------------------------
+    def choose_run_folder(self) -> None:
+        start = self.settings.last_folder("runs") if self.settings else ""
+        folder = QFileDialog.getExistingDirectory(self, "Open a run folder", start)
+        if folder:
+            if self.settings:
+                self.settings.set_last_folder("runs", str(Path(folder).parent))
+            self.open_run_folder(folder)
+
+    def open_run_folder(self, folder: str | Path) -> JobWorker:
+        """Read the folder in a background job; the run appears when it is read."""
+        folder = Path(folder)
+        self.message.emit(f"Reading run folder {folder}…")
+        job = JobWorker(load_run_folder, folder, name="load_run_folder")
+        # Bound methods, never lambdas: a lambda would run in the worker's thread.
+        job.succeeded.connect(self._on_run_folder_loaded)
+        job.failed.connect(self._on_run_folder_failed)
+        job.finished.connect(self._on_job_finished)
+        self._jobs.append(job)
+        job.start()
+        return job
+
+    def _on_job_finished(self) -> None:
+        job = self.sender()
+        if job in self._jobs:
+            self._jobs.remove(job)
+
+    def _on_run_folder_failed(self, err) -> None:
+        self.error.emit(err.message)
+
+    def _on_run_folder_loaded(self, loaded: dict[str, Any]) -> None:
+        folder = loaded["folder"]
+        for run in self.runs:
+            if run.folder is not None and run.folder.resolve() == folder.resolve() and not run.live:
+                self.remove_run(run)  # reopening replaces the old copy
+                break
+        run = self.add_run(loaded["name"], folder=folder, task=loaded["task"])
+        run.follower = loaded["follower"]
+        run.real_points = loaded["real_points"]
+        run.bounds = loaded["bounds"]
+        run.dirty |= run.table.append(loaded["scalars"])
+        run.evals.extend(loaded["evals"])
+        for step, path in scan_sample_files(folder, run.seen_sample_files):
+            run.add_sample(step, path)
+        self.current = run
+        self._sample_index = None
+        self._update_sample_pane_kind()
+        self._show_current_samples(force=True)
+        self._update_eval_label()
+        self.redraw()
+        self.auto_range()
+        self.message.emit(f"Opened run folder {folder}: {run.table.rows} logged steps.")
+
+    def poll_folders(self) -> None:
+        """Follow run folders that are still being written (GUI thread; reads only the new bytes)."""
+        for run in self.runs:
+            if run.follower is None or run.folder is None:
+                continue
+            try:
+                records = run.follower.poll()
+            except OSError as exc:
+                log.warning("cannot read %s: %s", run.folder, exc)
+                continue
+            if records:
+                run.dirty |= run.table.append([r for r in records if r.get("kind", "scalars") != "eval"])
+                evals = [r for r in records if r.get("kind") == "eval"]
+                if evals:
+                    run.evals.extend(evals)
+                    if run is self.current:
+                        self._update_eval_label()
+            for step, path in scan_sample_files(run.folder, run.seen_sample_files):
+                run.add_sample(step, path)
+
+    # --- drawing ------------------------------------------------------------------------------------
+    def _plot_for(self, metric: str) -> str | None:
+        for key, _t, metrics, _y in PLOTS:
+            if metric in metrics:
+                return key
+        return None
+
+    def _curve(self, run: RunData, metric: str) -> Curve | None:
+        plot_key = self._plot_for(metric)
+        if plot_key is None:
+            return None
+        curve = run.curves.get((plot_key, metric))
+        if curve is None:
+            pi = self.plots[plot_key].getPlotItem()
+            raw = pg.PlotDataItem(connect="finite")
+            smooth = pg.PlotDataItem(connect="finite")
+            for item in (raw, smooth):
+                item.setDownsampling(auto=True, method="peak")
+                item.setClipToView(True)
+                pi.addItem(item)
+            raw.setZValue(-1)
+            curve = Curve(raw=raw, smooth=smooth, metric=metric, plot_key=plot_key)
+            run.curves[(plot_key, metric)] = curve
+            raw.setVisible(run.visible)
+            smooth.setVisible(run.visible)
+            self._style_curve(run, curve)
+            self._sort_legend(plot_key)
+        return curve
+
+    def _style_curve(self, run: RunData, curve: Curve) -> None:
+        metrics = next(m for k, _t, m, _y in PLOTS if k == curve.plot_key)
+        style_index = metrics.index(curve.metric) % len(STYLES)
+        several = len(self.runs) > 1
+        color = QColor(run.color if several else theme.CURVE_COLORS.get(curve.metric, run.color))
+        style = STYLES[style_index] if several else Qt.SolidLine
+        faint = QColor(color)
+        faint.setAlpha(70)
+        curve.raw.setPen(pg.mkPen(faint, width=1, style=style))
+        curve.smooth.setPen(pg.mkPen(color, width=2, style=style))
+        label = METRIC_LABELS.get(curve.metric, curve.metric)
+        curve.smooth.opts["name"] = f"{run.name} · {label}" if several else label
+        legend = self.legends[curve.plot_key]
+        legend.removeItem(curve.smooth)
+        legend.addItem(curve.smooth, curve.smooth.opts["name"])
+
+    def _sort_legend(self, plot_key: str) -> None:
+        pass  # items are added in the order metrics appear, which is the PLOTS order for one run
+
+    def _restyle_curves(self) -> None:
+        for run in self.runs:
+            for curve in run.curves.values():
+                self._style_curve(run, curve)
+
+    def _x_values(self, run: RunData) -> np.ndarray | None:
+        return run.table.get(self.x_mode)
+
+    def _update_curve(self, run: RunData, curve: Curve) -> None:
+        x = self._x_values(run)
+        y = run.table.get(curve.metric)
+        if x is None or y is None:
+            return
+        rows = len(y)
+        if self.smoothing > 0:
+            if curve.smoothed is None or curve.rows_done > rows:
+                curve.smoothed, curve.state, curve.rows_done = np.empty(0), (0.0, 0), 0
+            if rows > curve.rows_done:
+                new, curve.state = ema_smooth(y[curve.rows_done:], self.smoothing, curve.state)
+                curve.smoothed = np.concatenate([curve.smoothed, new]) if curve.rows_done else new
+                curve.rows_done = rows
+            smoothed = curve.smoothed
+        else:
+            smoothed = y
+        curve.raw.setData(x, y)
+        curve.smooth.setData(x, smoothed)
+        curve.raw.setVisible(run.visible and self.smoothing > 0)
+
+    def redraw(self, force: bool = False) -> None:
+        """Timer tick: push new data into the plot items that changed; refresh the sample view."""
+        t0 = time.perf_counter()
+        for run in self.runs:
+            metrics = set(run.dirty)
+            if force:
+                metrics |= {m for (_k, m) in run.curves}
+            run.dirty.clear()
+            for metric in metrics:
+                if metric in ("step", "wall_time", "it_s"):
+                    continue
+                curve = self._curve(run, metric)
+                if curve is not None:
+                    self._update_curve(run, curve)
+        if self.current is not None and self.current.new_samples:
+            self.current.new_samples = False
+            self._show_current_samples()
+        self.last_redraw_ms = (time.perf_counter() - t0) * 1000
+
+    def _invalidate_smoothing(self) -> None:
+        for run in self.runs:
+            for curve in run.curves.values():
+                curve.smoothed, curve.state, curve.rows_done = None, (0.0, 0), 0
+
+    def _on_smoothing_changed(self, value: int) -> None:
+        self.smoothing = value / 100.0
+        self.smoothing_label.setText(f"{self.smoothing:.2f}")
+        if self.settings is not None:
+            self.settings.set_smoothing(self.smoothing)
+        self._invalidate_smoothing()
+        self.redraw(force=True)
+
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing_slider.setValue(int(round(weight * 100)))
+
+    def set_log_y(self, on: bool) -> None:
+        self.log_y = bool(on)
+        if self.log_y_check.isChecked() != self.log_y:
+            self.log_y_check.setChecked(self.log_y)
+        if self.settings is not None:
+            self.settings.set_log_y(self.log_y)
+        for pw in self.plots.values():
+            pw.getPlotItem().setLogMode(y=self.log_y)
+        self.auto_range()
+
+    def set_x_mode(self, mode: str) -> None:
+        if mode not in ("step", "wall_time") or mode == self.x_mode:
+            return
+        self.x_mode = mode
+        idx = self.x_combo.findData(mode)
+        if self.x_combo.currentIndex() != idx:
+            self.x_combo.setCurrentIndex(idx)
+        for pw in self.plots.values():
+            pw.getPlotItem().setLabel("bottom", "wall time (s)" if mode == "wall_time" else "step")
+        self.redraw(force=True)
+        self.auto_range()
+
+    def auto_range(self) -> None:
+        for pw in self.plots.values():
+            pw.getPlotItem().enableAutoRange()
+
+    # --- crosshair readout ---------------------------------------------------------------------------
+    def _on_mouse_moved(self, plot_key: str, pos: QPointF) -> None:
+        pi = self.plots[plot_key].getPlotItem()
+        if not pi.sceneBoundingRect().contains(pos):
+            return
+        x = pi.vb.mapSceneToView(pos).x()
+        for line in self.vlines.values():
+            line.setPos(x)
+            line.setVisible(True)
+        self.readout.setText(self.readout_text(plot_key, x))
+
+    def readout_text(self, plot_key: str, x: float) -> str:
+        """The values under the mouse at x for every visible run in one plot (rich text)."""
+        xname = "wall time" if self.x_mode == "wall_time" else "step"
+        parts = []
+        for run in self.runs:
+            if not run.visible:
+                continue
+            xs = self._x_values(run)
+            if xs is None or not len(xs):
+                continue
+            i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+            if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):
+                i -= 1
+            values = []
+            for (key, metric), curve in run.curves.items():
+                if key != plot_key:
+                    continue
+                y = run.table.get(metric)
+                if y is None or not math.isfinite(y[i]):
+                    continue
+                sm = curve.smoothed[i] if (self.smoothing > 0 and curve.smoothed is not None and i < len(curve.smoothed)) else None
+                text = f"{METRIC_LABELS.get(metric, metric)} <b>{y[i]:.4g}</b>"
+                if sm is not None and math.isfinite(sm):
+                    text += f" (smoothed {sm:.4g})"
+                values.append(text)
+            if values:
+                step = run.table.get("step")
+                where = f"step {int(step[i])}" if step is not None and math.isfinite(step[i]) else f"{xname} {xs[i]:.4g}"
+                if self.x_mode == "wall_time":
+                    where += f", {xs[i]:.1f} s"
+                prefix = f"<span style='color:{run.color}'>■</span> {run.name}: " if len(self.runs) > 1 else ""
+                parts.append(f"{prefix}{where} — " + ", ".join(values))
+        return "<br>".join(parts) if parts else "No data under the mouse."
+
+    # --- samples -------------------------------------------------------------------------------------
+    def _update_sample_pane_kind(self) -> None:
+        run = self.current
+        is_toy = run is not None and run.task == "toy"
+        self.toy_layers.setVisible(is_toy)
+        if run is None or (not run.samples and not is_toy):
+            self.sample_stack.setCurrentWidget(self.sample_empty)
+        elif is_toy:
+            self.sample_stack.setCurrentWidget(self.toy_view)
+        else:
+            self.sample_stack.setCurrentWidget(self.sample_grid)
+        self.samples_title.setText("Generator vs data (2-D)" if is_toy else "Samples of the fixed latent batch")
+
+    def _show_current_samples(self, force: bool = False) -> None:
+        run = self.current
+        self._update_sample_pane_kind()
+        n = len(run.samples) if run is not None else 0
+        self.history_slider.blockSignals(True)
+        self.history_slider.setRange(0, max(0, n - 1))
+        if self._sample_index is None or self._sample_index >= n:
+            self.history_slider.setValue(max(0, n - 1))
+        self.history_slider.blockSignals(False)
+        if run is None:
+            self.history_label.setText("no samples yet")
+            return
+        if run.task == "toy" and force:
+            self.toy_view.bounds = None
+            if run.bounds is not None:
+                self.toy_view.set_bounds(run.bounds)
+            self.toy_view.set_real_points(run.real_points)
+        if n == 0:
+            self.history_label.setText("no samples yet")
+            return
+        index = n - 1 if self._sample_index is None else min(self._sample_index, n - 1)
+        key = (id(run), index, run.samples[index][0])
+        if not force and self._shown_sample == key:
+            return
+        self._shown_sample = key
+        step, payload = run.samples[index]
+        if isinstance(payload, Path):
+            payload = read_sample_file(payload)
+            if payload is None:
+                return
+        live = " (newest)" if index == n - 1 else ""
+        self.history_label.setText(f"step {step}{live}")
+        if "grid" in payload:
+            self.sample_grid.show_grid(payload["grid"], step)
+        elif "points" in payload:
+            self.toy_view.show_state(payload, step)
+
+    def _on_history_moved(self, value: int) -> None:
+        run = self.current
+        n = len(run.samples) if run is not None else 0
+        self._sample_index = None if value >= n - 1 else value
+        self._show_current_samples()
+
+    # --- evaluation summary -------------------------------------------------------------------------
+    def _update_eval_label(self) -> None:
+        run = self.current
+        if run is None or not run.evals:
+            self.eval_label.setText("")
+            return
+        e = run.evals[-1]
+        parts = [f"Evaluation at step {int(e.get('step', 0))}:"]
+        if e.get("modes_captured") is not None and e.get("n_modes"):
+            parts.append(f"modes {int(e['modes_captured'])}/{int(e['n_modes'])}")
+        if e.get("hq_fraction") is not None:
+            parts.append(f"high-quality {100 * e['hq_fraction']:.0f}%")
+        if e.get("sliced_w") is not None:
+            parts.append(f"sliced W {e['sliced_w']:.3g}")
+        if e.get("w1_exact") is not None:
+            parts.append(f"W1 {e['w1_exact']:.3g}")
+        if e.get("l1") is not None:
+            parts.append(f"L1 {e['l1']:.3g}")
+        self.eval_label.setText(" ".join(parts[:1]) + " " + ", ".join(parts[1:]))
+
+    # --- export ---------------------------------------------------------------------------------------
+    def choose_export_csv(self) -> None:
+        start = self.settings.last_folder("export") if self.settings else ""
+        path, _ = QFileDialog.getSaveFileName(self, "Export metrics as CSV", str(Path(start) / "metrics.csv"), "CSV (*.csv)")
+        if path:
+            if self.settings:
+                self.settings.set_last_folder("export", str(Path(path).parent))
+            self.export_csv(path)
+
+    def export_csv(self, path: str | Path) -> Path:
+        """Every logged value of every run, one row per run and step."""
+        path = Path(path)
+        names: list[str] = ["step", "wall_time"]
+        for run in self.runs:
+            names += [k for k in run.table.columns if k not in names]
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["run", *names])
+            for run in self.runs:
+                cols = [run.table.get(k) for k in names]
+                for i in range(run.table.rows):
+                    w.writerow([run.name, *("" if c is None or not math.isfinite(c[i]) else f"{c[i]:.9g}" for c in cols)])
+        self.message.emit(f"Exported metrics to {path}.")
+        return path
+
+    def choose_export_png(self) -> None:
+        start = self.settings.last_folder("export") if self.settings else ""
+        path, _ = QFileDialog.getSaveFileName(self, "Export plots as PNG", str(Path(start) / "plots.png"), "PNG (*.png)")
+        if path:
+            if self.settings:
+                self.settings.set_last_folder("export", str(Path(path).parent))
+            self.export_png(path)
+
+    def export_png(self, path: str | Path) -> Path:
+        """All plots in their on-screen layout, each rendered by pyqtgraph's ImageExporter."""
+        from pyqtgraph.exporters import ImageExporter
+
+        path = Path(path)
+        scale = 2  # twice the on-screen resolution, for slides and papers
+        host = self.plots_host
+        canvas = QImage(host.width() * scale, host.height() * scale, QImage.Format_ARGB32)
+        canvas.fill(QColor(theme.PLOT_BG))
+        painter = QPainter(canvas)
+        try:
+            for pw in self.plots.values():
+                exporter = ImageExporter(pw.getPlotItem())
+                exporter.parameters()["width"] = max(1, pw.width() * scale)
+                image = exporter.export(toBytes=True)
+                top_left = pw.mapTo(host, pw.rect().topLeft())
+                painter.drawImage(QRectF(top_left.x() * scale, top_left.y() * scale, pw.width() * scale, pw.height() * scale), image)
+        finally:
+            painter.end()
+        canvas.save(str(path))
+        self.message.emit(f"Exported plots to {path}.")
+        return path
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        self._redraw_timer.stop()
+        self._follow_timer.stop()
+        for job in list(self._jobs):
+            job.stop()
+            job.wait(5000)

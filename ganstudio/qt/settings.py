@@ -1,0 +1,121 @@
+"""What the app remembers between sessions, behind one small wrapper with defaults.
+
+Stored with QSettings in INI format under the user scope. Tests redirect that location with
+`QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tmp_path)` so they never touch the
+user's real settings.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "GANStudio"
+APPLICATION = "ganstudio"
+MAX_RECENT = 8
+
+
+def default_runs_folder() -> Path:
+    return Path.home() / "GAN Studio" / "runs"
+
+
+class AppSettings:
+    """Typed access to the few values the app keeps; every getter has a default."""
+
+    def __init__(self, settings: QSettings | None = None):
+        self._s = settings or QSettings(QSettings.IniFormat, QSettings.UserScope, ORGANIZATION, APPLICATION)
+
+    @property
+    def file_name(self) -> str:
+        return self._s.fileName()
+
+    def sync(self) -> None:
+        self._s.sync()
+
+    # --- generic helpers -------------------------------------------------------------------------
+    def _get_str(self, key: str, default: str = "") -> str:
+        value = self._s.value(key, default)
+        return str(value) if value is not None else default
+
+    def _get_float(self, key: str, default: float) -> float:
+        try:
+            return float(self._s.value(key, default))
+        except (TypeError, ValueError):
+            return default
+
+    def _get_bool(self, key: str, default: bool) -> bool:
+        value = self._s.value(key, default)
+        if isinstance(value, str):  # INI files give strings back
+            return value.lower() in ("true", "1", "yes")
+        return bool(value)
+
+    # --- window ------------------------------------------------------------------------------------
+    def geometry(self) -> QByteArray | None:
+        value = self._s.value("window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_geometry(self, value: QByteArray) -> None:
+        self._s.setValue("window/geometry", value)
+
+    def window_state(self) -> QByteArray | None:
+        value = self._s.value("window/state")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def set_window_state(self, value: QByteArray) -> None:
+        self._s.setValue("window/state", value)
+
+    def last_area(self) -> str:
+        return self._get_str("window/area", "Train")
+
+    def set_last_area(self, name: str) -> None:
+        self._s.setValue("window/area", name)
+
+    # --- folders -----------------------------------------------------------------------------------
+    def last_folder(self, purpose: str) -> str:
+        """Where the file dialog for `purpose` (data, runs, checkpoints, export) opened last."""
+        return self._get_str(f"folders/{purpose}", str(Path.home()))
+
+    def set_last_folder(self, purpose: str, folder: str | Path) -> None:
+        self._s.setValue(f"folders/{purpose}", str(folder))
+
+    def runs_folder(self) -> Path:
+        """Parent folder of the run folders the app creates when it trains."""
+        return Path(self._get_str("training/runs_folder", str(default_runs_folder())))
+
+    def set_runs_folder(self, folder: str | Path) -> None:
+        self._s.setValue("training/runs_folder", str(folder))
+
+    # --- recent checkpoints ------------------------------------------------------------------------
+    def recent_checkpoints(self) -> list[str]:
+        value = self._s.value("recent/checkpoints", [])
+        if isinstance(value, str):  # QSettings returns a bare string for a one-item list
+            value = [value]
+        return [str(v) for v in (value or []) if v]
+
+    def add_recent_checkpoint(self, path: str | Path) -> list[str]:
+        path = str(path)
+        items = [p for p in self.recent_checkpoints() if p != path]
+        items.insert(0, path)
+        items = items[:MAX_RECENT]
+        self._s.setValue("recent/checkpoints", items)
+        return items
+
+    def clear_recent_checkpoints(self) -> None:
+        self._s.setValue("recent/checkpoints", [])
+
+    # --- monitor -----------------------------------------------------------------------------------
+    def smoothing(self) -> float:
+        return min(max(self._get_float("monitor/smoothing", 0.6), 0.0), 0.99)
+
+    def set_smoothing(self, value: float) -> None:
+        self._s.setValue("monitor/smoothing", float(value))
+
+    def log_y(self) -> bool:
+        return self._get_bool("monitor/log_y", False)
+
+    def set_log_y(self, value: bool) -> None:
+        self._s.setValue("monitor/log_y", bool(value))

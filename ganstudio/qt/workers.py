@@ -1,0 +1,441 @@
+"""Background work off the GUI thread: a generic `JobWorker` and the `TrainerWorker`.
+
+Both run in their own QThread, check stop/pause flags (threading.Event) between units of work, catch
+every exception and report it as a `JobError` through the `failed` signal, so the window never freezes
+and never dies with the job. Only CPU objects (numbers, numpy arrays, strings) cross to the GUI thread,
+through queued signals; progress is coalesced and sent at most every `progress_interval` seconds.
+
+The pattern follows superqt's generator workers: a job is a generator function; each `yield` is a
+progress report and a point where the job may be paused or cancelled. Callback-style APIs get a
+`progress` callable instead (`pass_progress=True`).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+# Workers whose thread is running: a strong reference so that a running QThread is never garbage
+# collected ("QThread: Destroyed while thread is still running"), and so the app can stop them all.
+_live_workers: set["BackgroundWorker"] = set()
+
+
+class JobCancelled(Exception):
+    """Raised inside a job (by its progress callback) when the user cancelled it."""
+
+
+@dataclass(frozen=True)
+class JobError:
+    """What the GUI shows about a failed job: one sentence, plus the traceback for bugs."""
+
+    message: str
+    detail: str = ""
+    user_error: bool = True
+    kind: str = "error"  # error | out_of_memory | bug
+
+
+def describe_exception(exc: BaseException) -> JobError:
+    """Turn any exception from a job into one sentence for the user."""
+    from ganstudio.core.errors import GanStudioError
+
+    if isinstance(exc, GanStudioError):
+        return JobError(_sentence(str(exc)), user_error=True)
+    name = type(exc).__name__
+    text = str(exc)
+    if name == "OutOfMemoryError" or (isinstance(exc, RuntimeError) and "out of memory" in text.lower()):
+        return JobError(
+            "The GPU ran out of memory; lower the batch size or the model width, or train on the CPU.",
+            detail=text, user_error=True, kind="out_of_memory",
+        )
+    if isinstance(exc, MemoryError):
+        return JobError(
+            "The computer ran out of memory; lower the batch size, the image size or the model width.",
+            detail=text, user_error=True, kind="out_of_memory",
+        )
+    detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    short = text.splitlines()[0] if text else ""
+    return JobError(
+        f"Unexpected error ({name}{': ' + short if short else ''}); this is a bug, the details are in the log.",
+        detail=detail, user_error=False, kind="bug",
+    )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if text and text[0].islower():
+        text = text[0].upper() + text[1:]
+    if text and text[-1] not in ".!?":
+        text += "."
+    return text
+
+
+def live_workers() -> list["BackgroundWorker"]:
+    return list(_live_workers)
+
+
+def stop_all_workers(timeout_s: float = 30.0) -> bool:
+    """Ask every running worker to stop and wait for their threads; True when all have ended."""
+    workers = live_workers()
+    for w in workers:
+        w.stop()
+    deadline = time.monotonic() + timeout_s
+    ok = True
+    for w in workers:
+        remaining = max(0.0, deadline - time.monotonic())
+        ok = w.wait(int(remaining * 1000)) and ok
+    return ok
+
+
+class BackgroundWorker(QObject):
+    """Runs `_work()` in its own QThread; stop/pause flags; every exception becomes `failed`."""
+
+    failed = Signal(object)  # JobError
+    finished = Signal()  # always last, after succeeded / cancelled / failed
+
+    def __init__(self, name: str = "worker"):
+        super().__init__()
+        self.name = name
+        self._stop = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+        self._thread: QThread | None = None
+        self.error: JobError | None = None
+
+    # --- control (any thread) ------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError(f"{self.name} was started already")
+        thread = QThread()
+        thread.setObjectName(self.name)
+        self._thread = thread
+        self.moveToThread(thread)
+        thread.started.connect(self._run)
+        thread.finished.connect(self._forget)
+        _live_workers.add(self)
+        thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._resume.set()  # a paused job must wake up to see the stop flag
+
+    def pause(self) -> None:
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def wait(self, timeout_ms: int = 30000) -> bool:
+        """Block until the thread has ended (True) or the timeout passed (False)."""
+        if self._thread is None:
+            return True
+        ended = self._thread.wait(max(0, int(timeout_ms)))
+        if ended:
+            _live_workers.discard(self)  # the queued _forget may come later (or never, at exit)
+        return ended
+
+    # --- inside the thread ---------------------------------------------------------------------------
+    def _work(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _wait_while_paused(self, on_idle: Callable[[], None] | None = None) -> bool:
+        """Block while paused; False when the job should stop."""
+        while not self._resume.is_set() and not self._stop.is_set():
+            if on_idle is not None:
+                on_idle()
+            self._resume.wait(0.05)
+        return not self._stop.is_set()
+
+    @Slot()
+    def _run(self) -> None:
+        try:
+            self._work()
+        except JobCancelled:
+            log.info("%s cancelled", self.name)
+        except Exception as exc:  # noqa: BLE001 - every error must reach the GUI, never kill the thread
+            self.error = describe_exception(exc)
+            if self.error.user_error:
+                log.warning("%s failed: %s", self.name, self.error.message)
+            else:
+                log.error("%s failed with a bug:\n%s", self.name, self.error.detail)
+            self.failed.emit(self.error)
+        finally:
+            self.finished.emit()
+            # Hand the object back to the GUI thread so it can be deleted there, then end the thread.
+            app = QCoreApplication.instance()
+            if app is not None:
+                self.moveToThread(app.thread())
+            self._thread.quit()
+
+    @Slot()
+    def _forget(self) -> None:
+        if self._thread is not None:
+            self._thread.wait()
+        _live_workers.discard(self)
+
+
+class JobWorker(BackgroundWorker):
+    """Runs `fn(*args, **kwargs)` in a thread. A generator function reports progress by yielding.
+
+    Signals: `progress(value)` (throttled to one per `progress_interval` seconds, the newest value
+    wins), `succeeded(result)` (the return value), `cancelled()`, `failed(JobError)`, `finished()`.
+    With `pass_progress=True`, fn also receives `progress=callable`, for callback-style APIs; calling it
+    reports progress, blocks while paused and raises JobCancelled after `stop()`.
+
+    Connect its signals to methods of QObjects that live in the GUI thread, not to lambdas: a lambda
+    has no thread of its own, so PySide6 would call it in the worker's thread. In such a slot,
+    `self.sender()` is the job, which lets a newer job make an older one's result stale.
+    """
+
+    progress = Signal(object)
+    succeeded = Signal(object)
+    cancelled = Signal()
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, name: str | None = None,
+                 progress_interval: float = 0.1, pass_progress: bool = False, **kwargs: Any):
+        super().__init__(name or getattr(fn, "__name__", "job"))
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.progress_interval = progress_interval
+        self.pass_progress = pass_progress
+        self._last_progress = 0.0
+        self._unsent: list[Any] = []
+        self.result: Any = None
+
+    def _offer(self, value: Any) -> None:
+        self._unsent = [value]
+        now = time.perf_counter()
+        if now - self._last_progress >= self.progress_interval:
+            self._send_progress(now)
+
+    def _send_progress(self, now: float | None = None) -> None:
+        if self._unsent:
+            self.progress.emit(self._unsent[-1])
+            self._unsent = []
+        self._last_progress = time.perf_counter() if now is None else now
+
+    def _progress_callback(self, *values: Any) -> None:
+        self._offer(values[0] if len(values) == 1 else values)
+        if not self._wait_while_paused():
+            raise JobCancelled()
+
+    def _work(self) -> None:
+        kwargs = dict(self.kwargs)
+        if self.pass_progress:
+            kwargs["progress"] = self._progress_callback
+        try:
+            if self._stop.is_set():
+                raise JobCancelled()
+            result = self.fn(*self.args, **kwargs)
+            if inspect.isgenerator(result):
+                gen = result
+                while True:
+                    try:
+                        value = next(gen)
+                    except StopIteration as done:
+                        result = done.value
+                        break
+                    self._offer(value)
+                    if not self._wait_while_paused():
+                        gen.close()  # runs the job's finally blocks
+                        raise JobCancelled()
+        except JobCancelled:
+            self._send_progress()
+            self.cancelled.emit()
+            raise
+        self._send_progress()
+        self.result = result
+        self.succeeded.emit(result)
+
+
+# --- training -------------------------------------------------------------------------------------------
+
+class TrainerWorker(BackgroundWorker):
+    """Runs a core Trainer in a QThread: one `trainer.step()` at a time, controls applied between steps.
+
+    Signals (all queued to the GUI thread, all carrying CPU data):
+      started(info)         once the trainer is built: device, step, task, run_dir, real toy points...
+      progress(batch)       at most every `progress_interval` s: {"scalars": [records], "samples":
+                            [(step, data)], "evals": [records], "step": int, "it_s": float}
+      checkpoint_saved(path), warning(message), learning_rates_changed((lr_g, lr_d, n_critic))
+      stopped(summary)      {"step", "reason": finished|stopped|error, "checkpoint": path or None}
+      failed(JobError), finished()
+    """
+
+    started = Signal(object)
+    progress = Signal(object)
+    checkpoint_saved = Signal(str)
+    warning = Signal(str)
+    learning_rates_changed = Signal(object)
+    stopped = Signal(object)
+
+    def __init__(self, config, run_dir: str | Path | None, resume: str | Path | None = None,
+                 max_steps: int | None = None, progress_interval: float = 0.1,
+                 save_on_stop: bool = True, initial_preview: bool = True):
+        super().__init__("TrainerWorker")
+        self.config = config
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.resume_from = resume
+        self.max_steps = max_steps
+        self.progress_interval = progress_interval
+        self.save_on_stop = save_on_stop
+        self.initial_preview = initial_preview
+        self.trainer = None  # touched only in the worker thread, except by tests after the thread ended
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._scalars: list[dict] = []
+        self._samples: list[tuple[int, dict]] = []
+        self._evals: list[dict] = []
+        self._last_flush = 0.0
+        self._last_flush_step = 0
+        self.step = 0  # last step reported to the GUI
+        self.last_checkpoint: str | None = None
+
+    # --- commands from the GUI (applied between steps) -------------------------------------------------
+    def set_learning_rates(self, g: float | None = None, d: float | None = None) -> None:
+        self._commands.put(("lr", g, d))
+
+    def set_n_critic(self, n: int) -> None:
+        self._commands.put(("n_critic", int(n)))
+
+    def save_checkpoint(self, path: str | Path | None = None) -> None:
+        self._commands.put(("save", path))
+
+    def _apply_commands(self) -> None:
+        while True:
+            try:
+                cmd = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                if cmd[0] == "lr":
+                    self.trainer.set_learning_rates(g=cmd[1], d=cmd[2])
+                    self._announce_rates()
+                elif cmd[0] == "n_critic":
+                    self.trainer.set_n_critic(cmd[1])
+                    self._announce_rates()
+                elif cmd[0] == "save":
+                    self._save(cmd[1])
+            except Exception as exc:  # noqa: BLE001 - a bad command must not end training
+                err = describe_exception(exc)
+                log.warning("command %s failed: %s", cmd[0], err.message)
+                self.warning.emit(err.message)
+
+    def _announce_rates(self) -> None:
+        lr_g, lr_d = self.trainer.learning_rates
+        self.learning_rates_changed.emit((lr_g, lr_d, self.trainer.n_critic))
+
+    def _save(self, path=None) -> str | None:
+        if path is None and self.run_dir is None:
+            self.warning.emit("This run has no run folder, so there is nowhere to save a checkpoint.")
+            return None
+        written = self.trainer.save_checkpoint(path)
+        return str(written) if written is not None else None
+
+    # --- events from the trainer (worker thread) -----------------------------------------------------
+    def _on_event(self, event) -> None:
+        kind = event.kind
+        if kind == "scalars":
+            self._scalars.append(dict(event.data))
+        elif kind == "samples":
+            self._samples.append((event.step, event.data))
+        elif kind == "eval":
+            self._evals.append(dict(event.data))
+        elif kind == "checkpoint":
+            self.last_checkpoint = str(event.data.get("path"))
+            self.checkpoint_saved.emit(self.last_checkpoint)
+        elif kind == "warning":
+            self.warning.emit(_sentence(str(event.data.get("message", ""))))
+
+    def _flush(self, now: float | None = None) -> None:
+        now = time.perf_counter() if now is None else now
+        step = self.trainer.step_count if self.trainer is not None else self.step
+        dt = now - self._last_flush
+        it_s = (step - self._last_flush_step) / dt if dt > 0 and self._last_flush > 0 else 0.0
+        batch = {"scalars": self._scalars, "samples": self._samples, "evals": self._evals,
+                 "step": step, "it_s": it_s}
+        self._scalars, self._samples, self._evals = [], [], []
+        self._last_flush, self._last_flush_step = now, step
+        self.step = step
+        self.progress.emit(batch)
+
+    # --- the loop ------------------------------------------------------------------------------------
+    def _work(self) -> None:
+        import torch
+
+        from ganstudio.core.trainer import Trainer, device_description
+
+        summary: dict[str, Any] = {"step": 0, "reason": "error", "checkpoint": None}
+        try:
+            self.trainer = trainer = Trainer(self.config, run_dir=self.run_dir, report=self._on_event,
+                                             resume=self.resume_from)
+            total = self.max_steps if self.max_steps is not None else trainer.cfg.train.steps
+            info: dict[str, Any] = {
+                "device": device_description(trainer.device), "step": trainer.step_count, "total": total,
+                "task": trainer.task, "run_dir": str(self.run_dir) if self.run_dir else None,
+                "name": trainer.cfg.name, "learning_rates": trainer.learning_rates, "n_critic": trainer.n_critic,
+                "config": trainer.cfg,
+            }
+            if trainer.task == "toy":
+                # A fixed sample of the real distribution for the GAN Lab view; its own RNG, so the
+                # training run draws exactly the batches it would draw headless.
+                info["real_points"] = trainer.data.toy.sample(2000, generator=torch.Generator().manual_seed(1)).numpy()
+                info["bounds"] = tuple(float(b) for b in trainer.data.toy.bounds())
+            self.started.emit(info)
+            self._last_flush_step = trainer.step_count
+            self._last_flush = time.perf_counter()
+            if self.initial_preview and trainer.task == "toy":
+                trainer.emit_preview()  # the starting point: G's initial samples, D's initial field
+            interval = self.progress_interval
+            next_flush = time.perf_counter() + interval
+            while trainer.step_count < total and not self._stop.is_set():
+                if not self._resume.is_set():
+                    self._flush()
+                    if not self._wait_while_paused(on_idle=self._apply_commands):
+                        break
+                    self._last_flush = time.perf_counter()
+                    next_flush = self._last_flush + interval
+                self._apply_commands()
+                trainer.step()
+                now = time.perf_counter()
+                if now >= next_flush:
+                    self._flush(now)
+                    next_flush = now + interval
+            self._apply_commands()
+            summary["reason"] = "stopped" if trainer.step_count < total else "finished"
+            summary["step"] = trainer.step_count
+            trainer.finish()  # writes the last scalars, closes metrics.jsonl
+            if self.run_dir is not None and (self.save_on_stop or summary["reason"] == "finished"):
+                summary["checkpoint"] = self._save()
+            if summary["reason"] == "finished" and not self._stop.is_set():
+                trainer.evaluate()
+        finally:
+            if self.trainer is not None:
+                try:
+                    self.trainer.finish()
+                except Exception:  # noqa: BLE001 - closing must not hide the real error
+                    log.exception("closing the trainer failed")
+                summary["step"] = self.trainer.step_count
+            if self.trainer is not None or self._scalars or self._samples:
+                self._flush()
+            self.stopped.emit(summary)
+

@@ -1,0 +1,82 @@
+"""GUI tests: offscreen Qt, settings in a temporary INI file, small toy runs that finish in seconds."""
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from ganstudio.qt.settings import AppSettings  # noqa: E402
+from ganstudio.qt.workers import live_workers, stop_all_workers  # noqa: E402
+
+# The small toy run every training test uses (a user would type these into the form).
+SMALL_TOY = {
+    "model.g_width": 64,
+    "model.d_width": 64,
+    "train.log_every": 5,
+    "train.sample_every": 20,
+    "train.eval_every": 0,
+    "train.checkpoint_every": 0,
+}
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """The tiny toy models train several times faster on one thread on a busy 2-core machine, and the
+    GUI thread keeps the other core."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path):
+    """Every QSettings(IniFormat, UserScope, ...) lands in tmp_path, never in the user's settings."""
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    yield tmp_path / "settings"
+    # No test may leave a thread running into the next one.
+    assert stop_all_workers(30.0), f"workers still running: {[w.name for w in live_workers()]}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> AppSettings:
+    s = AppSettings()
+    assert str(tmp_path) in s.file_name
+    s.set_runs_folder(tmp_path / "runs")
+    return s
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    from ganstudio.qt.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.engine_ready, timeout=60000)
+    yield w
+    w.close()
+
+
+def _fill_form(panel, preset: str = "toy-ring", **values) -> None:
+    """Set the form the way a user would: preset, then individual fields."""
+    panel.presetCombo.setCurrentIndex(panel.presetCombo.findData(preset))
+    for key, value in {**SMALL_TOY, **values}.items():
+        w = panel.widgets[key]
+        if hasattr(w, "findData") and not hasattr(w, "setValue"):
+            w.setCurrentIndex(w.findData(value))
+        elif hasattr(w, "setChecked"):
+            w.setChecked(bool(value))
+        else:
+            w.setValue(value)
+
+
+@pytest.fixture
+def fill_form():
+    return _fill_form

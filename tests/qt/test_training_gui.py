@@ -1,0 +1,196 @@
+"""Training from the window: start, watch curves, pause/resume/stop, live learning rates, close, errors."""
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
+
+
+
+def curve_points(window, plot_name: str, metric: str) -> int:
+    run = window.monitor.live_run or (window.monitor.runs[-1] if window.monitor.runs else None)
+    if run is None:
+        return 0
+    curve = run.curves.get((plot_name, metric))
+    if curve is None:
+        return 0
+    x, y = curve.smooth.getOriginalDataset()
+    return 0 if y is None else int(np.isfinite(y).sum())
+
+
+def click(qtbot, window, name):
+    from PySide6.QtWidgets import QPushButton
+
+    button = window.findChild(QPushButton, name)
+    assert button is not None and button.isEnabled(), name
+    qtbot.mouseClick(button, Qt.LeftButton)
+
+
+def trainer_step(window) -> int:
+    w = window.worker
+    return w.trainer.step_count if (w is not None and w.trainer is not None) else -1
+
+
+def test_start_toy_training_draws_curves_and_the_2d_view(qtbot, fill_form, window, tmp_path):
+    fill_form(window.train_panel, "toy-ring", **{"train.steps": 60})
+    click(qtbot, window, "trainStartButton")
+    qtbot.waitUntil(lambda: curve_points(window, "lossPlot", "d_loss") >= 3, timeout=30000)
+    assert curve_points(window, "lossPlot", "g_loss") >= 3
+    assert curve_points(window, "wassersteinPlot", "sliced_w") >= 3
+    assert window.current_area() == "Monitor"
+    # The GAN Lab view: generated points, D's heat map and G's arrows, real points behind them.
+    toy = window.monitor.toy_view
+    qtbot.waitUntil(lambda: toy.fake.data is not None and len(toy.fake.data) > 0, timeout=30000)
+    assert window.monitor.sample_stack.currentWidget() is toy
+    assert len(toy.real.data) == 2000
+    assert toy.heat.image is not None and toy.heat.image.shape == (40, 40)
+    assert len(toy.arrows.getOriginalDataset()[0]) > 0
+    # The run finishes by itself and leaves a checkpoint in its run folder.
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60000)
+    runs = list((tmp_path / "runs").iterdir())
+    assert len(runs) == 1
+    assert (runs[0] / "checkpoints" / "latest.safetensors").is_file()
+    assert (runs[0] / "metrics.jsonl").is_file()
+    assert window.statusStep.text() == "Step 60"
+    assert window.statusDevice.text().startswith(("CPU", "GPU"))
+    assert window.train_panel.startButton.isEnabled()
+
+
+def test_pause_resume_and_stop(qtbot, fill_form, window, tmp_path):
+    fill_form(window.train_panel, "toy-ring", **{"train.steps": 100000})
+    click(qtbot, window, "trainStartButton")
+    qtbot.waitUntil(lambda: trainer_step(window) >= 5, timeout=30000)
+    pause = window.train_panel.pauseButton
+    click(qtbot, window, "trainPauseButton")
+    assert pause.text() == "Resume"
+    qtbot.wait(300)  # lets the step that was running finish
+    paused_at = trainer_step(window)
+    qtbot.wait(600)
+    assert trainer_step(window) == paused_at  # no step while paused
+    click(qtbot, window, "trainPauseButton")
+    assert pause.text() == "Pause"
+    qtbot.waitUntil(lambda: trainer_step(window) > paused_at + 3, timeout=30000)
+    worker = window.worker
+    click(qtbot, window, "trainStopButton")
+    qtbot.waitUntil(lambda: window.worker is None, timeout=30000)
+    assert not worker.is_running()
+    assert worker.trainer.step_count < 100000
+    ckpt = next((tmp_path / "runs").iterdir()) / "checkpoints" / "latest.safetensors"
+    assert ckpt.is_file()
+    assert str(ckpt) in window.settings.recent_checkpoints()
+    assert "stopped at step" in window.train_panel.messageLog.toPlainText()
+
+
+def test_learning_rates_change_while_training(qtbot, fill_form, window):
+    fill_form(window.train_panel, "toy-ring", **{"train.steps": 100000})
+    click(qtbot, window, "trainStartButton")
+    qtbot.waitUntil(lambda: trainer_step(window) >= 5, timeout=30000)
+    lr_field = window.train_panel.widgets["optim.lr_g"]
+    assert lr_field.isEnabled()  # live fields stay editable while training
+    assert not window.train_panel.widgets["optim.batch_size"].isEnabled()
+    lr_field.setValue(5e-5)
+    window.train_panel.widgets["optim.n_critic"].setValue(2)
+    trainer = window.worker.trainer
+    qtbot.waitUntil(lambda: trainer.opt_G.param_groups[0]["lr"] == 5e-5 and trainer.n_critic == 2, timeout=10000)
+    changed_at = trainer.step_count
+    qtbot.waitUntil(lambda: trainer.step_count > changed_at + 5, timeout=30000)  # training goes on
+    assert trainer.opt_D.param_groups[0]["lr"] == 1e-4  # the other player's rate is untouched
+    # The new rate reaches the learning-rate curve.
+    qtbot.waitUntil(lambda: np.any(window.monitor.live_run.table.get("lr_g") == 5e-5), timeout=10000)
+    window.stop_training()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=30000)
+
+
+def test_closing_the_window_while_training_saves_and_joins(qtbot, fill_form, settings, tmp_path):
+    from ganstudio.qt.main_window import MainWindow
+    from ganstudio.qt.workers import live_workers
+
+    w = MainWindow(settings=settings)
+    w.show()
+    qtbot.waitUntil(lambda: w.engine_ready, timeout=60000)
+    fill_form(w.train_panel, "toy-ring", **{"train.steps": 100000})
+    click(qtbot, w, "trainStartButton")
+    qtbot.waitUntil(lambda: trainer_step(w) >= 5, timeout=30000)
+    worker = w.worker
+    w.close()  # blocks until the training thread has ended
+    assert not worker.is_running()
+    assert worker.last_checkpoint is not None
+    ckpt = Path(worker.last_checkpoint)
+    assert ckpt.is_file() and ckpt.name == "latest.safetensors"
+    assert ckpt.parent.parent.parent == tmp_path / "runs"
+    assert not live_workers()
+    assert settings.recent_checkpoints()[0] == str(ckpt)
+    w.deleteLater()
+
+
+def test_non_finite_loss_is_reported_and_the_app_keeps_running(qtbot, fill_form, window):
+    fill_form(window.train_panel, "toy-ring", **{"train.steps": 200})
+    # A learning rate of 1e30 blows the weights up within a few steps (deterministic on every machine);
+    # the form allows at most 1, so the test widens the field first.
+    window.train_panel.widgets["optim.lr_g"].setMaximum(1e31)
+    window.train_panel.widgets["optim.lr_d"].setMaximum(1e31)
+    window.train_panel.widgets["optim.lr_g"].setValue(1e30)
+    window.train_panel.widgets["optim.lr_d"].setValue(1e30)
+    click(qtbot, window, "trainStartButton")
+    banner = window.findChild(QLabel, "errorBanner")
+    qtbot.waitUntil(lambda: window.errorBanner.isVisible(), timeout=30000)
+    assert "NaN or infinite" in banner.text()
+    assert banner.text()[0].isupper() and banner.text().rstrip().endswith(".")
+    qtbot.waitUntil(lambda: window.worker is None, timeout=30000)
+    # The app is still usable: the form is enabled and a sensible run starts.
+    fill_form(window.train_panel, "toy-ring", **{"train.steps": 10, "optim.lr_g": 1e-4, "optim.lr_d": 1e-4})
+    click(qtbot, window, "trainStartButton")
+    qtbot.waitUntil(lambda: window.worker is None and window.train_panel.state == "idle", timeout=30000)
+    assert "finished at step 10" in window.train_panel.messageLog.toPlainText()
+
+
+def test_broken_image_folder_shows_one_sentence(qtbot, window, tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"img{i}.png").write_bytes(b"not a png at all")
+    panel = window.train_panel
+    panel.datasetCombo.setCurrentIndex(panel.datasetCombo.findData("folder"))
+    assert panel.folderEdit.isVisible()
+    panel.set_folder(str(folder))
+    qtbot.waitUntil(lambda: "no readable image" in panel.folderStatus.text(), timeout=30000)
+    # Start refuses with the same sentence beside the buttons.
+    click(qtbot, window, "trainStartButton")
+    assert panel.configErrorLabel.isVisible()
+    assert "no readable image" in panel.configErrorLabel.text()
+    assert window.worker is None
+    # The worker's own error path: the trainer hits the same folder and the banner says so.
+    cfg = panel.build_config()
+    assert cfg is not None
+    window.start_training(cfg)
+    qtbot.waitUntil(lambda: window.errorBanner.isVisible(), timeout=30000)
+    assert str(folder) in window.findChild(QLabel, "errorBanner").text()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=30000)
+
+
+def test_good_image_folder_is_counted_with_thumbnails(qtbot, window, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(folder / f"p{i}.png")
+    (folder / "bad.jpg").write_bytes(b"\xff\xd8 broken")
+    panel = window.train_panel
+    panel.datasetCombo.setCurrentIndex(panel.datasetCombo.findData("folder"))
+    assert panel.presetCombo.currentData() == "digits-dcgan"  # the image preset follows the data
+    panel.set_folder(str(folder))
+    qtbot.waitUntil(lambda: "ready" in panel.folderStatus.text(), timeout=30000)
+    assert panel.folderStatus.text().startswith("5 images ready; 1 broken file will be skipped")
+    assert len(panel.thumbnails.findChildren(QLabel)) == 5
+
+
+def test_invalid_form_shows_config_error_and_does_not_start(qtbot, fill_form, window):
+    fill_form(window.train_panel, "toy-ring", **{"optim.batch_size": 250})  # pack is 4
+    click(qtbot, window, "trainStartButton")
+    label = window.train_panel.configErrorLabel
+    assert label.isVisible()
+    assert "multiple of 'tricks.pack'" in label.text()
+    assert window.worker is None
