@@ -100,6 +100,7 @@ class OptimConfig:
     beta2: float = 0.999
     n_critic: int = 1
     batch_size: int = 64
+    lr_decay: str = "none"  # "linear": to zero over the second half of the run, as pix2pix does
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,7 @@ def validate(cfg: RunConfig, complete: bool = True) -> RunConfig:
     _choice(m.d_norm, ("batch", "instance", "layer", "none"), "model.d_norm")
     _choice(m.g_norm, ("batch", "instance", "none"), "model.g_norm")
     _choice(opt.optimizer, OPTIMIZERS, "optim.optimizer")
+    _choice(opt.lr_decay, ("none", "linear"), "optim.lr_decay")
     _choice(tr.device, DEVICES, "train.device")
     _choice(tr.precision, PRECISIONS, "train.precision")
     _choice(tr.nan_policy, NAN_POLICIES, "train.nan_policy")
@@ -325,6 +327,8 @@ def validate(cfg: RunConfig, complete: bool = True) -> RunConfig:
         raise ConfigError(f"'tricks.ema' must be 0 (off) or a decay in (0, 1), not {t.ema}.")
     if not (0.0 <= opt.beta1 < 1.0 and 0.0 <= opt.beta2 < 1.0):
         raise ConfigError(f"optimizer betas must lie in [0, 1), not ({opt.beta1}, {opt.beta2}).")
+    if t.pack > 1 and d.task == "paired":
+        raise ConfigError("'tricks.pack' (PacGAN) applies to toy and image data, not to paired image translation.")
     if opt.batch_size % t.pack:
         raise ConfigError(f"'optim.batch_size' ({opt.batch_size}) must be a multiple of 'tricks.pack' ({t.pack}).")
     if m.class_conditional and d.kind != "digits" and d.task != "image":

@@ -42,3 +42,14 @@ def save_png(picture: np.ndarray, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(picture).save(path)
     return path
+
+
+def sketch_input_to_rgb(sketch: torch.Tensor) -> torch.Tensor:
+    """Show a 5-channel sketch input (see ganstudio.core.sketch) as a picture: black lines on white
+    paper with the colour hints painted in. (N, 5, H, W) -> (N, 3, H, W) in [-1, 1]."""
+    lines = sketch[:, 0:1] > 0
+    hint_rgb = sketch[:, 1:4]
+    in_hint = sketch[:, 4:5] > 0
+    paper = torch.ones_like(hint_rgb)
+    picture = torch.where(in_hint, hint_rgb, paper)
+    return torch.where(lines, -torch.ones_like(picture), picture)

@@ -135,10 +135,8 @@ class BatchSource:
                 self.conds = self.conds.to(device)
 
     def _tensor_or_loader(self, dataset, to_tensor: Callable) -> None:
-        try:
-            cached = to_tensor(dataset)
-        except MemoryError:
-            cached = None
+        # Small sets were decoded once into memory (fast random batches); large ones stream from disk.
+        cached = to_tensor(dataset) if getattr(dataset, "cached", False) else None
         if cached is None:
             self.loader = torch.utils.data.DataLoader(
                 dataset, batch_size=self.cfg.optim.batch_size, shuffle=True, drop_last=True,
@@ -171,7 +169,7 @@ class BatchSource:
 
     def _sketch_inputs(self, images: torch.Tensor, sketch) -> torch.Tensor:
         # A random number of colour hints per image, so the model works from bare lines to dense colour.
-        n = int(torch.randint(0, self.sketch_hints_max + 1, (1,), generator=self.rng))
+        n = torch.randint(0, self.sketch_hints_max + 1, (images.shape[0],), generator=self.rng)
         return sketch.image_to_sketch_input(images, n_hints=n, generator=self.rng).to(self.device)
 
     def _next_from_loader(self, n: int):
@@ -308,6 +306,7 @@ class Trainer:
         self.opt_G = self._make_optimizer(self.G, self.cfg.optim.lr_g)
         self.opt_D = self._make_optimizer(self.D, self.cfg.optim.lr_d)
         self.n_critic = self.cfg.optim.n_critic
+        self.base_lr_g, self.base_lr_d = self.cfg.optim.lr_g, self.cfg.optim.lr_d
         t = self.cfg.tricks
         self.noise = tricks.InstanceNoise(t.instance_noise, 0.0, anneal_steps=t.instance_noise_steps or max(self.cfg.train.steps, 1)) if t.instance_noise > 0 else None
         self.hist_G = tricks.HistoricalAverage() if t.historical_averaging > 0 else None
@@ -410,17 +409,30 @@ class Trainer:
     # --- live controls -----------------------------------------------------------------------------
 
     def set_learning_rates(self, g: float | None = None, d: float | None = None) -> None:
-        """Change learning rates in place: the optimizers keep their moment estimates."""
+        """Change the base learning rates in place: the optimizers keep their moment estimates."""
         if g is not None:
             if not g > 0:
                 raise ConfigError(f"generator learning rate must be greater than zero, not {g}.")
-            for group in self.opt_G.param_groups:
-                group["lr"] = g
+            self.base_lr_g = float(g)
         if d is not None:
             if not d > 0:
                 raise ConfigError(f"discriminator learning rate must be greater than zero, not {d}.")
-            for group in self.opt_D.param_groups:
-                group["lr"] = d
+            self.base_lr_d = float(d)
+        self._apply_learning_rates()
+
+    def lr_factor(self) -> float:
+        """Schedule multiplier: 1, or pix2pix's linear decay to 0 over the second half of the run."""
+        if self.cfg.optim.lr_decay != "linear":
+            return 1.0
+        total = max(self.cfg.train.steps, 1)
+        start = total // 2
+        return max(0.0, 1.0 - max(0, self.step_count - start) / max(total - start, 1))
+
+    def _apply_learning_rates(self) -> None:
+        factor = self.lr_factor()
+        for opt, base in ((self.opt_G, self.base_lr_g), (self.opt_D, self.base_lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = base * factor
 
     def set_n_critic(self, n: int) -> None:
         if int(n) < 1:
@@ -436,6 +448,8 @@ class Trainer:
     def step(self) -> None:
         self.G.train()
         self.D.train()
+        if self.cfg.optim.lr_decay != "none":
+            self._apply_learning_rates()
         for _ in range(self.n_critic):
             self._discriminator_step()
         self._generator_step()
@@ -628,8 +642,7 @@ class Trainer:
         if self.cfg.train.nan_policy == "rollback" and self._good_snapshot is not None and self.rollbacks < 3:
             self.rollbacks += 1
             self._restore_snapshot()
-            lr_g, lr_d = self.learning_rates
-            self.set_learning_rates(lr_g / 2, lr_d / 2)
+            self.set_learning_rates(self.base_lr_g / 2, self.base_lr_d / 2)
             msg = (f"the {what} became NaN or infinite at step {self.step_count}; rolled back to step "
                    f"{self._good_snapshot['step']} and halved the learning rates (rollback {self.rollbacks} of 3).")
             self.step_count = self._good_snapshot["step"]
@@ -690,7 +703,7 @@ class Trainer:
             return {"grid": make_grid_uint8(imgs, nrow=int(math.ceil(math.sqrt(imgs.shape[0]))))}
         b = self.fixed_batch
         out = self._generate(G, None, None, b.cond).float()
-        from ganstudio.core.sketch import sketch_input_to_rgb
+        from ganstudio.core.imaging import sketch_input_to_rgb
 
         shown_in = sketch_input_to_rgb(b.cond) if b.cond.shape[1] != 3 else b.cond
         rows = torch.stack([shown_in.float(), out, b.real.float()], dim=1).flatten(0, 1)  # input | output | target

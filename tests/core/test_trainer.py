@@ -194,10 +194,10 @@ def test_digits_dcgan_conditional_steps_and_previews(tmp_path: Path):
 
 def test_toy_ring_learns_in_a_short_run():
     """A few hundred steps move the generator from noise onto the ring: sliced W drops a lot."""
-    cfg = preset("toy-ring").with_overrides(["train.steps=500", "train.eval_every=0", "train.sample_every=0",
+    cfg = preset("toy-ring").with_overrides(["train.steps=1000", "train.eval_every=0", "train.sample_every=0", "tricks.pack=1",
                                              "train.log_every=50", "train.checkpoint_every=0",
                                              "model.g_width=64", "model.d_width=64", "optim.lr_g=5e-4",
-                                             "optim.lr_d=5e-4"])
+                                             "optim.lr_d=5e-4", "tricks.ema=0"])
     t = Trainer(cfg)
     start = t.evaluate()["sliced_w"]
     t.run()
