@@ -40,7 +40,7 @@ def test_a_failing_render_is_reported_and_the_worker_lives_on(qtbot):
         raise ValueError("bad tensor")
 
     worker.submit(broken)
-    qtbot.waitUntil(lambda: errors, timeout=5000)
+    qtbot.waitUntil(lambda: len(errors) == 1, timeout=5000)
     assert "ValueError" in errors[0].message and not errors[0].user_error
     worker.submit(lambda: "ok")
     qtbot.waitUntil(lambda: results == ["ok"], timeout=5000)
