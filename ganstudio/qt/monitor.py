@@ -63,6 +63,7 @@ METRIC_LABELS = {
     "grad_norm_g": "‖∇G‖", "gradient_penalty": "gradient penalty", "r1_penalty": "R1 penalty",
     "lr_d": "lr D", "lr_g": "lr G",
 }
+METRIC_ORDER = {m: i for i, m in enumerate(m for _k, _t, ms, _y in PLOTS for m in ms)}
 # Within one plot, the second, third... metric of a run is told apart by its line style.
 STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
 SAMPLE_FILE = re.compile(r"step_(\d+)\.(png|npy)$")
@@ -218,7 +219,7 @@ class Curve:
     smooth: pg.PlotDataItem
     metric: str
     plot_key: str
-    smoothed: np.ndarray | None = None  # cached smoothed values (by row)
+    smoothed: GrowingArray | None = None  # cached smoothed values (by row), extended as rows arrive
     state: tuple[float, int] = (0.0, 0)
     rows_done: int = 0
 
@@ -297,7 +298,7 @@ def load_run_folder(folder: str | Path) -> dict[str, Any]:
             bounds = tuple(float(b) for b in toy.bounds())
     return {"folder": folder, "follower": follower, "scalars": scalars, "evals": evals, "config": config,
             "task": task, "real_points": real_points, "bounds": bounds,
-            "name": config.get("name") or folder.name}
+            "name": folder.name}
 
 
 def scan_sample_files(folder: Path, seen: set[str]) -> list[tuple[int, Path]]:
@@ -783,12 +784,13 @@ class TrainingMonitor(QWidget):
         rows = len(y)
         if self.smoothing > 0:
             if curve.smoothed is None or curve.rows_done > rows:
-                curve.smoothed, curve.state, curve.rows_done = np.empty(0), (0.0, 0), 0
+                curve.smoothed, curve.state, curve.rows_done = GrowingArray(max(1024, rows)), (0.0, 0), 0
             if rows > curve.rows_done:
+                # Only the new rows are smoothed, continuing from the saved state.
                 new, curve.state = ema_smooth(y[curve.rows_done:], self.smoothing, curve.state)
-                curve.smoothed = np.concatenate([curve.smoothed, new]) if curve.rows_done else new
+                curve.smoothed.extend(new)
                 curve.rows_done = rows
-            smoothed = curve.smoothed
+            smoothed = curve.smoothed.view()
         else:
             smoothed = y
         curve.raw.setData(x, y)
@@ -796,14 +798,20 @@ class TrainingMonitor(QWidget):
         curve.raw.setVisible(run.visible and self.smoothing > 0)
 
     def redraw(self, force: bool = False) -> None:
-        """Timer tick: push new data into the plot items that changed; refresh the sample view."""
+        """Timer tick: push new data into the plot items that changed; refresh the sample view.
+
+        Skipped while the monitor is hidden (the data keeps arriving). The next tick waits at least ten
+        times as long as this one took, so huge runs cost the GUI thread at most ~10% (plus painting).
+        """
+        if not force and not self.isVisible():
+            return
         t0 = time.perf_counter()
         for run in self.runs:
             metrics = set(run.dirty)
             if force:
                 metrics |= {m for (_k, m) in run.curves}
             run.dirty.clear()
-            for metric in metrics:
+            for metric in sorted(metrics, key=lambda m: METRIC_ORDER.get(m, 999)):
                 if metric in ("step", "wall_time", "it_s"):
                     continue
                 curve = self._curve(run, metric)
@@ -813,6 +821,7 @@ class TrainingMonitor(QWidget):
             self.current.new_samples = False
             self._show_current_samples()
         self.last_redraw_ms = (time.perf_counter() - t0) * 1000
+        self._redraw_timer.setInterval(int(min(2000, max(REDRAW_MS, 10 * self.last_redraw_ms))))
 
     def _invalidate_smoothing(self) -> None:
         for run in self.runs:
@@ -881,13 +890,14 @@ class TrainingMonitor(QWidget):
             if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):
                 i -= 1
             values = []
-            for (key, metric), curve in run.curves.items():
+            for (key, metric), curve in sorted(run.curves.items(), key=lambda kv: METRIC_ORDER.get(kv[0][1], 999)):
                 if key != plot_key:
                     continue
                 y = run.table.get(metric)
                 if y is None or not math.isfinite(y[i]):
                     continue
-                sm = curve.smoothed[i] if (self.smoothing > 0 and curve.smoothed is not None and i < len(curve.smoothed)) else None
+                sm_values = curve.smoothed.view() if (self.smoothing > 0 and curve.smoothed is not None) else None
+                sm = sm_values[i] if sm_values is not None and i < len(sm_values) else None
                 text = f"{METRIC_LABELS.get(metric, metric)} <b>{y[i]:.4g}</b>"
                 if sm is not None and math.isfinite(sm):
                     text += f" (smoothed {sm:.4g})"

@@ -1,0 +1,181 @@
+"""The generic JobWorker, settings, and the window's menus, status bar, placeholders and help."""
+
+import time
+
+from PySide6.QtCore import QObject, QSettings, Slot
+from PySide6.QtWidgets import QLabel, QTextBrowser
+
+from ganstudio.qt.settings import AppSettings
+from ganstudio.qt.workers import JobWorker
+
+
+class Collector(QObject):
+    """Receives job signals in the GUI thread, as a widget would."""
+
+    def __init__(self):
+        super().__init__()
+        self.progress, self.results, self.errors, self.cancelled, self.threads = [], [], [], 0, []
+        self.finished = 0
+
+    @Slot(object)
+    def on_progress(self, v):
+        self.progress.append(v)
+
+    @Slot(object)
+    def on_result(self, v):
+        import threading
+
+        self.threads.append(threading.current_thread() is threading.main_thread())
+        self.results.append(v)
+
+    @Slot(object)
+    def on_error(self, e):
+        self.errors.append(e)
+
+    @Slot()
+    def on_cancel(self):
+        self.cancelled += 1
+
+    @Slot()
+    def on_finished(self):
+        self.finished += 1
+
+
+def connect(job, c):
+    job.progress.connect(c.on_progress)
+    job.succeeded.connect(c.on_result)
+    job.failed.connect(c.on_error)
+    job.cancelled.connect(c.on_cancel)
+    job.finished.connect(c.on_finished)
+
+
+def run_job(qtbot, job, c):
+    # qtbot.waitSignal would connect a plain callable, which PySide6 calls in the worker's thread.
+    before = c.finished
+    job.start()
+    qtbot.waitUntil(lambda: c.finished == before + 1, timeout=10000)
+
+
+def count_to(n, delay=0.0):
+    for i in range(n):
+        time.sleep(delay)
+        yield i
+    return "done"
+
+
+def test_generator_job_reports_progress_and_result_in_the_gui_thread(qtbot):
+    c = Collector()
+    job = JobWorker(count_to, 50, progress_interval=0.0)
+    connect(job, c)
+    run_job(qtbot, job, c)
+    qtbot.waitUntil(lambda: c.results == ["done"])
+    assert c.threads == [True]
+    assert c.progress[-1] == 49 and not c.errors
+
+
+def test_job_cancel_and_pause(qtbot):
+    c = Collector()
+    job = JobWorker(count_to, 10000, 0.001)
+    connect(job, c)
+    job.start()
+    qtbot.waitUntil(lambda: len(c.progress) > 0, timeout=10000)
+    job.pause()
+    qtbot.wait(100)
+    seen = len(c.progress)
+    qtbot.wait(300)
+    assert len(c.progress) == seen  # paused: no progress
+    job.stop()
+    qtbot.waitUntil(lambda: c.cancelled == 1 and c.finished == 1, timeout=10000)
+    assert not c.results and not c.errors
+
+
+def test_job_errors_become_one_sentence(qtbot):
+    from ganstudio.core.errors import DataError
+
+    def user_error():
+        raise DataError("image folder /x has no readable image")
+
+    def bug():
+        return {}["missing"]
+
+    c = Collector()
+    for fn in (user_error, bug):
+        job = JobWorker(fn)
+        connect(job, c)
+        run_job(qtbot, job, c)
+    qtbot.waitUntil(lambda: len(c.errors) == 2)
+    assert c.errors[0].message == "Image folder /x has no readable image." and c.errors[0].user_error
+    assert c.errors[1].kind == "bug" and "KeyError" in c.errors[1].message and "Traceback" in c.errors[1].detail
+
+
+def test_callback_style_job_gets_a_progress_function(qtbot):
+    def job_fn(n, progress):
+        for i in range(n):
+            progress((i, n))
+        return n
+
+    c = Collector()
+    job = JobWorker(job_fn, 5, pass_progress=True, progress_interval=0.0)
+    connect(job, c)
+    run_job(qtbot, job, c)
+    qtbot.waitUntil(lambda: c.results == [5])
+    assert c.progress[-1] == (4, 5)
+
+
+def test_settings_live_in_the_temporary_location_and_remember(tmp_path):
+    s = AppSettings()
+    assert s.file_name.startswith(str(tmp_path))
+    assert s.smoothing() == 0.6 and s.recent_checkpoints() == []
+    for i in range(12):
+        s.add_recent_checkpoint(f"/c/{i}.safetensors")
+    s.add_recent_checkpoint("/c/3.safetensors")
+    s.sync()
+    again = AppSettings(QSettings(QSettings.IniFormat, QSettings.UserScope, "GANStudio", "ganstudio"))
+    assert again.recent_checkpoints()[:2] == ["/c/3.safetensors", "/c/11.safetensors"]
+    assert len(again.recent_checkpoints()) == 8
+
+
+def test_window_areas_menus_status_and_help(qtbot, window, settings):
+    from ganstudio.qt.main_window import AREAS
+
+    assert [window.areaList.item(i).text() for i in range(4)] == list(AREAS)
+    assert window.actOpenCheckpoint.shortcut().toString() == "Ctrl+O"
+    assert window.actSave.shortcut().toString() == "Ctrl+S"
+    assert window.actQuit.shortcut().toString() == "Ctrl+Q"
+    assert window.actHelp.shortcut().toString() == "F1"
+    assert not window.actSave.isEnabled()  # nothing to save before training
+    assert window.findChild(QLabel, "statusDevice").text().startswith(("CPU", "GPU"))
+    assert window.monitor is window.area_widget("Monitor")
+    window.show_area("Explore")
+    page = window.area_widget("Explore")
+    assert page.isVisible()
+    assert any("latent space" in lab.text() for lab in page.findChildren(QLabel))
+    help_dialog = window.show_help()
+    text = help_dialog.findChild(QTextBrowser, "helpText").toPlainText()
+    for area in AREAS:
+        assert area in text
+    help_dialog.close()
+    # The area and the geometry are remembered.
+    window.resize(1000, 700)
+    window.close()
+    assert settings.last_area() == "Explore"
+    assert settings.geometry() is not None
+
+
+def test_window_is_up_before_the_engine(qtbot, settings):
+    """The window is shown and usable while the engine loads in the background."""
+    from ganstudio.qt.main_window import MainWindow
+
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    assert not w.engine_ready
+    assert not w.train_panel.startButton.isEnabled()
+    assert w.statusEngine.text() == "Loading engine…"
+    w.show()
+    qtbot.waitUntil(lambda: w.engine_ready, timeout=60000)
+    assert w.train_panel.startButton.isEnabled()
+    cuda_item = w.train_panel.deviceCombo.model().item(w.train_panel.deviceCombo.findData("cuda"))
+    import torch
+
+    assert cuda_item.isEnabled() == torch.cuda.is_available()
+    w.close()
