@@ -178,7 +178,8 @@ def cmd_train(args) -> int:
                 print("eval " + " ".join(f"{k} {v:.4g}" for k, v in shown.items()), file=sys.stderr)
 
     try:
-        trainer = Trainer(cfg, run_dir=run_dir if dist.is_main else None, report=report, resume=args.resume,
+        trainer = Trainer(cfg, run_dir=run_dir if dist.is_main else None, report=report if dist.is_main else None,
+                          resume=args.resume,
                           rank=dist.rank, world_size=dist.world_size, distributed=dist)
         if dist.is_main:
             print(f"ganstudio: training {cfg.name} on {device_description(trainer.device)}"

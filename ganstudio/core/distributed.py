@@ -55,3 +55,66 @@ class DistributedContext:
                 dist.barrier()
                 dist.destroy_process_group()
             self.initialised_here = False
+
+    # --- collectives used by the trainer (no-ops in a single process) ----------------------------------
+
+    def all_reduce_grads(self, module: torch.nn.Module) -> None:
+        """Average the gradients of `module` over all ranks, in one flat buffer.
+
+        The trainer calls this after each player's backward pass instead of wrapping the players in
+        DistributedDataParallel: a GAN step uses D in the generator's phase and G (without grad) in the
+        discriminator's, and gradient penalties differentiate through D twice, all of which DDP's
+        bucketed hooks handle badly. Reducing exactly the gradients a phase produced is always right.
+        """
+        if not self.enabled:
+            return
+        import torch.distributed as dist
+
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        if not grads:
+            return
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+        flat /= self.world_size
+        offset = 0
+        for g in grads:
+            n = g.numel()
+            g.copy_(flat[offset : offset + n].view_as(g))
+            offset += n
+
+    def average_buffers(self, module: torch.nn.Module) -> None:
+        """Average floating-point buffers (BatchNorm running statistics) so every rank saves the same."""
+        if not self.enabled:
+            return
+        import torch.distributed as dist
+
+        for buf in module.buffers():
+            if buf.is_floating_point():
+                dist.all_reduce(buf, op=dist.ReduceOp.SUM)
+                buf /= self.world_size
+
+    def mean_of(self, values: torch.Tensor) -> torch.Tensor:
+        """Average a tensor of logged scalars over ranks (one small all-reduce per log step)."""
+        if not self.enabled:
+            return values
+        import torch.distributed as dist
+
+        values = values.clone()
+        dist.all_reduce(values, op=dist.ReduceOp.SUM)
+        return values / self.world_size
+
+    def checksums(self, module: torch.nn.Module) -> list[float]:
+        """Each rank's checksum of `module`'s parameters: equal on every rank when replicas agree."""
+        with torch.no_grad():
+            local = torch.stack([
+                sum((p.double().sum() for p in module.parameters()), torch.zeros((), dtype=torch.float64)),
+                sum((p.double().pow(2).sum() for p in module.parameters()), torch.zeros((), dtype=torch.float64)),
+            ]).cpu()
+        if not self.enabled:
+            return [float(local[0] + local[1])]
+        import torch.distributed as dist
+
+        device = torch.device("cuda", self.local_rank) if self.backend == "nccl" else torch.device("cpu")
+        gathered = [torch.zeros(2, dtype=torch.float64, device=device) for _ in range(self.world_size)]
+        dist.all_gather(gathered, local.to(device))
+        return [float(g[0] + g[1]) for g in gathered]

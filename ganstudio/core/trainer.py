@@ -91,6 +91,7 @@ class BatchSource:
         self.loader_iter = None
         self.loader = None
         self.n_classes = 0
+        self.rank, self.world_size = rank, world_size
         self.skipped: list = []
         self.sketch_hints_max = cfg.data.hints_max
         d = cfg.data
@@ -138,8 +139,12 @@ class BatchSource:
         # Small sets were decoded once into memory (fast random batches); large ones stream from disk.
         cached = to_tensor(dataset) if getattr(dataset, "cached", False) else None
         if cached is None:
+            sampler = None
+            if self.world_size > 1:
+                sampler = torch.utils.data.DistributedSampler(dataset, num_replicas=self.world_size, rank=self.rank,
+                                                              shuffle=True, drop_last=True)
             self.loader = torch.utils.data.DataLoader(
-                dataset, batch_size=self.cfg.optim.batch_size, shuffle=True, drop_last=True,
+                dataset, batch_size=self.cfg.optim.batch_size, shuffle=sampler is None, sampler=sampler, drop_last=True,
                 num_workers=self.cfg.data.workers, persistent_workers=self.cfg.data.workers > 0,
                 generator=torch.Generator().manual_seed(int(torch.randint(0, 2**31, (1,), generator=self.rng))),
             )
@@ -273,7 +278,10 @@ class Trainer:
         self._report_fn = report
         self.rank = rank
         self.world_size = world_size
-        self.dist = distributed
+        from ganstudio.core.distributed import DistributedContext
+
+        self.dist = distributed if distributed is not None else DistributedContext()
+        self.replica_checksums: dict[str, list[float]] = {}
         self.is_writer = rank == 0  # only rank 0 writes files in a distributed run
         self.device = resolve_device(self.cfg.train.device)
         self.step_count = 0
@@ -458,11 +466,13 @@ class Trainer:
         tc = self.cfg.train
         if s % tc.log_every == 0:
             self._flush_scalars()
-        if tc.sample_every and s % tc.sample_every == 0:
+        # Previews and evaluations are for the one process that reports; the others keep training.
+        if self.is_writer and tc.sample_every and s % tc.sample_every == 0:
             self.emit_preview()
-        if tc.eval_every and s % tc.eval_every == 0:
+        if self.is_writer and tc.eval_every and s % tc.eval_every == 0:
             self.evaluate()
         if tc.checkpoint_every and s % tc.checkpoint_every == 0:
+            self.sync_replicas()
             self.save_checkpoint()
 
     def _d_loss(self, batch: Batch, fake: torch.Tensor, D=None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
@@ -505,6 +515,7 @@ class Trainer:
             loss, stats = self._d_loss(batch, fake.float())
         self.opt_D.zero_grad(set_to_none=True)
         loss.backward()
+        self.dist.all_reduce_grads(self.D)
         if self.cfg.tricks.grad_clip > 0:
             gn = torch.nn.utils.clip_grad_norm_(self.D.parameters(), self.cfg.tricks.grad_clip)
         else:
@@ -553,37 +564,19 @@ class Trainer:
         return functional_call(self.D, {**params, **buffers}, (fake_in,), kwargs)
 
     def _generator_step(self) -> None:
-        n = self.cfg.optim.batch_size
         t = self.cfg.tricks
-        batch = self.data.next(n) if (self.task == "paired" or t.feature_matching > 0 or self._conditional) else None
-        y = batch.label if (batch is not None and self._conditional) else None
-        cond = batch.cond if batch is not None else None
-        with self._autocast():
-            fake = self._generate(self.G, self._sample_z(n), y, cond)
-            fake_in = self._d_input(fake.float(), cond)
-            y_packed = y[:: t.pack] if (y is not None and t.pack > 1) else y
-            if t.unrolled_steps > 0:
-                fake_scores = self._unrolled_scores(fake_in, y_packed)
-                features = None
-            elif t.feature_matching > 0:
-                fake_scores, fake_feat = self._run_D(fake_in, y_packed, features=True)
-                with torch.no_grad():
-                    _, real_feat = self._run_D(self._d_input(batch.real, cond), y_packed, features=True)
-                features = (real_feat, fake_feat)
-            else:
-                fake_scores = self._run_D(fake_in, y_packed)
-                features = None
-            if self.task == "paired":
-                loss = self.objective.g_loss(fake_scores, fake=fake.float(), target=batch.real)
-                self._record("l1", F.l1_loss(fake.float(), batch.real))
-            else:
-                loss = self.objective.g_loss(fake_scores)
-            if features is not None:
-                loss = loss + t.feature_matching * tricks.feature_matching_loss(*features)
-            if self.hist_G is not None:
-                loss = loss + t.historical_averaging * self.hist_G.penalty(self.G)
-        self.opt_G.zero_grad(set_to_none=True)
-        loss.backward()
+        # D's weights are constants in G's phase: skip their gradients (the unrolled look-ahead needs them).
+        freeze_D = t.unrolled_steps == 0
+        if freeze_D:
+            self.D.requires_grad_(False)
+        try:
+            loss = self._generator_loss()
+            self.opt_G.zero_grad(set_to_none=True)
+            loss.backward()
+        finally:
+            if freeze_D:
+                self.D.requires_grad_(True)
+        self.dist.all_reduce_grads(self.G)
         if t.grad_clip > 0:
             gn = torch.nn.utils.clip_grad_norm_(self.G.parameters(), t.grad_clip)
         else:
@@ -596,6 +589,37 @@ class Trainer:
         self._record("g_loss", loss)
         self._record("grad_norm_g", gn)
 
+    def _generator_loss(self) -> torch.Tensor:
+        n = self.cfg.optim.batch_size
+        t = self.cfg.tricks
+        batch = self.data.next(n) if (self.task == "paired" or t.feature_matching > 0 or self._conditional) else None
+        y = batch.label if (batch is not None and self._conditional) else None
+        cond = batch.cond if batch is not None else None
+        with self._autocast():
+            fake = self._generate(self.G, self._sample_z(n), y, cond)
+            fake_in = self._d_input(fake.float(), cond)
+            y_packed = y[:: t.pack] if (y is not None and t.pack > 1) else y
+            features = None
+            if t.unrolled_steps > 0:
+                fake_scores = self._unrolled_scores(fake_in, y_packed)
+            elif t.feature_matching > 0:
+                fake_scores, fake_feat = self._run_D(fake_in, y_packed, features=True)
+                with torch.no_grad():
+                    _, real_feat = self._run_D(self._d_input(batch.real, cond), y_packed, features=True)
+                features = (real_feat, fake_feat)
+            else:
+                fake_scores = self._run_D(fake_in, y_packed)
+            if self.task == "paired":
+                loss = self.objective.g_loss(fake_scores, fake=fake.float(), target=batch.real)
+                self._record("l1", F.l1_loss(fake.float(), batch.real))
+            else:
+                loss = self.objective.g_loss(fake_scores)
+            if features is not None:
+                loss = loss + t.feature_matching * tricks.feature_matching_loss(*features)
+            if self.hist_G is not None:
+                loss = loss + t.historical_averaging * self.hist_G.penalty(self.G)
+        return loss
+
     # --- reporting -----------------------------------------------------------------------------------
 
     def _flush_scalars(self) -> dict[str, float]:
@@ -603,7 +627,7 @@ class Trainer:
         if not self._pending:
             return {}
         names = list(self._pending)
-        means = torch.stack([torch.stack(self._pending[k]).mean() for k in names]).cpu().tolist()
+        means = self.dist.mean_of(torch.stack([torch.stack(self._pending[k]).mean() for k in names])).cpu().tolist()
         self._pending.clear()
         values = dict(zip(names, means))
         now = time.perf_counter()
@@ -828,6 +852,8 @@ class Trainer:
             "best_value": self.best_value,
             "ema_updates": self.ema.num_updates if self.ema is not None else 0,
             "hist_counts": [h.count if h is not None else 0 for h in (self.hist_G, self.hist_D)],
+            "world_size": self.world_size,
+            "replica_checksums": self.replica_checksums,
             "ganstudio_version": _version(),
             "torch_version": torch.__version__,
             "device": device_description(self.device),
@@ -835,6 +861,19 @@ class Trainer:
         if extra:
             meta.update(extra)
         return Checkpoint(states=states, meta=meta)
+
+    def sync_replicas(self) -> None:
+        """Distributed runs: average BatchNorm statistics and record each rank's weight checksums.
+
+        A collective: every rank must call it at the same step. Single-process runs record one checksum.
+        """
+        for module in (self.G, self.D) + ((self.ema.model,) if self.ema is not None else ()):
+            self.dist.average_buffers(module)
+        self.replica_checksums = {"G": self.dist.checksums(self.G), "D": self.dist.checksums(self.D)}
+        if any(len(set(v)) > 1 for v in self.replica_checksums.values()):
+            msg = f"the {self.dist.world_size} training processes no longer hold identical weights; this is a bug."
+            log.error(msg)
+            self._emit("warning", {"message": msg})
 
     def save_checkpoint(self, path: str | Path | None = None, extra: dict[str, Any] | None = None) -> Path | None:
         if not self.is_writer:
@@ -914,6 +953,8 @@ class Trainer:
                 self.step()
                 if on_step is not None:
                     on_step(self)
+            if self.dist.enabled:
+                self.sync_replicas()
         finally:
             self.finish()
 
