@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QStackedWidget,
+    QStyle,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
@@ -81,6 +82,11 @@ def load_engine() -> dict[str, Any]:
     import pyqtgraph  # noqa: F401 - imported here so the GUI thread never waits for it
     import torch
 
+    # Keep one core for the window. On a busy 2-core machine this also trains the small models several
+    # times faster than two threads do (see docs/BENCHMARKS.md). GANSTUDIO_TORCH_THREADS overrides it.
+    threads = int(os.environ.get("GANSTUDIO_TORCH_THREADS", "0") or 0) or max(1, (os.cpu_count() or 2) - 1)
+    torch.set_num_threads(threads)
+
     import ganstudio.core.data  # noqa: F401
     from ganstudio.core.trainer import device_description, resolve_device
 
@@ -89,6 +95,7 @@ def load_engine() -> dict[str, Any]:
         "cuda": cuda,
         "device": device_description(resolve_device("auto")),
         "torch": torch.__version__,
+        "threads": threads,
         "seconds": time.perf_counter() - t0,
     }
 
@@ -273,10 +280,16 @@ class MainWindow(QMainWindow):
         tb = self.addToolBar("Training")
         tb.setObjectName("mainToolbar")
         tb.setMovable(False)
-        tb.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        self.actStart = tb.addAction("▶ Start", self.train_panel.request_start)
-        self.actPause = tb.addAction("⏸ Pause", lambda: self.set_paused(not self._paused()))
-        self.actStop = tb.addAction("■ Stop", self.stop_training)
+        tb.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        tb.setIconSize(QSize(16, 16))
+        icon = self.style().standardIcon
+        self._play_icon, self._pause_icon = icon(QStyle.SP_MediaPlay), icon(QStyle.SP_MediaPause)
+        self.actStart = tb.addAction(self._play_icon, "Start", self.train_panel.request_start)
+        self.actPause = tb.addAction(self._pause_icon, "Pause", lambda: self.set_paused(not self._paused()))
+        self.actStop = tb.addAction(icon(QStyle.SP_MediaStop), "Stop", self.stop_training)
+        self.actSave.setIcon(icon(QStyle.SP_DialogSaveButton))
+        self.actOpenRun.setIcon(icon(QStyle.SP_DirOpenIcon))
+        self.actOpenCheckpoint.setIcon(icon(QStyle.SP_FileIcon))
         tb.addAction(self.actSave)
         tb.addSeparator()
         tb.addAction(self.actOpenRun)
@@ -289,7 +302,8 @@ class MainWindow(QMainWindow):
         state = self.train_panel.state
         self.actStart.setEnabled(state == "idle")
         self.actPause.setEnabled(state in ("running", "paused"))
-        self.actPause.setText("▶ Resume" if state == "paused" else "⏸ Pause")
+        self.actPause.setText("Resume" if state == "paused" else "Pause")
+        self.actPause.setIcon(self._play_icon if state == "paused" else self._pause_icon)
         self.actStop.setEnabled(state in ("running", "paused"))
         self.actSave.setEnabled(state in ("running", "paused"))
         self.actOpenCheckpoint.setEnabled(state in ("idle", "loading"))

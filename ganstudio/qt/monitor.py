@@ -56,19 +56,23 @@ PLOTS = [
     ("dOutputPlot", "D(x) and D(G(z))", ("d_real", "d_fake"), "D output"),
     ("gradNormPlot", "Gradient norms and penalties", ("grad_norm_d", "grad_norm_g", "gradient_penalty", "r1_penalty"), "norm"),
     ("lrPlot", "Learning rates", ("lr_d", "lr_g"), "lr"),
+    ("speedPlot", "Training speed", ("it_s",), "it/s"),
 ]
 METRIC_LABELS = {
     "d_loss": "D loss", "g_loss": "G loss", "l1": "L1", "critic_gap": "critic gap (W estimate)",
     "sliced_w": "sliced W", "d_real": "D(x)", "d_fake": "D(G(z))", "grad_norm_d": "‖∇D‖",
     "grad_norm_g": "‖∇G‖", "gradient_penalty": "gradient penalty", "r1_penalty": "R1 penalty",
-    "lr_d": "lr D", "lr_g": "lr G",
+    "lr_d": "lr D", "lr_g": "lr G", "it_s": "steps per second",
 }
+NOT_SMOOTHED = {"lr_d", "lr_g"}  # set by the user, not noisy: shown exactly
+LOG_Y_ALWAYS = {"lrPlot"}  # learning rates live on a log scale (1e-4, a halving is one step)
 METRIC_ORDER = {m: i for i, m in enumerate(m for _k, _t, ms, _y in PLOTS for m in ms)}
 # Within one plot, the second, third... metric of a run is told apart by its line style.
 STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
 SAMPLE_FILE = re.compile(r"step_(\d+)\.(png|npy)$")
 MAX_SAMPLE_HISTORY = 400
-REDRAW_MS = 100  # curves at most 10 times a second
+REDRAW_MS = 100  # curves at most 10 times a second...
+REDRAW_BUDGET = 0.03  # ...and then only as often as keeps redraw + paint under 3% of the GUI thread
 FOLLOW_MS = 500  # run folders are polled twice a second
 
 
@@ -331,6 +335,19 @@ def read_sample_file(path: Path) -> dict[str, Any] | None:
 
 # --- widgets ---------------------------------------------------------------------------------------------
 
+class TimedPlotWidget(pg.PlotWidget):
+    """A PlotWidget that adds the time its paint events take to `paint_clock[0]`."""
+
+    def __init__(self, paint_clock: list[float], parent=None):
+        super().__init__(parent)
+        self._paint_clock = paint_clock
+
+    def paintEvent(self, event) -> None:
+        t0 = time.perf_counter()
+        super().paintEvent(event)
+        self._paint_clock[0] += time.perf_counter() - t0
+
+
 class SampleGridView(pg.GraphicsLayoutWidget):
     """The sample grid of the fixed latent batch, shown pixel-exact and aspect-locked."""
 
@@ -376,6 +393,8 @@ class TrainingMonitor(QWidget):
         self._sample_index: int | None = None  # None: follow the newest sample
         self._shown_sample: tuple[int, int] | None = None
         self.last_redraw_ms = 0.0
+        self.last_cost_ms = 0.0
+        self.paint_clock = [0.0]  # seconds spent painting the plots since the last redraw
         self._build()
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(REDRAW_MS)
@@ -457,7 +476,7 @@ class TrainingMonitor(QWidget):
         self.vlines: dict[str, pg.InfiniteLine] = {}
         self.legends: dict[str, pg.LegendItem] = {}
         for i, (key, title, _metrics, ylabel) in enumerate(PLOTS):
-            pw = pg.PlotWidget()
+            pw = TimedPlotWidget(self.paint_clock)
             pw.setObjectName(key)
             pi = pw.getPlotItem()
             pi.setTitle(title, size="9pt")
@@ -466,6 +485,8 @@ class TrainingMonitor(QWidget):
             pi.setClipToView(True)
             pi.setLabel("left", ylabel)
             pi.getAxis("left").setWidth(52)
+            for axis in ("left", "bottom"):
+                pi.getAxis(axis).enableAutoSIPrefix(False)  # "0.5", not "500 (x0.001)"
             self.legends[key] = pi.addLegend(offset=(-6, 6), labelTextSize="8pt", brush=pg.mkBrush(22, 24, 28, 200))
             vline = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((255, 255, 255, 60), width=1))
             vline.setVisible(False)
@@ -474,13 +495,11 @@ class TrainingMonitor(QWidget):
             pw.scene().sigMouseMoved.connect(lambda pos, k=key: self._on_mouse_moved(k, pos))
             if i:
                 pi.setXLink(self.plots["lossPlot"].getPlotItem())
-            if self.log_y:
+            if self.log_y or key in LOG_Y_ALWAYS:
                 pi.setLogMode(y=True)
             self.plots[key] = pw
-            if key == "lrPlot":
-                grid.addWidget(pw, 2, 0, 1, 2)
-            else:
-                grid.addWidget(pw, i // 2, i % 2)
+            # Equal cells: linked x axes line up only when the plots have the same width.
+            grid.addWidget(pw, i // 2, i % 2)
         grid.setRowStretch(0, 3)
         grid.setRowStretch(1, 3)
         grid.setRowStretch(2, 2)
@@ -588,7 +607,6 @@ class TrainingMonitor(QWidget):
             pi = self.plots[curve.plot_key].getPlotItem()
             pi.removeItem(curve.raw)
             pi.removeItem(curve.smooth)
-            self.legends[curve.plot_key].removeItem(curve.smooth)
         self.runs.pop(idx)
         self.run_list.takeItem(idx)
         if run is self.live_run:
@@ -604,8 +622,9 @@ class TrainingMonitor(QWidget):
             run = self.runs[row]
             run.visible = item.checkState() == Qt.Checked
             for curve in run.curves.values():
-                curve.raw.setVisible(run.visible)
                 curve.smooth.setVisible(run.visible)
+                curve.raw.setVisible(run.visible and self._shows_raw(curve.metric))
+            self._restyle_curves()  # one run shown: colours by metric; several: by run
 
     def _on_current_run_changed(self, row: int) -> None:
         self.current = self.runs[row] if 0 <= row < len(self.runs) else None
@@ -743,35 +762,49 @@ class TrainingMonitor(QWidget):
             raw.setZValue(-1)
             curve = Curve(raw=raw, smooth=smooth, metric=metric, plot_key=plot_key)
             run.curves[(plot_key, metric)] = curve
-            raw.setVisible(run.visible)
+            raw.setVisible(run.visible and self._shows_raw(metric))
             smooth.setVisible(run.visible)
             self._style_curve(run, curve)
-            self._sort_legend(plot_key)
+            self._update_legends()
         return curve
+
+    def _shows_raw(self, metric: str) -> bool:
+        return self.smoothing > 0 and metric not in NOT_SMOOTHED
 
     def _style_curve(self, run: RunData, curve: Curve) -> None:
         metrics = next(m for k, _t, m, _y in PLOTS if k == curve.plot_key)
         style_index = metrics.index(curve.metric) % len(STYLES)
-        several = len(self.runs) > 1
+        several = self._several_runs_shown()
         color = QColor(run.color if several else theme.CURVE_COLORS.get(curve.metric, run.color))
         style = STYLES[style_index] if several else Qt.SolidLine
         faint = QColor(color)
         faint.setAlpha(70)
         curve.raw.setPen(pg.mkPen(faint, width=1, style=style))
         curve.smooth.setPen(pg.mkPen(color, width=2, style=style))
-        label = METRIC_LABELS.get(curve.metric, curve.metric)
-        curve.smooth.opts["name"] = f"{run.name} · {label}" if several else label
-        legend = self.legends[curve.plot_key]
-        legend.removeItem(curve.smooth)
-        legend.addItem(curve.smooth, curve.smooth.opts["name"])
 
-    def _sort_legend(self, plot_key: str) -> None:
-        pass  # items are added in the order metrics appear, which is the PLOTS order for one run
+    def _several_runs_shown(self) -> bool:
+        return sum(r.visible for r in self.runs) > 1
+
+    def _update_legends(self) -> None:
+        """One entry per metric. With several runs the colour is the run's (see the run list) and the
+        legend shows each metric's line style in grey, so it stays short however many runs there are."""
+        several = self._several_runs_shown()
+        for key, _title, metrics, _y in PLOTS:
+            present = [m for m in metrics if any(r.visible and (key, m) in r.curves for r in self.runs)]
+            legend = self.legends[key]
+            legend.clear()
+            for m in present:
+                style = STYLES[metrics.index(m) % len(STYLES)] if several else Qt.SolidLine
+                color = "#c8ccd4" if several else theme.CURVE_COLORS.get(m, "#c8ccd4")
+                sample = pg.PlotDataItem(pen=pg.mkPen(color, width=2, style=style))
+                legend.addItem(sample, METRIC_LABELS.get(m, m))
+            legend.setVisible(bool(present))
 
     def _restyle_curves(self) -> None:
         for run in self.runs:
             for curve in run.curves.values():
                 self._style_curve(run, curve)
+        self._update_legends()
 
     def _x_values(self, run: RunData) -> np.ndarray | None:
         return run.table.get(self.x_mode)
@@ -782,7 +815,7 @@ class TrainingMonitor(QWidget):
         if x is None or y is None:
             return
         rows = len(y)
-        if self.smoothing > 0:
+        if self.smoothing > 0 and curve.metric not in NOT_SMOOTHED:
             if curve.smoothed is None or curve.rows_done > rows:
                 curve.smoothed, curve.state, curve.rows_done = GrowingArray(max(1024, rows)), (0.0, 0), 0
             if rows > curve.rows_done:
@@ -793,9 +826,10 @@ class TrainingMonitor(QWidget):
             smoothed = curve.smoothed.view()
         else:
             smoothed = y
-        curve.raw.setData(x, y)
         curve.smooth.setData(x, smoothed)
-        curve.raw.setVisible(run.visible and self.smoothing > 0)
+        if self._shows_raw(curve.metric):  # a hidden raw curve is not fed (a million points cost)
+            curve.raw.setData(x, y)
+        curve.raw.setVisible(run.visible and self._shows_raw(curve.metric))
 
     def redraw(self, force: bool = False) -> None:
         """Timer tick: push new data into the plot items that changed; refresh the sample view.
@@ -812,7 +846,7 @@ class TrainingMonitor(QWidget):
                 metrics |= {m for (_k, m) in run.curves}
             run.dirty.clear()
             for metric in sorted(metrics, key=lambda m: METRIC_ORDER.get(m, 999)):
-                if metric in ("step", "wall_time", "it_s"):
+                if metric in ("step", "wall_time"):
                     continue
                 curve = self._curve(run, metric)
                 if curve is not None:
@@ -821,7 +855,11 @@ class TrainingMonitor(QWidget):
             self.current.new_samples = False
             self._show_current_samples()
         self.last_redraw_ms = (time.perf_counter() - t0) * 1000
-        self._redraw_timer.setInterval(int(min(2000, max(REDRAW_MS, 10 * self.last_redraw_ms))))
+        # What the last refresh really cost: pushing the data now plus painting it since the last tick.
+        cost_ms = self.last_redraw_ms + 1000 * self.paint_clock[0]
+        self.paint_clock[0] = 0.0
+        self.last_cost_ms = cost_ms
+        self._redraw_timer.setInterval(int(min(3000, max(REDRAW_MS, cost_ms / REDRAW_BUDGET))))
 
     def _invalidate_smoothing(self) -> None:
         for run in self.runs:
@@ -845,8 +883,8 @@ class TrainingMonitor(QWidget):
             self.log_y_check.setChecked(self.log_y)
         if self.settings is not None:
             self.settings.set_log_y(self.log_y)
-        for pw in self.plots.values():
-            pw.getPlotItem().setLogMode(y=self.log_y)
+        for key, pw in self.plots.items():
+            pw.getPlotItem().setLogMode(y=self.log_y or key in LOG_Y_ALWAYS)
         self.auto_range()
 
     def set_x_mode(self, mode: str) -> None:

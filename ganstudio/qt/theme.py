@@ -37,6 +37,7 @@ CURVE_COLORS = {
     "gradient_penalty": "#f7d154",
     "r1_penalty": "#f7d154",
     "l1": "#f7d154",
+    "it_s": "#9fb3c8",
 }
 # One colour per run when several runs are overlaid (Okabe-Ito-like, readable on dark grey).
 RUN_COLORS = ["#4f9dff", "#ff8c42", "#2ec4b6", "#ff6b9a", "#f7d154", "#c77dff", "#7bd389", "#e0e0e0"]

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -410,10 +409,15 @@ class TrainPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         body = QWidget()
-        grid = QGridLayout(body)
-        grid.setContentsMargins(0, 4, 6, 4)
-        grid.setHorizontalSpacing(14)
-        grid.setVerticalSpacing(10)
+        columns = QHBoxLayout(body)
+        columns.setContentsMargins(0, 4, 6, 4)
+        columns.setSpacing(14)
+        # Two independent columns, so a short group is not stretched to its neighbour's height.
+        left, right = QVBoxLayout(), QVBoxLayout()
+        left.setSpacing(10)
+        right.setSpacing(10)
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
 
         # Column 1: what to learn and with what model and loss.
         data_box, data_form = self._group("Data")
@@ -451,7 +455,7 @@ class TrainPanel(QWidget):
         self.thumbLayout.setSpacing(4)
         data_form.addRow("", self.thumbnails)
         self._add_fields("Data", data_form)
-        grid.addWidget(data_box, 0, 0)
+        left.addWidget(data_box)
 
         model_box, model_form = self._group("Model")
         self.presetCombo = QComboBox()
@@ -463,7 +467,7 @@ class TrainPanel(QWidget):
         self.presetCombo.currentIndexChanged.connect(lambda i: self.load_preset(self.presetCombo.itemData(i)))
         model_form.addRow("Preset", self.presetCombo)
         self._add_fields("Model", model_form)
-        grid.addWidget(model_box, 1, 0)
+        left.addWidget(model_box)
 
         obj_box, obj_form = self._group("Objective")
         self.lossCombo = QComboBox()
@@ -476,7 +480,7 @@ class TrainPanel(QWidget):
         obj_form.addRow("Loss", self.lossCombo)
         self.widgets["objective.loss"] = self.lossCombo
         self._add_fields("Objective", obj_form)
-        grid.addWidget(obj_box, 2, 0)
+        left.addWidget(obj_box)
 
         # Column 2: how to train.
         opt_box, opt_form = self._group("Optimizer")
@@ -485,7 +489,7 @@ class TrainPanel(QWidget):
         live_note.setProperty("muted", True)
         live_note.setWordWrap(True)
         opt_form.addRow("", live_note)
-        grid.addWidget(opt_box, 0, 1)
+        right.addWidget(opt_box)
 
         train_box, train_form = self._group("Training")
         self.deviceCombo = QComboBox()
@@ -497,11 +501,11 @@ class TrainPanel(QWidget):
         train_form.addRow("Device", self.deviceCombo)
         self.widgets["train.device"] = self.deviceCombo
         self._add_fields("Training", train_form)
-        grid.addWidget(train_box, 1, 1)
+        right.addWidget(train_box)
 
         tricks_box, tricks_form = self._group("Tricks")
         self._add_fields("Tricks", tricks_form)
-        grid.addWidget(tricks_box, 2, 1, 2, 1)
+        right.addWidget(tricks_box)
 
         log_box = QGroupBox("Messages")
         log_layout = QVBoxLayout(log_box)
@@ -511,10 +515,8 @@ class TrainPanel(QWidget):
         self.messageLog.setMaximumBlockCount(500)
         self.messageLog.setMinimumHeight(90)
         log_layout.addWidget(self.messageLog)
-        grid.addWidget(log_box, 3, 0)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-        grid.setRowStretch(4, 1)
+        left.addWidget(log_box, 1)
+        right.addStretch(1)
         scroll.setWidget(body)
         root.addWidget(scroll, 1)
 

@@ -366,11 +366,12 @@ class TrainerWorker(BackgroundWorker):
         elif kind == "warning":
             self.warning.emit(_sentence(str(event.data.get("message", ""))))
 
-    def _flush(self, now: float | None = None) -> None:
+    def _flush(self, now: float | None = None, final: bool = False) -> None:
         now = time.perf_counter() if now is None else now
         step = self.trainer.step_count if self.trainer is not None else self.step
         dt = now - self._last_flush
-        it_s = (step - self._last_flush_step) / dt if dt > 0 and self._last_flush > 0 else 0.0
+        # The final flush comes after saving and evaluating: its rate would not be a training speed.
+        it_s = (step - self._last_flush_step) / dt if dt > 0 and self._last_flush > 0 and not final else 0.0
         batch = {"scalars": self._scalars, "samples": self._samples, "evals": self._evals,
                  "step": step, "it_s": it_s}
         self._scalars, self._samples, self._evals = [], [], []
@@ -436,6 +437,6 @@ class TrainerWorker(BackgroundWorker):
                     log.exception("closing the trainer failed")
                 summary["step"] = self.trainer.step_count
             if self.trainer is not None or self._scalars or self._samples:
-                self._flush()
+                self._flush(final=True)
             self.stopped.emit(summary)
 
