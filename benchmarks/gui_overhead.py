@@ -39,14 +39,18 @@ def headless(cfg, run_dir: Path) -> float:
     return rate_from_metrics(run_dir, WARMUP)
 
 
-def with_gui(cfg, window) -> float:
+def with_gui(cfg, window, probe=None) -> float:
     from PySide6.QtCore import QEventLoop
 
     loop = QEventLoop()
     worker = window.start_training(cfg)
     assert worker is not None, "the window refused to start"
     worker.finished.connect(loop.quit)  # loop lives in the GUI thread: a queued call
+    if probe is not None:
+        probe.start()
     loop.exec()  # the app's normal event loop: idle until an event arrives
+    if probe is not None:
+        probe.stop()
     return rate_from_metrics(worker.run_dir, WARMUP)
 
 
@@ -93,11 +97,15 @@ def main() -> int:
         time.sleep(0.01)
     window.show_area("Monitor")
 
+    from ganstudio.qt.latency import TimerLatencyProbe
+
+    probe = TimerLatencyProbe(50)  # a 50 ms timer in the GUI thread: how late does it fire while training?
     rates_h, rates_g = [], []
     for i in range(args.repeats):
         rates_h.append(headless(cfg, tmp / f"headless-{i}"))
-        rates_g.append(with_gui(cfg, window))
-        print(f"repeat {i}: headless {rates_h[-1]:.1f} it/s, GUI {rates_g[-1]:.1f} it/s", flush=True)
+        rates_g.append(with_gui(cfg, window, probe))
+        print(f"repeat {i}: headless {rates_h[-1]:.1f} it/s, GUI {rates_g[-1]:.1f} it/s; GUI timer {probe.summary()}",
+              flush=True)
     h, g = statistics.median(rates_h), statistics.median(rates_g)
     print(f"{args.preset}, {args.steps} steps, torch threads {torch.get_num_threads()}: headless {h:.1f} it/s, "
           f"GUI with monitor {g:.1f} it/s, ratio GUI/headless {g / h:.3f} (median of {args.repeats})")

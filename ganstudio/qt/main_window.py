@@ -68,8 +68,8 @@ export to CSV and PNG. <b>Open run folder</b> adds runs written by <code>ganstud
 they train; each run gets its own colour. On the right: the samples of a fixed latent batch (scrub the
 history with the slider) or, for 2-D data, a GAN Lab view: real points (green), generated points (purple),
 the discriminator as a heat map and arrows showing where the generator's loss pushes its samples.</p>
-<h3>Explore</h3><p>Walk the latent space of a trained generator (coming with its own issue).</p>
-<h3>Sketch</h3><p>Draw, and let a pix2pix model paint (coming with its own issue).</p>
+<h3>Explore</h3><p>Walk the latent space of a trained generator (in a later version).</p>
+<h3>Sketch</h3><p>Draw, and let a pix2pix model paint (in a later version).</p>
 <h3>Headless</h3>
 <p><code>ganstudio train toy-ring</code> trains the same way without a window; its run folder can be
 opened in the Monitor.</p>
@@ -83,7 +83,7 @@ def load_engine() -> dict[str, Any]:
     import torch
 
     # Keep one core for the window. On a busy 2-core machine this also trains the small models several
-    # times faster than two threads do (see docs/BENCHMARKS.md). GANSTUDIO_TORCH_THREADS overrides it.
+    # times faster than two threads do (benchmarks/gui_overhead.py). GANSTUDIO_TORCH_THREADS overrides it.
     threads = int(os.environ.get("GANSTUDIO_TORCH_THREADS", "0") or 0) or max(1, (os.cpu_count() or 2) - 1)
     torch.set_num_threads(threads)
 
@@ -337,8 +337,11 @@ class MainWindow(QMainWindow):
             probe = os.environ.get("GANSTUDIO_STARTUP_PROBE")
             if probe:
                 from ganstudio.qt.app import process_age_s
+                from ganstudio.qt.latency import TimerLatencyProbe
 
                 print(f"ganstudio-window-shown unix={time.time():.6f} process_age={process_age_s()}", flush=True)
+                self._latency = TimerLatencyProbe(20, self)  # is the window responsive while the engine loads?
+                self._latency.start()
             # Load the engine after this first paint, so the window is on screen first.
             QTimer.singleShot(0, self.load_engine)
 
@@ -378,7 +381,8 @@ class MainWindow(QMainWindow):
         self._sync_actions()
         log.info("engine loaded in %.2f s in the background", info["seconds"])
         if os.environ.get("GANSTUDIO_STARTUP_PROBE"):
-            print(f"ganstudio-engine-ready unix={time.time():.6f}", flush=True)
+            self._latency.stop()
+            print(f"ganstudio-engine-ready unix={time.time():.6f} gui_timer: {self._latency.summary()}", flush=True)
             if os.environ.get("GANSTUDIO_STARTUP_PROBE") == "quit":
                 QTimer.singleShot(0, self.close)
         self.engineReady.emit(info)

@@ -70,6 +70,7 @@ METRIC_ORDER = {m: i for i, m in enumerate(m for _k, _t, ms, _y in PLOTS for m i
 # Within one plot, the second, third... metric of a run is told apart by its line style.
 STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
 SAMPLE_FILE = re.compile(r"step_(\d+)\.(png|npy)$")
+NO_RUN_TEXT = "No run yet: start one in the Train area, or open a run folder written by `ganstudio train`."
 MAX_SAMPLE_HISTORY = 400
 REDRAW_MS = 100  # curves at most 10 times a second...
 REDRAW_BUDGET = 0.03  # ...and then only as often as keeps redraw + paint under 3% of the GUI thread
@@ -460,7 +461,7 @@ class TrainingMonitor(QWidget):
         bar.addStretch(1)
         root.addLayout(bar)
 
-        self.readout = QLabel("Move the mouse over a plot to read its values.")
+        self.readout = QLabel(NO_RUN_TEXT)
         self.readout.setObjectName("crosshairReadout")
         self.readout.setProperty("muted", True)
         self.readout.setTextFormat(Qt.RichText)
@@ -594,6 +595,8 @@ class TrainingMonitor(QWidget):
         self.run_list.blockSignals(False)
         self._restyle_curves()
         self.run_list.setCurrentRow(len(self.runs) - 1)
+        if self.readout.text() == NO_RUN_TEXT:
+            self.readout.setText("Move the mouse over a plot to read its values.")
         return run
 
     def remove_current_run(self) -> None:

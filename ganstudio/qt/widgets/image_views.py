@@ -32,13 +32,19 @@ def to_qimage(picture: np.ndarray) -> tuple[QImage, np.ndarray]:
     return QImage(pic.data, w, h, 3 * w, QImage.Format_RGB888), pic
 
 
+def crisp_scale(scale: float) -> float:
+    """Round a zoom factor down to a whole number when that loses little (every model pixel then
+    covers the same number of screen pixels); keep it when rounding would waste much of the space."""
+    if scale >= 1 and math.floor(scale) / scale >= 0.8:
+        return float(math.floor(scale))
+    return scale
+
+
 def fit_rect(area: QRect, w: int, h: int) -> QRect:
-    """The largest rectangle with aspect w:h centred in `area`; integer zoom when it is at least 1x."""
+    """The largest rectangle with aspect w:h centred in `area`, at a crisp zoom."""
     if w <= 0 or h <= 0 or area.width() <= 0 or area.height() <= 0:
         return QRect()
-    scale = min(area.width() / w, area.height() / h)
-    if scale >= 1:
-        scale = math.floor(scale)
+    scale = crisp_scale(min(area.width() / w, area.height() / h))
     tw, th = max(1, int(w * scale)), max(1, int(h * scale))
     return QRect(area.x() + (area.width() - tw) // 2, area.y() + (area.height() - th) // 2, tw, th)
 
@@ -86,16 +92,18 @@ class ImageGridView(QWidget):
     """Pictures in a grid of `columns`; click selects (cellClicked), right click asks for a menu.
 
     `set_badges({index: "A"})` marks cells with small coloured letters (arithmetic groups, keyframes);
-    `current` is drawn with the accent frame.
+    `current` is drawn with the accent frame. `columns=None` makes a square-ish grid; `single_row=True`
+    puts every picture in one row (film strips).
     """
 
     cellClicked = Signal(int)
     cellMenuRequested = Signal(int, QPoint)  # index, global position
 
     def __init__(self, columns: int | None = None, spacing: int = 4, placeholder: str = "",
-                 parent: QWidget | None = None):
+                 single_row: bool = False, parent: QWidget | None = None):
         super().__init__(parent)
         self.columns = columns
+        self.single_row = single_row
         self.spacing = spacing
         self.placeholder = placeholder
         self._images: list[QImage] = []
@@ -141,16 +149,14 @@ class ImageGridView(QWidget):
         n = len(self._images)
         if n == 0:
             return 0, 0, 0, 0, QRect()
-        cols = self.columns or int(math.ceil(math.sqrt(n)))
+        cols = n if self.single_row else (self.columns or int(math.ceil(math.sqrt(n))))
         cols = max(1, min(cols, n))
         rows = int(math.ceil(n / cols))
         iw, ih = self._images[0].width(), self._images[0].height()
         s = self.spacing
         avail_w = self.width() - s * (cols + 1)
         avail_h = self.height() - s * (rows + 1)
-        scale = max(0.05, min(avail_w / (cols * iw), avail_h / (rows * ih)))
-        if scale >= 1:
-            scale = math.floor(scale)
+        scale = crisp_scale(max(0.05, min(avail_w / (cols * iw), avail_h / (rows * ih))))
         cw, ch = max(1, int(iw * scale)), max(1, int(ih * scale))
         tw, th = cols * cw + (cols - 1) * s, rows * ch + (rows - 1) * s
         box = QRect((self.width() - tw) // 2, (self.height() - th) // 2, tw, th)
