@@ -494,7 +494,7 @@ class ExplorerArea(QWidget):
             name = QLabel(f"{sign} {g}".strip())
             name.setStyleSheet("font-weight: 600;")
             grid.addWidget(name, r, 0)
-            view = ImageGridView(columns=6, spacing=2, placeholder="empty")
+            view = ImageGridView(spacing=2, placeholder="empty", single_row=True)
             view.setObjectName(f"group{g}View")
             view.setFixedHeight(44)
             self.groupViews[g] = view
