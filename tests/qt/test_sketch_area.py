@@ -1,0 +1,240 @@
+"""The Sketch area end to end: drawing changes the generated picture, variants, eyedropper, pictures and
+documents, exports, autosave recovery after a crash, bad model files and latent editing."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtTest import QTest
+
+from ganstudio.qt.sketch_area import SketchArea
+
+
+def _pictures(folder: Path, n: int = 4, size: int = 64) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        a = np.full((size, size, 3), 235, np.uint8)
+        y, x = rng.integers(4, size - 24, 2)
+        a[y:y + 20, x:x + 20] = rng.integers(0, 255, 3)
+        Image.fromarray(a).save(folder / f"{i}.png")
+    return folder
+
+
+def _train(tmp: Path, preset_name: str, extra: list[str], steps: int = 1) -> Path:
+    from ganstudio.core.config import preset
+    from ganstudio.core.trainer import Trainer
+
+    cfg = preset(preset_name).with_overrides([
+        "train.steps=1", "optim.batch_size=2", "train.n_preview=2", "model.g_width=8", "model.d_width=8",
+        "train.sample_every=0", "train.eval_every=0", "train.checkpoint_every=0", "train.log_every=1000", *extra,
+    ])
+    trainer = Trainer(cfg, run_dir=tmp / "run")
+    if steps:
+        trainer.run()
+    return trainer.save_checkpoint()
+
+
+@pytest.fixture(scope="module")
+def sketch_model(tmp_path_factory) -> Path:
+    """A 64-pixel sketch (autopair) U-Net with dropout, trained for one step."""
+    tmp = tmp_path_factory.mktemp("sketch_model")
+    torch.set_num_threads(1)
+    return _train(tmp, "sketch-folder", [f"data.path={_pictures(tmp / 'pictures')}"])
+
+
+def make_area(qtbot, tmp_path, model=None, name="data") -> SketchArea:
+    area = SketchArea(data_dir=tmp_path / name, autosave_ms=60_000)
+    qtbot.addWidget(area)
+    area.resize(1300, 820)
+    area.show()
+    qtbot.waitExposed(area)
+    if model is not None:
+        area.load_model(model)
+        qtbot.waitUntil(lambda: area.model_ready and area.output.image() is not None, timeout=30000)
+    return area
+
+
+def _at(c, fx, fy) -> QPoint:
+    r = c.view_rect()
+    return QPoint(int(r.x() + fx * r.width()), int(r.y() + fy * r.height()))
+
+
+def drag(c, points):
+    QTest.mousePress(c, Qt.LeftButton, Qt.NoModifier, _at(c, *points[0]))
+    for p in points[1:]:
+        QTest.mouseMove(c, _at(c, *p))
+    QTest.mouseRelease(c, Qt.LeftButton, Qt.NoModifier, _at(c, *points[-1]))
+
+
+def wait_output_after(qtbot, area, t):
+    qtbot.waitUntil(lambda: area.last_output_time is not None and area.last_output_time > t
+                    and not area.renderer.busy, timeout=15000)
+
+
+def test_drawing_changes_the_generated_picture(qtbot, tmp_path, sketch_model):
+    import time
+
+    area = make_area(qtbot, tmp_path, sketch_model)
+    assert area.findChild(type(area.canvas), "sketchCanvas") is area.canvas
+    for name in ("sketchOutput", "penTool", "colorTool", "eraserTool", "candidateStrip", "latencyLabel"):
+        assert area.findChild(object, name) is not None, name
+    blank_output = area.output.image().copy()
+    t = time.perf_counter()
+    drag(area.canvas, [(0.1, 0.1), (0.5, 0.3), (0.9, 0.8)])
+    wait_output_after(qtbot, area, t)
+    with_line = area.output.image().copy()
+    assert not np.array_equal(with_line, blank_output)
+    assert area.release_latencies_ms and "ms" in area.latencyLabel.text()
+
+    QTest.mouseClick(area.colorTool, Qt.LeftButton)
+    assert area.canvas.tool == "hint"
+    area.set_color(QColor(0, 0, 255))
+    t = time.perf_counter()
+    drag(area.canvas, [(0.6, 0.2), (0.7, 0.3)])
+    wait_output_after(qtbot, area, t)
+    assert not np.array_equal(area.output.image(), with_line)
+
+    # Ctrl+Z on the area undoes the hint and the picture returns to the one with the line alone.
+    t = time.perf_counter()
+    QTest.keyClick(area.canvas, Qt.Key_Z, Qt.ControlModifier)
+    wait_output_after(qtbot, area, t)
+    assert len(area.canvas.document.strokes) == 1
+    assert np.array_equal(area.output.image(), with_line)  # eval mode is deterministic
+    QTest.keyClick(area.canvas, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert len(area.canvas.document.strokes) == 2
+
+
+def test_reference_mode_variants_can_be_chosen_and_locked(qtbot, tmp_path, sketch_model):
+    import time
+
+    area = make_area(qtbot, tmp_path, sketch_model)
+    area.modeCombo.setCurrentIndex(area.modeCombo.findData("reference"))
+    t = time.perf_counter()
+    drag(area.canvas, [(0.2, 0.2), (0.8, 0.7)])
+    qtbot.waitUntil(lambda: area.candidateStrip.count() == 4, timeout=15000)
+    wait_output_after(qtbot, area, t)
+    strip = area.candidateStrip.images()
+    assert not np.array_equal(strip[0], strip[1])  # dropout variants differ
+    assert np.array_equal(area.output.image(), strip[0])
+    area.choose_candidate(2)
+    assert np.array_equal(area.output.image(), strip[2])
+    assert area.seedSpin.value() == area.candidate_seeds[2]
+    area.lockCandidate.setChecked(True)
+    batches = len(area._engine.forward_batches)
+    t = time.perf_counter()
+    drag(area.canvas, [(0.3, 0.8), (0.7, 0.8)])
+    wait_output_after(qtbot, area, t)
+    assert set(area._engine.forward_batches[batches:]) == {1}  # locked: only the chosen variant is computed
+
+
+def test_eyedropper_takes_the_colour_from_the_output(qtbot, tmp_path, sketch_model):
+    area = make_area(qtbot, tmp_path, sketch_model)
+    area.eyedropperTool.setChecked(True)
+    pic = area.output.image()
+    view = area.output
+    from ganstudio.qt.widgets.image_views import fit_rect
+
+    r = fit_rect(view.rect().adjusted(8, 8, -8, -8), pic.shape[1], pic.shape[0])
+    pos = QPoint(r.x() + r.width() * 10 // 64 + 1, r.y() + r.height() * 20 // 64 + 1)
+    QTest.mouseClick(view, Qt.LeftButton, Qt.NoModifier, pos)
+    assert area.canvas.color.getRgb()[:3] == tuple(int(v) for v in pic[20, 10])
+    assert area.canvas.tool == "hint" and not area.eyedropperTool.isChecked()
+
+
+def test_open_picture_save_and_reopen_document_and_export(qtbot, tmp_path, sketch_model):
+    from ganstudio.core.sketch_doc import load_document
+
+    area = make_area(qtbot, tmp_path, sketch_model)
+    picture = _pictures(tmp_path / "pics", n=1) / "0.png"
+    assert area.open_image(picture)
+    assert area.canvas.document.base is not None and area.canvas.model.lines.any()
+    assert area.canvas.model.hint_mask.any()
+    area.canvas.undo()  # opening a picture is undoable
+    assert area.canvas.document.base is None
+    area.canvas.redo()
+    drag(area.canvas, [(0.1, 0.9), (0.9, 0.9)])
+    saved = area.save_sketch(tmp_path / "mine.json")
+    doc = load_document(saved)
+    assert doc.model_id == str(sketch_model) and doc.size == (64, 64) and len(doc.strokes) == 1
+
+    other = make_area(qtbot, tmp_path, name="other")
+    assert other.open_sketch(saved)
+    qtbot.waitUntil(lambda: other.model_ready and other.output.image() is not None, timeout=30000)
+    assert other.canvas.display.equals(area.canvas.display) and other.canvas.model.equals(area.canvas.model)
+
+    qtbot.waitUntil(lambda: not area.renderer.busy, timeout=15000)
+    out = area.export_output(tmp_path / "out.png")
+    assert np.array_equal(np.asarray(Image.open(out)), area.output.image())
+    side = np.asarray(Image.open(area.export_side_by_side(tmp_path / "side.png")))
+    assert side.shape == (512, 512 + 8 + 512, 3)
+    assert np.array_equal(side[:, :512], area.canvas.display_pixels())
+
+
+def test_autosave_is_offered_back_after_a_crash_and_restores_the_strokes(qtbot, tmp_path, sketch_model):
+    area = make_area(qtbot, tmp_path, sketch_model)
+    area.set_tool("hint")
+    drag(area.canvas, [(0.4, 0.4), (0.5, 0.45)])
+    area.set_tool("pen")
+    drag(area.canvas, [(0.1, 0.3), (0.8, 0.35), (0.7, 0.9)])
+    assert area.autosave_now() and area.recovery_path.is_file()
+    assert not area.autosave_now()  # nothing changed since
+    strokes = [s.to_json() for s in area.canvas.document.strokes]
+    # The app dies here: no shutdown(). The next start finds the recovery file.
+    again = make_area(qtbot, tmp_path)
+    assert again.recovery_available() and again.recoveryBanner.isVisible()
+    QTest.mouseClick(again.restoreButton, Qt.LeftButton)
+    assert not again.recoveryBanner.isVisible()
+    assert [s.to_json() for s in again.canvas.document.strokes] == strokes
+    assert again.canvas.display.equals(area.canvas.display) and again.canvas.model.equals(area.canvas.model)
+    qtbot.waitUntil(lambda: again.model_ready, timeout=30000)  # the document's model came back too
+    assert again.model_path == str(sketch_model)
+
+    # A clean shutdown marks the work safe: nothing is offered next time.
+    again.shutdown()
+    area.shutdown()
+    third = make_area(qtbot, tmp_path)
+    assert not third.recovery_available() and not third.recoveryBanner.isVisible()
+
+
+def test_bad_model_files_are_refused_with_a_message(qtbot, tmp_path):
+    area = make_area(qtbot, tmp_path)
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (exec, (f"open({str(marker)!r}, 'w').close()",))
+
+    evil = tmp_path / "evil.pth"
+    torch.save({"model.model.0.weight": torch.zeros(1), "x": Payload()}, evil)
+    area.load_model(evil)
+    qtbot.waitUntil(lambda: "could not be opened" in area.error_text(), timeout=15000)
+    assert "refused" in area.error_text() and not marker.exists() and not area.model_ready
+
+    wrong = tmp_path / "netD.pth"
+    torch.save({"main.0.weight": torch.zeros(8, 3, 4, 4), "main.2.weight": torch.zeros(16, 8, 4, 4)}, wrong)
+    area.load_model(wrong)
+    qtbot.waitUntil(lambda: "main.0" in area.error_text() and "netd.pth" in area.error_text().lower(), timeout=15000)
+
+
+def test_unconditional_models_follow_the_strokes_by_latent_fitting(qtbot, tmp_path):
+    model = _train(tmp_path, "digits-dcgan", [], steps=0)  # untrained weights: the fit still has work to do
+    area = make_area(qtbot, tmp_path, model)
+    assert area.model_info["input_kind"] == "latent" and area.editPanel.isVisible()
+    assert area.canvas.size_px == 32
+    area.edit_settings = {"n_starts": 8, "steps": 20}
+    before = area.output.image().copy()
+    area.set_tool("hint")
+    area.set_color(QColor(255, 255, 255))
+    drag(area.canvas, [(0.3, 0.3), (0.7, 0.7)])  # a white stroke across: the fit runs in the background
+    assert area.edit_job is not None
+    qtbot.waitUntil(lambda: area.edit_job is None, timeout=30000)
+    assert area.candidateStrip.count() == 4 and area.editProgress.value() == 100
+    assert not np.array_equal(area.output.image(), before)
+    z_first = area.z_current.copy()
+    area.choose_candidate(1)
+    assert not np.array_equal(area.z_current, z_first)
