@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,9 @@ def load_engine() -> dict[str, Any]:
     # times faster than two threads do (benchmarks/gui_overhead.py). GANSTUDIO_TORCH_THREADS overrides it.
     threads = int(os.environ.get("GANSTUDIO_TORCH_THREADS", "0") or 0) or max(1, (os.cpu_count() or 2) - 1)
     torch.set_num_threads(threads)
+    # The trainer thread runs Python between its tensor ops and holds the GIL; the GUI thread asks for it
+    # for every paint. A 1 ms switch interval (default 5 ms) keeps painting from queueing behind it.
+    sys.setswitchinterval(0.001)
 
     import ganstudio.core.data  # noqa: F401
     from ganstudio.core.trainer import device_description, resolve_device

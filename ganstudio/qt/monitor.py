@@ -72,8 +72,8 @@ STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
 SAMPLE_FILE = re.compile(r"step_(\d+)\.(png|npy)$")
 NO_RUN_TEXT = "No run yet: start one in the Train area, or open a run folder written by `ganstudio train`."
 MAX_SAMPLE_HISTORY = 400
-REDRAW_MS = 100  # curves at most 10 times a second...
-REDRAW_BUDGET = 0.03  # ...and then only as often as keeps redraw + paint under 3% of the GUI thread
+REDRAW_MS = 120  # one plot per tick, so each plot at most ~1.4 times a second...
+REDRAW_BUDGET = 0.05  # ...and only as often as keeps redraw + paint under 5% of the GUI thread
 FOLLOW_MS = 500  # run folders are polled twice a second
 
 
@@ -83,7 +83,7 @@ class GrowingArray:
     """A float64 column that grows by doubling (amortised O(1) append); `view()` is the live slice."""
 
     def __init__(self, capacity: int = 1024):
-        self._data = np.full(capacity, np.nan)
+        self._data = np.empty(capacity)  # only [:size] is ever read
         self.size = 0
 
     def extend(self, values: np.ndarray) -> None:
@@ -91,7 +91,7 @@ class GrowingArray:
         need = self.size + n
         if need > len(self._data):
             cap = max(need, 2 * len(self._data))
-            grown = np.full(cap, np.nan)
+            grown = np.empty(cap)
             grown[: self.size] = self._data[: self.size]
             self._data = grown
         self._data[self.size: need] = values
@@ -395,6 +395,8 @@ class TrainingMonitor(QWidget):
         self._shown_sample: tuple[int, int] | None = None
         self.last_redraw_ms = 0.0
         self.last_cost_ms = 0.0
+        self._legends_dirty = False
+        self._last_refreshed = -1
         self.paint_clock = [0.0]  # seconds spent painting the plots since the last redraw
         self._build()
         self._redraw_timer = QTimer(self)
@@ -494,8 +496,9 @@ class TrainingMonitor(QWidget):
             pi.addItem(vline, ignoreBounds=True)
             self.vlines[key] = vline
             pw.scene().sigMouseMoved.connect(lambda pos, k=key: self._on_mouse_moved(k, pos))
-            if i:
-                pi.setXLink(self.plots["lossPlot"].getPlotItem())
+            # Not setXLink: a linked plot repaints whenever another one's range grows, and the plots are
+            # refreshed one per tick to keep every event-loop pass short. Zooming one zooms the others.
+            pi.vb.sigRangeChangedManually.connect(lambda _mask, k=key: self._sync_x_range(k))
             if self.log_y or key in LOG_Y_ALWAYS:
                 pi.setLogMode(y=True)
             self.plots[key] = pw
@@ -718,7 +721,7 @@ class TrainingMonitor(QWidget):
         self._update_sample_pane_kind()
         self._show_current_samples(force=True)
         self._update_eval_label()
-        self.redraw()
+        self.redraw(force=True)
         self.auto_range()
         self.message.emit(f"Opened run folder {folder}: {run.table.rows} logged steps.")
 
@@ -768,7 +771,7 @@ class TrainingMonitor(QWidget):
             raw.setVisible(run.visible and self._shows_raw(metric))
             smooth.setVisible(run.visible)
             self._style_curve(run, curve)
-            self._update_legends()
+            self._legends_dirty = True  # rebuilt once at the end of the redraw, not per new curve
         return curve
 
     def _shows_raw(self, metric: str) -> bool:
@@ -820,7 +823,7 @@ class TrainingMonitor(QWidget):
         rows = len(y)
         if self.smoothing > 0 and curve.metric not in NOT_SMOOTHED:
             if curve.smoothed is None or curve.rows_done > rows:
-                curve.smoothed, curve.state, curve.rows_done = GrowingArray(max(1024, rows)), (0.0, 0), 0
+                curve.smoothed, curve.state, curve.rows_done = GrowingArray(max(1024, rows * 3 // 2)), (0.0, 0), 0
             if rows > curve.rows_done:
                 # Only the new rows are smoothed, continuing from the saved state.
                 new, curve.state = ema_smooth(y[curve.rows_done:], self.smoothing, curve.state)
@@ -834,26 +837,52 @@ class TrainingMonitor(QWidget):
             curve.raw.setData(x, y)
         curve.raw.setVisible(run.visible and self._shows_raw(curve.metric))
 
-    def redraw(self, force: bool = False) -> None:
-        """Timer tick: push new data into the plot items that changed; refresh the sample view.
+    def _sync_x_range(self, source: str) -> None:
+        x_range = self.plots[source].getPlotItem().vb.viewRange()[0]
+        for key, pw in self.plots.items():
+            if key != source:
+                pw.getPlotItem().setXRange(*x_range, padding=0)
 
-        Skipped while the monitor is hidden (the data keeps arriving). The next tick waits at least ten
-        times as long as this one took, so huge runs cost the GUI thread at most ~10% (plus painting).
+    def _next_plot_to_refresh(self) -> str | None:
+        """Round-robin over the plots that have new data."""
+        keys = [k for k, _t, _m, _y in PLOTS]
+        dirty = {self._plot_for(m) for run in self.runs for m in run.dirty}
+        for i in range(1, len(keys) + 1):
+            key = keys[(self._last_refreshed + i) % len(keys)]
+            if key in dirty:
+                self._last_refreshed = keys.index(key)
+                return key
+        return None
+
+    def redraw(self, force: bool = False) -> None:
+        """Timer tick: push new data into one plot (all of them when forced); refresh the samples.
+
+        One plot per tick keeps each pass of the event loop short, so the window stays responsive while
+        it follows a run. Skipped while the monitor is hidden (data keeps arriving). The tick interval
+        adapts so that pushing data plus painting costs about REDRAW_BUDGET of the GUI thread.
         """
         if not force and not self.isVisible():
             return
         t0 = time.perf_counter()
+        targets = {k for k, _t, _m, _y in PLOTS} if force else {self._next_plot_to_refresh()}
         for run in self.runs:
             metrics = set(run.dirty)
             if force:
                 metrics |= {m for (_k, m) in run.curves}
-            run.dirty.clear()
             for metric in sorted(metrics, key=lambda m: METRIC_ORDER.get(m, 999)):
-                if metric in ("step", "wall_time"):
+                plot_key = self._plot_for(metric)
+                if plot_key is None:
+                    run.dirty.discard(metric)  # step, wall_time and values no plot shows
                     continue
+                if plot_key not in targets:
+                    continue
+                run.dirty.discard(metric)
                 curve = self._curve(run, metric)
                 if curve is not None:
                     self._update_curve(run, curve)
+        if self._legends_dirty:
+            self._legends_dirty = False
+            self._update_legends()
         if self.current is not None and self.current.new_samples:
             self.current.new_samples = False
             self._show_current_samples()
@@ -862,7 +891,7 @@ class TrainingMonitor(QWidget):
         cost_ms = self.last_redraw_ms + 1000 * self.paint_clock[0]
         self.paint_clock[0] = 0.0
         self.last_cost_ms = cost_ms
-        self._redraw_timer.setInterval(int(min(3000, max(REDRAW_MS, cost_ms / REDRAW_BUDGET))))
+        self._redraw_timer.setInterval(int(min(2000, max(REDRAW_MS, cost_ms / REDRAW_BUDGET))))
 
     def _invalidate_smoothing(self) -> None:
         for run in self.runs:

@@ -37,7 +37,9 @@ def test_start_toy_training_draws_curves_and_the_2d_view(qtbot, fill_form, windo
     click(qtbot, window, "trainStartButton")
     qtbot.waitUntil(lambda: curve_points(window, "lossPlot", "d_loss") >= 3, timeout=30000)
     assert curve_points(window, "lossPlot", "g_loss") >= 3
-    assert curve_points(window, "wassersteinPlot", "sliced_w") >= 3
+    # The plots are refreshed one per timer tick, so the next ones follow shortly.
+    qtbot.waitUntil(lambda: curve_points(window, "wassersteinPlot", "sliced_w") >= 3, timeout=10000)
+    qtbot.waitUntil(lambda: curve_points(window, "dOutputPlot", "d_fake") >= 3, timeout=10000)
     assert window.current_area() == "Monitor"
     # The GAN Lab view: generated points, D's heat map and G's arrows, real points behind them.
     toy = window.monitor.toy_view
