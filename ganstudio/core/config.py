@@ -64,6 +64,7 @@ class ModelConfig:
     g_norm: str = "batch"
     class_conditional: bool = False  # digits: generate the requested digit
     dropout: bool = True  # U-Net inner dropout (pix2pix's noise source)
+    sync_batchnorm: bool = False  # torchrun on several GPUs: BatchNorm statistics over all processes
 
 
 @dataclass(frozen=True)

@@ -290,6 +290,7 @@ class Trainer:
         self.best_value: float | None = None
         self.rollbacks = 0
         self._pending: dict[str, list[torch.Tensor]] = {}
+        self._kept_fake: tuple[Batch, torch.Tensor] | None = None
         self._last_log_time = time.perf_counter()
         self._last_log_step = 0
         self._good_snapshot: dict[str, Any] | None = None
@@ -304,6 +305,11 @@ class Trainer:
 
         torch.manual_seed(self.cfg.train.seed)  # same initial weights on every rank
         self.G, self.D = build_models(self.cfg, self.data.n_classes)
+        if self.cfg.model.sync_batchnorm and self.dist.enabled:
+            if self.device.type != "cuda":
+                raise ConfigError("model.sync_batchnorm needs CUDA GPUs (PyTorch syncs BatchNorm only there); turn it off for CPU runs.")
+            self.G = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
+            self.D = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
         self.G.to(self.device)
         self.D.to(self.device)
         self.objective = objectives.get_objective(self.cfg.objective.loss, **objective_settings(self.cfg))
@@ -458,8 +464,11 @@ class Trainer:
         self.D.train()
         if self.cfg.optim.lr_decay != "none":
             self._apply_learning_rates()
-        for _ in range(self.n_critic):
-            self._discriminator_step()
+        # As pytorch/examples' DCGAN and pix2pix do, the last critic step's fake batch (made with grad)
+        # is reused for the generator step: one generator forward per round instead of two.
+        reuse = self.cfg.tricks.unrolled_steps == 0
+        for i in range(self.n_critic):
+            self._discriminator_step(keep_fake=reuse and i == self.n_critic - 1)
         self._generator_step()
         self.step_count += 1
         s = self.step_count
@@ -506,13 +515,15 @@ class Trainer:
                 loss = loss + self.cfg.tricks.historical_averaging * self.hist_D.penalty(self.D)
         return loss, stats
 
-    def _discriminator_step(self) -> None:
+    def _discriminator_step(self, keep_fake: bool = False) -> None:
         n = self.cfg.optim.batch_size
         batch = self.data.next(n)
-        with torch.no_grad(), self._autocast():
+        with torch.set_grad_enabled(keep_fake), self._autocast():
             fake = self._generate(self.G, self._sample_z(n), batch.label if self._conditional else None, batch.cond)
+        if keep_fake:
+            self._kept_fake = (batch, fake)
         with self._autocast():
-            loss, stats = self._d_loss(batch, fake.float())
+            loss, stats = self._d_loss(batch, fake.detach().float())
         self.opt_D.zero_grad(set_to_none=True)
         loss.backward()
         self.dist.all_reduce_grads(self.D)
@@ -592,11 +603,16 @@ class Trainer:
     def _generator_loss(self) -> torch.Tensor:
         n = self.cfg.optim.batch_size
         t = self.cfg.tricks
-        batch = self.data.next(n) if (self.task == "paired" or t.feature_matching > 0 or self._conditional) else None
+        kept, self._kept_fake = self._kept_fake, None
+        if kept is not None:
+            batch, fake = kept
+        else:
+            batch = self.data.next(n) if (self.task == "paired" or t.feature_matching > 0 or self._conditional) else None
         y = batch.label if (batch is not None and self._conditional) else None
         cond = batch.cond if batch is not None else None
         with self._autocast():
-            fake = self._generate(self.G, self._sample_z(n), y, cond)
+            if kept is None:
+                fake = self._generate(self.G, self._sample_z(n), y, cond)
             fake_in = self._d_input(fake.float(), cond)
             y_packed = y[:: t.pack] if (y is not None and t.pack > 1) else y
             features = None
