@@ -7,7 +7,7 @@ the canvas (`sketchCanvas`) and the output (`sketchOutput`) side by side, a stri
 Generation. The canvas's model-resolution layers become the generator input exactly as auto-paired
 training data is built (`translate.input_from_layers` -> `sketch.strokes_to_sketch_input`; 3-channel
 models get the lines as a black-on-white picture). Rendering runs in a `RenderWorker` thread (newest
-request wins): while the pen moves the output is refreshed at most every `LIVE_INTERVAL_MS`, and at
+request wins): while the pen moves the output is refreshed at most every `LIVE_INTERVAL_MS` (longer for slow models), and at
 once when the pen is lifted; the model lives in the render thread (`_SketchEngine`), only numpy copies
 and plain dicts cross threads. In "reference" mode (pix2pix's test phase: per-image batch-norm
 statistics, dropout on) each variant is one seed: the chosen one is rendered first, the others fill
@@ -70,6 +70,7 @@ LIVE_INTERVAL_MS = 40  # output refresh while the pen moves
 AUTOSAVE_MS = 3000
 N_CANDIDATES = 4
 RECOVERY_FILE = "sketch-recovery.json"
+PREVIOUS_RECOVERY_FILE = "sketch-recovery-previous.json"  # a crashed sketch set aside while still on offer
 CLEAN_FILE = "sketch-clean.json"
 IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)"
 MODEL_FILTER = "Generators (*.safetensors *.pth *.pt *.json);;All files (*)"
@@ -220,6 +221,7 @@ class SketchArea(QWidget):
         self._shown_main = 0  # request id of the output shown
         self._release_time: float | None = None
         self._release_request: int | None = None
+        self._last_request: tuple | None = None  # (key, request id, layers) of the newest translation request
         self.release_latencies_ms: list[float] = []  # pen lifted -> output set
         self.render_ms: list[float] = []
         self.candidate_seeds = list(range(N_CANDIDATES))
@@ -230,7 +232,9 @@ class SketchArea(QWidget):
         self._edit_candidates: np.ndarray | None = None  # z of the strip (editing)
         self._dirty = False
         self._closed = False
+        self._offered_recovery: Path | None = None
         self.last_output_time: float | None = None
+        self.last_release_done: float | None = None  # when the picture of the last finished stroke was shown
 
         self._engine = _SketchEngine()
         self.renderer = RenderWorker("sketch", parent=self)
@@ -238,7 +242,7 @@ class SketchArea(QWidget):
         self.renderer.failed.connect(self._on_render_failed)
         self._live = QTimer(self)
         self._live.setSingleShot(True)
-        self._live.setInterval(live_interval_ms)
+        self._live_interval_ms = live_interval_ms
         self._live.timeout.connect(lambda: self.request_render())
         self._autosave = QTimer(self)
         self._autosave.setInterval(autosave_ms)
@@ -767,7 +771,12 @@ class SketchArea(QWidget):
 
     def _on_stroke_changed(self) -> None:
         if self._translating() and not self._live.isActive():
-            self._live.start()
+            # Leave the render thread idle part of the time, so that when the pen is lifted the final
+            # picture rarely has to wait for a preview still being computed: at least LIVE_INTERVAL_MS,
+            # and 1.5 times the recent render time for slow models.
+            recent = sorted(self.render_ms[-5:])
+            slow = 1.5 * recent[len(recent) // 2] if recent else 0.0
+            self._live.start(int(max(self._live_interval_ms, slow)))
 
     def _on_document_changed(self) -> None:
         self._dirty = True
@@ -802,6 +811,22 @@ class SketchArea(QWidget):
                 req.update(purpose="candidates", seeds=list(self.candidate_seeds))
             else:
                 req.update(purpose="main", seeds=[self.candidate_seeds[self.current_candidate]])
+            # The newest request already covers this exact input (e.g. the live preview caught the last
+            # point of the stroke): wait for it, or keep what is shown, rather than compute it again.
+            key = (self._model_gen, req["mode"], tuple(req["seeds"]), req["purpose"])
+            last = self._last_request
+            if last is not None and last[0] == key and self.renderer.is_latest(last[1]) and last[2].equals(layers):
+                rid = last[1]
+                if release:
+                    self._release_request = rid
+                    if self._shown_main >= rid:  # already on screen
+                        self._record_release_latency(time.perf_counter())
+                return rid
+            rid = self.renderer.submit(self._engine.run, req)
+            self._last_request = (key, rid, layers)
+            if release:
+                self._release_request = rid
+            return rid
         rid = self.renderer.submit(self._engine.run, req)
         if release:
             self._release_request = rid
@@ -834,16 +859,27 @@ class SketchArea(QWidget):
         self.last_output_time = now
         if rid is not None:
             self._shown_main = rid
-        text = f"render {self.render_ms[-1]:.0f} ms" if self.render_ms else ""
-        if rid is not None and self._release_request is not None and rid >= self._release_request \
-                and self._release_time is not None:
-            ms = (now - self._release_time) * 1000
-            self.release_latencies_ms.append(ms)
-            self._release_time = None
-            text += f" · pen lifted → picture {ms:.0f} ms"
-        if text:
-            self.latencyLabel.setText(text)
+        if rid is not None and self._release_request is not None and rid >= self._release_request:
+            self._record_release_latency(now)
+        else:
+            self._update_latency_label()
         self.outputChanged.emit()
+
+    def _record_release_latency(self, now: float) -> None:
+        """The picture for the finished stroke is on screen: note how long after the pen was lifted."""
+        if self._release_time is not None:
+            self.release_latencies_ms.append((now - self._release_time) * 1000)
+            self._release_time = None
+        self.last_release_done = now
+        self._update_latency_label()
+
+    def _update_latency_label(self) -> None:
+        parts = []
+        if self.render_ms:
+            parts.append(f"render {self.render_ms[-1]:.0f} ms")
+        if self.release_latencies_ms:
+            parts.append(f"pen lifted → picture {self.release_latencies_ms[-1]:.0f} ms")
+        self.latencyLabel.setText(" · ".join(parts) or "–")
 
     def _on_render_failed(self, rid: int, err) -> None:
         if self._closed:
@@ -981,8 +1017,9 @@ class SketchArea(QWidget):
         return True
 
     def _adopt_document(self, doc) -> None:
-        """Show a saved or recovered document: its seed and mode, and its model when it is not loaded."""
-        self.canvas.set_document(doc)
+        """Show a saved or recovered document: its seed and mode, and its model when it is not loaded.
+        Undoable when it has the canvas's size."""
+        self.canvas.set_document(doc, undoable=doc.size == self.canvas.document.size, text="open sketch")
         self.seedSpin.blockSignals(True)
         self.seedSpin.setValue(int(doc.seed))
         self.seedSpin.blockSignals(False)
@@ -1080,9 +1117,19 @@ class SketchArea(QWidget):
 
     def autosave_now(self) -> bool:
         """Write the document to the recovery file when it changed since the last autosave."""
-        if not self._dirty or self._closed or self.recoveryBanner.isVisible():
-            return False  # never overwrite a recovery the user has not answered yet
+        if not self._dirty or self._closed:
+            return False
         from ganstudio.core.sketch_doc import save_document
+
+        if self.recoveryBanner.isVisible() and self._offered_recovery == self.recovery_path:
+            # The user draws before answering the offer: keep the crashed sketch aside, still on offer.
+            aside = self.recovery_path.with_name(PREVIOUS_RECOVERY_FILE)
+            try:
+                os.replace(self.recovery_path, aside)
+                self._offered_recovery = aside
+            except OSError as exc:
+                log.warning("could not keep the recovered sketch aside: %s", exc)
+                return False
 
         try:
             save_document(self.current_document(), self.recovery_path)
@@ -1106,13 +1153,20 @@ class SketchArea(QWidget):
         except OSError as exc:
             log.warning("could not write %s: %s", self.clean_path, exc)
 
+    def _unsaved_recovery(self) -> Path | None:
+        """The newest recovery file written after the last clean save, if any."""
+        clean = self._last_clean_time()
+        found = [p for p in (self.recovery_path, self.recovery_path.with_name(PREVIOUS_RECOVERY_FILE))
+                 if p.is_file() and p.stat().st_mtime > clean]
+        return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
     def recovery_available(self) -> bool:
-        p = self.recovery_path
-        return p.is_file() and p.stat().st_mtime > self._last_clean_time()
+        return self._unsaved_recovery() is not None
 
     def _check_recovery(self) -> None:
-        if self.recovery_available():
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.recovery_path.stat().st_mtime))
+        self._offered_recovery = self._unsaved_recovery()
+        if self._offered_recovery is not None:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self._offered_recovery.stat().st_mtime))
             self.recoveryLabel.setText(f"A sketch from {when} was not saved when GAN Studio last closed. Restore it?")
             self.recoveryBanner.show()
 
@@ -1121,23 +1175,27 @@ class SketchArea(QWidget):
         from ganstudio.core.sketch_doc import load_document
 
         self.recoveryBanner.hide()
+        offered, self._offered_recovery = self._offered_recovery or self.recovery_path, None
         try:
-            doc = load_document(self.recovery_path)
+            doc = load_document(offered)
         except GanStudioError as exc:
             self.show_error(f"The recovered sketch could not be read: {exc}")
             return False
         self._adopt_document(doc)
-        self._dirty = False  # it is what the recovery file holds
+        self._dirty = offered != self.recovery_path  # autosave it again unless the recovery file holds it
         self.show_note("Restored the unsaved sketch.")
         return True
 
     def discard_recovery(self) -> None:
         self.recoveryBanner.hide()
-        try:
-            self.recovery_path.unlink()
-        except OSError:
-            pass
-        self._mark_clean()
+        offered, self._offered_recovery = self._offered_recovery, None
+        if offered is not None:
+            try:
+                offered.unlink()
+            except OSError:
+                pass
+        if offered == self.recovery_path or not self.recovery_path.is_file():
+            self._mark_clean()
 
     def shutdown(self) -> None:
         """Clean exit: stop the workers and mark the work safe (no recovery offer next time)."""
@@ -1152,11 +1210,14 @@ class SketchArea(QWidget):
             job.wait(10000)
             self.edit_job = None
         self.renderer.close()
-        if not self.recoveryBanner.isVisible():
+        # This session's work is safe (or deliberately left unsaved); an unanswered offer of a crashed
+        # sketch stays on offer next time.
+        if self._offered_recovery != self.recovery_path:
             try:
                 self.recovery_path.unlink()
             except OSError:
                 pass
+        if self._offered_recovery is None:
             self._mark_clean()
 
     # ======================================================================================================

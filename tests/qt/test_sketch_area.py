@@ -187,6 +187,8 @@ def test_autosave_is_offered_back_after_a_crash_and_restores_the_strokes(qtbot, 
     # The app dies here: no shutdown(). The next start finds the recovery file.
     again = make_area(qtbot, tmp_path)
     assert again.recovery_available() and again.recoveryBanner.isVisible()
+    drag(again.canvas, [(0.5, 0.1), (0.5, 0.9)])  # drawing before answering keeps the offer intact
+    assert again.autosave_now() and again.recoveryBanner.isVisible()
     QTest.mouseClick(again.restoreButton, Qt.LeftButton)
     assert not again.recoveryBanner.isVisible()
     assert [s.to_json() for s in again.canvas.document.strokes] == strokes

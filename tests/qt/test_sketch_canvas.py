@@ -2,6 +2,7 @@
 to what is on screen, the wheel sizes the brush, dropped files are announced."""
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDropEvent
 from PySide6.QtTest import QTest
@@ -125,3 +126,39 @@ def test_dropping_a_file_announces_it(qtbot, tmp_path):
     ev = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     c.dropEvent(ev)
     assert got == [str(picture)]
+
+
+def test_tablet_pressure_sets_the_width_and_the_eraser_end_erases(qtbot):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QInputDevice, QPointingDevice, QPointingDeviceUniqueId, QTabletEvent
+
+    c = _canvas(qtbot)
+    c.set_width(4.0, "pen")
+
+    def pen(pointer):
+        return QPointingDevice("test pen", 1, QInputDevice.DeviceType.Stylus, pointer,
+                               QInputDevice.Capability.Position | QInputDevice.Capability.Pressure, 1, 3, "",
+                               QPointingDeviceUniqueId())
+
+    def tablet(kind, device, at, pressure):
+        pos = QPointF(_at(c, *at))
+        ev = QTabletEvent(kind, device, pos, QPointF(c.mapToGlobal(pos.toPoint())), pressure, 0.0, 0.0, 0.0, 0.0,
+                          0.0, Qt.NoModifier, Qt.LeftButton, Qt.LeftButton)
+        c.tabletEvent(ev)
+        assert ev.isAccepted()
+
+    def stroke(device, y, pressure):
+        tablet(QEvent.TabletPress, device, (0.1, y), pressure)
+        tablet(QEvent.TabletMove, device, (0.5, y), pressure)
+        tablet(QEvent.TabletRelease, device, (0.5, y), 0.0)
+
+    stylus = pen(QPointingDevice.PointerType.Pen)
+    stroke(stylus, 0.3, 1.0)
+    heavy = int(c.model.lines.sum())
+    stroke(stylus, 0.7, 0.1)
+    light = int(c.model.lines.sum()) - heavy
+    assert [p[2] for p in c.document.strokes[1].points][:2] == [pytest.approx(0.1), pytest.approx(0.1)]
+    assert 0 < light < heavy  # a light touch draws a thinner line
+    stroke(pen(QPointingDevice.PointerType.Eraser), 0.3, 1.0)  # the pen turned round
+    assert c.document.strokes[-1].tool == "eraser" and c.tool == "pen"
+    assert int(c.model.lines.sum()) < heavy + light
