@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="describe a checkpoint: model, training, metrics")
     p.add_argument("checkpoint")
 
+    p = sub.add_parser("bench", help="measure training throughput and interactive latency; writes JSON",
+                       description="Measure what users feel (see docs/BENCHMARKS.md). Benchmarks are not tests.")
+    p.add_argument("--quick", action="store_true", help="a short smoke run (CI uses it)")
+    p.add_argument("--out", metavar="FILE.json", help="write the full report here")
+    p.add_argument("--only", choices=("training", "gui"), help="run one section")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+
     p = sub.add_parser("translate", help="apply a sketch / pix2pix model to a picture or a sketch document",
                        description="Apply a sketch or pix2pix generator headless. MODEL is a GAN Studio checkpoint "
                        "(or run folder) of a paired / autopair run, or a pytorch-CycleGAN-and-pix2pix U-Net .pth "
@@ -94,6 +101,8 @@ def main(argv: list[str]) -> int:
             return cmd_sample(args)
         if args.command == "info":
             return cmd_info(args)
+        if args.command == "bench":
+            return cmd_bench(args)
         if args.command == "translate":
             return cmd_translate(args)
     except GanStudioError as exc:
@@ -274,6 +283,12 @@ def cmd_sample(args) -> int:
     if args.latent:
         z_np, labels = load_latents(args.latent, cfg.model.z_dim)
         z = torch.from_numpy(z_np)
+        if Path(args.latent).suffix == ".json":  # an Explore bookmark names the weights it was made with
+            from ganstudio.core.latent import bookmark_model_warning, load_bookmark
+
+            warning = bookmark_model_warning(load_bookmark(args.latent), args.checkpoint, use_ema=not args.no_ema)
+            if warning:
+                print(f"ganstudio: warning: {warning}", file=sys.stderr)
     else:
         z = torch.randn(args.n, cfg.model.z_dim, generator=torch.Generator().manual_seed(args.seed))
     n_classes = int(ckpt.meta.get("n_classes", 0))
@@ -365,6 +380,19 @@ def cmd_translate(args) -> int:
     picture = translate_file(model, args.input, mode=mode, seed=args.seed, n_hints=args.hints)
     save_png(picture, out_path)
     print(f"ganstudio: {model.name}, {mode} mode, seed {args.seed}: wrote {out_path}", file=sys.stderr)
+    return 0
+
+
+# --- bench -----------------------------------------------------------------------------------------
+
+def cmd_bench(args) -> int:
+    from ganstudio.bench import SECTIONS, format_table, main_progress, run_bench, write_report
+
+    sections = (args.only,) if args.only else SECTIONS
+    report = run_bench(quick=args.quick, sections=sections, device=args.device, progress=main_progress)
+    print(format_table(report))
+    if args.out:
+        print(f"ganstudio: wrote {write_report(report, args.out)}", file=sys.stderr)
     return 0
 
 

@@ -289,7 +289,7 @@ class ExplorableGenerator:
 @dataclass(frozen=True)
 class KnownModel:
     """A model the app ships (resources/models/NAME.safetensors, a GAN Studio checkpoint, with an
-    optional NAME.json beside it giving "title" and "description")."""
+    optional NAME.json beside it giving "title", "description", "kind" and "task"; see core.bundled)."""
 
     name: str
     path: Path
@@ -313,10 +313,13 @@ def known_models(folder: str | Path | None = None) -> list[KnownModel]:
         if side.is_file():
             try:
                 doc = json.loads(side.read_text())
-                title = str(doc.get("title") or doc.get("name") or title)
-                description = str(doc.get("description", ""))
             except (OSError, ValueError):
                 log.warning("ignoring unreadable model description %s", side)
+                doc = {}
+            if doc.get("task") in ("paired", "toy") or doc.get("kind") == "sketch":
+                continue  # image-to-image and 2-D models have no latent space to explore
+            title = str(doc.get("title") or doc.get("name") or title)
+            description = str(doc.get("description", ""))
         found.append(KnownModel(path.stem, path, title, description))
     return sorted(found, key=lambda m: m.title.lower())
 
@@ -490,12 +493,14 @@ def compute_principal_directions(
         stop = min(start + batch_size, n_samples)
         chunks.append(layer_activations(G, layer, z[start:stop], None if y is None else y[start:stop]).float())
         yield 0.8 * stop / n_samples
-    x = torch.cat(chunks).double()
+    x = torch.cat(chunks)  # float32: (3000, 8192) for a 64 px ngf-64 DCGAN is ~100 MB
+    del chunks
     x -= x.mean(dim=0, keepdim=True)
-    total_var = float((x * x).sum()) / max(n_samples - 1, 1)
+    total_var = float(x.pow(2).sum(dtype=torch.float64)) / max(n_samples - 1, 1)
     comps, sing = _top_components(x, k, seed)
     yield 0.9
-    coords = x @ comps.T
+    coords = (x @ comps.T).double()
+    sing = sing.double()
     coords /= coords.std(dim=0, keepdim=True).clamp_min(1e-12)
     zc = z.double() - z.double().mean(dim=0, keepdim=True)
     m = torch.linalg.lstsq(coords, zc, driver="gelsd").solution  # (K, z_dim)

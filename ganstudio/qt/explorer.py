@@ -109,6 +109,14 @@ def upscale(picture: np.ndarray, factor: int) -> np.ndarray:
     return np.repeat(np.repeat(picture, factor, axis=0), factor, axis=1)
 
 
+def _model_label(path: str | Path) -> str:
+    """RUN / FILE for checkpoints inside a run folder, the file name otherwise."""
+    p = Path(path)
+    if p.parent.name == "checkpoints":
+        return f"{p.parent.parent.name} / {p.name}"
+    return p.name
+
+
 class _RenderEngine:
     """Lives in the render thread: holds the loaded model and turns latents into uint8 pictures.
 
@@ -152,6 +160,7 @@ class ExplorerArea(QWidget):
 
     modelLoaded = Signal(dict)  # model info (path, sha256, z_dim, n_classes, image_size, ...)
     message = Signal(str)  # a short status-bar text
+    partsDrawn = Signal(dict)  # {part: version} just put on screen (grid, view, strip, keys, groups, arith)
 
     def __init__(self, settings=None, parent: QWidget | None = None, *, cache_dir: str | Path | None = None,
                  direction_samples: int = 3000, n_directions: int = 16):
@@ -218,7 +227,7 @@ class ExplorerArea(QWidget):
 
         self._build()
         self._set_enabled(False)
-        self.refresh_models()
+        self._models_listed = False  # filled on first show: listing imports the engine (PyTorch)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -636,6 +645,12 @@ class ExplorerArea(QWidget):
         box.setFixedHeight(140)
         return box
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._models_listed:
+            self._models_listed = True
+            QTimer.singleShot(0, self.refresh_models)
+
     # ======================================================================================================
     # enabling, messages, model list
     # ======================================================================================================
@@ -682,6 +697,7 @@ class ExplorerArea(QWidget):
         """Fill the model list: bundled models, then the recent checkpoints the app knows."""
         from ganstudio.core.latent import known_models
 
+        self._models_listed = True
         self.modelCombo.blockSignals(True)
         self.modelCombo.clear()
         self.modelCombo.addItem("Choose a model…", None)
@@ -690,16 +706,15 @@ class ExplorerArea(QWidget):
             self.modelCombo.setItemData(self.modelCombo.count() - 1, m.description or str(m.path), Qt.ToolTipRole)
         recent = self.settings.recent_checkpoints() if self.settings is not None else []
         for path in recent:
-            p = Path(path)
-            if p.exists():
-                run = p.parent.parent.name if p.parent.name == "checkpoints" else p.parent.name
-                self.modelCombo.addItem(f"{run} / {p.name}", path)
+            if Path(path).exists():
+                self.modelCombo.addItem(_model_label(path), path)
                 self.modelCombo.setItemData(self.modelCombo.count() - 1, path, Qt.ToolTipRole)
         if self.model_info is not None:
             current = self.model_info["path"]
             idx = self.modelCombo.findData(current)
             if idx < 0:
-                self.modelCombo.insertItem(1, Path(current).name, current)
+                self.modelCombo.insertItem(1, _model_label(current), current)
+                self.modelCombo.setItemData(1, current, Qt.ToolTipRole)
                 idx = 1
             self.modelCombo.setCurrentIndex(idx)
         self.modelCombo.blockSignals(False)
@@ -807,6 +822,10 @@ class ExplorerArea(QWidget):
         rid = self.renderer.submit(self._engine.run, {"key": self._model_key, "parts": parts})
         self._inflight[rid] = (time.perf_counter(), versions)
 
+    def requested_version(self, part: str) -> int:
+        """The newest version of `part` asked for (compare with partsDrawn to measure latency)."""
+        return self._versions.get(part, 0)
+
     def is_idle(self) -> bool:
         """Nothing waiting to be drawn and nothing being drawn (tests and benchmarks wait for this)."""
         return not self._pending and not self._schedule.isActive() and not self.renderer.busy
@@ -829,7 +848,7 @@ class ExplorerArea(QWidget):
                 self._on_model_ready({**info, "key": result["key"]})
         if result.get("key") != self._model_key:
             return
-        drawn, samples = [], 0
+        drawn, samples, versions_drawn = [], 0, {}
         for name, (version, pics, secs, z, labels) in parts.items():
             if name == "load" or version < self._shown_versions.get(name, 0):
                 continue
@@ -839,6 +858,7 @@ class ExplorerArea(QWidget):
             self._apply(name, pics, z, labels)
             drawn.append(name)
             samples += len(pics)
+            versions_drawn[name] = version
         if drawn:
             self.last_render_ms = seconds * 1000
             total = (time.perf_counter() - entry[0]) * 1000 if entry is not None else float("nan")
@@ -848,6 +868,7 @@ class ExplorerArea(QWidget):
             self.renderTimeLabel.setToolTip(
                 f"Last render: {seconds * 1000:.1f} ms in the background thread for {', '.join(drawn)}; "
                 f"{total:.1f} ms from request to picture.")
+            self.partsDrawn.emit(versions_drawn)
 
     def _on_render_failed(self, rid: int, error: JobError) -> None:
         if self._closed:

@@ -250,6 +250,8 @@ def test_known_models_lists_bundled_checkpoints_with_their_titles(digits_ckpt, t
     folder.mkdir()
     (folder / "digits.safetensors").write_bytes(digits_ckpt.read_bytes())
     (folder / "digits.json").write_text(json.dumps({"title": "Digits (conditional)", "description": "0-9"}))
+    (folder / "sketch.safetensors").write_bytes(b"")  # an image-to-image model is no explorer model
+    (folder / "sketch.json").write_text(json.dumps({"title": "Sketch", "kind": "sketch", "task": "paired"}))
     models = latent.known_models(folder)
     assert [(m.name, m.title, m.description) for m in models] == [("digits", "Digits (conditional)", "0-9")]
     assert open_generator(models[0].path).z_dim == 64
