@@ -77,6 +77,10 @@ def test_grid_has_16_cells_from_one_batched_pass_and_a_click_selects(qtbot, area
     wait_idle(qtbot, area)
     assert close(area.latentView.image(), area.latentGrid.image(5))
     assert area.latentView.image() is not None and "cell 6" in area.selectionCaption.text()
+    QTest.keyClick(area.latentGrid, Qt.Key_Down)  # arrow keys walk the grid
+    assert area.sel_index == 9
+    QTest.keyClick(area.latentGrid, Qt.Key_Left)
+    assert area.sel_index == 8
     assert "ms" in area.renderTimeLabel.text() and area.last_render_ms is not None
 
 

@@ -112,6 +112,7 @@ class ImageGridView(QWidget):
         self.badges: dict[int, str] = {}
         self._hover: int | None = None
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.StrongFocus)  # arrow keys move the selection
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setMinimumSize(64, 48)
 
@@ -185,6 +186,17 @@ class ImageGridView(QWidget):
         elif event.button() == Qt.RightButton:
             self.cellMenuRequested.emit(index, event.globalPosition().toPoint())
 
+    def keyPressEvent(self, event) -> None:
+        n = len(self._images)
+        cols = self._layout()[0]
+        steps = {Qt.Key_Left: -1, Qt.Key_Right: 1, Qt.Key_Up: -cols, Qt.Key_Down: cols}
+        if n == 0 or event.key() not in steps:
+            return super().keyPressEvent(event)
+        start = self.current if self.current is not None else 0
+        target = start + steps[event.key()] if self.current is not None else 0
+        if 0 <= target < n:
+            self.cellClicked.emit(target)
+
     def mouseMoveEvent(self, event) -> None:
         index = self.index_at(event.position().toPoint())
         if index != self._hover:
@@ -199,6 +211,9 @@ class ImageGridView(QWidget):
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
         p.fillRect(self.rect(), QColor(theme.BASE))
+        if self.hasFocus() and self._images:
+            p.setPen(QPen(QColor("#3a3f4b"), 1))
+            p.drawRect(self.rect().adjusted(0, 0, -1, -1))
         if not self._images:
             if self.placeholder:
                 p.setPen(EMPTY_TEXT)
