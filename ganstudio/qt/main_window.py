@@ -330,6 +330,15 @@ class MainWindow(QMainWindow):
     def area_widget(self, name: str) -> QWidget:
         return self.stack.widget(AREAS.index(name))
 
+    def set_area_widget(self, name: str, widget: QWidget) -> None:
+        """Put an area's real page in place of its placeholder (for the Explore and Sketch issues)."""
+        index = AREAS.index(name)
+        old = self.stack.widget(index)
+        self.stack.removeWidget(old)
+        old.deleteLater()
+        self.stack.insertWidget(index, widget)
+        self.stack.setCurrentIndex(max(0, self.areaList.currentRow()))
+
     # --- start-up ------------------------------------------------------------------------------------
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -372,11 +381,7 @@ class MainWindow(QMainWindow):
         self.monitor = TrainingMonitor(self.settings)
         self.monitor.message.connect(self.show_status_message)
         self.monitor.error.connect(self.show_error)
-        index = AREAS.index("Monitor")
-        self.stack.removeWidget(self.monitor_placeholder)
-        self.monitor_placeholder.deleteLater()
-        self.stack.insertWidget(index, self.monitor)
-        self.stack.setCurrentIndex(max(0, self.areaList.currentRow()))
+        self.set_area_widget("Monitor", self.monitor)
         self.engine_info = info
         self.engineBusy.hide()
         self.statusEngine.setText(f"Engine ready (PyTorch {info['torch']})")

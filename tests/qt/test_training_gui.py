@@ -1,5 +1,6 @@
 """Training from the window: start, watch curves, pause/resume/stop, live learning rates, close, errors."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -196,3 +197,27 @@ def test_invalid_form_shows_config_error_and_does_not_start(qtbot, fill_form, wi
     assert label.isVisible()
     assert "multiple of 'tricks.pack'" in label.text()
     assert window.worker is None
+
+
+def test_resume_from_checkpoint_continues_the_run(qtbot, fill_form, window, tmp_path):
+    from ganstudio.core.config import preset
+    from ganstudio.core.trainer import Trainer
+
+    run_dir = tmp_path / "earlier"
+    cfg = preset("toy-ring").with_overrides(["train.steps=20", "train.log_every=5", "train.sample_every=0",
+                                             "train.eval_every=0", "model.g_width=64", "model.d_width=64"])
+    trainer = Trainer(cfg, run_dir=run_dir)
+    trainer.run()
+    ckpt = trainer.save_checkpoint()
+    panel = window.train_panel
+    panel.load_checkpoint(str(ckpt))
+    qtbot.waitUntil(lambda: panel.resume_path == str(ckpt), timeout=30000)
+    assert "from step 20" in panel.resumeLabel.text()
+    assert panel.widgets["model.g_width"].value() == 64  # the checkpoint's settings fill the form
+    panel.widgets["train.steps"].setValue(30)
+    click(qtbot, window, "trainStartButton")
+    qtbot.waitUntil(lambda: window.worker is None and "finished at step 30" in panel.messageLog.toPlainText(),
+                    timeout=30000)
+    assert "from step 20" in panel.messageLog.toPlainText()
+    steps = [json.loads(line)["step"] for line in open(run_dir / "metrics.jsonl") if '"kind"' not in line]
+    assert steps == [5, 10, 15, 20, 25, 30]  # the same run folder, continued
