@@ -65,7 +65,6 @@ METRIC_LABELS = {
     "lr_d": "lr D", "lr_g": "lr G", "it_s": "steps per second",
 }
 NOT_SMOOTHED = {"lr_d", "lr_g"}  # set by the user, not noisy: shown exactly
-LOG_Y_ALWAYS = {"lrPlot"}  # learning rates live on a log scale (1e-4, a halving is one step)
 METRIC_ORDER = {m: i for i, m in enumerate(m for _k, _t, ms, _y in PLOTS for m in ms)}
 # Within one plot, the second, third... metric of a run is told apart by its line style.
 STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
@@ -478,7 +477,7 @@ class TrainingMonitor(QWidget):
         self.plots: dict[str, pg.PlotWidget] = {}
         self.vlines: dict[str, pg.InfiniteLine] = {}
         self.legends: dict[str, pg.LegendItem] = {}
-        for i, (key, title, _metrics, ylabel) in enumerate(PLOTS):
+        for i, (key, title, _metrics, _unit) in enumerate(PLOTS):
             pw = TimedPlotWidget(self.paint_clock)
             pw.setObjectName(key)
             pi = pw.getPlotItem()
@@ -486,8 +485,8 @@ class TrainingMonitor(QWidget):
             pi.showGrid(x=True, y=True, alpha=0.15)
             pi.setDownsampling(auto=True, mode="peak")
             pi.setClipToView(True)
-            pi.setLabel("left", ylabel)
-            pi.getAxis("left").setWidth(52)
+            # No y-axis label: the title says what is plotted, and the tick labels get the room.
+            pi.getAxis("left").setWidth(60)
             for axis in ("left", "bottom"):
                 pi.getAxis(axis).enableAutoSIPrefix(False)  # "0.5", not "500 (x0.001)"
             self.legends[key] = pi.addLegend(offset=(-6, 6), labelTextSize="8pt", brush=pg.mkBrush(22, 24, 28, 200))
@@ -499,7 +498,7 @@ class TrainingMonitor(QWidget):
             # Not setXLink: a linked plot repaints whenever another one's range grows, and the plots are
             # refreshed one per tick to keep every event-loop pass short. Zooming one zooms the others.
             pi.vb.sigRangeChangedManually.connect(lambda _mask, k=key: self._sync_x_range(k))
-            if self.log_y or key in LOG_Y_ALWAYS:
+            if self.log_y:
                 pi.setLogMode(y=True)
             self.plots[key] = pw
             # Equal cells: linked x axes line up only when the plots have the same width.
@@ -880,6 +879,8 @@ class TrainingMonitor(QWidget):
                 curve = self._curve(run, metric)
                 if curve is not None:
                     self._update_curve(run, curve)
+        if "lrPlot" in targets:
+            self._fit_learning_rates()
         if self._legends_dirty:
             self._legends_dirty = False
             self._update_legends()
@@ -892,6 +893,16 @@ class TrainingMonitor(QWidget):
         self.paint_clock[0] = 0.0
         self.last_cost_ms = cost_ms
         self._redraw_timer.setInterval(int(min(2000, max(REDRAW_MS, cost_ms / REDRAW_BUDGET))))
+
+    def _fit_learning_rates(self) -> None:
+        """Learning rates from 0 to a bit above the largest: a flat line stays a readable 1e-4, and a
+        halving shows as a step of half the height (auto-range would zoom into rounding noise)."""
+        if self.log_y:
+            return
+        tops = [np.nanmax(run.table.get(m)) for run in self.runs if run.visible
+                for m in ("lr_g", "lr_d") if run.table.get(m) is not None and np.isfinite(run.table.get(m)).any()]
+        if tops:
+            self.plots["lrPlot"].getPlotItem().setYRange(0.0, 1.2 * max(tops), padding=0)
 
     def _invalidate_smoothing(self) -> None:
         for run in self.runs:
@@ -915,8 +926,8 @@ class TrainingMonitor(QWidget):
             self.log_y_check.setChecked(self.log_y)
         if self.settings is not None:
             self.settings.set_log_y(self.log_y)
-        for key, pw in self.plots.items():
-            pw.getPlotItem().setLogMode(y=self.log_y or key in LOG_Y_ALWAYS)
+        for pw in self.plots.values():
+            pw.getPlotItem().setLogMode(y=self.log_y)
         self.auto_range()
 
     def set_x_mode(self, mode: str) -> None:
@@ -932,8 +943,12 @@ class TrainingMonitor(QWidget):
         self.auto_range()
 
     def auto_range(self) -> None:
-        for pw in self.plots.values():
-            pw.getPlotItem().enableAutoRange()
+        for key, pw in self.plots.items():
+            if key == "lrPlot" and not self.log_y:
+                pw.getPlotItem().enableAutoRange(axis="x")
+            else:
+                pw.getPlotItem().enableAutoRange()
+        self._fit_learning_rates()
 
     # --- crosshair readout ---------------------------------------------------------------------------
     def _on_mouse_moved(self, plot_key: str, pos: QPointF) -> None:
