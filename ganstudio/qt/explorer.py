@@ -257,12 +257,16 @@ class ExplorerArea(QWidget):
         self.modelInfoLabel = QLabel("No model loaded.")
         self.modelInfoLabel.setObjectName("modelInfoLabel")
         self.modelInfoLabel.setProperty("muted", True)
+        self.modelInfoLabel.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # clip, never squeeze the rest
+        self.modelInfoLabel.setMinimumWidth(80)
         bar.addWidget(self.modelInfoLabel, 1)
         self.renderTimeLabel = QLabel("render – ms")
         self.renderTimeLabel.setObjectName("renderTimeLabel")
         self.renderTimeLabel.setToolTip("Time of the last render in the background thread (forward pass and "
                                         "conversion), and the time from request to picture on screen.")
         self.renderTimeLabel.setStyleSheet(f"color: {theme.MUTED}; font-family: monospace;")
+        self.renderTimeLabel.setMinimumWidth(self.renderTimeLabel.fontMetrics().horizontalAdvance("render 9999.9 ms · 99 samples") + 8)
+        self.renderTimeLabel.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         bar.addWidget(self.renderTimeLabel)
         root.addLayout(bar)
 
@@ -784,7 +788,7 @@ class ExplorerArea(QWidget):
         self.rawToggle.setText(f"Raw z dimensions ({info['z_dim']})")
         parts = [info.get("description") or info["name"], f"{info['parameters']:,} parameters"]
         self.modelInfoLabel.setText(" · ".join(parts))
-        self.modelInfoLabel.setToolTip(f"{info['path']}\nsha256 {info['sha256']}")
+        self.modelInfoLabel.setToolTip(f"{' · '.join(parts)}\n{info['path']}\nsha256 {info['sha256']}")
         self._set_enabled(True)
         self.refresh_models()
         self._update_keyframe_info()
