@@ -301,6 +301,8 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu", use_ema
     """Load any generator the Sketch area can use; one GanStudioError naming the file otherwise."""
     path = Path(path)
     device = torch.device(device)
+    if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"):
+        raise CheckpointError(f"{path.name} is a picture, not a model: give the checkpoint or .pth first.")
     if path.suffix.lower() in FOREIGN_SUFFIXES or (
         path.suffix == ".safetensors" and path.is_file() and not _is_ganstudio_safetensors(path)
     ):

@@ -159,6 +159,7 @@ class SketchCanvas(QWidget):
                               QImage.Format_RGB888)
         self.undo_stack.clear()
         self.update()
+        self.widthChanged.emit(self._tool, self.widths[self._tool])  # widths follow the model size
 
     def _on_undo_index_changed(self, _index: int) -> None:
         self.documentChanged.emit()

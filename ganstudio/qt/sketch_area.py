@@ -106,7 +106,7 @@ class _SketchEngine:
         if "load" in req:
             t0 = time.perf_counter()
             self.model, self.gen = None, -1
-            model = load_generator(req["load"])
+            model = load_generator(req["load"], device=_device())
             self.model, self.gen = model, req["gen"]
             out["loaded"] = model.summary()
             out["load_seconds"] = time.perf_counter() - t0
@@ -133,6 +133,13 @@ class _SketchEngine:
         return out
 
 
+def _device():
+    """CUDA when present (the model and its tensors stay in the worker thread), else the CPU."""
+    from ganstudio.core.trainer import resolve_device
+
+    return resolve_device("auto")
+
+
 _EDIT_MODELS: dict[tuple[str, float], Any] = {}
 
 
@@ -147,12 +154,12 @@ def edit_job(path: str, layers: tuple[np.ndarray, np.ndarray, np.ndarray], z_pre
     model = _EDIT_MODELS.get(key)
     if model is None:
         _EDIT_MODELS.clear()
-        model = _EDIT_MODELS[key] = load_generator(path)
+        model = _EDIT_MODELS[key] = load_generator(path, device=_device())
     lines, rgb, mask = layers
     target = EditTarget(lines=lines, hint_rgb=rgb, hint_mask=mask)
     settings = EditSettings(n_starts=n_starts, steps=steps, keep=N_CANDIDATES, seed=seed, report_every=5)
     result = yield from edit_latent(model.module, target, model.z_dim, z_prev, settings,
-                                    n_classes=model.n_classes)
+                                    n_classes=model.n_classes, device=model.device)
     return result
 
 
@@ -309,7 +316,9 @@ class SketchArea(QWidget):
         self.splitter.addWidget(self.canvas)
         self.splitter.addWidget(self.output)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([1, 1])
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self._split_evenly = True  # on first show: sketch and picture get the same room
         middle.addWidget(self.splitter, 1)
         root.addLayout(middle, 1)
 
@@ -451,6 +460,7 @@ class SketchArea(QWidget):
         self.sizeSpin.setRange(0.5, 128)
         self.sizeSpin.setToolTip("Brush width in model pixels (mouse wheel over the canvas, [ and ]). The "
                                  "defaults draw like the training data.")
+        self.sizeSpin.setValue(self.canvas.width_of())
         self.sizeSpin.valueChanged.connect(lambda v: self.canvas.set_width(v))
         col.addWidget(self.sizeSpin)
 
@@ -553,6 +563,13 @@ class SketchArea(QWidget):
         right.addStretch(1)
         bar.addLayout(right)
         return bar
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._split_evenly:
+            self._split_evenly = False
+            total = sum(self.splitter.sizes())
+            self.splitter.setSizes([total // 2, total - total // 2])
 
     # ======================================================================================================
     # tools
