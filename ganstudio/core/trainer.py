@@ -291,6 +291,8 @@ class Trainer:
         self.rollbacks = 0
         self._pending: dict[str, list[torch.Tensor]] = {}
         self._kept_fake: tuple[Batch, torch.Tensor] | None = None
+        self._last_pair: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._logging = False
         self._last_log_time = time.perf_counter()
         self._last_log_step = 0
         self._good_snapshot: dict[str, Any] | None = None
@@ -462,6 +464,9 @@ class Trainer:
     def step(self) -> None:
         self.G.train()
         self.D.train()
+        # Statistics are taken on the steps that are logged (as TensorBoard scalars are), so the
+        # steps in between pay for no extra reductions.
+        self._logging = (self.step_count + 1) % self.cfg.train.log_every == 0
         if self.cfg.optim.lr_decay != "none":
             self._apply_learning_rates()
         # As pytorch/examples' DCGAN and pix2pix do, the last critic step's fake batch (made with grad)
@@ -522,6 +527,8 @@ class Trainer:
             fake = self._generate(self.G, self._sample_z(n), batch.label if self._conditional else None, batch.cond)
         if keep_fake:
             self._kept_fake = (batch, fake)
+        if self._logging:
+            self._last_pair = (batch.real, fake.detach())
         with self._autocast():
             loss, stats = self._d_loss(batch, fake.detach().float())
         self.opt_D.zero_grad(set_to_none=True)
@@ -529,13 +536,15 @@ class Trainer:
         self.dist.all_reduce_grads(self.D)
         if self.cfg.tricks.grad_clip > 0:
             gn = torch.nn.utils.clip_grad_norm_(self.D.parameters(), self.cfg.tricks.grad_clip)
-        else:
+        elif self._logging:
             gn = tricks.grad_norm(self.D)
         self.opt_D.step()
         if self.objective.needs_weight_clipping:
             objectives.weight_clip_(self.D, self.cfg.objective.clip_value)
         if self.hist_D is not None:
             self.hist_D.update(self.D)
+        if not self._logging:
+            return
         self._record("d_loss", loss)
         self._record("grad_norm_d", gn)
         real_s, fake_s = stats["d_real"].float(), stats["d_fake"].float()
@@ -590,13 +599,15 @@ class Trainer:
         self.dist.all_reduce_grads(self.G)
         if t.grad_clip > 0:
             gn = torch.nn.utils.clip_grad_norm_(self.G.parameters(), t.grad_clip)
-        else:
+        elif self._logging:
             gn = tricks.grad_norm(self.G)
         self.opt_G.step()
         if self.hist_G is not None:
             self.hist_G.update(self.G)
         if self.ema is not None:
             self.ema.update(self.G)
+        if not self._logging:
+            return
         self._record("g_loss", loss)
         self._record("grad_norm_g", gn)
 
@@ -627,7 +638,8 @@ class Trainer:
                 fake_scores = self._run_D(fake_in, y_packed)
             if self.task == "paired":
                 loss = self.objective.g_loss(fake_scores, fake=fake.float(), target=batch.real)
-                self._record("l1", F.l1_loss(fake.float(), batch.real))
+                if self._logging:
+                    self._record("l1", F.l1_loss(fake.detach().float(), batch.real))
             else:
                 loss = self.objective.g_loss(fake_scores)
             if features is not None:
@@ -652,7 +664,7 @@ class Trainer:
         self._last_log_time, self._last_log_step = now, self.step_count
         lr_g, lr_d = self.learning_rates
         values["lr_g"], values["lr_d"] = lr_g, lr_d
-        values["sliced_w"] = self._sliced_w(256)
+        values["sliced_w"] = self._batch_sliced_w()
         bad = [k for k in ("d_loss", "g_loss") if k in values and not math.isfinite(values[k])]
         if bad:
             self._handle_non_finite(bad)
@@ -666,6 +678,15 @@ class Trainer:
     @property
     def elapsed(self) -> float:
         return self.wall_offset + time.perf_counter() - self.start_time
+
+    @torch.no_grad()
+    def _batch_sliced_w(self) -> float:
+        """Sliced W between the last critic step's real and fake batches: no extra forward pass."""
+        if self._last_pair is None:
+            return float("nan")
+        real, fake = self._last_pair
+        return float(metrics.sliced_wasserstein(real.float().flatten(1), fake.float().flatten(1), n_projections=64,
+                                                generator=self.rng))
 
     @torch.no_grad()
     def _sliced_w(self, n: int) -> float:
