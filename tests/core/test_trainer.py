@@ -197,7 +197,7 @@ def test_toy_ring_learns_in_a_short_run():
     cfg = preset("toy-ring").with_overrides(["train.steps=1000", "train.eval_every=0", "train.sample_every=0", "tricks.pack=1",
                                              "train.log_every=50", "train.checkpoint_every=0",
                                              "model.g_width=64", "model.d_width=64", "optim.lr_g=5e-4",
-                                             "optim.lr_d=5e-4", "tricks.ema=0"])
+                                             "optim.lr_d=5e-4", "tricks.ema=0", "optim.lr_decay=none"])
     t = Trainer(cfg)
     start = t.evaluate()["sliced_w"]
     t.run()
