@@ -155,6 +155,7 @@ class SketchCanvas(QWidget):
         self.display = doc.render(self.scale)
         self.model = doc.render(1)
         self._rgb = self.display.to_rgb()
+        self._refresh(None)
         self._qimage = QImage(self._rgb.data, self._rgb.shape[1], self._rgb.shape[0], 3 * self._rgb.shape[1],
                               QImage.Format_RGB888)
         self.undo_stack.clear()
@@ -231,7 +232,7 @@ class SketchCanvas(QWidget):
         return self.model.copy()
 
     def display_pixels(self) -> np.ndarray:
-        """What the canvas shows, uint8 (H * scale, W * scale, 3), a copy."""
+        """What the canvas shows, uint8 (H * scale, W * scale, 3), a copy (hint regions outlined)."""
         return self._rgb.copy()
 
     def is_empty(self) -> bool:
@@ -423,13 +424,32 @@ class SketchCanvas(QWidget):
         self._refresh(None)
 
     def _refresh(self, box: tuple[int, int, int, int] | None) -> None:
-        if box is None:
-            self._rgb[...] = self.display.to_rgb()
-            self.update()
-            return
+        full = box is None
+        h, w = self._rgb.shape[:2]
+        if full:
+            box = (0, h, 0, w)
+        else:  # a changed hint pixel can change whether its neighbours are on an outline
+            box = (max(0, box[0] - 1), min(h, box[1] + 1), max(0, box[2] - 1), min(w, box[3] + 1))
         y0, y1, x0, x1 = box
-        self._rgb[y0:y1, x0:x1] = self.display.to_rgb(box)
-        self.update(self._widget_rect(box))
+        self._rgb[y0:y1, x0:x1] = self._compose(box)
+        self.update() if full else self.update(self._widget_rect(box))
+
+    def _compose(self, box: tuple[int, int, int, int]) -> np.ndarray:
+        """The screen pixels of a box: the layers' picture (black lines over hint colours on white), with
+        each hint region outlined in a darker shade of its colour so that white or pale hints show."""
+        rgb = self.display.to_rgb(box)
+        y0, y1, x0, x1 = box
+        h, w = self.display.shape
+        ty, tx = min(1, y0), min(1, x0)  # one pixel of context around the box
+        m = self.display.hint_mask[y0 - ty:min(h, y1 + 1), x0 - tx:min(w, x1 + 1)].astype(bool)
+        if not m.any():
+            return rgb
+        p = np.pad(m, 1, mode="edge")  # the canvas edge is no hint boundary
+        inner = p[1:-1, 1:-1] & p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]
+        edge = (m & ~inner)[ty:ty + (y1 - y0), tx:tx + (x1 - x0)]
+        edge &= ~self.display.lines[y0:y1, x0:x1].astype(bool)
+        rgb[edge] = (rgb[edge] * 0.7).astype(np.uint8)
+        return rgb
 
     # --- painting ----------------------------------------------------------------------------------------
     def paintEvent(self, _event) -> None:

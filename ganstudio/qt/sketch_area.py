@@ -631,7 +631,8 @@ class SketchArea(QWidget):
         except Exception as exc:  # noqa: BLE001 - a broken bundled file must not break the area
             log.warning("listing bundled sketch models failed: %s", exc)
         if current and self.modelCombo.findData(current) < 0:
-            self.modelCombo.addItem(Path(current).name, current)
+            info = self.model_info
+            self.modelCombo.addItem(info["name"] if info and info.get("path") == current else Path(current).name, current)
         if self.modelCombo.count() == 0:
             self.modelCombo.addItem("No model: open one…", None)
         idx = self.modelCombo.findData(current) if current else 0

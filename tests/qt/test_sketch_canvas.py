@@ -60,6 +60,12 @@ def test_mouse_strokes_paint_lines_and_hints_at_both_resolutions(qtbot):
     shown = c.display_pixels()
     assert ((shown == [10, 200, 30]).all(axis=2)).sum() > 9 * 8 * 8 // 2
     assert not np.array_equal(shown, blank)
+    c.set_color(QColor(255, 255, 255))  # a white hint overlapping the green one shows by its outline
+    drag(c, [(0.53, 0.2), (0.6, 0.28)])
+    full = c._compose((0, 512, 0, 512))
+    assert np.array_equal(c.display_pixels(), full)  # painting stamp by stamp = composing it all at once
+    white = c.display.hint_mask.astype(bool) & (c.display.hint_rgb == 255).all(axis=2)
+    assert (full[white] < 255).any(axis=1).sum() > 20
     # The document replays to exactly these pixels (what autosave and files rely on).
     doc = c.document_copy()
     assert doc.render(c.scale).equals(c.display) and doc.render(1).equals(c.model)
