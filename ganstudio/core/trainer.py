@@ -497,7 +497,7 @@ class Trainer:
         fake_in = self._d_input(fake, batch.cond)
         if need_r1:
             real_in = real_in.detach().requires_grad_(True)
-        y = batch.label
+        y = batch.label if self._conditional else None
         y_packed = y[:: self.cfg.tricks.pack] if (y is not None and self.cfg.tricks.pack > 1) else y
         real_scores = self._run_D(real_in, y_packed, D=D)
         fake_scores = self._run_D(fake_in, y_packed, D=D)

@@ -203,3 +203,11 @@ def test_toy_ring_learns_in_a_short_run():
     t.run()
     end = t.evaluate()
     assert end["sliced_w"] < 0.5 * start, (start, end)
+
+
+def test_unconditional_digits_preset_trains():
+    cfg = preset("digits-dcgan").with_overrides(["train.steps=2", "model.g_width=8", "model.d_width=8",
+                                                 "optim.batch_size=8", "train.n_preview=4", "train.log_every=1"])
+    t = Trainer(cfg)
+    t.run()
+    assert t.step_count == 2
