@@ -26,7 +26,6 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ganstudio.core.sketch import default_hint_size, default_line_width
 from ganstudio.core.sketch_doc import (
     SketchDocument,
     SketchLayers,
@@ -53,6 +52,8 @@ def display_scale(size: int) -> int:
 def default_widths(size: int) -> dict[str, float]:
     """Brush widths in model pixels that draw like the training data: lines default_line_width, hints
     default_hint_size; the eraser a little wider than a hint."""
+    from ganstudio.core.sketch import default_hint_size, default_line_width  # (imports torch: not at start-up)
+
     hint = float(default_hint_size(size))
     return {"pen": float(default_line_width(size)), "hint": hint, "eraser": max(2.0, hint + 1)}
 
@@ -151,7 +152,7 @@ class SketchCanvas(QWidget):
         self.document = doc
         self.size_px = doc.size[0]
         self.scale = display_scale(max(doc.size))
-        self.widths = default_widths(self.size_px)
+        self._widths: dict[str, float] | None = None  # defaults for this size, computed when first needed
         self.display = doc.render(self.scale)
         self.model = doc.render(1)
         self._rgb = self.display.to_rgb()
@@ -160,7 +161,20 @@ class SketchCanvas(QWidget):
                               QImage.Format_RGB888)
         self.undo_stack.clear()
         self.update()
-        self.widthChanged.emit(self._tool, self.widths[self._tool])  # widths follow the model size
+        if self.isVisible():
+            self.widthChanged.emit(self._tool, self.widths[self._tool])  # widths follow the model size
+
+    @property
+    def widths(self) -> dict[str, float]:
+        """Brush width per tool in model pixels (computed on first use: the defaults come from
+        ganstudio.core.sketch, which imports PyTorch, so a canvas can be built before it has loaded)."""
+        if self._widths is None:
+            self._widths = default_widths(self.size_px)
+        return self._widths
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.widthChanged.emit(self._tool, self.widths[self._tool])
 
     def _on_undo_index_changed(self, _index: int) -> None:
         self.documentChanged.emit()
@@ -195,6 +209,8 @@ class SketchCanvas(QWidget):
         old = self.document
         if old.size == (size, size):
             return
+        from ganstudio.core.sketch import default_line_width
+
         factor = size / old.size[0]
         line_ratio = default_line_width(size) / default_line_width(old.size[0])
         strokes = [

@@ -259,10 +259,7 @@ class SketchArea(QWidget):
         self._sync_controls()
         self._autosave.start()
         self._check_recovery()
-        self.refresh_models()
-        bundled = self.modelCombo.itemData(0)
-        if bundled:
-            self.load_model(bundled)  # the bundled sketch model, when installed
+        self._models_listed = False  # listing models imports PyTorch: done when the area is first shown
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -460,8 +457,7 @@ class SketchArea(QWidget):
         self.sizeSpin.setRange(0.5, 128)
         self.sizeSpin.setToolTip("Brush width in model pixels (mouse wheel over the canvas, [ and ]). The "
                                  "defaults draw like the training data.")
-        self.sizeSpin.setValue(self.canvas.width_of())
-        self.sizeSpin.valueChanged.connect(lambda v: self.canvas.set_width(v))
+        self.sizeSpin.valueChanged.connect(lambda v: self.canvas.set_width(v))  # its value: _on_width_changed
         col.addWidget(self.sizeSpin)
 
         col.addSpacing(6)
@@ -566,6 +562,12 @@ class SketchArea(QWidget):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if not self._models_listed:
+            self._models_listed = True
+            self.refresh_models()
+            bundled = self.modelCombo.itemData(0)
+            if bundled and self.model_path is None:
+                self.load_model(bundled)  # the bundled sketch model, when installed
         if self._split_evenly:
             self._split_evenly = False
             total = sum(self.splitter.sizes())
