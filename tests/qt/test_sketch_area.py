@@ -156,7 +156,8 @@ def test_open_picture_save_and_reopen_document_and_export(qtbot, tmp_path, sketc
     assert area.canvas.model.hint_mask.any()
     area.canvas.undo()  # opening a picture is undoable
     assert area.canvas.document.base is None
-    area.canvas.redo()
+    area.canvas.fileDropped.emit(str(picture))  # dropping it on the canvas does the same
+    assert area.canvas.document.base is not None and area.canvas.undo_stack.canUndo()
     drag(area.canvas, [(0.1, 0.9), (0.9, 0.9)])
     saved = area.save_sketch(tmp_path / "mine.json")
     doc = load_document(saved)
@@ -240,3 +241,22 @@ def test_unconditional_models_follow_the_strokes_by_latent_fitting(qtbot, tmp_pa
     z_first = area.z_current.copy()
     area.choose_candidate(1)
     assert not np.array_equal(area.z_current, z_first)
+
+
+def test_a_pix2pix_reference_generator_paints_from_the_line_drawing(qtbot, tmp_path):
+    import time
+
+    from ganstudio.core.models.unet import unet_128
+
+    torch.manual_seed(0)
+    path = tmp_path / "latest_net_G.pth"
+    torch.save(unet_128(3, 3, ngf=2, norm="batch", use_dropout=True).state_dict(), path)  # edges2shoes-like
+    area = make_area(qtbot, tmp_path, path)
+    info = area.model_info
+    assert info["input_kind"] == "image" and info["image_size"] == 128 and area.mode == "reference"
+    assert area.canvas.size_px == 128 and area.canvas.scale == 4
+    before = area.output.image().copy()
+    t = time.perf_counter()
+    drag(area.canvas, [(0.2, 0.5), (0.8, 0.5)])
+    wait_output_after(qtbot, area, t)
+    assert area.output.image().shape == (128, 128, 3) and not np.array_equal(area.output.image(), before)
