@@ -55,22 +55,115 @@ def run_bench(quick: bool = False, sections: tuple[str, ...] = SECTIONS, device:
     return report
 
 
+def _met(flag: Any) -> str:
+    return "" if flag is None else ("  [target met]" if flag else "  [target MISSED]")
+
+
+def _p(stats: dict[str, Any], *keys: str) -> str:
+    """'p50 12.3 / p95 20.1 ms' from a stats dict (gui.stats_ms)."""
+    names = {"p50_ms": "p50", "p95_ms": "p95", "p99_ms": "p99", "max_ms": "max"}
+    return " / ".join(f"{names[k]} {stats[k]:.1f}" for k in keys if stats.get(k) is not None) + " ms"
+
+
+def _gui_lines(gui: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    env = gui.get("environment", {})
+    lines.append(f"GUI ({env.get('qt_platform', '?')} Qt, {env.get('torch_threads', '?')} torch thread(s), "
+                 f"load {env.get('load_before')} -> {env.get('load_after')}):")
+
+    def section(name: str, key: str, fmt) -> None:
+        value = gui.get(key)
+        if value is None:
+            return
+        if "error" in value:
+            lines.append(f"  {name:<20} error: {value['error']}")
+            return
+        try:
+            for i, text in enumerate(fmt(value)):
+                lines.append(f"  {name if i == 0 else '':<20} {text}")
+        except (KeyError, TypeError, ValueError):
+            lines.append(f"  {name:<20} {json.dumps(value)[:300]}")
+
+    def overhead(v):
+        yield (f"{v['preset']} {v['steps']} steps x{v['repeats']}: headless {v['headless_median']:.1f} it/s, "
+               f"GUI + monitor {v['gui_median']:.1f} it/s, ratio {v['ratio']:.3f}{_met(v['met'])}")
+
+    def event_loop(v):
+        yield (f"{v['interval_ms']} ms timer late while training: {_p(v['while_training'], 'p50_ms', 'p99_ms', 'max_ms')}"
+               f"{_met(v['met'])}")
+        yield f"idle window: {_p(v['idle'], 'p50_ms', 'p99_ms', 'max_ms')}"
+
+    def sketch(v):
+        yield f"pen lifted -> picture, {v['model']}:"
+        for key, r in v.items():
+            if isinstance(r, dict) and ("p50_ms" in r or "error" in r):
+                yield (f"  {key}: error: {r['error']}" if "error" in r else
+                       f"  {key}: {_p(r, 'p50_ms', 'p95_ms', 'max_ms')} (render p50 {r['render_p50_ms']} ms, n {r['n']})")
+        yield f"  {_met(v['met']).strip()}"
+
+    def explorer(v):
+        for key, r in v.items():
+            if not key.startswith("ngf"):
+                continue
+            if "error" in r:
+                yield f"{key}: error: {r['error']}"
+                continue
+            yield (f"{key}: slider -> view {_p(r['slider_to_view'], 'p50_ms', 'p95_ms')}, "
+                   f"Reseed -> 16-grid {_p(r['grid16'], 'p50_ms', 'p95_ms')}")
+            yield (f"        forward+uint8 b1 p50 {r['forward_b1']['p50_ms']:.1f} ms, b16 p50 "
+                   f"{r['forward_b16']['p50_ms']:.1f} ms; 60 Hz drag {_p(r['drag_60hz'], 'p50_ms', 'p95_ms')}")
+        yield f"slider{_met(v['met_slider'])}, grid{_met(v['met_grid'])}"
+
+    def startup(v):
+        yield (f"window shown {v['window_shown_s']:.2f} s (process age {v['window_shown_process_age_s']}), "
+               f"engine ready {v['engine_ready_s']:.2f} s, median of {v['runs']}")
+        f = v.get("first_sketch_picture")
+        if f:
+            yield (f"first Sketch picture: error: {f['error']}" if "error" in f else
+                   f"fresh process -> first Sketch picture {f['first_image_s']:.2f} s ({f['model']})")
+
+    def monitor(v):
+        for key, r in v.items():
+            if key.isdigit():
+                yield (f"{int(key):>9,} points: error: {r['error']}" if "error" in r else
+                       f"{int(key):>9,} points: first draw {r['first_draw_ms']:.0f} ms, refresh tick "
+                       f"{_p(r['tick'], 'p50_ms', 'max_ms')}, all plots {r['all_plots_ms']:.0f} ms")
+        yield _met(v.get("met")).strip()
+
+    section("GUI overhead", "gui_overhead", overhead)
+    section("event loop", "event_loop", event_loop)
+    section("Sketch", "sketch", sketch)
+    section("Explore", "explorer", explorer)
+    section("start-up", "startup", startup)
+    section("monitor redraw", "monitor", monitor)
+    if "error" in gui:
+        lines.append(f"  error: {gui['error']}")
+    return [line.rstrip() for line in lines if line.strip()]
+
+
 def format_table(report: dict[str, Any]) -> str:
     """A plain-text summary of a bench report (the JSON has everything)."""
     lines = [f"machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
              f"GPU {report['machine']['gpu'] or 'none'}, torch {report['machine']['torch']}"]
     tr = report.get("training")
     if tr:
-        lines.append(f"training throughput on {tr['device']} (matmul peak {tr['matmul_peak_flops_s'] / 1e9:.1f} GFLOP/s):")
-        for c in tr["cases"]:
-            lines.append(
-                f"  {c['case']:<28} {c['variant']:<14} plain {c['plain_steps_s']:8.2f} it/s  trainer "
-                f"{c['trainer_steps_s']:8.2f} it/s  ratio {c['ratio']:.2f}x  {c['images_s']:8.1f} img/s  "
-                f"{100 * c['fraction_of_peak']:.1f}% of peak")
+        if "error" in tr:
+            lines.append(f"training throughput: error: {tr['error']}")
+        else:
+            lines.append(f"training throughput on {tr['device']} (matmul peak {tr['matmul_peak_flops_s'] / 1e9:.1f} "
+                         f"GFLOP/s; target {tr.get('target', '?')}):")
+            lines.append(f"  {'case':<28} {'variant':<14} {'plain it/s':>10} {'trainer it/s':>12} {'ratio':>6} "
+                         f"{'img/s':>8} {'of peak':>7}")
+            for c in tr["cases"]:
+                if "error" in c:
+                    lines.append(f"  {c.get('case', '?'):<28} error: {c['error']}")
+                    continue
+                lines.append(
+                    f"  {c['case']:<28} {c['variant']:<14} {c['plain_steps_s']:10.2f} {c['trainer_steps_s']:12.2f} "
+                    f"{c['ratio']:5.2f}x {c['images_s']:8.1f} {100 * c['fraction_of_peak']:6.1f}%")
     gui = report.get("gui")
     if gui:
-        for key, value in gui.items():
-            lines.append(f"  {key}: {json.dumps(value) if not isinstance(value, str) else value}")
+        lines.extend(_gui_lines(gui))
     lines.append(f"total {report['seconds']} s")
     return "\n".join(lines)
 
