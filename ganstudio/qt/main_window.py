@@ -69,8 +69,22 @@ export to CSV and PNG. <b>Open run folder</b> adds runs written by <code>ganstud
 they train; each run gets its own colour. On the right: the samples of a fixed latent batch (scrub the
 history with the slider) or, for 2-D data, a GAN Lab view: real points (green), generated points (purple),
 the discriminator as a heat map and arrows showing where the generator's loss pushes its samples.</p>
-<h3>Explore</h3><p>Walk the latent space of a trained generator (in a later version).</p>
-<h3>Sketch</h3><p>Draw, and let a pix2pix model paint (in a later version).</p>
+<h3>Explore</h3>
+<p>Open a generator (a bundled model, a checkpoint from the app or <code>ganstudio train</code>, or a
+pytorch/examples <code>netG_epoch_N.pth</code>). The <b>grid</b> shows 16 samples of one seed (Reseed, seed box,
+class and truncation above it); click one to see it large. <b>Directions</b> are principal directions of the
+generator's early activations (GANSpace), as sliders of ±3 standard deviations, plus raw z sliders.
+<b>+ Keyframe</b> builds an interpolation (slerp or lerp) that plays below and exports as PNG strip or GIF.
+<b>+A / −B / +C</b> collect samples for vector arithmetic A − B + C. <b>Bookmarks</b> save latents as JSON
+that <code>ganstudio sample CHECKPOINT --latent FILE.json</code> reproduces exactly.</p>
+<h3>Sketch</h3>
+<p>Draw lines with the <b>pen</b>, drop <b>colour</b> hints with the brush (palette, colour picker, or the
+eyedropper on the output), erase with the <b>eraser</b>; the wheel changes the brush size, Ctrl+Z / Ctrl+Shift+Z
+undo and redo every stroke. The picture on the right follows as you draw. <b>Variants</b> below show other
+noise draws; lock the one you like. Open or drop a photo to start from its lines and colours; open a
+pix2pix checkpoint (yours or a pytorch-CycleGAN-and-pix2pix <code>.pth</code>). With an unconditional
+generator, <b>Fit</b> searches its latent space for a picture matching your strokes (iGAN). Sketches
+autosave and are offered back after a crash.</p>
 <h3>Headless</h3>
 <p><code>ganstudio train toy-ring</code> trains the same way without a window; its run folder can be
 opened in the Monitor.</p>
@@ -192,11 +206,17 @@ class MainWindow(QMainWindow):
                                                      "The plots appear as soon as the plotting library has loaded.")
         self.monitor_placeholder.setObjectName("monitorPlaceholder")
         self.stack.addWidget(self.monitor_placeholder)
-        for name in ("Explore", "Sketch"):
-            title, text = AREA_TEXT[name]
-            page = self._placeholder(name, title, text + " This area is filled by a later version.")
-            page.setObjectName(f"{name.lower()}Page")
-            self.stack.addWidget(page)
+        # Both areas import PyTorch only when first shown, so building them here keeps start-up fast.
+        from ganstudio.qt.explorer import ExplorerArea
+        from ganstudio.qt.sketch_area import SketchArea
+
+        self.explorer = ExplorerArea(self.settings)
+        self.explorer.setProperty("areaName", "explorePage")
+        self.explorer.message.connect(self.show_status_message)
+        self.stack.addWidget(self.explorer)
+        self.sketch = SketchArea(self.settings)
+        self.sketch.message.connect(self.show_status_message)
+        self.stack.addWidget(self.sketch)
         self.areaList.currentRowChanged.connect(self._on_area_changed)
 
         self.train_panel.startRequested.connect(self.start_training)
@@ -346,7 +366,12 @@ class MainWindow(QMainWindow):
             self._first_show = False
             if self.launch_time is not None:
                 self.shown_after_s = time.perf_counter() - self.launch_time
-            self.areaList.setCurrentRow(AREAS.index(self.settings.last_area()) if self.settings.last_area() in AREAS else 0)
+            # First launch opens on Sketch, where the bundled model answers a drawing at once.
+            last = self.settings.last_area()
+            self.areaList.setCurrentRow(AREAS.index(last) if last in AREAS else AREAS.index("Sketch"))
+            if last not in AREAS:
+                self.show_status_message("Draw a mountain outline, then drop a blue hint in the sky: the picture "
+                                         "follows your strokes. F1 explains each area.")
             probe = os.environ.get("GANSTUDIO_STARTUP_PROBE")
             if probe:
                 from ganstudio.qt.app import process_age_s
@@ -605,6 +630,8 @@ class MainWindow(QMainWindow):
                 self.settings.add_recent_checkpoint(worker.last_checkpoint)
         if self.monitor is not None:
             self.monitor.shutdown()
+        self.explorer.shutdown()
+        self.sketch.shutdown()  # a clean quit: the sketch is not offered back as a crash recovery
         self.train_panel.shutdown()
         if not stop_all_workers(10.0):
             log.error("some background jobs did not stop")

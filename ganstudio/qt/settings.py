@@ -69,7 +69,7 @@ class AppSettings:
         self._s.setValue("window/state", value)
 
     def last_area(self) -> str:
-        return self._get_str("window/area", "Train")
+        return self._get_str("window/area", "")  # empty on first launch
 
     def set_last_area(self, name: str) -> None:
         self._s.setValue("window/area", name)

@@ -39,6 +39,10 @@ def one_torch_thread():
 def isolated_settings(tmp_path: Path):
     """Every QSettings(IniFormat, UserScope, ...) lands in tmp_path, never in the user's settings."""
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    # App data (sketch autosave, direction caches) goes to Qt's test location, not the user's.
+    from PySide6.QtCore import QStandardPaths
+
+    QStandardPaths.setTestModeEnabled(True)
     yield tmp_path / "settings"
     # No test may leave a thread running into the next one.
     assert stop_all_workers(30.0), f"workers still running: {[w.name for w in live_workers()]}"
@@ -56,6 +60,7 @@ def settings(tmp_path: Path) -> AppSettings:
 def window(qtbot, settings):
     from ganstudio.qt.main_window import MainWindow
 
+    settings.set_last_area("Train")  # the training tests start where a returning user left off
     w = MainWindow(settings=settings)
     qtbot.addWidget(w)
     w.show()

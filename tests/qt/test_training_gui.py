@@ -98,7 +98,7 @@ def test_learning_rates_change_while_training(qtbot, fill_form, window):
     qtbot.waitUntil(lambda: trainer.opt_G.param_groups[0]["lr"] == 5e-5 and trainer.n_critic == 2, timeout=10000)
     changed_at = trainer.step_count
     qtbot.waitUntil(lambda: trainer.step_count > changed_at + 5, timeout=30000)  # training goes on
-    assert trainer.opt_D.param_groups[0]["lr"] == 1e-4  # the other player's rate is untouched
+    assert trainer.opt_D.param_groups[0]["lr"] == trainer.cfg.optim.lr_d  # the other player's rate is untouched
     # The new rate reaches the learning-rate curve.
     qtbot.waitUntil(lambda: np.any(window.monitor.live_run.table.get("lr_g") == 5e-5), timeout=10000)
     window.stop_training()
@@ -191,7 +191,7 @@ def test_good_image_folder_is_counted_with_thumbnails(qtbot, window, tmp_path):
 
 
 def test_invalid_form_shows_config_error_and_does_not_start(qtbot, fill_form, window):
-    fill_form(window.train_panel, "toy-ring", **{"optim.batch_size": 250})  # pack is 4
+    fill_form(window.train_panel, "toy-ring", **{"tricks.pack": 4, "optim.batch_size": 250})
     click(qtbot, window, "trainStartButton")
     label = window.train_panel.configErrorLabel
     assert label.isVisible()

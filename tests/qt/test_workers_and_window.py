@@ -3,7 +3,7 @@
 import time
 
 from PySide6.QtCore import QObject, QSettings, Slot
-from PySide6.QtWidgets import QLabel, QTextBrowser
+from PySide6.QtWidgets import QWidget, QLabel, QTextBrowser
 
 from ganstudio.qt.settings import AppSettings
 from ganstudio.qt.workers import JobWorker
@@ -147,19 +147,18 @@ def test_window_areas_menus_status_and_help(qtbot, window, settings):
     assert window.findChild(QLabel, "statusDevice").text().startswith(("CPU", "GPU"))
     assert window.monitor is window.area_widget("Monitor")
     window.show_area("Explore")
-    page = window.area_widget("Explore")
-    assert page.isVisible()
-    assert any("latent space" in lab.text() for lab in page.findChildren(QLabel))
+    assert window.area_widget("Explore") is window.explorer and window.explorer.isVisible()
+    assert window.explorer.findChild(QWidget, "latentGrid") is not None
+    window.show_area("Sketch")
+    assert window.area_widget("Sketch") is window.sketch and window.sketch.isVisible()
+    assert window.sketch.findChild(QWidget, "sketchCanvas") is not None
     help_dialog = window.show_help()
     text = help_dialog.findChild(QTextBrowser, "helpText").toPlainText()
     for area in AREAS:
         assert area in text
+    assert "GANSpace" in text and "eyedropper" in text
     help_dialog.close()
-    # A later issue replaces a placeholder with its real page.
-    page = QLabel("real explorer")
-    window.set_area_widget("Explore", page)
     window.show_area("Explore")
-    assert window.stack.currentWidget() is page and page.isVisible()
     # The area and the geometry are remembered.
     window.resize(1000, 700)
     window.close()
@@ -198,3 +197,17 @@ def test_void_qt_calls_cannot_kill_the_process():
     for _ in range(100_000):  # would abort the interpreter without the guard once None's count hits 0
         timer.setInterval(1)
     assert none_leaks_per_call() == 0 or sys.getrefcount(None) > 10**9
+
+
+def test_first_launch_opens_on_sketch_with_a_hint(qtbot, tmp_path):
+    from ganstudio.qt.main_window import MainWindow
+    from ganstudio.qt.settings import AppSettings
+
+    fresh = AppSettings()  # nothing remembered yet
+    w = MainWindow(settings=fresh)
+    qtbot.addWidget(w)
+    w.show()
+    assert w.current_area() == "Sketch"
+    assert "Draw" in w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: w.engine_ready, timeout=60000)
+    w.close()
