@@ -2,64 +2,52 @@
 
 Each launch is a fresh process (`python -m ganstudio`) with GANSTUDIO_STARTUP_PROBE=quit: the window
 prints when it is first shown (and its process age, read from /proc) and closes itself once the engine
-has loaded in the background. Settings go to a temporary XDG_CONFIG_HOME.
+has loaded in the background. Settings go to a temporary XDG_CONFIG_HOME. The measurement lives in
+ganstudio.bench.gui (`ganstudio bench --only gui` runs it too); this is its command line.
 
-    python benchmarks/startup.py [--runs 5] [--platform offscreen]
+    python benchmarks/startup.py [--runs 5] [--platform offscreen] [--first-image]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def launch(platform: str, config_home: str) -> tuple[float, float | None, float]:
-    env = dict(os.environ, GANSTUDIO_STARTUP_PROBE="quit", QT_QPA_PLATFORM=platform,
-               XDG_CONFIG_HOME=config_home, PYTHONPATH=str(ROOT))
-    t0 = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "ganstudio"], env=env, cwd=str(ROOT),
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    shown = age = engine = None
-    for line in proc.stdout:
-        if line.startswith("ganstudio-window-shown"):
-            shown = float(re.search(r"unix=([\d.]+)", line).group(1)) - t0
-            m = re.search(r"process_age=([\d.]+)", line)
-            age = float(m.group(1)) if m else None
-        elif line.startswith("ganstudio-engine-ready"):
-            engine = float(re.search(r"unix=([\d.]+)", line).group(1)) - t0
-            print("   ", line.split("gui_timer:")[-1].strip())
-    proc.wait(timeout=120)
-    if shown is None or engine is None:
-        raise RuntimeError(f"the app did not report its start (exit code {proc.returncode})")
-    return shown, age, engine
+from ganstudio.bench.gui import launch_app, launch_first_image, sketch_model  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--platform", default="offscreen", help="Qt platform plugin (offscreen, xcb, ...)")
+    ap.add_argument("--first-image", action="store_true",
+                    help="also: a fresh process -> the Sketch area's first picture (bundled sketch model, or an "
+                    "untrained one of its shape)")
     args = ap.parse_args()
     shown, ages, engine = [], [], []
     with tempfile.TemporaryDirectory() as config_home:
         for i in range(args.runs):
-            s, a, e = launch(args.platform, config_home)
-            shown.append(s)
-            engine.append(e)
-            if a is not None:
-                ages.append(a)
-            print(f"launch {i}: window shown after {s:.2f} s (process age {a} s), engine ready after {e:.2f} s")
-    print(f"median over {args.runs}: window shown {statistics.median(shown):.2f} s after launch"
-          + (f" ({statistics.median(ages):.2f} s after the process started)" if ages else "")
-          + f", engine ready {statistics.median(engine):.2f} s")
+            r = launch_app(args.platform, config_home)
+            shown.append(r["shown_s"])
+            engine.append(r["engine_s"])
+            if r["process_age_s"] is not None:
+                ages.append(r["process_age_s"])
+            print("   ", r["gui_timer"])
+            print(f"launch {i}: window shown after {r['shown_s']:.2f} s (process age {r['process_age_s']} s), "
+                  f"engine ready after {r['engine_s']:.2f} s")
+        print(f"median over {args.runs}: window shown {statistics.median(shown):.2f} s after launch"
+              + (f" ({statistics.median(ages):.2f} s after the process started)" if ages else "")
+              + f", engine ready {statistics.median(engine):.2f} s")
+        if args.first_image:
+            model, description = sketch_model(Path(config_home) / "model")
+            firsts = [launch_first_image(model, config_home, args.platform)["first_image_s"] for _ in range(args.runs)]
+            print(f"median over {args.runs}: fresh process -> first Sketch picture {statistics.median(firsts):.2f} s "
+                  f"({description})")
     return 0
 
 

@@ -81,7 +81,7 @@ def _gui_lines(gui: dict[str, Any]) -> list[str]:
         try:
             for i, text in enumerate(fmt(value)):
                 lines.append(f"  {name if i == 0 else '':<20} {text}")
-        except (KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError):
             lines.append(f"  {name:<20} {json.dumps(value)[:300]}")
 
     def overhead(v):

@@ -216,6 +216,10 @@ def gui_rate(window, cfg, warmup: int, probe=None, timeout_s: float = 900.0) -> 
 
 def open_window(folder: Path, timeout_s: float = 180.0):
     """A MainWindow with its settings in `folder`, shown, engine loaded, Monitor area showing."""
+    # pyqtgraph imported here, on the GUI thread: the window imports it in its engine-loading thread, which
+    # crashes now and then while the GUI thread runs (see the start-up section's failed launches).
+    import pyqtgraph  # noqa: F401
+
     from ganstudio.qt.main_window import MainWindow
     from ganstudio.qt.settings import AppSettings
 
@@ -724,6 +728,25 @@ def _run_child(cmd: list[str], env: dict[str, str], cwd: str, timeout_s: float) 
     return t0, out, err, proc.returncode
 
 
+def _why(code: int, out: str, err: str) -> str:
+    """One line on how a child ended: exit code or signal, and where it crashed (faulthandler) or its last words."""
+    import signal
+
+    text = f"exit code {code}"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            text = f"killed by {signal.Signals(-code).name}"
+    lines = [ln.strip() for ln in (out + "\n" + err).splitlines()
+             if ln.strip() and "propagateSizeHints" not in ln and not ln.startswith("Extension modules")]
+    if "Fatal Python error" in err:
+        frames = [ln for ln in err.splitlines() if ln.strip().startswith("File ")]
+        fatal = next(ln.strip() for ln in err.splitlines() if "Fatal Python error" in ln)
+        if frames:  # the innermost frame of the first thread listed (faulthandler)
+            return f"{text}; {fatal} in {frames[0].strip()}"
+        return f"{text}; {fatal}"
+    return f"{text}; {lines[-1]}" if lines else text
+
+
 def _stamp(text: str, tag: str, t0: float) -> tuple[float | None, float | None]:
     """(seconds after t0, process age) from a `tag unix=... process_age=...` line."""
     m = re.search(rf"^{tag} unix=([\d.]+)(?: process_age=([\d.]+|None))?", text, re.M)
@@ -736,13 +759,12 @@ def _stamp(text: str, tag: str, t0: float) -> tuple[float | None, float | None]:
 def launch_app(platform: str | None, config_home: str, timeout_s: float = 180.0) -> dict[str, Any]:
     """One `python -m ganstudio` with GANSTUDIO_STARTUP_PROBE=quit: the window prints when it is first shown
     (and its process age, from /proc) and when the engine has loaded, then closes itself."""
-    env = _child_env(config_home, platform, GANSTUDIO_STARTUP_PROBE="quit")
+    env = _child_env(config_home, platform, GANSTUDIO_STARTUP_PROBE="quit", PYTHONFAULTHANDLER="1")
     t0, out, err, code = _run_child([sys.executable, "-m", "ganstudio"], env, config_home, timeout_s)
     shown, age = _stamp(out, "ganstudio-window-shown", t0)
     engine, _ = _stamp(out, "ganstudio-engine-ready", t0)
-    if shown is None or engine is None:
-        tail = err.strip().splitlines()[-1:] or [""]
-        raise RuntimeError(f"the app did not report its start (exit code {code}) {tail[0]}".strip())
+    if shown is None or engine is None or code != 0:
+        raise RuntimeError(f"the app did not start and quit cleanly ({_why(code, out, err)})")
     timer = re.search(r"gui_timer: (.*)$", out, re.M)
     return {"shown_s": shown, "process_age_s": age, "engine_s": engine,
             "gui_timer": timer.group(1).strip() if timer else None}
@@ -754,12 +776,11 @@ def launch_first_image(model: Path | None, config_home: str, platform: str | Non
     cmd = [sys.executable, "-m", "ganstudio.bench.gui", "--first-image-probe", "--data-dir", config_home]
     if model is not None:
         cmd += ["--model", str(model)]
-    t0, out, err, code = _run_child(cmd, _child_env(config_home, platform), config_home, timeout_s)
+    t0, out, err, code = _run_child(cmd, _child_env(config_home, platform, PYTHONFAULTHANDLER="1"), config_home, timeout_s)
     shown, shown_age = _stamp(out, "ganstudio-sketch-shown", t0)
     first, first_age = _stamp(out, "ganstudio-first-image", t0)
     if first is None:
-        tail = (out + err).strip().splitlines()[-1:] or [""]
-        raise RuntimeError(f"no first picture reported (exit code {code}) {tail[0]}".strip())
+        raise RuntimeError(f"no first picture reported ({_why(code, out, err)})")
     return {"area_shown_s": shown, "area_shown_process_age_s": shown_age, "first_image_s": first,
             "first_image_process_age_s": first_age}
 
@@ -808,11 +829,19 @@ def measure_startup(quick: bool, progress: Progress = lambda s: None, *, runs: i
     """Median over fresh processes: window shown, engine loaded; and (once per run) the first sketch picture."""
     runs = runs or (1 if quick else 5)
     launches: list[dict[str, Any]] = []
+    failures: list[str] = []
     with contextlib.ExitStack() as stack:
         home = stack.enter_context(tempfile.TemporaryDirectory(prefix="ganstudio-bench-start-"))
-        for i in range(runs):
-            progress(f"start-up: launch {i + 1}/{runs} of python -m ganstudio")
-            launches.append(launch_app(platform, home))
+        attempt = 0
+        while len(launches) < runs and attempt < runs + 2:  # a crashed launch is recorded, and one more is tried
+            attempt += 1
+            progress(f"start-up: launch {attempt} of python -m ganstudio ({len(launches)}/{runs} measured)")
+            try:
+                launches.append(launch_app(platform, home))
+            except RuntimeError as exc:
+                failures.append(f"launch {attempt}: {exc}")
+        if not launches:
+            raise RuntimeError(f"every launch failed: {failures[0]}")
         med = lambda key: (round(statistics.median(v), 3) if (v := [x[key] for x in launches if x[key] is not None])  # noqa: E731
                            else None)
         out: dict[str, Any] = {
@@ -820,6 +849,7 @@ def measure_startup(quick: bool, progress: Progress = lambda s: None, *, runs: i
             "window_shown_s": med("shown_s"), "window_shown_process_age_s": med("process_age_s"),
             "engine_ready_s": med("engine_s"), "gui_timer_while_engine_loads": launches[-1]["gui_timer"],
             "launches": [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in x.items()} for x in launches],
+            "failed_launches": failures, "attempts": attempt,
         }
         if first_image:
             def first() -> dict[str, Any]:
