@@ -427,7 +427,7 @@ def render_scene(seed: int, size: int = 64) -> np.ndarray:
         raise ConfigError(f"Scene seed {seed!r} must be a whole number of at least 0.")
     picture = _Scene(int(seed), size).render()
     big = Image.fromarray((picture * 255.0 + 0.5).astype(np.uint8))
-    return np.asarray(big.resize((size, size), Image.BOX), dtype=np.uint8)
+    return np.array(big.resize((size, size), Image.BOX), dtype=np.uint8)  # a writable copy
 
 
 def render_scenes(n: int, size: int = 64, seed: int = 0) -> np.ndarray:
