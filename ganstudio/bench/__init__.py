@@ -87,6 +87,8 @@ def _gui_lines(gui: dict[str, Any]) -> list[str]:
     def overhead(v):
         yield (f"{v['preset']} {v['steps']} steps x{v['repeats']}: headless {v['headless_median']:.1f} it/s, "
                f"GUI + monitor {v['gui_median']:.1f} it/s, ratio {v['ratio']:.3f}{_met(v['met'])}")
+        if v.get("gui_thread_cpu_percent"):
+            yield f"GUI thread busy {', '.join(f'{c:.1f}%' for c in v['gui_thread_cpu_percent'])} of each GUI run"
 
     def event_loop(v):
         yield (f"{v['interval_ms']} ms timer late while training: {_p(v['while_training'], 'p50_ms', 'p99_ms', 'max_ms')}"
