@@ -27,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[])
     ap.add_argument("--out", default=None)
     ap.add_argument("--eval-every", type=int, default=500)
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     cfg = preset(args.preset).with_overrides(
         [f"train.eval_every={args.eval_every}", "train.sample_every=0", "train.checkpoint_every=0"] + args.set

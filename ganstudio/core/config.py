@@ -414,7 +414,7 @@ def _paired(kind: str, name: str) -> RunConfig:
 
 PRESETS = {
     "toy-ring": lambda: _toy("ring", 20000),
-    "toy-grid": lambda: _toy("grid", 40000, pack=2),
+    "toy-grid": lambda: _toy("grid", 24000, pack=2),
     "toy-spiral": lambda: _toy("spiral", 4000),
     "toy-moons": lambda: _toy("moons", 4000),
     "digits-dcgan": lambda: _digits(False),
