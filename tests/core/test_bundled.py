@@ -1,0 +1,124 @@
+"""The bundled models: found through importlib.resources, load as float32 generators, and do their job.
+
+A fresh install must open with models worth looking at, so these tests check what a user would see:
+pictures that are not flat or broken, digits of the requested class, a sketch model that follows the
+drawing and the colour hints and reconstructs unseen scenes, and a rebuild recipe that runs.
+"""
+
+import importlib.resources
+import json
+
+import pytest
+import torch
+
+from ganstudio.core import bundled
+from ganstudio.core.bundled import (
+    CATALOGUE,
+    demo_sketch_input,
+    list_bundled,
+    load_bundled_generator,
+    sketch_quality,
+    train_digit_classifier,
+)
+from ganstudio.core.checkpoint import load_checkpoint
+from ganstudio.core.errors import CheckpointError, ModelError
+
+NAMES = [m.name for m in CATALOGUE]
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {name: load_bundled_generator(name) for name in NAMES}
+
+
+def test_every_bundled_model_ships_inside_the_resources_package():
+    folder = importlib.resources.files("ganstudio.resources").joinpath("models")
+    listed = list_bundled()
+    assert [m.name for m in listed] == NAMES
+    assert {m.kind for m in listed} == {"sketch", "conditional", "unconditional"}
+    total = 0
+    for m in listed:
+        assert folder.joinpath(f"{m.name}.safetensors").is_file() and folder.joinpath(f"{m.name}.json").is_file()
+        assert m.title and m.description
+        total += m.path.stat().st_size
+    assert total < 20e6  # everything under resources/ stays below 20 MB
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bundled_file_holds_only_the_generator_with_its_recipe_and_quality(name):
+    ckpt = load_checkpoint(bundled.catalogue_entry(name).path)
+    assert set(ckpt.states) == {"G"}  # no discriminator, no optimizer state
+    assert ckpt.meta["kind"] == bundled.catalogue_entry(name).kind and ckpt.meta["title"]
+    assert ckpt.meta["recipe"]["command"].startswith("python -m ganstudio.core.bundled build")
+    assert ckpt.meta["recipe"]["steps"] == ckpt.step > 100  # trained, not random weights
+    assert ckpt.meta["quality"]  # measured numbers travel with the weights
+    side = json.loads(bundled.catalogue_entry(name).path.with_suffix(".json").read_text())
+    assert side["title"] == ckpt.meta["title"] and side["config"]["data"]["path"] is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bundled_generator_is_float32_in_eval_mode_with_varied_finite_pictures(models, name):
+    G, cfg, meta = models[name]
+    assert not G.training and all(p.dtype == torch.float32 for p in G.parameters())
+    with torch.no_grad():
+        if meta["kind"] == "sketch":
+            from ganstudio.core.bundled import held_out_scenes
+            from ganstudio.core.sketch import image_to_sketch_input
+
+            x = image_to_sketch_input(held_out_scenes(8), n_hints=5, generator=torch.Generator().manual_seed(1))
+            out = G(x)
+        else:
+            z = torch.randn(16, G.z_dim, generator=torch.Generator().manual_seed(0))
+            out = G(z, torch.arange(16) % 10) if meta["kind"] == "conditional" else G(z)
+    assert out.shape[0] == 8 or out.shape[0] == 16
+    assert torch.isfinite(out).all() and out.abs().max() <= 1
+    assert out.flatten(1).std(1).min() > 0.1  # no flat picture
+    assert out.std(0).mean() > 0.1  # pictures differ from one another
+
+
+def test_conditional_digits_are_the_requested_digits(models):
+    G, _, _ = models["digits-conditional"]
+    classifier, real_accuracy = train_digit_classifier(steps=250, seed=0)
+    assert real_accuracy > 0.9  # the judge itself reads real digits well
+    quality = bundled.digits_quality(G, per_class=20, classifier=classifier)
+    assert quality["generated_accuracy"] > 0.7  # chance is 0.1
+    assert min(quality["generated_accuracy_per_class"]) > 0.3
+
+
+def test_sketch_model_follows_the_drawing_and_the_colour_hints(models):
+    G, _, _ = models["sketch-landscapes"]
+    with torch.no_grad():
+        blue = G(demo_sketch_input(sky_rgb=(60, 120, 230)))[0]
+        orange = G(demo_sketch_input(sky_rgb=(250, 150, 70)))[0]
+        other_drawing = G(demo_sketch_input(sky_rgb=(60, 120, 230), variant=1))[0]
+    assert (blue - other_drawing).abs().mean() > 0.03  # a different drawing gives a different picture
+    sky_blue, sky_orange = blue[:, :12].mean((1, 2)), orange[:, :12].mean((1, 2))
+    assert sky_blue[2] - sky_blue[0] > sky_orange[2] - sky_orange[0] + 0.2  # the sky takes the hint's colour
+    assert sky_blue[2] > sky_blue[0]  # and a blue stroke gives a blue sky
+
+
+def test_sketch_model_reconstructs_unseen_scenes(models):
+    G, _, _ = models["sketch-landscapes"]
+    q = sketch_quality(G, n=16, batch=16)
+    assert q["l1_hints10"] < 0.2 and q["l1_hints10"] < 0.75 * q["l1_mean_image_baseline"]
+    assert q["psnr_hints10"] > 18
+
+
+def test_unknown_and_missing_models_are_one_sentence(tmp_path):
+    with pytest.raises(ModelError, match="no bundled model 'nope'"):
+        load_bundled_generator("nope")
+    with pytest.raises(CheckpointError, match="missing"):
+        load_bundled_generator("digits-conditional", folder=tmp_path)
+    assert list_bundled(tmp_path) == []
+
+
+def test_quick_build_trains_and_ships_every_model(tmp_path, monkeypatch, capsys):
+    assert bundled.main(["build", "--quick", "--out", str(tmp_path)]) == 0
+    assert "built 3 model(s)" in capsys.readouterr().out
+    assert [m.name for m in list_bundled(tmp_path)] == NAMES
+    for name in NAMES:
+        ckpt = load_checkpoint(tmp_path / f"{name}.safetensors")
+        assert set(ckpt.states) == {"G"} and ckpt.meta["recipe"]["command"].endswith("--quick")
+        assert all(t.dtype in (torch.float16, torch.int64) for t in ckpt.states["G"].values())
+        G, cfg, meta = load_bundled_generator(name, folder=tmp_path)
+        assert meta["quality"]["train_seconds"] >= 0 and cfg.name == name
