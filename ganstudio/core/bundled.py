@@ -543,7 +543,7 @@ def contact_sheets(out_dir: str | Path, folder: str | Path | None = None) -> lis
         written.append(save_png(_enlarge(grid, 2), out_dir / "bundled-sketch.png"))
     if "landscapes-dcgan" in available:
         G, _, _ = load_bundled_generator("landscapes-dcgan", folder)
-        z = torch.randn(48, G.z_dim, generator=torch.Generator().manual_seed(2))
+        z = torch.randn(32, G.z_dim, generator=torch.Generator().manual_seed(2))
         written.append(save_png(_enlarge(make_grid_uint8(G(z), nrow=8), 2), out_dir / "bundled-landscapes.png"))
     return written
 
