@@ -57,19 +57,10 @@ FOREIGN_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt", ".pkl")
 # this module: the bundled sketch model comes with its own issue.
 
 def sketch_models(folder: str | Path | None = None) -> list[Any]:
-    """Bundled sketch / pix2pix models (latent.KnownModel entries whose checkpoint is a paired run)."""
-    from ganstudio.core.latent import known_models
+    """Bundled sketch / pix2pix models (the catalogue's entries of kind "sketch")."""
+    from ganstudio.core.bundled import list_bundled
 
-    found = []
-    for m in known_models(folder):
-        try:
-            meta = json.loads(Path(m.path).with_suffix(".json").read_text())
-            kind = meta["config"]["data"]["kind"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if kind in ("paired", "autopair"):
-            found.append(m)
-    return found
+    return [m for m in list_bundled(folder) if m.kind == "sketch"]
 
 
 # --- the loaded generator ---------------------------------------------------------------------------------

@@ -122,3 +122,9 @@ def test_quick_build_trains_and_ships_every_model(tmp_path, monkeypatch, capsys)
         assert all(t.dtype in (torch.float16, torch.int64) for t in ckpt.states["G"].values())
         G, cfg, meta = load_bundled_generator(name, folder=tmp_path)
         assert meta["quality"]["train_seconds"] >= 0 and cfg.name == name
+
+
+def test_the_sketch_area_finds_the_bundled_sketch_model():
+    from ganstudio.core.translate import sketch_models
+
+    assert [m.name for m in sketch_models()] == ["sketch-landscapes"]
