@@ -6,11 +6,14 @@ import math
 from pathlib import Path
 
 import numpy as np
-import torch
+
+# torch is imported inside the functions that need it: the GUI tiles pictures before torch is loaded.
 
 
-def to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
+def to_uint8(images) -> np.ndarray:
     """(N, C, H, W) or (C, H, W) in [-1, 1] -> (N, H, W, 3) or (H, W, 3) uint8; grey becomes RGB."""
+    import torch
+
     x = torch.as_tensor(images).detach().float().cpu()
     single = x.dim() == 3
     if single:
@@ -21,15 +24,20 @@ def to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
     return x[0] if single else x
 
 
-def make_grid_uint8(images: torch.Tensor, nrow: int | None = None, padding: int = 2, pad_value: int = 24) -> np.ndarray:
-    """Tile a batch into one HxWx3 uint8 picture, `nrow` images per row."""
-    pics = to_uint8(images)
-    n, h, w, _ = pics.shape
-    nrow = nrow or int(math.ceil(math.sqrt(n)))
-    rows = int(math.ceil(n / nrow))
-    grid = np.full((rows * (h + padding) + padding, nrow * (w + padding) + padding, 3), pad_value, np.uint8)
+def make_grid_uint8(images, nrow: int | None = None, padding: int = 2, pad_value: int = 24) -> np.ndarray:
+    """Tile a batch of model images into one HxWx3 uint8 picture, `nrow` images per row."""
+    return tile_pictures(to_uint8(images), nrow, padding, pad_value)
+
+
+def tile_pictures(pictures, columns: int | None = None, padding: int = 2, pad_value: int = 24) -> np.ndarray:
+    """uint8 pictures (N, H, W, 3) side by side in rows of `columns` (default: a square-ish grid)."""
+    pics = np.asarray(pictures, dtype=np.uint8)
+    n, h, w = pics.shape[:3]
+    cols = columns or int(math.ceil(math.sqrt(n)))
+    rows = int(math.ceil(n / cols))
+    grid = np.full((rows * (h + padding) + padding, cols * (w + padding) + padding, 3), pad_value, np.uint8)
     for i in range(n):
-        r, c = divmod(i, nrow)
+        r, c = divmod(i, cols)
         y, x = padding + r * (h + padding), padding + c * (w + padding)
         grid[y : y + h, x : x + w] = pics[i]
     return grid
@@ -44,9 +52,11 @@ def save_png(picture: np.ndarray, path: str | Path) -> Path:
     return path
 
 
-def sketch_input_to_rgb(sketch: torch.Tensor) -> torch.Tensor:
+def sketch_input_to_rgb(sketch):
     """Show a 5-channel sketch input (see ganstudio.core.sketch) as a picture: black lines on white
     paper with the colour hints painted in. (N, 5, H, W) -> (N, 3, H, W) in [-1, 1]."""
+    import torch
+
     lines = sketch[:, 0:1] > 0
     hint_rgb = sketch[:, 1:4]
     in_hint = sketch[:, 4:5] > 0

@@ -89,17 +89,10 @@ def default_cache_dir() -> Path:
 
 def tile(pictures: np.ndarray | list[np.ndarray], columns: int | None = None, padding: int = 2,
          pad_value: int = 24) -> np.ndarray:
-    """uint8 pictures (N, H, W, 3) side by side in rows; the layout `imaging.make_grid_uint8` uses."""
-    pics = np.asarray(pictures, dtype=np.uint8)
-    n, h, w = pics.shape[:3]
-    cols = columns or int(math.ceil(math.sqrt(n)))
-    rows = int(math.ceil(n / cols))
-    out = np.full((rows * (h + padding) + padding, cols * (w + padding) + padding, 3), pad_value, np.uint8)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        y, x = padding + r * (h + padding), padding + c * (w + padding)
-        out[y : y + h, x : x + w] = pics[i]
-    return out
+    """uint8 pictures (N, H, W, 3) side by side in rows: the layout of the CLI's and monitor's grids."""
+    from ganstudio.core.imaging import tile_pictures
+
+    return tile_pictures(pictures, columns, padding, pad_value)
 
 
 def upscale(picture: np.ndarray, factor: int) -> np.ndarray:
