@@ -179,6 +179,37 @@ def _hms(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+class _StopOnCtrlC:
+    """The first Ctrl-C asks the trainer to stop between two steps (so the checkpoint is consistent);
+    a second one interrupts at once."""
+
+    def __init__(self) -> None:
+        self.flag = False
+        self._previous = None
+
+    def requested(self) -> bool:
+        return self.flag
+
+    def _handle(self, signum, frame) -> None:
+        if self.flag:
+            raise KeyboardInterrupt
+        self.flag = True
+
+    def __enter__(self) -> "_StopOnCtrlC":
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def default_run_dir(name: str) -> Path:
     return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
 
@@ -213,9 +244,14 @@ def cmd_train(args) -> int:
                   f"{f' x{dist.world_size} processes' if dist.world_size > 1 else ''}; run folder {run_dir}", file=sys.stderr)
         if not args.quiet and dist.is_main:
             bar = ProgressBar(cfg.train.steps, start=trainer.step_count)
+        interrupted = _StopOnCtrlC()
         try:
-            trainer.run(on_step=(lambda t: bar.update(t.step_count)) if bar else None)
-        except KeyboardInterrupt:
+            with interrupted:
+                trainer.run(should_stop=interrupted.requested,
+                            on_step=(lambda t: bar.update(t.step_count)) if bar else None)
+        except KeyboardInterrupt:  # a second Ctrl-C, or one outside the training loop
+            interrupted.flag = True
+        if interrupted.flag:
             if bar:
                 bar.close()
             path = trainer.save_checkpoint()
