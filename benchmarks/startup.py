@@ -26,8 +26,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--platform", default="offscreen", help="Qt platform plugin (offscreen, xcb, ...)")
     ap.add_argument("--first-image", action="store_true",
-                    help="also: a fresh process -> the Sketch area's first picture (bundled sketch model, or an "
-                    "untrained one of its shape)")
+                    help="also: a first launch of the main window -> the Sketch area's first picture (bundled "
+                    "sketch model, or an untrained one of its shape)")
     args = ap.parse_args()
     shown, ages, engine = [], [], []
     with tempfile.TemporaryDirectory() as config_home:
@@ -46,7 +46,7 @@ def main() -> int:
         if args.first_image:
             model, description = sketch_model(Path(config_home) / "model")
             firsts = [launch_first_image(model, config_home, args.platform)["first_image_s"] for _ in range(args.runs)]
-            print(f"median over {args.runs}: fresh process -> first Sketch picture {statistics.median(firsts):.2f} s "
+            print(f"median over {args.runs}: first launch -> first Sketch picture {statistics.median(firsts):.2f} s "
                   f"({description})")
     return 0
 

@@ -117,12 +117,20 @@ def _gui_lines(gui: dict[str, Any]) -> list[str]:
         yield f"slider{_met(v['met_slider'])}, grid{_met(v['met_grid'])}"
 
     def startup(v):
-        yield (f"window shown {v['window_shown_s']:.2f} s (process age {v['window_shown_process_age_s']}), "
-               f"engine ready {v['engine_ready_s']:.2f} s, median of {v['runs']}")
+        yield (f"opening on Sketch: window shown {v['window_shown_s']:.2f} s (process age "
+               f"{v['window_shown_process_age_s']}), engine ready {v['engine_ready_s']:.2f} s, median of {v['runs']}")
+        t = v.get("opening_on_train")
+        if t:
+            yield (f"opening on Train: window shown {t['window_shown_s']:.2f} s (process age "
+                   f"{t['window_shown_process_age_s']}), engine ready {t['engine_ready_s']:.2f} s")
         f = v.get("first_sketch_picture")
         if f:
             yield (f"first Sketch picture: error: {f['error']}" if "error" in f else
-                   f"fresh process -> first Sketch picture {f['first_image_s']:.2f} s ({f['model']})")
+                   f"first launch -> first Sketch picture {f['first_image_s']:.2f} s ({f['model']}; "
+                   f"{f.get('shown_in') or 'main window'})")
+        failed = (v.get("failed_launches") or []) + ((f or {}).get("failed_launches") or [])
+        if failed:
+            yield f"{len(failed)} launch(es) failed: {failed[0]}"
 
     def monitor(v):
         for key, r in v.items():

@@ -11,8 +11,8 @@ wheel and the scripts measure the same way.
     event_loop    lateness of a 10 ms QTimer on the GUI thread while the TrainerWorker trains (and idle)
     sketch        pen lifted -> output picture set, SketchArea with a unet_small 64x64 sketch model
     explorer      slider -> large view set and Reseed -> 16-sample grid set, ExplorerArea, 64x64 DCGAN
-    startup       `python -m ganstudio` -> main window shown / engine loaded; a fresh process -> the Sketch
-                  area's first picture
+    startup       `python -m ganstudio` -> main window shown / engine loaded; a fresh process starting the
+                  main window on its first launch -> the Sketch area's first picture
     monitor       training monitor redraw with 10^4, 10^5, 10^6 points per curve
 
 Nothing here imports Qt or PyTorch at module level (the first-image probe runs this file as a fresh
@@ -47,6 +47,7 @@ TARGETS = {
     "startup": "none set (reported)",
 }
 SECTIONS = ("monitor", "gui_overhead", "sketch", "explorer", "startup")  # gui_overhead also yields event_loop
+START_AREAS = ("Sketch", "Train")  # the start-up is measured opening on each
 
 
 # --- small helpers --------------------------------------------------------------------------------------
@@ -161,6 +162,30 @@ def _isolate_settings(folder: Path) -> None:
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(folder))
 
 
+APP_DATA_VARS = ("XDG_DATA_HOME", "XDG_CACHE_HOME", "GANSTUDIO_CACHE_DIR")
+
+
+def _app_data_env(folder: Path) -> dict[str, str]:
+    """Environment that sends the app's data (sketch autosave, direction caches) into `folder`."""
+    return {"XDG_DATA_HOME": str(folder / "data"), "XDG_CACHE_HOME": str(folder / "cache"),
+            "GANSTUDIO_CACHE_DIR": str(folder / "cache")}
+
+
+@contextlib.contextmanager
+def isolated_app_data(folder: Path) -> Iterator[None]:
+    """While widgets are built: their data folders (QStandardPaths, read from the environment) in `folder`."""
+    before = {k: os.environ.get(k) for k in APP_DATA_VARS}
+    os.environ.update(_app_data_env(folder))
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 # --- 2 + 3. GUI overhead and event-loop lateness while training ------------------------------------------
 
 def rate_from_metrics(run_dir: Path, warmup: int) -> float:
@@ -231,9 +256,11 @@ def open_window(folder: Path, timeout_s: float = 180.0):
     _isolate_settings(folder / "settings")
     settings = AppSettings()
     settings.set_runs_folder(folder / "gui-runs")
-    window = MainWindow(settings=settings)
-    window.resize(1400, 900)
-    window.show()
+    settings.set_last_area("Train")  # not the first-launch Sketch area (it would load and run a model)
+    with isolated_app_data(folder):
+        window = MainWindow(settings=settings)
+        window.resize(1400, 900)
+        window.show()
     if not wait_until(lambda: window.engine_ready or window.errorBanner.isVisible(), timeout_s):
         close_window(window)
         raise RuntimeError(f"the window's engine did not load within {timeout_s:.0f} s")
@@ -717,7 +744,7 @@ def _package_parent() -> str:
 
 
 def _child_env(config_home: str, platform: str | None, **extra: str) -> dict[str, str]:
-    env = dict(os.environ, XDG_CONFIG_HOME=config_home, **extra)
+    env = dict(os.environ, XDG_CONFIG_HOME=config_home, **_app_data_env(Path(config_home)), **extra)
     env["QT_QPA_PLATFORM"] = platform or os.environ.get("QT_QPA_PLATFORM", "offscreen")
     # the child imports the same ganstudio as this process (a checkout or the installed wheel)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_package_parent(), os.environ.get("PYTHONPATH")) if p)
@@ -764,9 +791,23 @@ def _stamp(text: str, tag: str, t0: float) -> tuple[float | None, float | None]:
     return float(m.group(1)) - t0, age
 
 
-def launch_app(platform: str | None, config_home: str, timeout_s: float = 180.0) -> dict[str, Any]:
+def set_start_area(config_home: str, area: str) -> None:
+    """The area the app opens on next time it runs with XDG_CONFIG_HOME=config_home (as if the user left it there)."""
+    from PySide6.QtCore import QSettings
+
+    from ganstudio.qt.settings import APPLICATION, ORGANIZATION, AppSettings
+
+    ini = QSettings(str(Path(config_home) / ORGANIZATION / f"{APPLICATION}.ini"), QSettings.IniFormat)
+    AppSettings(ini).set_last_area(area)
+    ini.sync()
+
+
+def launch_app(platform: str | None, config_home: str, timeout_s: float = 180.0, area: str | None = None) -> dict[str, Any]:
     """One `python -m ganstudio` with GANSTUDIO_STARTUP_PROBE=quit: the window prints when it is first shown
-    (and its process age, from /proc) and when the engine has loaded, then closes itself."""
+    (and its process age, from /proc) and when the engine has loaded, then closes itself. `area`: the area
+    it opens on (None: whatever the settings in config_home say; a first launch opens on Sketch)."""
+    if area is not None:
+        set_start_area(config_home, area)
     env = _child_env(config_home, platform, GANSTUDIO_STARTUP_PROBE="quit", PYTHONFAULTHANDLER="1")
     t0, out, err, code = _run_child([sys.executable, "-m", "ganstudio"], env, config_home, timeout_s)
     shown, age = _stamp(out, "ganstudio-window-shown", t0)
@@ -780,83 +821,114 @@ def launch_app(platform: str | None, config_home: str, timeout_s: float = 180.0)
 
 def launch_first_image(model: Path | None, config_home: str, platform: str | None = None,
                        timeout_s: float = 180.0) -> dict[str, Any]:
-    """A fresh process opens the Sketch area (as the app will) and waits for its first picture."""
-    cmd = [sys.executable, "-m", "ganstudio.bench.gui", "--first-image-probe", "--data-dir", config_home]
+    """A fresh process starts the app's main window as `ganstudio` does, on its first launch (it opens on the
+    Sketch area, which loads the bundled sketch model, or `model`), and reports its first picture."""
+    cmd = [sys.executable, "-m", "ganstudio.bench.gui", "--first-image-probe"]
     if model is not None:
         cmd += ["--model", str(model)]
-    t0, out, err, code = _run_child(cmd, _child_env(config_home, platform, PYTHONFAULTHANDLER="1"), config_home, timeout_s)
-    shown, shown_age = _stamp(out, "ganstudio-sketch-shown", t0)
+    home = tempfile.mkdtemp(prefix="first-launch-", dir=config_home)  # fresh settings: a first launch
+    t0, out, err, code = _run_child(cmd, _child_env(home, platform, PYTHONFAULTHANDLER="1"), home, timeout_s)
+    shown, shown_age = _stamp(out, "ganstudio-window-shown", t0)
     first, first_age = _stamp(out, "ganstudio-first-image", t0)
     if first is None:
         raise RuntimeError(f"no first picture reported ({_why(code, out, err)})")
-    return {"area_shown_s": shown, "area_shown_process_age_s": shown_age, "first_image_s": first,
-            "first_image_process_age_s": first_age}
+    where = re.search(r"^ganstudio-first-image-in (.*)$", out, re.M)
+    return {"window_shown_s": shown, "window_shown_process_age_s": shown_age, "first_image_s": first,
+            "first_image_process_age_s": first_age, "shown_in": where.group(1) if where else None}
 
 
-def _first_image_probe(model: str | None, data_dir: str, timeout_s: float = 170.0) -> int:
-    """Child side of launch_first_image (run as `python -m ganstudio.bench.gui --first-image-probe`)."""
-    from PySide6.QtCore import QTimer
+def _first_image_probe(model: str | None, timeout_s: float = 170.0) -> int:
+    """Child side of launch_first_image (`python -m ganstudio.bench.gui --first-image-probe`): what run_app
+    does, plus a print when the Sketch area first shows a picture."""
+    launch = time.perf_counter()
+    from PySide6.QtCore import QCoreApplication, QTimer
     from PySide6.QtWidgets import QApplication
 
     from ganstudio.qt.app import process_age_s
+    from ganstudio.qt.settings import APPLICATION, ORGANIZATION
 
-    app = QApplication(["ganstudio-first-image"])
-    from ganstudio.qt.sketch_area import SketchArea
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    app = QApplication(["ganstudio"])
+    from ganstudio.qt.main_window import MainWindow
     from ganstudio.qt.theme import apply_theme
 
     apply_theme(app)
-    area = SketchArea(data_dir=Path(data_dir) / "sketch", autosave_ms=600_000)
-    area.resize(1300, 820)
-    area.show()
-    print(f"ganstudio-sketch-shown unix={time.time():.6f} process_age={process_age_s()}", flush=True)
-    if model and area.model_path != model:
-        area.load_model(model)
-    elif area.model_path is None:
-        print("ganstudio-first-image-error no sketch model", flush=True)
-        return 1
+    window = MainWindow(launch_time=launch)
+    window.show()
+    print(f"ganstudio-window-shown unix={time.time():.6f} process_age={process_age_s()}", flush=True)
+    area = getattr(window, "sketch", None)
+    if area is None:  # a main window without the Sketch area: the area alone
+        from ganstudio.qt.sketch_area import SketchArea
+
+        area = SketchArea(autosave_ms=600_000)
+        area.resize(1300, 820)
+        area.show()
+        where = "SketchArea alone"
+    else:
+        where = f"main window, {window.current_area()} area shown first"
+        if window.current_area() != "Sketch":
+            window.show_area("Sketch")
+    print(f"ganstudio-first-image-in {where}", flush=True)
     state = {"code": 1}
 
     def on_output() -> None:
         if state["code"] == 1:
             state["code"] = 0
             print(f"ganstudio-first-image unix={time.time():.6f} process_age={process_age_s()}", flush=True)
+            QTimer.singleShot(0, window.close)
             QTimer.singleShot(0, app.quit)
 
     area.outputChanged.connect(on_output)
+
+    def load_if_needed() -> None:  # the area loads the bundled model when first shown; else ours
+        if model and area.model_path is None:
+            area.load_model(model)
+
+    QTimer.singleShot(0, load_if_needed)
     QTimer.singleShot(int(timeout_s * 1000), app.quit)
     app.exec()
     if state["code"]:
         print(f"ganstudio-first-image-error {area.error_text() or 'timeout'}", flush=True)
-    area.shutdown()
+        window.close()
     return state["code"]
 
 
 def measure_startup(quick: bool, progress: Progress = lambda s: None, *, runs: int | None = None,
                     first_image: bool = True, platform: str | None = None,
                     sketch_folder: Path | None = None) -> dict[str, Any]:
-    """Median over fresh processes: window shown, engine loaded; and (once per run) the first sketch picture."""
+    """Medians over fresh `python -m ganstudio` processes: window shown and engine loaded, opening on Sketch (a
+    first launch) and on Train; and a first launch until the Sketch area's first picture."""
     runs = runs or (1 if quick else 5)
-    launches: list[dict[str, Any]] = []
+    launches: dict[str, list[dict[str, Any]]] = {area: [] for area in START_AREAS}
     failures: list[str] = []
     with contextlib.ExitStack() as stack:
         home = stack.enter_context(tempfile.TemporaryDirectory(prefix="ganstudio-bench-start-"))
         attempt = 0
-        while len(launches) < runs and attempt < runs + 2:  # a crashed launch is recorded, and one more is tried
+        # Alternate the area the window opens on: Sketch (a first launch; it builds its page at once) and
+        # Train (a returning user who left it there). A crashed launch is recorded and one more is tried.
+        while min(len(v) for v in launches.values()) < runs and attempt < len(START_AREAS) * (runs + 2):
+            area = min(START_AREAS, key=lambda a: len(launches[a]))
             attempt += 1
-            progress(f"start-up: launch {attempt} of python -m ganstudio ({len(launches)}/{runs} measured)")
+            progress(f"start-up: launch {attempt} of python -m ganstudio, opening on {area}")
             try:
-                launches.append(launch_app(platform, home))
+                launches[area].append(launch_app(platform, home, area=area))
             except RuntimeError as exc:
-                failures.append(f"launch {attempt}: {exc}")
-        if not launches:
+                failures.append(f"launch {attempt} ({area}): {exc}")
+        if not all(launches.values()):
             raise RuntimeError(f"every launch failed: {failures[0]}")
-        med = lambda key: (round(statistics.median(v), 3) if (v := [x[key] for x in launches if x[key] is not None])  # noqa: E731
-                           else None)
+
+        def summary(runs_: list[dict[str, Any]]) -> dict[str, Any]:
+            med = lambda key: (round(statistics.median(v), 3)  # noqa: E731
+                               if (v := [x[key] for x in runs_ if x[key] is not None]) else None)
+            return {"window_shown_s": med("shown_s"), "window_shown_process_age_s": med("process_age_s"),
+                    "engine_ready_s": med("engine_s"), "gui_timer_while_engine_loads": runs_[-1]["gui_timer"],
+                    "launches": [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in x.items()} for x in runs_]}
+
         out: dict[str, Any] = {
             "runs": runs, "platform": platform or os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-            "window_shown_s": med("shown_s"), "window_shown_process_age_s": med("process_age_s"),
-            "engine_ready_s": med("engine_s"), "gui_timer_while_engine_loads": launches[-1]["gui_timer"],
-            "launches": [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in x.items()} for x in launches],
+            "opens_on": "Sketch (as on a first launch)", **summary(launches["Sketch"]),
+            "opening_on_train": summary(launches["Train"]),
             "failed_launches": failures, "attempts": attempt,
         }
         if first_image:
@@ -865,10 +937,20 @@ def measure_startup(quick: bool, progress: Progress = lambda s: None, *, runs: i
                 bundled = bundled_sketch_model()
                 model, description = (None, f"bundled {bundled.stem}") if bundled else sketch_model(folder)
                 progress(f"start-up: fresh process -> first Sketch picture ({description})")
-                probes = [launch_first_image(model, home, platform) for _ in range(runs)]
+                probes: list[dict[str, Any]] = []
+                failed: list[str] = []
+                for i in range(runs + 2):  # as above: a crashed launch is recorded, and one more is tried
+                    if len(probes) == runs:
+                        break
+                    try:
+                        probes.append(launch_first_image(model, home, platform))
+                    except RuntimeError as exc:
+                        failed.append(f"launch {i + 1}: {exc}")
+                if not probes:
+                    raise RuntimeError(f"every launch failed: {failed[0]}")
                 res = {k: (round(statistics.median([p[k] for p in probes if p[k] is not None]), 3)
-                           if any(p[k] is not None for p in probes) else None) for k in probes[0]}
-                return {"model": description, **res}
+                           if any(isinstance(p[k], float) for p in probes) else probes[-1][k]) for k in probes[0]}
+                return {"model": description, **res, "runs": len(probes), "failed_launches": failed}
 
             out["first_sketch_picture"] = guarded(first)
     out["target"] = TARGETS["startup"]
@@ -991,10 +1073,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", choices=SECTIONS)
     ap.add_argument("--first-image-probe", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--model", help=argparse.SUPPRESS)
-    ap.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.first_image_probe:
-        return _first_image_probe(args.model, args.data_dir or tempfile.mkdtemp())
+        return _first_image_probe(args.model)
     import json
 
     report = run(args.quick, lambda s: print(f"bench gui: {s}", file=sys.stderr, flush=True), only=args.only)

@@ -57,6 +57,8 @@ def _gui_report():
                                     "forward_b1": stats, "forward_b16": stats},
                          "met_slider": True, "met_grid": False},
             "startup": {"runs": 1, "window_shown_s": 0.7, "window_shown_process_age_s": 0.69, "engine_ready_s": 4.2,
+                        "opening_on_train": {"window_shown_s": 0.4, "window_shown_process_age_s": 0.39,
+                                             "engine_ready_s": 3.1},
                         "first_sketch_picture": {"error": "RuntimeError: no first picture reported"}},
             "monitor": {"1000000": {"first_draw_ms": 1200.0, "tick": stats, "all_plots_ms": 300.0}, "met": False},
         },
@@ -69,7 +71,8 @@ def test_table_shows_every_gui_number_and_each_failed_measurement():
     assert "late while training: p50 1.5 / p99 20.0 / max 80.0 ms" in table
     assert "Sketch               error: RuntimeError: the Sketch area did not show a first picture" in table
     assert "ngf 64: slider -> view p50 1.5 / p95 9.0 ms" in table and "grid  [target MISSED]" in table
-    assert "window shown 0.70 s" in table and "first Sketch picture: error: RuntimeError" in table
+    assert "opening on Sketch: window shown 0.70 s" in table and "opening on Train: window shown 0.40 s" in table
+    assert "first Sketch picture: error: RuntimeError" in table
     assert "1,000,000 points: first draw 1200 ms" in table
 
 

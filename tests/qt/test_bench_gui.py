@@ -42,7 +42,8 @@ def test_sketch_pen_latency_and_first_picture_of_a_fresh_process(qtbot, tmp_path
     assert r["render_p50_ms"] is None or r["render_p50_ms"] > 0  # None: every stroke's last preview had it all
     model, _ = gui.sketch_model(tmp_path)  # the checkpoint made above is reused
     first = gui.launch_first_image(model if gui.bundled_sketch_model() is None else None, str(tmp_path))
-    assert 0 < first["area_shown_s"] < first["first_image_s"]
+    assert 0 < first["window_shown_s"] < first["first_image_s"]
+    assert first["shown_in"] == "main window, Sketch area shown first"  # a first launch opens on Sketch
 
 
 def test_explorer_slider_and_grid_latency(qtbot):
@@ -58,7 +59,9 @@ def test_explorer_slider_and_grid_latency(qtbot):
 def test_startup_of_the_app_process(qtbot):
     out = gui.measure_startup(True, runs=1, first_image=False)
     assert 0 < out["window_shown_s"] < out["engine_ready_s"]
-    assert out["attempts"] == 1 + len(out["failed_launches"])
+    train = out["opening_on_train"]
+    assert 0 < train["window_shown_s"] < train["engine_ready_s"] and len(train["launches"]) == 1
+    assert out["attempts"] == 2 + len(out["failed_launches"])
     assert "ticks of 20 ms" in out["gui_timer_while_engine_loads"]
 
 
