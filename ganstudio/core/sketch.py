@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from ganstudio.core.errors import ConfigError
+from ganstudio.core.stroke_sizes import default_blur_sigma, default_hint_size, default_line_width  # noqa: F401
 
 # The display of this encoding (black lines on white paper, hints painted in) lives with the other
 # picture conversions; re-exported here because callers look for it beside the encoding.
@@ -49,21 +50,6 @@ _STRONG_QUANTILE = 0.98
 _HIGH_FRACTION = 0.5
 _LOW_RATIO = 0.5
 _HYSTERESIS_STEPS = 6
-
-
-def default_line_width(size: int) -> int:
-    """Line width in pixels for images `size` pixels high: 1 up to 191 px, then about size / 128."""
-    return max(1, round(size / 128))
-
-
-def default_hint_size(size: int) -> int:
-    """Side in pixels of a square colour hint for images `size` pixels high (3 px at 64, 13 at 256)."""
-    return max(1, round(size / 20))
-
-
-def default_blur_sigma(size: int) -> float:
-    """Gaussian blur before edge detection: 1 px up to 128 px, wider for bigger images (less texture)."""
-    return max(1.0, size / 128)
 
 
 def encode_sketch_input(

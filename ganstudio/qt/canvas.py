@@ -52,7 +52,7 @@ def display_scale(size: int) -> int:
 def default_widths(size: int) -> dict[str, float]:
     """Brush widths in model pixels that draw like the training data: lines default_line_width, hints
     default_hint_size; the eraser a little wider than a hint."""
-    from ganstudio.core.sketch import default_hint_size, default_line_width  # (imports torch: not at start-up)
+    from ganstudio.core.stroke_sizes import default_hint_size, default_line_width  # no torch: start-up stays fast
 
     hint = float(default_hint_size(size))
     return {"pen": float(default_line_width(size)), "hint": hint, "eraser": max(2.0, hint + 1)}
@@ -209,7 +209,7 @@ class SketchCanvas(QWidget):
         old = self.document
         if old.size == (size, size):
             return
-        from ganstudio.core.sketch import default_line_width
+        from ganstudio.core.stroke_sizes import default_line_width
 
         factor = size / old.size[0]
         line_ratio = default_line_width(size) / default_line_width(old.size[0])

@@ -560,14 +560,18 @@ class SketchArea(QWidget):
         bar.addLayout(right)
         return bar
 
+    def _list_models_and_load_default(self) -> None:
+        self.refresh_models()
+        bundled = self.modelCombo.itemData(0)
+        if bundled and self.model_path is None:
+            self.load_model(bundled)  # the bundled sketch model, when installed
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._models_listed:
             self._models_listed = True
-            self.refresh_models()
-            bundled = self.modelCombo.itemData(0)
-            if bundled and self.model_path is None:
-                self.load_model(bundled)  # the bundled sketch model, when installed
+            # Listing models imports PyTorch: do it after this paint, so the window is on screen first.
+            QTimer.singleShot(0, self._list_models_and_load_default)
         if self._split_evenly:
             self._split_evenly = False
             total = sum(self.splitter.sizes())
