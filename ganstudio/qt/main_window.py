@@ -92,9 +92,13 @@ opened in the Monitor.</p>
 
 
 def load_engine() -> dict[str, Any]:
-    """Import the heavy parts (PyTorch, the core trainer, pyqtgraph) off the GUI thread."""
+    """Import the heavy parts (PyTorch, the core trainer) off the GUI thread.
+
+    pyqtgraph is not imported here: importing it on a background thread while the GUI thread runs Qt
+    crashed about one launch in six on a loaded machine; the monitor imports it on the GUI thread once
+    this job is done (after the first paint).
+    """
     t0 = time.perf_counter()
-    import pyqtgraph  # noqa: F401 - imported here so the GUI thread never waits for it
     import torch
 
     # Keep one core for the window. On a busy 2-core machine this also trains the small models several
