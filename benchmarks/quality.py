@@ -17,7 +17,7 @@ import time
 import torch
 
 from ganstudio.core.config import preset
-from ganstudio.core.trainer import Trainer
+from ganstudio.core.train.trainer import Trainer
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -158,7 +158,7 @@ def sketch_shot(app, window, out: Path) -> None:
     (the drawing of core.bundled.demo_sketch_layers)."""
     from PySide6.QtGui import QColor
 
-    from ganstudio.core.bundled import catalogue_entry, list_bundled
+    from ganstudio.core.generators.catalogue import catalogue_entry, list_bundled
 
     area = window.sketch
     window.show_area("Sketch")
@@ -191,7 +191,7 @@ def sketch_shot(app, window, out: Path) -> None:
 def explore_shot(app, window, out: Path) -> None:
     """The Explore area with the bundled conditional digits model: the grid, one selected cell, principal
     directions (waited for) and two keyframes in the interpolation strip."""
-    from ganstudio.core.bundled import catalogue_entry
+    from ganstudio.core.generators.catalogue import catalogue_entry
 
     ex = window.explorer
     window.show_area("Explore")

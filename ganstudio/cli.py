@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import os
 import sys
 import time
 from datetime import datetime
@@ -47,13 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("sample", help="generate samples from a checkpoint")
-    p.add_argument("checkpoint", help="a .safetensors checkpoint or a run folder")
+    p.add_argument("checkpoint", help="a .safetensors checkpoint, a run folder or a pytorch/examples netG .pth")
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--out", required=True, help="PATH.png for a grid, PATH.npy for 2-D points, or a folder for one PNG per sample")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--latent", metavar="FILE", help="exact latent vectors to render (.npy of shape (N, z_dim), or a bookmark .json)")
     p.add_argument("--class", dest="class_id", type=int, metavar="K", help="class to generate (conditional models)")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator instead of its EMA copy")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="where to render (default auto: CUDA if present, as the app does)")
 
     p = sub.add_parser("info", help="describe a checkpoint: model, training, metrics")
     p.add_argument("checkpoint")
@@ -78,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="deterministic: batch norm running statistics, no dropout (default: the pix2pix "
                    "reference's test mode, per-image statistics and dropout on, seeded by --seed)")
     p.add_argument("--seed", type=int, default=0, help="variant seed (dropout masks, colour-hint places)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="where to run the model (default auto: CUDA if present, as the app does)")
     p.add_argument("--hints", type=int, default=10, metavar="N",
                    help="colour hints taken from a picture INPUT for sketch models (default 10)")
     return parser
@@ -215,8 +218,9 @@ def default_run_dir(name: str) -> Path:
 
 
 def cmd_train(args) -> int:
-    from ganstudio.core.trainer import Trainer, device_description
-    from ganstudio.core.distributed import DistributedContext
+    from ganstudio.core.device import device_description
+    from ganstudio.core.train.distributed import DistributedContext
+    from ganstudio.core.train.trainer import Trainer
 
     cfg = _config_from_args(args)
     dist = DistributedContext.from_environment(cfg.train.device)
@@ -306,44 +310,38 @@ def cmd_sample(args) -> int:
     import numpy as np
     import torch
 
+    from ganstudio.core.generators.handle import INPUT_POINTS, open_generator
     from ganstudio.core.imaging import make_grid_uint8, save_png, to_uint8
-    from ganstudio.core.trainer import generator_from_checkpoint
 
-    G, cfg, ckpt = generator_from_checkpoint(args.checkpoint, use_ema=not args.no_ema)
-    task = cfg.data.task
-    if task == "paired":
-        raise GanStudioError(f"{args.checkpoint} is an image-to-image model; use `ganstudio translate` for it.")
     if args.n < 1:
         raise GanStudioError(f"--n must be 1 or more, not {args.n}.")
+    model = open_generator(args.checkpoint, device=args.device, use_ema=not args.no_ema)
+    if model.is_translation:
+        raise GanStudioError(f"{args.checkpoint} is an image-to-image model; use `ganstudio translate` for it.")
     labels = None
     if args.latent:
-        z_np, labels = load_latents(args.latent, cfg.model.z_dim)
+        z_np, labels = load_latents(args.latent, model.z_dim)
         z = torch.from_numpy(z_np)
         if Path(args.latent).suffix == ".json":  # an Explore bookmark names the weights it was made with
-            from ganstudio.core.latent import bookmark_model_warning, load_bookmark
+            from ganstudio.core.latent.bookmarks import bookmark_model_warning, load_bookmark
 
             warning = bookmark_model_warning(load_bookmark(args.latent), args.checkpoint, use_ema=not args.no_ema)
             if warning:
                 print(f"ganstudio: warning: {warning}", file=sys.stderr)
     else:
-        z = torch.randn(args.n, cfg.model.z_dim, generator=torch.Generator().manual_seed(args.seed))
-    n_classes = int(ckpt.meta.get("n_classes", 0))
-    y = None
-    if cfg.model.class_conditional and n_classes:
+        z = torch.randn(args.n, model.z_dim, generator=torch.Generator().manual_seed(args.seed))
+    if model.n_classes:
         if args.class_id is not None:
-            if not 0 <= args.class_id < n_classes:
-                raise GanStudioError(f"--class must be between 0 and {n_classes - 1}, not {args.class_id}.")
-            y = torch.full((z.shape[0],), args.class_id, dtype=torch.long)
-        elif labels is not None:
-            y = torch.as_tensor(labels, dtype=torch.long)
-        else:
-            y = torch.arange(z.shape[0]) % n_classes
+            if not 0 <= args.class_id < model.n_classes:
+                raise GanStudioError(f"--class must be between 0 and {model.n_classes - 1}, not {args.class_id}.")
+            labels = [args.class_id] * z.shape[0]
     elif args.class_id is not None:
         raise GanStudioError(f"{args.checkpoint} is not class-conditional; drop --class.")
-    with torch.no_grad():
-        out = G(z, y) if y is not None else G(z)
+    else:
+        labels = None
+    out = model.generate(z, labels)
     out_path = Path(args.out)
-    if task == "toy":
+    if model.input_kind == INPUT_POINTS:
         if out_path.suffix != ".npy":
             raise GanStudioError(f"a 2-D model writes points: give --out a path ending in .npy, not {out_path.name}.")
         out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -367,8 +365,8 @@ def cmd_sample(args) -> int:
 
 def cmd_info(args) -> int:
     from ganstudio.core.checkpoint import load_checkpoint
+    from ganstudio.core.models.from_config import build_models, config_from_checkpoint
     from ganstudio.core.models.registry import count_parameters
-    from ganstudio.core.trainer import build_models, config_from_checkpoint
 
     ckpt = load_checkpoint(args.checkpoint)
     cfg = config_from_checkpoint(ckpt)
@@ -403,19 +401,20 @@ def cmd_info(args) -> int:
 # --- translate -------------------------------------------------------------------------------------
 
 def cmd_translate(args) -> int:
+    from ganstudio.core.generators.handle import open_generator
+    from ganstudio.core.generators.translate import translate_file
     from ganstudio.core.imaging import save_png
-    from ganstudio.core.translate import load_generator, translate_file
 
     out_path = Path(args.out)
     if out_path.suffix.lower() != ".png":
         raise GanStudioError(f"--out must end in .png, not {out_path.name}.")
     if args.hints < 0:
         raise GanStudioError(f"--hints must be 0 or more, not {args.hints}.")
-    model = load_generator(args.model)
+    model = open_generator(args.model, device=args.device)
     mode = "eval" if args.eval else "reference"
     picture = translate_file(model, args.input, mode=mode, seed=args.seed, n_hints=args.hints)
     save_png(picture, out_path)
-    print(f"ganstudio: {model.name}, {mode} mode, seed {args.seed}: wrote {out_path}", file=sys.stderr)
+    print(f"ganstudio: {model.title}, {mode} mode, seed {args.seed}: wrote {out_path}", file=sys.stderr)
     return 0
 
 

@@ -202,7 +202,7 @@ def rate_from_metrics(run_dir: Path, warmup: int) -> float:
 
 
 def headless_rate(cfg, run_dir: Path, warmup: int) -> float:
-    from ganstudio.core.trainer import Trainer
+    from ganstudio.core.train.trainer import Trainer
 
     Trainer(cfg, run_dir=run_dir).run()  # what `ganstudio train` does
     return rate_from_metrics(run_dir, warmup)
@@ -347,7 +347,7 @@ def measure_training_gui(quick: bool, progress: Progress = lambda s: None, *, pr
 def bundled_sketch_model() -> Path | None:
     """The bundled sketch model's weights when ganstudio.core.bundled lists one (None otherwise)."""
     try:
-        from ganstudio.core.bundled import list_bundled
+        from ganstudio.core.generators.catalogue import list_bundled
     except ImportError:
         return None
     for m in list_bundled():
@@ -363,7 +363,7 @@ def untrained_sketch_checkpoint(folder: Path) -> Path:
     from PIL import Image
 
     from ganstudio.core.config import preset
-    from ganstudio.core.trainer import Trainer
+    from ganstudio.core.train.trainer import Trainer
 
     pics = folder / "pictures"
     pics.mkdir(parents=True, exist_ok=True)
@@ -542,18 +542,19 @@ def save_reference_generator(path: Path, ngf: int, z_dim: int = 100, seed: int =
 
 def raw_forward(path: Path, repeats: int) -> dict[str, list[float]]:
     """model.render (forward + uint8) without Qt, batch 1 and 16, in this thread (ms)."""
-    from ganstudio.core.latent import open_generator, sample_latents
+    from ganstudio.core.generators.handle import open_generator
+    from ganstudio.core.latent.space import sample_latents
 
     model = open_generator(path)
     out: dict[str, list[float]] = {}
     for n in (1, 16):
         z = sample_latents(n, model.z_dim, seed=1)
         for _ in range(3):
-            model.render(z)
+            model.render_latents(z)
         times = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            model.render(z)
+            model.render_latents(z)
             times.append((time.perf_counter() - t0) * 1000)
         out[f"b{n}"] = times
     return out

@@ -24,7 +24,8 @@ import torch
 import torch.nn.functional as F
 
 from ganstudio.core.config import RunConfig, preset
-from ganstudio.core.trainer import Trainer, device_description, resolve_device
+from ganstudio.core.device import device_description, resolve_device
+from ganstudio.core.train.trainer import Trainer
 
 
 @dataclass

@@ -53,7 +53,7 @@ def save_png(picture: np.ndarray, path: str | Path) -> Path:
 
 
 def sketch_input_to_rgb(sketch):
-    """Show a 5-channel sketch input (see ganstudio.core.sketch) as a picture: black lines on white
+    """Show a 5-channel sketch input (see ganstudio.core.sketch.encoding) as a picture: black lines on white
     paper with the colour hints painted in. (N, 5, H, W) -> (N, 3, H, W) in [-1, 1]."""
     import torch
 

@@ -1,6 +1,6 @@
 """SketchCanvas: the drawing surface of the Sketch area (pen, eraser, colour hints, undo, zoom).
 
-The canvas edits a `SketchDocument` (ganstudio.core.sketch_doc): vector strokes over an optional base
+The canvas edits a `SketchDocument` (ganstudio.core.sketch.document): vector strokes over an optional base
 taken from a picture. It keeps two sets of raster layers, painted stamp by stamp as points arrive:
 
 - model layers at the generator's resolution: exactly what `sketch.strokes_to_sketch_input` encodes for
@@ -26,7 +26,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ganstudio.core.sketch_doc import (
+from ganstudio.core.sketch.document import (
     SketchDocument,
     SketchLayers,
     Stroke,
@@ -52,7 +52,7 @@ def display_scale(size: int) -> int:
 def default_widths(size: int) -> dict[str, float]:
     """Brush widths in model pixels that draw like the training data: lines default_line_width, hints
     default_hint_size; the eraser a little wider than a hint."""
-    from ganstudio.core.stroke_sizes import default_hint_size, default_line_width  # no torch: start-up stays fast
+    from ganstudio.core.sketch.sizes import default_hint_size, default_line_width  # no torch: start-up stays fast
 
     hint = float(default_hint_size(size))
     return {"pen": float(default_line_width(size)), "hint": hint, "eraser": max(2.0, hint + 1)}
@@ -167,7 +167,7 @@ class SketchCanvas(QWidget):
     @property
     def widths(self) -> dict[str, float]:
         """Brush width per tool in model pixels (computed on first use: the defaults come from
-        ganstudio.core.sketch, which imports PyTorch, so a canvas can be built before it has loaded)."""
+        ganstudio.core.sketch.encoding, which imports PyTorch, so a canvas can be built before it has loaded)."""
         if self._widths is None:
             self._widths = default_widths(self.size_px)
         return self._widths
@@ -209,7 +209,7 @@ class SketchCanvas(QWidget):
         old = self.document
         if old.size == (size, size):
             return
-        from ganstudio.core.stroke_sizes import default_line_width
+        from ganstudio.core.sketch.sizes import default_line_width
 
         factor = size / old.size[0]
         line_ratio = default_line_width(size) / default_line_width(old.size[0])

@@ -19,7 +19,6 @@ opens its own copy of the model) and cached on disk.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import secrets
 import time
@@ -29,7 +28,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPoint, QSize, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QIcon, QPixmap
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -70,7 +69,6 @@ RAW_RANGE = 4.0  # raw z sliders span [-4, 4]
 SLIDER_UNITS = 100  # slider ticks per unit (0.01 std or 0.01 in z)
 ARITH_VARIATIONS = 9
 GROUPS = ("A", "B", "C")
-MODEL_FILTER = "Generators (*.safetensors *.json *.pth *.pt);;GAN Studio checkpoints (*.safetensors);;pytorch/examples DCGAN (*.pth *.pt)"
 
 MESSAGE_STYLES = {
     "error": f"color: #ffd9d9; background: {theme.ERROR_BG}; border: 1px solid #8c3a42; border-radius: 4px; padding: 6px 8px;",
@@ -124,7 +122,8 @@ class _RenderEngine:
         self.forward_batches: list[int] = []  # batch size of every forward pass (tests, benchmarks)
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
-        from ganstudio.core.latent import open_generator
+        from ganstudio.core.errors import ModelError
+        from ganstudio.core.generators.handle import INPUT_LATENT, INPUT_POINTS, open_generator
 
         parts = dict(request["parts"])
         out: dict[str, Any] = {"parts": {}}
@@ -133,14 +132,19 @@ class _RenderEngine:
             version, spec = load
             t0 = time.perf_counter()
             model = open_generator(spec["path"], use_ema=spec.get("use_ema", True))
+            if model.input_kind == INPUT_POINTS:
+                raise ModelError(f"{model.path.name} is a 2-D toy model; the Explore area shows image generators.")
+            if model.input_kind != INPUT_LATENT:
+                raise ModelError(f"{model.path.name} is an image-to-image model without a latent space; "
+                                 "open it in the Sketch area.")
             self.model, self.key = model, spec["key"]
-            out["parts"]["load"] = (version, model.info(), time.perf_counter() - t0, None, None)
+            out["parts"]["load"] = (version, model.describe(identity=True), time.perf_counter() - t0, None, None)
         out["key"] = self.key
         if self.model is None or request.get("key") != self.key:
             return out  # parts drawn for a model that is no longer loaded
         for name, (version, z, labels) in parts.items():
             t0 = time.perf_counter()
-            pics = self.model.render(z, labels)
+            pics = self.model.render_latents(z, labels)
             self.forward_batches.append(int(z.shape[0]))
             out["parts"][name] = (version, pics, time.perf_counter() - t0, z, labels)
         return out
@@ -692,13 +696,13 @@ class ExplorerArea(QWidget):
 
     def refresh_models(self) -> None:
         """Fill the model list: bundled models, then the recent checkpoints the app knows."""
-        from ganstudio.core.latent import known_models
+        from ganstudio.core.generators.catalogue import list_bundled
 
         self._models_listed = True
         self.modelCombo.blockSignals(True)
         self.modelCombo.clear()
         self.modelCombo.addItem("Choose a model…", None)
-        for m in known_models():
+        for m in list_bundled(area="explore"):
             self.modelCombo.addItem(f"★ {m.title}", str(m.path))
             self.modelCombo.setItemData(self.modelCombo.count() - 1, m.description or str(m.path), Qt.ToolTipRole)
         recent = self.settings.recent_checkpoints() if self.settings is not None else []
@@ -722,8 +726,10 @@ class ExplorerArea(QWidget):
             self.load_generator(path)
 
     def choose_model_file(self) -> None:
+        from ganstudio.core.generators.formats import file_dialog_filter
+
         start = self.settings.last_folder("explore") if self.settings is not None else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open a generator", start, MODEL_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open a generator", start, file_dialog_filter())
         if path:
             if self.settings is not None:
                 self.settings.set_last_folder("explore", Path(path).parent)
@@ -745,7 +751,7 @@ class ExplorerArea(QWidget):
         self._request("load", {"path": str(path), "key": key, "use_ema": True})
 
     def _on_model_ready(self, info: dict[str, Any]) -> None:
-        from ganstudio.core.latent import Truncation
+        from ganstudio.core.latent.space import Truncation
 
         self.model_info = info
         self._model_key = info["key"]
@@ -989,7 +995,7 @@ class ExplorerArea(QWidget):
 
     def _on_truncation_widgets(self, *_args) -> None:
         from ganstudio.core.errors import GanStudioError
-        from ganstudio.core.latent import Truncation
+        from ganstudio.core.latent.space import Truncation
 
         mode = self.truncationCombo.currentData()
         self.truncationSpin.setEnabled(mode != "off" and self.model_info is not None)
@@ -1002,7 +1008,7 @@ class ExplorerArea(QWidget):
             self._resample_grid(select=self.sel_index if self.sel_index is not None else 0)
 
     def _resample_grid(self, select: int | None = None) -> None:
-        from ganstudio.core.latent import sample_latents
+        from ganstudio.core.latent.space import sample_latents
 
         self.grid_origin = "seed"
         self.grid_z = sample_latents(GRID_SIZE, int(self.model_info["z_dim"]), self.seed, self.truncation)
@@ -1086,7 +1092,7 @@ class ExplorerArea(QWidget):
 
     # --- principal directions ---------------------------------------------------------------------------
     def _start_directions(self) -> None:
-        from ganstudio.core.latent import cached_principal_directions
+        from ganstudio.core.latent.directions import cached_principal_directions
 
         if self._dir_job is not None:
             self._dir_job.stop()
@@ -1279,7 +1285,7 @@ class ExplorerArea(QWidget):
         return [int(lab or 0) for lab in labels]
 
     def _update_path(self, *_args) -> None:
-        from ganstudio.core.latent import interpolate_path
+        from ganstudio.core.latent.space import interpolate_path
 
         self._update_keyframe_info()
         if len(self.keyframes) < 2 or self.model_info is None:
@@ -1369,7 +1375,7 @@ class ExplorerArea(QWidget):
         self._update_badges()
 
     def _update_arithmetic(self) -> None:
-        from ganstudio.core.latent import arithmetic, arithmetic_variations
+        from ganstudio.core.latent.space import arithmetic, arithmetic_variations
 
         if any(not self.groups[g] for g in GROUPS) or self.model_info is None:
             self.arith_z = None
@@ -1410,7 +1416,7 @@ class ExplorerArea(QWidget):
     # bookmarks
     # ======================================================================================================
     def _bookmark_of(self, what: str):
-        from ganstudio.core.latent import Bookmark
+        from ganstudio.core.latent.bookmarks import Bookmark
 
         if self.model_info is None:
             raise ValueError("no model")
@@ -1431,7 +1437,7 @@ class ExplorerArea(QWidget):
 
     def save_bookmark(self, path: str | Path, what: str = "selection") -> Path | None:
         """Write the selection (or the grid) as a JSON bookmark; returns the file written."""
-        from ganstudio.core.latent import save_bookmark
+        from ganstudio.core.latent.bookmarks import save_bookmark
 
         try:
             bm = self._bookmark_of(what)
@@ -1463,7 +1469,7 @@ class ExplorerArea(QWidget):
         """Show a bookmark: one latent becomes the selection, several the grid. A bookmark of another
         model is shown with a note; when no model is open, the bookmarked one is opened first."""
         from ganstudio.core.errors import GanStudioError
-        from ganstudio.core.latent import load_bookmark
+        from ganstudio.core.latent.bookmarks import load_bookmark
 
         try:
             bm = load_bookmark(path)

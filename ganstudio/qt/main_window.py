@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -110,7 +110,7 @@ def load_engine() -> dict[str, Any]:
     sys.setswitchinterval(0.001)
 
     import ganstudio.core.data  # noqa: F401
-    from ganstudio.core.trainer import device_description, resolve_device
+    from ganstudio.core.device import device_description, resolve_device
 
     cuda = bool(torch.cuda.is_available())
     return {

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
-    QSizePolicy,
     QSlider,
     QSplitter,
     QStackedWidget,
@@ -258,7 +257,7 @@ class RunData:
 def load_run_folder(folder: str | Path) -> dict[str, Any]:
     """Read a run folder written by `ganstudio train` (a job: runs off the GUI thread)."""
     from ganstudio.core.errors import GanStudioError
-    from ganstudio.core.runlog import MetricsFollower
+    from ganstudio.core.train.runlog import MetricsFollower
 
     folder = Path(folder)
     metrics_path = folder / "metrics.jsonl"

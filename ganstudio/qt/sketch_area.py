@@ -14,7 +14,7 @@ statistics, dropout on) each variant is one seed: the chosen one is rendered fir
 the strip afterwards; "Lock" keeps the chosen variant and skips the others.
 
 Unconditional generators (DCGANs) have no input to draw into: the strokes steer z instead, with the
-iGAN-style optimisation of `ganstudio.core.editing` in a background JobWorker (progress, cancel), the
+iGAN-style optimisation of `ganstudio.core.sketch.fit_latent` in a background JobWorker (progress, cancel), the
 best few results shown in the strip as they improve.
 
 Safety. Documents (strokes, colours, size, model, seed, mode) save as JSON atomically. Every
@@ -73,7 +73,6 @@ RECOVERY_FILE = "sketch-recovery.json"
 PREVIOUS_RECOVERY_FILE = "sketch-recovery-previous.json"  # a crashed sketch set aside while still on offer
 CLEAN_FILE = "sketch-clean.json"
 IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)"
-MODEL_FILTER = "Generators (*.safetensors *.pth *.pt *.json);;All files (*)"
 SKETCH_FILTER = "Sketch documents (*.json)"
 PALETTE = ("#1b1b1b", "#7f7f7f", "#f2f2f2", "#8c5a3c", "#e8b996", "#d62828", "#f77f00", "#fcbf49",
            "#2a9d3c", "#1d7874", "#277da1", "#3a0ca3", "#9d4edd", "#ff70a6")
@@ -100,42 +99,41 @@ class _SketchEngine:
         self.forward_batches: list[int] = []
 
     def run(self, req: dict[str, Any]) -> dict[str, Any]:
-        from ganstudio.core.translate import load_generator
+        from ganstudio.core.errors import GanStudioError, ModelError
+        from ganstudio.core.generators.handle import INPUT_LATENT, INPUT_POINTS, LatentRequest, SketchRequest, open_generator
 
         out: dict[str, Any] = {"gen": req["gen"], "purpose": req.get("purpose", "load")}
         if "load" in req:
             t0 = time.perf_counter()
             self.model, self.gen = None, -1
-            model = load_generator(req["load"], device=_device())
+            model = open_generator(req["load"], device=_device())
+            if model.input_kind == INPUT_POINTS:
+                raise ModelError(f"{model.path.name} is a 2-D toy model; the Sketch area needs an image model.")
             self.model, self.gen = model, req["gen"]
-            out["loaded"] = model.summary()
+            out["loaded"] = model.describe()
             out["load_seconds"] = time.perf_counter() - t0
         if self.model is None or self.gen != req["gen"]:
             return out
-        t0 = time.perf_counter()
         if "layers" in req and self.model.is_translation:
             lines, rgb, mask = req["layers"]
-            x = self.model.input_from_layers(lines, rgb, mask)
-            seeds = list(req["seeds"])
-            out["pictures"] = self.model.to_pixels(
-                self.model.translate(x[None].expand(len(seeds), -1, -1, -1), mode=req["mode"], seeds=seeds))
-            out["seeds"] = seeds
-            self.forward_batches.append(len(seeds))
-        elif "z" in req and not self.model.is_translation:
-            import torch
-
-            from ganstudio.core.imaging import to_uint8
-
-            z = torch.from_numpy(np.ascontiguousarray(req["z"], np.float32))
-            out["pictures"] = to_uint8(self.model.sample(z))
-            self.forward_batches.append(int(z.shape[0]))
-        out["seconds"] = time.perf_counter() - t0
+            request = SketchRequest(lines, rgb, mask, mode=req["mode"], seeds=tuple(req["seeds"]))
+            out["seeds"] = list(req["seeds"])
+        elif "z" in req and self.model.input_kind == INPUT_LATENT:
+            request = LatentRequest(np.ascontiguousarray(req["z"], np.float32))
+        else:
+            return out
+        result = self.model.render(request)
+        if result.error is not None:
+            raise GanStudioError(result.error)
+        out["pictures"] = result.pixels
+        out["seconds"] = result.ms / 1000
+        self.forward_batches.append(len(result.pixels))
         return out
 
 
 def _device():
     """CUDA when present (the model and its tensors stay in the worker thread), else the CPU."""
-    from ganstudio.core.trainer import resolve_device
+    from ganstudio.core.device import resolve_device
 
     return resolve_device("auto")
 
@@ -147,14 +145,14 @@ def edit_job(path: str, layers: tuple[np.ndarray, np.ndarray, np.ndarray], z_pre
              seed: int, n_starts: int = 16, steps: int = 60):
     """Background latent fit (JobWorker): yields EditResults, returns the final one. The generator is
     loaded here (cached per file), in the job's own thread."""
-    from ganstudio.core.editing import EditSettings, EditTarget, edit_latent
-    from ganstudio.core.translate import load_generator
+    from ganstudio.core.generators.handle import open_generator
+    from ganstudio.core.sketch.fit_latent import EditSettings, EditTarget, edit_latent
 
     key = (path, os.path.getmtime(path) if os.path.exists(path) else 0.0)
     model = _EDIT_MODELS.get(key)
     if model is None:
         _EDIT_MODELS.clear()
-        model = _EDIT_MODELS[key] = load_generator(path, device=_device())
+        model = _EDIT_MODELS[key] = open_generator(path, device=_device())
     lines, rgb, mask = layers
     target = EditTarget(lines=lines, hint_rgb=rgb, hint_mask=mask)
     settings = EditSettings(n_starts=n_starts, steps=steps, keep=N_CANDIDATES, seed=seed, report_every=5)
@@ -630,15 +628,15 @@ class SketchArea(QWidget):
         self.modelCombo.blockSignals(True)
         self.modelCombo.clear()
         try:
-            from ganstudio.core.translate import sketch_models
+            from ganstudio.core.generators.catalogue import list_bundled
 
-            for m in sketch_models():
+            for m in list_bundled(area="sketch"):
                 self.modelCombo.addItem(m.title, str(m.path))
         except Exception as exc:  # noqa: BLE001 - a broken bundled file must not break the area
             log.warning("listing bundled sketch models failed: %s", exc)
         if current and self.modelCombo.findData(current) < 0:
             info = self.model_info
-            self.modelCombo.addItem(info["name"] if info and info.get("path") == current else Path(current).name, current)
+            self.modelCombo.addItem(info["title"] if info and info.get("path") == current else Path(current).name, current)
         if self.modelCombo.count() == 0:
             self.modelCombo.addItem("No model: open one…", None)
         idx = self.modelCombo.findData(current) if current else 0
@@ -660,7 +658,9 @@ class SketchArea(QWidget):
             self.settings.set_last_folder(purpose, str(Path(path).parent))
 
     def choose_model_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a generator", self._dialog_folder("sketch-models"), MODEL_FILTER)
+        from ganstudio.core.generators.formats import file_dialog_filter
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open a generator", self._dialog_folder("sketch-models"), file_dialog_filter())
         if path:
             self._remember_folder("sketch-models", path)
             self.load_model(path)
@@ -696,7 +696,7 @@ class SketchArea(QWidget):
         self.modeCombo.blockSignals(False)
         kind = {"sketch": "sketch input (lines + colour hints)", "image": "line drawing input (black on white)",
                 "latent": "unconditional: strokes steer z (iGAN)"}[info["input_kind"]]
-        self.modelLabel.setText(f"{info['name']}\n{size}x{size}, {kind}; loaded in {seconds:.2f} s")
+        self.modelLabel.setText(f"{info['title']}\n{size}x{size}, {kind}; loaded in {seconds:.2f} s")
         self.modelLabel.setToolTip(info.get("path", ""))
         if info["input_kind"] == "latent":
             rng = np.random.default_rng(self.seedSpin.value())
@@ -1007,7 +1007,7 @@ class SketchArea(QWidget):
         that builds training pairs). Undoable."""
         from ganstudio.core.data import load_image
         from ganstudio.core.errors import GanStudioError
-        from ganstudio.core.sketch_doc import document_from_image
+        from ganstudio.core.sketch.document import document_from_image
 
         size = self.canvas.size_px
         try:
@@ -1029,7 +1029,7 @@ class SketchArea(QWidget):
 
     def open_sketch(self, path: str | Path) -> bool:
         from ganstudio.core.errors import GanStudioError
-        from ganstudio.core.sketch_doc import load_document
+        from ganstudio.core.sketch.document import load_document
 
         try:
             doc = load_document(path)
@@ -1073,7 +1073,7 @@ class SketchArea(QWidget):
             self.save_sketch(path)
 
     def save_sketch(self, path: str | Path) -> Path | None:
-        from ganstudio.core.sketch_doc import save_document
+        from ganstudio.core.sketch.document import save_document
 
         try:
             written = save_document(self.current_document(), path)
@@ -1143,7 +1143,7 @@ class SketchArea(QWidget):
         """Write the document to the recovery file when it changed since the last autosave."""
         if not self._dirty or self._closed:
             return False
-        from ganstudio.core.sketch_doc import save_document
+        from ganstudio.core.sketch.document import save_document
 
         if self.recoveryBanner.isVisible() and self._offered_recovery == self.recovery_path:
             # The user draws before answering the offer: keep the crashed sketch aside, still on offer.
@@ -1196,7 +1196,7 @@ class SketchArea(QWidget):
 
     def restore_recovery(self) -> bool:
         from ganstudio.core.errors import GanStudioError
-        from ganstudio.core.sketch_doc import load_document
+        from ganstudio.core.sketch.document import load_document
 
         self.recoveryBanner.hide()
         offered, self._offered_recovery = self._offered_recovery or self.recovery_path, None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -271,7 +270,7 @@ def validate_data_folder(kind: str, path: str, image_size: int, progress=None) -
 def read_checkpoint_config(path: str) -> dict[str, Any]:
     """Config and step of a checkpoint (a job: loading needs torch)."""
     from ganstudio.core.checkpoint import load_checkpoint
-    from ganstudio.core.trainer import config_from_checkpoint
+    from ganstudio.core.models.from_config import config_from_checkpoint
 
     ckpt = load_checkpoint(path)
     return {"path": path, "config": config_from_checkpoint(ckpt), "step": ckpt.step}

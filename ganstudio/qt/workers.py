@@ -383,7 +383,8 @@ class TrainerWorker(BackgroundWorker):
     def _work(self) -> None:
         import torch
 
-        from ganstudio.core.trainer import Trainer, device_description
+        from ganstudio.core.device import device_description
+        from ganstudio.core.train.trainer import Trainer
 
         summary: dict[str, Any] = {"step": 0, "reason": "error", "checkpoint": None}
         try:

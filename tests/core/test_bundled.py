@@ -11,17 +11,14 @@ import json
 import pytest
 import torch
 
-from ganstudio.core import bundled
-from ganstudio.core.bundled import (
-    CATALOGUE,
-    demo_sketch_input,
-    list_bundled,
-    load_bundled_generator,
-    sketch_quality,
-    train_digit_classifier,
-)
+from ganstudio.core.bundled import __main__ as bundled_cli
+from ganstudio.core.bundled import quality as bundled_quality
+from ganstudio.core.bundled.quality import sketch_quality, train_digit_classifier
+from ganstudio.core.bundled.recipes import load_bundled_generator
+from ganstudio.core.bundled.sheets import demo_sketch_input
 from ganstudio.core.checkpoint import load_checkpoint
 from ganstudio.core.errors import CheckpointError, ModelError
+from ganstudio.core.generators.catalogue import CATALOGUE, catalogue_entry, list_bundled
 
 NAMES = [m.name for m in CATALOGUE]
 
@@ -46,13 +43,13 @@ def test_every_bundled_model_ships_inside_the_resources_package():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_bundled_file_holds_only_the_generator_with_its_recipe_and_quality(name):
-    ckpt = load_checkpoint(bundled.catalogue_entry(name).path)
+    ckpt = load_checkpoint(catalogue_entry(name).path)
     assert set(ckpt.states) == {"G"}  # no discriminator, no optimizer state
-    assert ckpt.meta["kind"] == bundled.catalogue_entry(name).kind and ckpt.meta["title"]
+    assert ckpt.meta["kind"] == catalogue_entry(name).kind and ckpt.meta["title"]
     assert ckpt.meta["recipe"]["command"].startswith("python -m ganstudio.core.bundled build")
     assert ckpt.meta["recipe"]["steps"] == ckpt.step > 100  # trained, not random weights
     assert ckpt.meta["quality"]  # measured numbers travel with the weights
-    side = json.loads(bundled.catalogue_entry(name).path.with_suffix(".json").read_text())
+    side = json.loads(catalogue_entry(name).path.with_suffix(".json").read_text())
     assert side["title"] == ckpt.meta["title"] and side["config"]["data"]["path"] is None
 
 
@@ -62,8 +59,8 @@ def test_bundled_generator_is_float32_in_eval_mode_with_varied_finite_pictures(m
     assert not G.training and all(p.dtype == torch.float32 for p in G.parameters())
     with torch.no_grad():
         if meta["kind"] == "sketch":
-            from ganstudio.core.bundled import held_out_scenes
-            from ganstudio.core.sketch import image_to_sketch_input
+            from ganstudio.core.bundled.quality import held_out_scenes
+            from ganstudio.core.sketch.encoding import image_to_sketch_input
 
             x = image_to_sketch_input(held_out_scenes(8), n_hints=5, generator=torch.Generator().manual_seed(1))
             out = G(x)
@@ -80,7 +77,7 @@ def test_conditional_digits_are_the_requested_digits(models):
     G, _, _ = models["digits-conditional"]
     classifier, real_accuracy = train_digit_classifier(steps=250, seed=0)
     assert real_accuracy > 0.9  # the judge itself reads real digits well
-    quality = bundled.digits_quality(G, per_class=20, classifier=classifier)
+    quality = bundled_quality.digits_quality(G, per_class=20, classifier=classifier)
     assert quality["generated_accuracy"] > 0.7  # chance is 0.1
     assert min(quality["generated_accuracy_per_class"]) > 0.3
 
@@ -113,7 +110,7 @@ def test_unknown_and_missing_models_are_one_sentence(tmp_path):
 
 
 def test_quick_build_trains_and_ships_every_model(tmp_path, monkeypatch, capsys):
-    assert bundled.main(["build", "--quick", "--out", str(tmp_path)]) == 0
+    assert bundled_cli.main(["build", "--quick", "--out", str(tmp_path)]) == 0
     assert "built 3 model(s)" in capsys.readouterr().out
     assert [m.name for m in list_bundled(tmp_path)] == NAMES
     for name in NAMES:
@@ -125,6 +122,6 @@ def test_quick_build_trains_and_ships_every_model(tmp_path, monkeypatch, capsys)
 
 
 def test_the_sketch_area_finds_the_bundled_sketch_model():
-    from ganstudio.core.translate import sketch_models
+    from ganstudio.core.generators.catalogue import list_bundled
 
-    assert [m.name for m in sketch_models()] == ["sketch-landscapes"]
+    assert [m.name for m in list_bundled(area="sketch")] == ["sketch-landscapes"]

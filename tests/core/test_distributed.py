@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ganstudio.core.checkpoint import load_checkpoint
 from ganstudio.core.config import preset
-from ganstudio.core.trainer import Trainer
+from ganstudio.core.train.trainer import Trainer
 
 
 def test_torchrun_two_processes_keep_identical_weights_and_write_one_run_folder(tmp_path: Path):

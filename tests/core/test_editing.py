@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from ganstudio.core.editing import EditSettings, EditTarget, StrokeLoss, edit_latent, fit_latent
 from ganstudio.core.models.dcgan import DCGANGenerator
+from ganstudio.core.sketch.fit_latent import EditSettings, EditTarget, StrokeLoss, edit_latent, fit_latent
 
 
 def _generator():
@@ -19,7 +19,7 @@ def _generator():
 
 def _target_from(G, z_star):
     """Strokes that G can satisfy: colour hints taken from G(z*) and lines from its strongest edges."""
-    from ganstudio.core.editing import edge_map
+    from ganstudio.core.sketch.fit_latent import edge_map
 
     with torch.no_grad():
         image = G(z_star)

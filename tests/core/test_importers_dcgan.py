@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ganstudio.core.errors import CheckpointError
-from ganstudio.core.importers import import_dcgan_generator
+from ganstudio.core.models.importers import import_dcgan_generator
 
 
 def reference_state_dict(nz=100, ngf=64, nc=3, n_up=4, seed=0, with_counters=True):
@@ -78,7 +78,8 @@ def test_old_saves_without_batchnorm_counters_and_dataparallel_prefixes_load(tmp
 
 
 def test_explorer_opens_the_imported_generator(tmp_path):
-    from ganstudio.core.latent import open_generator, sample_latents
+    from ganstudio.core.generators.handle import open_generator
+    from ganstudio.core.latent.space import sample_latents
 
     sd = reference_state_dict(nz=10, ngf=4, nc=3)
     torch.save(sd, tmp_path / "netG_epoch_3.pth")
@@ -86,7 +87,7 @@ def test_explorer_opens_the_imported_generator(tmp_path):
     assert (model.z_dim, model.n_classes, model.image_size, model.source) == (10, 0, 64, "pytorch-examples-dcgan")
     z = sample_latents(2, 10, seed=0)
     ref = ((reference_forward(sd, torch.from_numpy(z)).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    assert np.array_equal(model.render(z), ref.permute(0, 2, 3, 1).numpy())
+    assert np.array_equal(model.render_latents(z), ref.permute(0, 2, 3, 1).numpy())
 
 
 class WouldWriteAFile:
@@ -137,3 +138,23 @@ def test_discriminators_and_other_files_are_told_apart(tmp_path):
     torch.save({"fc.weight": torch.zeros(3, 3)}, tmp_path / "other.pth")
     with pytest.raises(CheckpointError, match="not a pytorch/examples DCGAN generator"):
         import_dcgan_generator(tmp_path / "other.pth")
+
+
+def test_sample_cli_renders_a_pytorch_examples_generator_like_the_explorer(tmp_path):
+    """`ganstudio sample netG_epoch_N.pth` used to fail ("import it as foreign weights instead"): it goes
+    through the same handle as the Explore area now and writes the reference program's pixels."""
+    from PIL import Image
+
+    from ganstudio.cli import main
+    from ganstudio.core.latent.space import sample_latents
+
+    sd = reference_state_dict(nz=10, ngf=4, nc=3)
+    torch.save(sd, tmp_path / "netG_epoch_7.pth")
+    out = tmp_path / "samples"
+    assert main(["sample", str(tmp_path / "netG_epoch_7.pth"), "--n", "3", "--seed", "4", "--out", str(out),
+                 "--device", "cpu"]) == 0
+    written = np.stack([np.asarray(Image.open(out / f"sample_{i:05d}.png")) for i in range(3)])
+    z = torch.from_numpy(sample_latents(3, 10, seed=4))  # --seed draws exactly these latents
+    ref = ((reference_forward(sd, z).clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
+    assert np.array_equal(written, ref.numpy())
+    assert main(["sample", str(tmp_path / "netG_epoch_7.pth"), "--class", "3", "--out", str(tmp_path / "x.png")]) == 2

@@ -14,8 +14,9 @@ import torch
 import torch.nn.functional as F
 
 from ganstudio.core.errors import CheckpointError
-from ganstudio.core.importers import import_pix2pix_generator
-from ganstudio.core.translate import dropout_keep_mask, load_generator
+from ganstudio.core.generators.handle import open_generator
+from ganstudio.core.generators.reference_mode import dropout_keep_mask
+from ganstudio.core.models.importers import import_pix2pix_generator
 
 # ------------------------------------------------------------------ the reference recipe
 
@@ -130,7 +131,7 @@ def test_unet_128_batch_norm_matches_the_reference_in_eval_and_test_modes(tmp_pa
     assert (s["netG"], s["input_nc"], s["output_nc"], s["num_downs"], s["ngf"], s["norm"]) == \
         ("unet_128", 3, 3, 7, 4, "batch")
 
-    model = load_generator(path)  # the Sketch area's way in; dropout assumed on (pix2pix default)
+    model = open_generator(path)  # the Sketch area's way in; dropout assumed on (pix2pix default)
     assert model.source == "pix2pix-reference" and model.image_size == 128 and model.input_kind == "image"
     assert model.default_mode == "reference" and model.is_stochastic
     x = torch.rand(2, 3, 128, 128, generator=torch.Generator().manual_seed(1)) * 2 - 1
@@ -154,7 +155,7 @@ def test_unet_128_batch_norm_matches_the_reference_in_eval_and_test_modes(tmp_pa
     got = model.translate(x, mode="reference", seeds=seeds)
     torch.testing.assert_close(got, expected_test_dropout, atol=2e-5, rtol=1e-4)
     # Without dropout the test mode differs from eval only through the batch-norm statistics.
-    no_dropout = load_generator(path)
+    no_dropout = open_generator(path)
     for m in no_dropout.module.modules():
         if isinstance(m, torch.nn.Dropout):
             m.p = 0.0
@@ -225,7 +226,7 @@ def test_a_file_carrying_pickled_code_is_refused_without_running_it(tmp_path):
     with pytest.raises(CheckpointError, match="refused"):
         import_pix2pix_generator(path)
     with pytest.raises(CheckpointError, match="refused"):
-        load_generator(path)
+        open_generator(path)
     assert not marker.exists()
     # The payload is real: an unsafe load would have run it.
     torch.load(path, weights_only=False)

@@ -7,19 +7,18 @@ import numpy as np
 import pytest
 import torch
 
-from ganstudio.core import latent
 from ganstudio.core.errors import GanStudioError, ModelError
-from ganstudio.core.latent import (
-    Bookmark,
+from ganstudio.core.generators.formats import file_sha256
+from ganstudio.core.generators.handle import open_generator
+from ganstudio.core.latent import directions, space
+from ganstudio.core.latent.bookmarks import Bookmark, bookmark_model_warning, load_bookmark, save_bookmark
+from ganstudio.core.latent.space import (
     Truncation,
     arithmetic,
     arithmetic_variations,
     interpolate_path,
     lerp,
-    load_bookmark,
-    open_generator,
     sample_latents,
-    save_bookmark,
     slerp,
 )
 
@@ -32,7 +31,7 @@ def tiny_digits_checkpoint(base: Path) -> Path:
     ckpt = base / "explorer-digits" / "checkpoints" / "latest.safetensors"
     if not ckpt.is_file():
         from ganstudio.core.config import preset
-        from ganstudio.core.trainer import Trainer
+        from ganstudio.core.train.trainer import Trainer
 
         cfg = preset("digits-cdcgan").with_overrides([
             "model.g_width=8", "model.d_width=8", "optim.batch_size=8", "train.steps=2", "train.log_every=1",
@@ -108,7 +107,7 @@ def test_slerp_is_accurate_for_nearly_parallel_and_falls_back_for_parallel():
     # the angle is accurate where arccos(cos) would lose it
     x = np.array([1.0, 0.0])
     y = np.array([1.0, 1e-9])
-    assert latent._angle(x, y) == pytest.approx(1e-9, rel=1e-6)
+    assert space._angle(x, y) == pytest.approx(1e-9, rel=1e-6)
 
 
 def test_interpolate_path_passes_through_every_keyframe():
@@ -158,13 +157,13 @@ def test_arithmetic_needs_every_group_and_variations_keep_the_result_first():
 def test_open_generator_reads_a_checkpoint_and_renders_like_the_cli(digits_ckpt):
     model = open_generator(digits_ckpt.parent.parent)  # a run folder resolves to its latest checkpoint
     assert (model.z_dim, model.n_classes, model.image_size, model.channels) == (64, 10, 32, 1)
-    assert model.path == digits_ckpt.resolve() and model.sha256 == latent.file_sha256(digits_ckpt)
+    assert model.path == digits_ckpt.resolve() and model.sha256 == file_sha256(digits_ckpt)
     z = sample_latents(4, 64, seed=0)
-    pics = model.render(z, [1, 1, 2, 2])
+    pics = model.render_latents(z, [1, 1, 2, 2])
     assert pics.shape == (4, 32, 32, 3) and pics.dtype == np.uint8
     assert not np.array_equal(pics[0], pics[2])  # the class changes the picture
     from ganstudio.core.imaging import to_uint8
-    from ganstudio.core.trainer import generator_from_checkpoint
+    from ganstudio.core.models.from_config import generator_from_checkpoint
 
     G, _, _ = generator_from_checkpoint(digits_ckpt)
     with torch.no_grad():
@@ -172,15 +171,25 @@ def test_open_generator_reads_a_checkpoint_and_renders_like_the_cli(digits_ckpt)
     assert np.array_equal(pics, ref)
 
 
-def test_open_generator_refuses_models_without_a_latent(tmp_path):
+def test_a_toy_generator_opens_as_points_and_a_picture_request_is_answered_with_an_error(tmp_path):
     from ganstudio.core.config import preset
-    from ganstudio.core.trainer import Trainer
+    from ganstudio.core.generators.handle import LatentRequest
+    from ganstudio.core.train.trainer import Trainer
 
     cfg = preset("toy-ring").with_overrides(["model.g_width=8", "model.d_width=8", "train.eval_every=0",
                                              "train.sample_every=0", "train.checkpoint_every=0"])
-    path = Trainer(cfg, run_dir=tmp_path / "toy").save_checkpoint()
-    with pytest.raises(ModelError, match="2-D toy model"):
-        open_generator(path)
+    trainer = Trainer(cfg, run_dir=tmp_path / "toy")
+    path = trainer.save_checkpoint()
+    model = open_generator(path)
+    assert model.input_kind == "points" and model.z_dim == cfg.model.z_dim
+    z = sample_latents(5, model.z_dim, seed=3)
+    with torch.no_grad():
+        expected = (trainer.ema.model if trainer.ema is not None else trainer.G).eval()(torch.from_numpy(z))
+    assert torch.equal(model.generate(z), expected)
+    result = model.render(LatentRequest(z))
+    assert result.pixels is None and "2-D points" in result.error
+    with pytest.raises(ModelError, match="2-D points"):
+        model.render_latents(z)
     with pytest.raises(GanStudioError, match="does not exist"):
         open_generator(tmp_path / "nothing.safetensors")
 
@@ -188,7 +197,7 @@ def test_open_generator_refuses_models_without_a_latent(tmp_path):
 def test_principal_directions_are_unit_ordered_cached_and_move_the_first_block(digits_ckpt, tmp_path):
     model = open_generator(digits_ckpt)
     progress = []
-    job = latent.cached_principal_directions(digits_ckpt, tmp_path / "cache", n_samples=600, n_components=8)
+    job = directions.cached_principal_directions(digits_ckpt, tmp_path / "cache", n_samples=600, n_components=8)
     while True:
         try:
             progress.append(next(job))
@@ -204,7 +213,7 @@ def test_principal_directions_are_unit_ordered_cached_and_move_the_first_block(d
     # far more than a random unit direction does
     z = sample_latents(64, 64, seed=11)
     y = torch.arange(64) % 10
-    act = lambda zz: latent.layer_activations(model.generator, dirs.layer, torch.from_numpy(zz), y).double()
+    act = lambda zz: directions.layer_activations(model.module, dirs.layer, torch.from_numpy(zz), y).double()
     base = act(z)
     moved = (act(z + 2 * dirs.directions[0]) - base).norm(dim=1).mean()
     rand = RNG.standard_normal(64).astype(np.float32)
@@ -213,7 +222,7 @@ def test_principal_directions_are_unit_ordered_cached_and_move_the_first_block(d
     # cached on disk as .npz; the second call reads it back without computing
     files = list((tmp_path / "cache").glob("directions-*.npz"))
     assert len(files) == 1
-    again = latent.cached_principal_directions(digits_ckpt, tmp_path / "cache", n_samples=600, n_components=8)
+    again = directions.cached_principal_directions(digits_ckpt, tmp_path / "cache", n_samples=600, n_components=8)
     try:
         while True:
             next(again)
@@ -235,23 +244,27 @@ def test_bookmark_round_trip_is_exact_and_mismatched_weights_are_named(digits_ck
     back = load_bookmark(path)
     assert np.array_equal(back.latents, z) and back.labels == [3, 4, 5]
     assert back.truncation == Truncation("resample", 1.5) and back.metadata == {"cell": 2}
-    assert latent.bookmark_model_warning(back, digits_ckpt) is None
+    assert bookmark_model_warning(back, digits_ckpt) is None
     other = tmp_path / "other.safetensors"
     other.write_bytes(digits_ckpt.read_bytes() + b" ")
-    assert "weights differ" in latent.bookmark_model_warning(back, other)
+    assert "weights differ" in bookmark_model_warning(back, other)
     (tmp_path / "bad.json").write_text("{\"latents\": 3}")
     with pytest.raises(GanStudioError, match="bad.json"):
         load_bookmark(tmp_path / "bad.json")
 
 
-def test_known_models_lists_bundled_checkpoints_with_their_titles(digits_ckpt, tmp_path):
-    assert latent.known_models(tmp_path / "none") == []
+def test_the_catalogue_offers_explore_models_found_on_disk_with_their_titles(digits_ckpt, tmp_path):
+    from ganstudio.core.generators.catalogue import catalogue_entry, list_bundled
+
+    assert list_bundled(tmp_path / "none", area="explore") == []
     folder = tmp_path / "models"
     folder.mkdir()
-    (folder / "digits.safetensors").write_bytes(digits_ckpt.read_bytes())
-    (folder / "digits.json").write_text(json.dumps({"title": "Digits (conditional)", "description": "0-9"}))
-    (folder / "sketch.safetensors").write_bytes(b"")  # an image-to-image model is no explorer model
-    (folder / "sketch.json").write_text(json.dumps({"title": "Sketch", "kind": "sketch", "task": "paired"}))
-    models = latent.known_models(folder)
-    assert [(m.name, m.title, m.description) for m in models] == [("digits", "Digits (conditional)", "0-9")]
-    assert open_generator(models[0].path).z_dim == 64
+    (folder / "digits-conditional.safetensors").write_bytes(digits_ckpt.read_bytes())
+    (folder / "sketch-landscapes.safetensors").write_bytes(b"")  # an image-to-image model is no explorer model
+    models = list_bundled(folder, area="explore")
+    entry = catalogue_entry("digits-conditional")
+    assert [(m.name, m.title, m.description) for m in models] == [(entry.name, entry.title, entry.description)]
+    assert [m.name for m in list_bundled(folder, area="sketch")] == ["sketch-landscapes"]
+    assert open_generator(folder / "digits-conditional.safetensors").z_dim == 64
+    with pytest.raises(GanStudioError, match="no area"):
+        list_bundled(folder, area="train")

@@ -9,7 +9,7 @@ import pytest
 import torch
 from scipy.stats import norm
 
-from ganstudio.core.metrics import critic_gap, exact_w1_2d, mode_statistics, sliced_wasserstein
+from ganstudio.core.train.metrics import critic_gap, exact_w1_2d, mode_statistics, sliced_wasserstein
 
 
 def sliced_shift_factor(d: int) -> float:

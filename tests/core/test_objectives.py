@@ -11,7 +11,7 @@ from scipy.stats import norm
 from torch import nn
 
 from ganstudio.core.errors import ConfigError
-from ganstudio.core.objectives import (
+from ganstudio.core.train.objectives import (
     OBJECTIVE_NAMES,
     get_objective,
     gradient_penalty,

@@ -7,7 +7,7 @@ import torch
 from ganstudio.core.data import ImageFolder
 from ganstudio.core.data.scenes import render_scene, render_scene_folder, render_scenes
 from ganstudio.core.errors import ConfigError
-from ganstudio.core.sketch import image_to_sketch_input, sketch_lines
+from ganstudio.core.sketch.encoding import image_to_sketch_input, sketch_lines
 
 
 def _as_tensor(pictures: np.ndarray) -> torch.Tensor:

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ganstudio.core.errors import ConfigError
-from ganstudio.core.sketch import (
+from ganstudio.core.sketch.encoding import (
     default_hint_size,
     default_line_width,
     encode_sketch_input,

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ganstudio.core.errors import DataError
-from ganstudio.core.sketch_doc import (
+from ganstudio.core.sketch.document import (
     SketchDocument,
     SketchLayers,
     Stroke,

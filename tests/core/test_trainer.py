@@ -10,7 +10,7 @@ import torch
 from ganstudio.core.checkpoint import load_checkpoint
 from ganstudio.core.config import OBJECTIVES, preset
 from ganstudio.core.errors import CheckpointError, TrainingError
-from ganstudio.core.trainer import Trainer
+from ganstudio.core.train.trainer import Trainer
 
 SMALL = ["model.g_width=32", "model.d_width=32", "model.z_dim=4", "optim.batch_size=32",
          "train.log_every=5", "train.sample_every=0", "train.eval_every=0", "train.checkpoint_every=0",

@@ -10,9 +10,10 @@ from PIL import Image
 
 from ganstudio.cli import main as cli_main
 from ganstudio.core.errors import GanStudioError
-from ganstudio.core.sketch import strokes_to_sketch_input
-from ganstudio.core.sketch_doc import SketchDocument, Stroke, save_document
-from ganstudio.core.translate import input_from_layers, load_generator, translate_file
+from ganstudio.core.generators.handle import input_from_layers, open_generator
+from ganstudio.core.generators.translate import translate_file
+from ganstudio.core.sketch.document import SketchDocument, Stroke, save_document
+from ganstudio.core.sketch.encoding import strokes_to_sketch_input
 
 
 def make_picture_folder(folder: Path, n: int = 4, size: int = 64) -> Path:
@@ -30,7 +31,7 @@ def make_picture_folder(folder: Path, n: int = 4, size: int = 64) -> Path:
 def make_model(tmp: Path, kind: str = "sketch-folder") -> Path:
     """A tiny paired model trained for one step, saved as a GAN Studio checkpoint."""
     from ganstudio.core.config import preset
-    from ganstudio.core.trainer import Trainer
+    from ganstudio.core.train.trainer import Trainer
 
     data = make_picture_folder(tmp / "pictures")
     cfg = preset(kind).with_overrides([
@@ -49,7 +50,7 @@ def sketch_model(tmp_path_factory) -> Path:
 
 
 def test_canvas_layers_become_the_training_encoding(sketch_model):
-    model = load_generator(sketch_model)
+    model = open_generator(sketch_model)
     assert model.input_kind == "sketch" and model.image_size == 64 and model.default_mode == "eval"
     doc = SketchDocument(size=(64, 64), strokes=[
         Stroke("pen", 1.0, [(5.5, 5.5, 1.0), (50.5, 40.5, 1.0)]),
@@ -93,7 +94,7 @@ def test_translate_cli_writes_a_picture_from_a_picture_and_from_a_document(sketc
     doc_path = save_document(doc, tmp_path / "sketch.json")
     out2 = tmp_path / "from_doc.png"
     assert cli_main(["translate", str(sketch_model), str(doc_path), "--out", str(out2), "--eval"]) == 0
-    model = load_generator(sketch_model)
+    model = open_generator(sketch_model)
     assert np.array_equal(np.asarray(Image.open(out2)), translate_file(model, doc_path, mode="eval"))
 
 
@@ -109,4 +110,4 @@ def test_translate_cli_errors_are_one_line(sketch_model, tmp_path, capsys):
     assert cli_main(["translate", str(sketch_model), str(doc_path), "--out", str(tmp_path / "o.png")]) == 2
     assert "32x32" in capsys.readouterr().err
     with pytest.raises(GanStudioError, match="does not exist"):
-        translate_file(load_generator(sketch_model), tmp_path / "missing.png")
+        translate_file(open_generator(sketch_model), tmp_path / "missing.png")

@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ganstudio.core.errors import ConfigError
-from ganstudio.core.tricks import (
+from ganstudio.core.train.tricks import (
     EMA,
     HistoricalAverage,
     InstanceNoise,

@@ -23,7 +23,7 @@ def tiny_digits_checkpoint(base: Path) -> Path:
     ckpt = base / "explorer-digits" / "checkpoints" / "latest.safetensors"
     if not ckpt.is_file():
         from ganstudio.core.config import preset
-        from ganstudio.core.trainer import Trainer
+        from ganstudio.core.train.trainer import Trainer
 
         cfg = preset("digits-cdcgan").with_overrides([
             "model.g_width=8", "model.d_width=8", "optim.batch_size=8", "train.steps=2", "train.log_every=1",
@@ -96,11 +96,11 @@ def test_reseed_changes_pixels_and_the_seed_entry_reproduces_them(qtbot, area):
     wait_idle(qtbot, area)
     assert all(np.array_equal(a, b) for a, b in zip(first, area.latentGrid.images()))
     # the grid is what `ganstudio sample --seed 123 --n 16` renders
-    from ganstudio.core.latent import open_generator
+    from ganstudio.core.generators.handle import open_generator
 
     model = open_generator(area.model_info["path"])
     z = torch.randn(16, 64, generator=torch.Generator().manual_seed(123)).numpy()
-    assert np.array_equal(np.stack(first), model.render(z, np.arange(16) % 10))
+    assert np.array_equal(np.stack(first), model.render_latents(z, np.arange(16) % 10))
 
 
 def test_class_selector_changes_the_pictures_of_a_conditional_model(qtbot, area):

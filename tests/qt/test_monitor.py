@@ -64,7 +64,7 @@ def monitor(qtbot, settings):
 def headless_run(folder, steps=30, **overrides):
     """What `ganstudio train` writes: the same Trainer, no Qt."""
     from ganstudio.core.config import preset
-    from ganstudio.core.trainer import Trainer
+    from ganstudio.core.train.trainer import Trainer
 
     sets = {"train.steps": steps, "train.log_every": 5, "train.sample_every": 10, "train.eval_every": 0,
             "train.checkpoint_every": 0, "model.g_width": 32, "model.d_width": 32, **overrides}

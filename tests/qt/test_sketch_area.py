@@ -27,7 +27,7 @@ def _pictures(folder: Path, n: int = 4, size: int = 64) -> Path:
 
 def _train(tmp: Path, preset_name: str, extra: list[str], steps: int = 1) -> Path:
     from ganstudio.core.config import preset
-    from ganstudio.core.trainer import Trainer
+    from ganstudio.core.train.trainer import Trainer
 
     cfg = preset(preset_name).with_overrides([
         "train.steps=1", "optim.batch_size=2", "train.n_preview=2", "model.g_width=8", "model.d_width=8",
@@ -147,7 +147,7 @@ def test_eyedropper_takes_the_colour_from_the_output(qtbot, tmp_path, sketch_mod
 
 
 def test_open_picture_save_and_reopen_document_and_export(qtbot, tmp_path, sketch_model):
-    from ganstudio.core.sketch_doc import load_document
+    from ganstudio.core.sketch.document import load_document
 
     area = make_area(qtbot, tmp_path, sketch_model)
     picture = _pictures(tmp_path / "pics", n=1) / "0.png"

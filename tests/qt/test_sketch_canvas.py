@@ -7,7 +7,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QColor, QDropEvent
 from PySide6.QtTest import QTest
 
-from ganstudio.core.sketch import default_hint_size, default_line_width
+from ganstudio.core.sketch.encoding import default_hint_size, default_line_width
 from ganstudio.qt.canvas import SketchCanvas
 
 

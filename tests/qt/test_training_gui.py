@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 
-
 def curve_points(window, plot_name: str, metric: str) -> int:
     run = window.monitor.live_run or (window.monitor.runs[-1] if window.monitor.runs else None)
     if run is None:
@@ -201,7 +200,7 @@ def test_invalid_form_shows_config_error_and_does_not_start(qtbot, fill_form, wi
 
 def test_resume_from_checkpoint_continues_the_run(qtbot, fill_form, window, tmp_path):
     from ganstudio.core.config import preset
-    from ganstudio.core.trainer import Trainer
+    from ganstudio.core.train.trainer import Trainer
 
     run_dir = tmp_path / "earlier"
     cfg = preset("toy-ring").with_overrides(["train.steps=20", "train.log_every=5", "train.sample_every=0",

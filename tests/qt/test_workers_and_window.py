@@ -3,7 +3,7 @@
 import time
 
 from PySide6.QtCore import QObject, QSettings, Slot
-from PySide6.QtWidgets import QWidget, QLabel, QTextBrowser
+from PySide6.QtWidgets import QLabel, QTextBrowser, QWidget
 
 from ganstudio.qt.settings import AppSettings
 from ganstudio.qt.workers import JobWorker

@@ -8,7 +8,7 @@
             A/train/1.png pairs with B/train/1.jpg), as the input of its combine_A_and_B script.
 
 `AutoPairedFolder` makes pairs from any folder of pictures: the input is the picture's sketch input
-(line drawing plus random colour hints, see ganstudio.core.sketch), the target the picture itself.
+(line drawing plus random colour hints, see ganstudio.core.sketch.encoding), the target the picture itself.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from ganstudio.core.data.images import (
     DEFAULT_MAX_PIXELS,
     ImageFolder,
     UnreadableImage,
+    array_to_tensor,
     check_channels,
     check_image_size,
-    array_to_tensor,
     describe_skipped,
     find_image_files,
     image_to_array,
@@ -38,7 +38,7 @@ from ganstudio.core.data.images import (
     warn_skipped,
 )
 from ganstudio.core.errors import ConfigError, DataError
-from ganstudio.core.sketch import DEFAULT_MAX_HINTS, image_to_sketch_input
+from ganstudio.core.sketch.encoding import DEFAULT_MAX_HINTS, image_to_sketch_input
 
 logger = logging.getLogger(__name__)
 

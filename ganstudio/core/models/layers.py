@@ -17,6 +17,8 @@ from collections.abc import Iterable
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm
 
 from ganstudio.core.errors import ModelError
 
@@ -191,3 +193,23 @@ def require_labels(y: torch.Tensor | None, batch: int, n_classes: int, model: st
     if batch and y.device.type == "cpu" and (int(y.min()) < 0 or int(y.max()) >= n_classes):
         raise ModelError(f"the {model} has {n_classes} classes, got labels from {int(y.min())} to {int(y.max())}.")
     return y.long()
+
+
+_SPECTRAL_NORM_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d,
+                         nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+
+
+def apply_spectral_norm(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
+    """Spectral normalisation (Miyato et al. 2018) of every Linear / Conv / ConvTranspose weight.
+
+    Each weight is divided by an estimate of its largest singular value, refined by
+    `n_power_iterations` power iterations per training forward pass. Normalisation layers are left
+    alone (their weights are per-channel scales, not linear maps to normalise) and so are embeddings
+    (their inputs are discrete labels, so their norm does not bound a Lipschitz constant). Layers
+    that already carry a parametrization of their weight are skipped, so calling this twice is
+    harmless. Modifies `module` in place and returns it.
+    """
+    for layer in list(module.modules()):
+        if isinstance(layer, _SPECTRAL_NORM_LAYERS) and not parametrize.is_parametrized(layer, "weight"):
+            spectral_norm(layer, n_power_iterations=n_power_iterations)
+    return module

@@ -19,7 +19,6 @@ signals and where the job may be cancelled; its return value is the final EditRe
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Generator
 

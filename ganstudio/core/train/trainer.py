@@ -15,7 +15,7 @@ import copy
 import logging
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,7 +23,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganstudio.core import metrics, objectives, tricks
 from ganstudio.core.checkpoint import (
     Checkpoint,
     load_checkpoint,
@@ -33,9 +32,12 @@ from ganstudio.core.checkpoint import (
     save_checkpoint,
 )
 from ganstudio.core.config import RunConfig, validate
+from ganstudio.core.device import device_description, resolve_device
 from ganstudio.core.errors import CheckpointError, ConfigError, TrainingError
+from ganstudio.core.models.from_config import build_models
 from ganstudio.core.models.layers import pack_samples
-from ganstudio.core.runlog import MetricsWriter
+from ganstudio.core.train import metrics, objectives, tricks
+from ganstudio.core.train.runlog import MetricsWriter
 
 log = logging.getLogger(__name__)
 
@@ -50,20 +52,6 @@ class TrainEvent:
     kind: str  # scalars | samples | toy_field | eval | checkpoint | warning | finished | error
     step: int
     data: dict[str, Any] = field(default_factory=dict)
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("train.device is 'cuda' but PyTorch sees no CUDA GPU on this machine; use cpu or auto.")
-    return torch.device(name)
-
-
-def device_description(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"GPU: {torch.cuda.get_device_name(device)}"
-    return f"CPU ({torch.get_num_threads()} threads)"
 
 
 # --- data feeding ------------------------------------------------------------------------------------
@@ -167,7 +155,7 @@ class BatchSource:
         else:
             real, label, cond = self._next_from_loader(n)
         if self.cfg.data.kind == "autopair":
-            from ganstudio.core import sketch
+            from ganstudio.core.sketch import encoding as sketch
 
             cond = self._sketch_inputs(real, sketch)
         return Batch(real=real, label=label, cond=cond)
@@ -189,52 +177,6 @@ class BatchSource:
             a, b = item
             return b.to(self.device), None, a.to(self.device)
         return item.to(self.device), None, None
-
-
-# --- model construction ------------------------------------------------------------------------------
-
-def sketch_input_channels() -> int:
-    return 5  # lines, hint RGB, hint mask (see ganstudio.core.sketch)
-
-
-def build_models(cfg: RunConfig, n_classes: int = 0) -> tuple[torch.nn.Module, torch.nn.Module]:
-    """Build (G, D) for a config. Shared with the explorer and sketch areas, which rebuild G from a checkpoint."""
-    from ganstudio.core.models import registry
-
-    m, d, t = cfg.model, cfg.data, cfg.tricks
-    task = d.task
-    if task == "toy":
-        G = registry.build_generator("mlp", z_dim=m.z_dim, hidden=m.g_width, depth=m.g_depth, out_dim=2)
-        D = registry.build_discriminator(
-            "mlp", in_dim=2, hidden=m.d_width, depth=m.d_depth, pack=t.pack,
-            minibatch_stddev=t.minibatch_stddev, minibatch_disc=t.minibatch_disc,
-        )
-    elif task == "image":
-        classes = n_classes if m.class_conditional else 0
-        G = registry.build_generator(
-            "dcgan", z_dim=m.z_dim, ngf=m.g_width, nc=d.channels if d.kind != "digits" else 1,
-            image_size=d.image_size, n_classes=classes,
-        )
-        D = registry.build_discriminator(
-            "dcgan", nc=d.channels if d.kind != "digits" else 1, ndf=m.d_width, image_size=d.image_size,
-            n_classes=classes, norm=m.d_norm, pack=t.pack, minibatch_stddev=t.minibatch_stddev,
-            minibatch_disc=t.minibatch_disc,
-        )
-    else:
-        in_nc = sketch_input_channels() if d.kind == "autopair" else 3
-        num_downs = int(round(math.log2(d.image_size))) if m.generator in ("unet", "unet_small") else None
-        g_kwargs: dict[str, Any] = dict(input_nc=in_nc, output_nc=3, ngf=m.g_width, norm=m.g_norm, use_dropout=m.dropout)
-        if num_downs is not None:
-            g_kwargs["num_downs"] = num_downs
-        G = registry.build_generator(m.generator, **g_kwargs)
-        d_name = m.discriminator if m.discriminator != "mlp" else "patchgan"
-        d_kwargs: dict[str, Any] = dict(input_nc=in_nc + 3, ndf=m.d_width, norm=m.d_norm)
-        if d_name in ("patchgan", "n_layers", "basic"):
-            d_kwargs["n_layers"] = m.d_depth
-        D = registry.build_discriminator(d_name, **d_kwargs)
-    if t.spectral_norm:
-        tricks.apply_spectral_norm(D)
-    return G, D
 
 
 def objective_settings(cfg: RunConfig) -> dict[str, Any]:
@@ -278,7 +220,7 @@ class Trainer:
         self._report_fn = report
         self.rank = rank
         self.world_size = world_size
-        from ganstudio.core.distributed import DistributedContext
+        from ganstudio.core.train.distributed import DistributedContext
 
         self.dist = distributed if distributed is not None else DistributedContext()
         self.replica_checksums: dict[str, list[float]] = {}
@@ -1013,18 +955,3 @@ def _version() -> str:
     from ganstudio import __version__
 
     return __version__
-
-
-def config_from_checkpoint(ckpt: Checkpoint) -> RunConfig:
-    return RunConfig.from_dict(ckpt.config, source="checkpoint")
-
-
-def generator_from_checkpoint(path: str | Path, use_ema: bool = True, device: str | torch.device = "cpu"):
-    """(G, config, checkpoint) ready for sampling: the EMA weights when the run kept them."""
-    ckpt = load_checkpoint(path)
-    cfg = config_from_checkpoint(ckpt)
-    G, _ = build_models(replace(cfg, tricks=replace(cfg.tricks, spectral_norm=False)), int(ckpt.meta.get("n_classes", 0)))
-    state = ckpt.states.get("G_ema") if use_ema and "G_ema" in ckpt.states else ckpt.states["G"]
-    load_state_into(G, state, "generator", path)
-    G.to(device).eval()
-    return G, cfg, ckpt

@@ -28,11 +28,11 @@ import torch
 import torch.nn.functional as F
 
 from ganstudio.core.errors import ConfigError
-from ganstudio.core.stroke_sizes import default_blur_sigma, default_hint_size, default_line_width  # noqa: F401
 
 # The display of this encoding (black lines on white paper, hints painted in) lives with the other
 # picture conversions; re-exported here because callers look for it beside the encoding.
 from ganstudio.core.imaging import sketch_input_to_rgb  # noqa: F401
+from ganstudio.core.sketch.sizes import default_blur_sigma, default_hint_size, default_line_width  # noqa: F401
 
 logger = logging.getLogger(__name__)
 

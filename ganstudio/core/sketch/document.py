@@ -343,7 +343,7 @@ def document_from_image(image, size: int, n_hints: int = 12, seed: int = 0) -> S
     built by `sketch.image_to_sketch_input`, the code that makes auto-paired training inputs."""
     import torch
 
-    from ganstudio.core.sketch import image_to_sketch_input
+    from ganstudio.core.sketch.encoding import image_to_sketch_input
 
     generator = torch.Generator().manual_seed(int(seed))
     encoded = image_to_sketch_input(image, n_hints=n_hints, generator=generator)

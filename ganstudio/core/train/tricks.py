@@ -14,11 +14,10 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils import parametrize
-from torch.nn.utils.parametrizations import spectral_norm
 
 from ganstudio.core.errors import ConfigError
-from ganstudio.core.objectives import normalize_objective_name
+from ganstudio.core.models.layers import apply_spectral_norm  # noqa: F401 (an architecture trick, built with the networks)
+from ganstudio.core.train.objectives import normalize_objective_name
 
 
 def smooth_labels(smoothing: float = 0.0) -> float:
@@ -78,25 +77,6 @@ def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tenso
     fake_mean = fake_features.float().flatten(1).mean(dim=0)
     return (real_mean - fake_mean).pow(2).sum()
 
-
-_SPECTRAL_NORM_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d,
-                         nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
-
-
-def apply_spectral_norm(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
-    """Spectral normalisation (Miyato et al. 2018) of every Linear / Conv / ConvTranspose weight.
-
-    Each weight is divided by an estimate of its largest singular value, refined by
-    `n_power_iterations` power iterations per training forward pass. Normalisation layers are left
-    alone (their weights are per-channel scales, not linear maps to normalise) and so are embeddings
-    (their inputs are discrete labels, so their norm does not bound a Lipschitz constant). Layers
-    that already carry a parametrization of their weight are skipped, so calling this twice is
-    harmless. Modifies `module` in place and returns it.
-    """
-    for layer in list(module.modules()):
-        if isinstance(layer, _SPECTRAL_NORM_LAYERS) and not parametrize.is_parametrized(layer, "weight"):
-            spectral_norm(layer, n_power_iterations=n_power_iterations)
-    return module
 
 
 class EMA:

@@ -1,6 +1,6 @@
 """Line and hint sizes of sketch inputs, in pixels of the model's image size.
 
-Kept apart from ganstudio.core.sketch (which needs PyTorch) so the canvas can size its brushes before
+Kept apart from ganstudio.core.sketch.encoding (which needs PyTorch) so the canvas can size its brushes before
 the engine has loaded; sketch.py re-exports them.
 """
 

@@ -9,6 +9,8 @@ Programs:
 - pytorch/examples dcgan (`netG_epoch_N.pth`): `import_dcgan_generator(path)`.
 - pytorch-CycleGAN-and-pix2pix U-Net generators (`latest_net_G.pth`, netG unet_128 / unet_256):
   `import_pix2pix_generator(path)`.
+
+`import_foreign_generator(path)` reads the file once and picks the importer from the tensor names.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ganstudio.core.errors import CheckpointError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ImportedModel", "import_dcgan_generator", "import_pix2pix_generator"]
+__all__ = ["ImportedModel", "import_foreign_generator", "import_dcgan_generator", "import_pix2pix_generator"]
 
 
 @dataclass
@@ -76,7 +78,7 @@ def _dcgan_shape(state: dict[str, torch.Tensor], path: Path) -> dict[str, int]:
             "image_size": _CONV_COUNT_TO_SIZE[len(convs)]}
 
 
-def import_dcgan_generator(path: str | Path) -> ImportedModel:
+def import_dcgan_generator(path: str | Path, state: dict[str, torch.Tensor] | None = None) -> ImportedModel:
     """A generator saved by pytorch/examples dcgan (`torch.save(netG.state_dict(), ...)`) as our
     DCGANGenerator, which gives the same pixels for the same z.
 
@@ -88,7 +90,7 @@ def import_dcgan_generator(path: str | Path) -> ImportedModel:
     from ganstudio.core.models.dcgan import DCGANGenerator
 
     path = Path(path)
-    state = dict(read_foreign_state_dict(path))
+    state = dict(read_foreign_state_dict(path) if state is None else state)
     settings = _dcgan_shape(state, path)
     try:
         G = DCGANGenerator(z_dim=settings["nz"], ngf=settings["ngf"], nc=settings["nc"],
@@ -150,7 +152,8 @@ def _pix2pix_shape(state: dict[str, torch.Tensor], path: Path) -> dict[str, Any]
             "netG": netG, "image_size": 2**num_downs}
 
 
-def import_pix2pix_generator(path: str | Path, use_dropout: bool = True, image_size: int | None = None) -> ImportedModel:
+def import_pix2pix_generator(path: str | Path, use_dropout: bool = True, image_size: int | None = None,
+                            state: dict[str, torch.Tensor] | None = None) -> ImportedModel:
     """A U-Net generator saved by pytorch-CycleGAN-and-pix2pix (`latest_net_G.pth`) as our UnetGenerator,
     which has the reference's module tree and so gives the same outputs.
 
@@ -165,7 +168,7 @@ def import_pix2pix_generator(path: str | Path, use_dropout: bool = True, image_s
     from ganstudio.core.models.unet import UnetGenerator
 
     path = Path(path)
-    state = dict(read_foreign_state_dict(path))
+    state = dict(read_foreign_state_dict(path) if state is None else state)
     settings = _pix2pix_shape(state, path)
     size = int(image_size) if image_size is not None else settings["image_size"]
     try:
@@ -190,3 +193,13 @@ def import_pix2pix_generator(path: str | Path, use_dropout: bool = True, image_s
     if dropped:
         log.info("%s: dropped %d instance-norm running statistics (pre-0.4 file)", path.name, len(dropped))
     return ImportedModel(model=G, program="pytorch-CycleGAN-and-pix2pix", path=path, settings=settings)
+
+
+def import_foreign_generator(path: str | Path) -> ImportedModel:
+    """Any generator another program saved: the importer is chosen by the tensor names (pytorch/examples
+    DCGANs keep their layers in `main.N`, pix2pix U-Nets in `model.model.N`)."""
+    path = Path(path)
+    state = read_foreign_state_dict(path)  # safe: weights_only, refuses pickled code
+    if state and all(k.startswith("main.") for k in state):
+        return import_dcgan_generator(path, state=state)
+    return import_pix2pix_generator(path, state=state)

@@ -1,0 +1,184 @@
+"""The quality measures recorded with each bundled model (see docs/QUALITY.md for what each means)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ganstudio.core.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+SCENE_SIZE = 64
+HELD_OUT_SEED = 1_000_000  # procedural scenes from this seed on are never trained on
+
+
+# --- quality -------------------------------------------------------------------------------------------------
+
+def evaluate_generator(name: str, G: torch.nn.Module, quick: bool = False) -> dict[str, Any]:
+    """Honest numbers for one bundled generator (see docs/QUALITY.md for what each means)."""
+    if name == "digits-conditional":
+        return digits_quality(G, per_class=10 if quick else 100, classifier_steps=30 if quick else 1500)
+    if name == "sketch-landscapes":
+        return sketch_quality(G, n=8 if quick else 100)
+    if name == "landscapes-dcgan":
+        return scenes_quality(G, n=16 if quick else 1000)
+    raise ModelError(f"no quality measure for '{name}'.")
+
+
+class DigitClassifier(torch.nn.Module):
+    """A small CNN for 32x32 grey digits in [-1, 1] (the judge of the conditional digits model)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 16, 3, 2, 1), torch.nn.ReLU(),
+            torch.nn.Conv2d(16, 32, 3, 2, 1), torch.nn.ReLU(),
+            torch.nn.Conv2d(32, 64, 3, 2, 1), torch.nn.ReLU(),
+            torch.nn.Flatten(), torch.nn.Linear(64 * 16, 10),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def train_digit_classifier(steps: int = 1500, seed: int = 0, held_out: float = 0.2):
+    """(classifier in eval mode, accuracy on held-out real digits) from the bundled digits at 32x32.
+
+    Random shifts of up to 2 pixels make it judge shapes rather than exact positions.
+    """
+    from ganstudio.core.data import load_digits
+
+    digits = load_digits(size=32)
+    g = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(digits), generator=g)
+    n_test = int(len(digits) * held_out)
+    test, train = order[:n_test], order[n_test:]
+    x_train, y_train = digits.images[train], digits.labels[train]
+    torch.manual_seed(seed)
+    model = DigitClassifier()
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    with torch.enable_grad():
+        _fit(model, opt, x_train, y_train, steps, g)
+    model.eval()
+    with torch.no_grad():
+        accuracy = float((model(digits.images[test]).argmax(1) == digits.labels[test]).float().mean())
+    return model, accuracy
+
+
+def _fit(model, opt, x_train: torch.Tensor, y_train: torch.Tensor, steps: int, g: torch.Generator) -> None:
+    for _ in range(steps):
+        idx = torch.randint(0, len(x_train), (64,), generator=g)
+        x = x_train[idx]
+        dx, dy = (int(v) for v in torch.randint(-2, 3, (2,), generator=g))
+        x = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+        loss = F.cross_entropy(model(x), y_train[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+@torch.no_grad()
+def digits_quality(G: torch.nn.Module, per_class: int = 100, classifier_steps: int = 1500, seed: int = 0,
+                   classifier=None) -> dict[str, Any]:
+    """Accuracy of a small CNN (trained on real digits) on generated digits, per requested class."""
+    if classifier is None:
+        classifier, real_accuracy = train_digit_classifier(classifier_steps, seed=seed)
+    else:
+        real_accuracy = None
+    g = torch.Generator().manual_seed(seed + 1)
+    y = torch.arange(10).repeat_interleave(per_class)
+    z = torch.randn(len(y), G.z_dim, generator=g)
+    fake = G(z, y)
+    hits = (classifier(fake).argmax(1) == y).float()
+    per = hits.view(10, per_class).mean(1)
+    return {
+        "classifier_real_accuracy": None if real_accuracy is None else round(real_accuracy, 4),
+        "generated_accuracy": round(float(hits.mean()), 4),
+        "generated_accuracy_per_class": [round(float(v), 3) for v in per],
+        "samples_per_class": per_class,
+        "pixel_std_over_samples": round(float(fake.std(0).mean()), 4),
+    }
+
+
+def held_out_scenes(n: int, size: int = SCENE_SIZE) -> torch.Tensor:
+    """n procedural scenes never trained on (seeds from HELD_OUT_SEED), float32 (n, 3, size, size) in [-1, 1]."""
+    from ganstudio.core.data.scenes import render_scenes
+
+    pixels = render_scenes(n, size, seed=HELD_OUT_SEED)
+    return torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-image PSNR in dB between images in [-1, 1], measured on the [0, 1] scale."""
+    mse = (((a.clamp(-1, 1) - b.clamp(-1, 1)) / 2) ** 2).flatten(1).mean(1)
+    return 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
+
+
+@torch.no_grad()
+def sketch_quality(G: torch.nn.Module, n: int = 100, batch: int = 25) -> dict[str, Any]:
+    """Held-out L1 and PSNR of the sketch model on n unseen procedural scenes, through the auto-pairing code.
+
+    Settings: lines only; 10 colour hints; and a mean-image baseline (what predicting the average
+    training scene scores), so the numbers have a scale.
+    """
+    from ganstudio.core.sketch.encoding import image_to_sketch_input
+
+    real = held_out_scenes(n)
+    result: dict[str, Any] = {"held_out_scenes": n, "held_out_seeds": f"{HELD_OUT_SEED}..{HELD_OUT_SEED + n - 1}"}
+    for label, hints in (("lines_only", 0), ("hints10", 10)):
+        g = torch.Generator().manual_seed(0)
+        inputs = image_to_sketch_input(real, n_hints=hints, generator=g)
+        out = torch.cat([G(inputs[i:i + batch]) for i in range(0, n, batch)])
+        result[f"l1_{label}"] = round(float((out - real).abs().mean()), 4)
+        result[f"psnr_{label}"] = round(float(psnr(out, real).mean()), 2)
+    mean_image = real.mean(0, keepdim=True).expand_as(real)
+    result["l1_mean_image_baseline"] = round(float((mean_image - real).abs().mean()), 4)
+    result["psnr_mean_image_baseline"] = round(float(psnr(mean_image, real).mean()), 2)
+    return result
+
+
+@torch.no_grad()
+def scenes_quality(G: torch.nn.Module, n: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Sliced Wasserstein distance (pixels, [-1, 1]) between n generated and n held-out scenes, with the
+    real-vs-real floor and an untrained generator's distance as the scale."""
+    from ganstudio.core.train import metrics
+
+    real = held_out_scenes(2 * n) if n > 0 else None
+    real_a, real_b = real[:n], real[n:]
+    g = torch.Generator().manual_seed(seed)
+    fake = torch.cat([G(torch.randn(min(200, n - i), G.z_dim, generator=g)) for i in range(0, n, 200)])
+
+    def sw(a, b):
+        return round(metrics.sliced_wasserstein(a.flatten(1), b.flatten(1), n_projections=512,
+                                                generator=torch.Generator().manual_seed(seed + 7)), 4)
+
+    untrained = _untrained_like(G)
+    fresh = untrained(torch.randn(n, G.z_dim, generator=g))
+    return {
+        "sliced_w": sw(fake, real_a),
+        "sliced_w_real_vs_real": sw(real_b, real_a),
+        "sliced_w_untrained": sw(fresh, real_a),
+        "samples": n,
+        "pixel_std_over_samples": round(float(fake.std(0).mean()), 4),
+        "pixel_std_real": round(float(real_a.std(0).mean()), 4),
+    }
+
+
+def _untrained_like(G: torch.nn.Module) -> torch.nn.Module:
+    import copy
+
+    from ganstudio.core.models.layers import dcgan_init_
+
+    torch.manual_seed(0)
+    fresh = copy.deepcopy(G)
+    dcgan_init_(fresh)
+    for m in fresh.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+    return fresh.train()  # fresh BatchNorm statistics come from the batch
+
+

@@ -1,0 +1,376 @@
+"""One handle for "open a generator and render it", used by Sketch, Explore, `sample` and `translate`.
+
+`open_generator(path)` accepts every format of `formats` (GAN Studio checkpoints and run folders, the
+bundled models, weights saved by pytorch/examples dcgan and pytorch-CycleGAN-and-pix2pix) and returns a
+`Generator` that says what it takes:
+
+- input kind "latent": an image generator of z (and a class label for conditional models);
+- "points": a 2-D toy generator of z (`ganstudio sample` writes its points);
+- "sketch": a U-Net taking the 5-channel sketch encoding of `ganstudio.core.sketch.encoding`;
+- "image": a U-Net taking a 3-channel picture (a drawing is fed as black lines on white paper).
+
+`Generator.render(request)` turns a `LatentRequest` or `SketchRequest` (plain numpy data) into a
+`RenderResult` (uint8 pixels, the user-facing error if any, and the time it took): the one render call
+of both interactive areas. The same numbers come out of `generate` / `translate` for the CLI.
+
+Devices: one policy (`device.resolve_device`, CUDA when present). Rendering is fp32, and on CUDA with
+TF32 off, so a bookmark reproduces the same pixels on the same device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ganstudio.core.errors import CheckpointError, GanStudioError, ModelError
+from ganstudio.core.generators import formats
+from ganstudio.core.generators.reference_mode import MODES, reference_mode, reference_pixels
+
+INPUT_LATENT = "latent"  # image generator of z
+INPUT_POINTS = "points"  # 2-D toy generator of z
+INPUT_SKETCH = "sketch"  # 5 channels: lines, hint RGB, hint mask
+INPUT_IMAGE = "image"  # 3-channel picture
+INPUT_KINDS = (INPUT_LATENT, INPUT_POINTS, INPUT_SKETCH, INPUT_IMAGE)
+
+# Where a generator came from; bookmarks store it, and imported pix2pix models convert to pixels as
+# the reference code does.
+SOURCE_CHECKPOINT = "checkpoint"
+SOURCE_BUNDLED = "bundled"
+SOURCE_DCGAN_EXAMPLE = "pytorch-examples-dcgan"
+SOURCE_PIX2PIX = "pix2pix-reference"
+
+
+# --- requests and results ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LatentRequest:
+    """Pictures for latents z (N, z_dim) float32; `labels` one class per latent (conditional models;
+    default: cell i gets class i % n_classes)."""
+
+    z: np.ndarray
+    labels: Sequence[int] | None = None
+
+
+@dataclass(frozen=True)
+class SketchRequest:
+    """Pictures for one drawing at model resolution: lines (H, W), hint colours (H, W, 3) and hint mask
+    (H, W), all uint8; one output per seed (`mode` "reference" draws dropout masks from each seed)."""
+
+    lines: np.ndarray
+    hint_rgb: np.ndarray
+    hint_mask: np.ndarray
+    mode: str = "eval"
+    seeds: Sequence[int] = (0,)
+
+
+@dataclass
+class RenderResult:
+    """What a render gives back: uint8 pixels (N, H, W, 3) or None, the one-sentence user error that
+    stopped it (None on success) and the milliseconds it took in the rendering thread."""
+
+    pixels: np.ndarray | None
+    error: str | None
+    ms: float
+
+
+# --- the handle ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Generator:
+    """An opened generator, with what the GUI and the CLI need to know about it."""
+
+    module: nn.Module
+    input_kind: str
+    image_size: int  # 0 for 2-D points
+    name: str  # short: the run's name, the bundled model's or the file's
+    title: str  # for a model list: name plus architecture and step
+    source: str
+    path: Path  # the weights file
+    z_dim: int = 0
+    n_classes: int = 0
+    channels: int = 3  # of the output pictures (1: grey, shown as RGB)
+    use_ema: bool = True
+    description: str = ""
+    default_mode: str = "eval"
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    info: dict[str, Any] = field(default_factory=dict)
+    _sha256: str | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # --- facts ---------------------------------------------------------------------------------------------
+    @property
+    def sha256(self) -> str:
+        """Content hash of the weights file (computed on first use: bookmarks and caches key on it)."""
+        if self._sha256 is None:
+            self._sha256 = formats.file_sha256(self.path)
+        return self._sha256
+
+    @property
+    def is_translation(self) -> bool:
+        return self.input_kind in (INPUT_SKETCH, INPUT_IMAGE)
+
+    @property
+    def has_latent(self) -> bool:
+        return self.input_kind in (INPUT_LATENT, INPUT_POINTS)
+
+    @property
+    def in_channels(self) -> int:
+        return 5 if self.input_kind == INPUT_SKETCH else 3
+
+    @property
+    def has_dropout(self) -> bool:
+        return any(isinstance(m, nn.Dropout) for m in self.module.modules())
+
+    @property
+    def has_batchnorm(self) -> bool:
+        return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.module.modules())
+
+    @property
+    def is_stochastic(self) -> bool:
+        """True when "reference" mode gives different variants for different seeds."""
+        return self.is_translation and self.has_dropout
+
+    def model_id(self) -> dict[str, Any]:
+        """What a bookmark stores to name the model (the file and its content hash)."""
+        return {"path": str(self.path), "sha256": self.sha256, "name": self.name, "source": self.source,
+                "use_ema": self.use_ema}
+
+    def describe(self, identity: bool = False) -> dict[str, Any]:
+        """Plain values describing the model, safe to send to the GUI thread (the module never is).
+        identity=True adds the content hash (hashing a large file takes a moment)."""
+        out = {
+            "name": self.name, "title": self.title, "path": str(self.path), "source": self.source,
+            "input_kind": self.input_kind, "image_size": self.image_size, "z_dim": self.z_dim,
+            "n_classes": self.n_classes, "channels": self.channels, "out_channels": self.channels,
+            "use_ema": self.use_ema, "description": self.description, "default_mode": self.default_mode,
+            "stochastic": self.is_stochastic, "has_batchnorm": self.has_batchnorm, "device": str(self.device),
+            "parameters": int(sum(p.numel() for p in self.module.parameters())), **self.info,
+        }
+        if identity:
+            out["sha256"] = self.sha256
+        return out
+
+    # --- latent generators ---------------------------------------------------------------------------------
+    def labels_for(self, n: int, labels: Sequence[int] | np.ndarray | None = None) -> torch.Tensor | None:
+        """Class labels for n latents (None for unconditional models); default i % n_classes."""
+        if not self.n_classes:
+            return None
+        if labels is None:
+            return torch.arange(n) % self.n_classes
+        y = torch.as_tensor(np.asarray(labels), dtype=torch.long).reshape(-1)
+        if y.shape[0] != n:
+            raise GanStudioError(f"{y.shape[0]} class labels given for {n} latents; give one per latent.")
+        if n and (int(y.min()) < 0 or int(y.max()) >= self.n_classes):
+            raise GanStudioError(f"{self.name} has classes 0 to {self.n_classes - 1}, not {int(y.max())}.")
+        return y
+
+    def generate(self, z: np.ndarray | torch.Tensor, labels: Sequence[int] | np.ndarray | None = None) -> torch.Tensor:
+        """Raw outputs for latents z (N, z_dim): images (N, C, H, W) in [-1, 1] or points (N, 2), float32
+        on the CPU. The numbers `ganstudio sample` writes and the Explore area shows."""
+        if not self.has_latent:
+            raise ModelError(f"{self.name} translates pictures; it takes no latent vector.")
+        zt = torch.as_tensor(np.ascontiguousarray(z, dtype=np.float32)) if not torch.is_tensor(z) else z.float()
+        if zt.dim() == 1:
+            zt = zt[None]
+        if zt.dim() != 2 or zt.shape[1] != self.z_dim:
+            raise GanStudioError(f"{self.name} takes latents of shape (N, {self.z_dim}), not {tuple(zt.shape)}.")
+        y = self.labels_for(zt.shape[0], labels)
+        with self._lock, _exact_fp32(self.device), torch.inference_mode():
+            self.module.eval()
+            zd = zt.to(self.device)
+            out = self.module(zd, y.to(self.device)) if y is not None else self.module(zd)
+        return out.float().cpu()
+
+    def render_latents(self, z: np.ndarray, labels: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+        """uint8 pictures (N, H, W, 3) for latents (N, z_dim)."""
+        from ganstudio.core.imaging import to_uint8
+
+        if self.input_kind != INPUT_LATENT:
+            raise ModelError(f"{self.name} makes 2-D points, not pictures." if self.input_kind == INPUT_POINTS
+                             else f"{self.name} translates pictures; it takes no latent vector.")
+        return to_uint8(self.generate(z, labels))
+
+    # --- translation generators ----------------------------------------------------------------------------
+    def input_from_layers(self, lines: np.ndarray, hint_rgb: np.ndarray, hint_mask: np.ndarray) -> torch.Tensor:
+        """Generator input (C, H, W) from canvas layers at model resolution (uint8 (H, W), (H, W, 3), (H, W))."""
+        return input_from_layers(self.input_kind, lines, hint_rgb, hint_mask)
+
+    def input_from_image(self, image: torch.Tensor, n_hints: int = 10, seed: int = 0) -> torch.Tensor:
+        """Generator input (C, H, W) from a picture (3, H, W) in [-1, 1]: for sketch models its lines and
+        `n_hints` colour hints (image_to_sketch_input, as training pairs are made); else the picture."""
+        if self.input_kind == INPUT_SKETCH:
+            from ganstudio.core.sketch.encoding import image_to_sketch_input
+
+            g = torch.Generator().manual_seed(int(seed))
+            return image_to_sketch_input(image, n_hints=n_hints, generator=g)
+        if self.input_kind == INPUT_IMAGE:
+            return image
+        raise ModelError(f"{self.name} is an unconditional generator; it does not translate pictures.")
+
+    def translate(self, inputs: torch.Tensor, mode: str = "eval", seeds: Sequence[int] | None = None) -> torch.Tensor:
+        """inputs (N, C, H, W) or (C, H, W) in [-1, 1] -> outputs (N, 3, H, W) float32 on the CPU.
+
+        mode "eval" is deterministic; "reference" runs as the pix2pix reference's test phase (per-image
+        batch-norm statistics, dropout on, masks drawn from `seeds`, one per image; default 0, 1, ...).
+        """
+        if not self.is_translation:
+            raise ModelError(f"{self.name} is an unconditional generator; it does not translate pictures.")
+        if mode not in MODES:
+            raise ModelError(f"mode {mode!r} is not one of {', '.join(MODES)}.")
+        x = inputs[None] if inputs.dim() == 3 else inputs
+        if x.shape[1] != self.in_channels:
+            raise ModelError(f"{self.name} takes {self.in_channels}-channel inputs, got {x.shape[1]} channels.")
+        x = x.to(self.device, torch.float32)
+        seeds = list(range(x.shape[0])) if seeds is None else list(seeds)
+        if len(seeds) != x.shape[0]:
+            raise ModelError(f"{len(seeds)} seeds given for {x.shape[0]} inputs; give one per input.")
+        with self._lock, _exact_fp32(self.device), torch.inference_mode():
+            self.module.eval()
+            if mode == "reference":
+                with reference_mode(self.module, seeds):
+                    out = self.module(x)
+            else:
+                out = self.module(x)
+        return out.float().cpu()
+
+    def to_pixels(self, outputs: torch.Tensor) -> np.ndarray:
+        """(N, C, H, W) in [-1, 1] -> uint8 (N, H, W, 3). Imported reference models convert as the
+        reference's tensor2im does ((x + 1) / 2 * 255, truncated); GAN Studio's own models round."""
+        if self.source == SOURCE_PIX2PIX:
+            return reference_pixels(outputs)
+        from ganstudio.core.imaging import to_uint8
+
+        return to_uint8(outputs)
+
+    # --- the one render call -------------------------------------------------------------------------------
+    def render(self, request: LatentRequest | SketchRequest) -> RenderResult:
+        """Pixels for a request; a user error (wrong shapes, a model that takes the other kind of input)
+        comes back as `error`, never as an exception. Bugs still raise."""
+        t0 = time.perf_counter()
+        try:
+            if isinstance(request, LatentRequest):
+                pixels = self.render_latents(request.z, request.labels)
+            elif isinstance(request, SketchRequest):
+                x = self.input_from_layers(request.lines, request.hint_rgb, request.hint_mask)
+                seeds = list(request.seeds)
+                out = self.translate(x[None].expand(len(seeds), -1, -1, -1), mode=request.mode, seeds=seeds)
+                pixels = self.to_pixels(out)
+            else:
+                raise TypeError(f"cannot render a {type(request).__name__}")
+        except GanStudioError as exc:
+            return RenderResult(None, str(exc), (time.perf_counter() - t0) * 1000)
+        return RenderResult(pixels, None, (time.perf_counter() - t0) * 1000)
+
+
+@contextlib.contextmanager
+def _exact_fp32(device: torch.device):
+    # cuDNN convolutions default to TF32 on Ampere and newer; full fp32 keeps a bookmark's pixels.
+    if device.type == "cuda":
+        with torch.backends.cudnn.flags(enabled=True, benchmark=False, deterministic=True, allow_tf32=False):
+            yield
+    else:
+        yield
+
+
+def input_from_layers(input_kind: str, lines: np.ndarray, hint_rgb: np.ndarray, hint_mask: np.ndarray) -> torch.Tensor:
+    """Canvas layers at model resolution -> generator input (C, H, W).
+
+    sketch: `strokes_to_sketch_input`, the encoding of the auto-paired training inputs;
+    image: the line drawing as a picture, black lines on white paper (colour hints are not part of
+    such models' inputs).
+    """
+    if input_kind == INPUT_SKETCH:
+        from ganstudio.core.sketch.encoding import strokes_to_sketch_input
+
+        rgb = np.ascontiguousarray(np.asarray(hint_rgb, np.uint8).transpose(2, 0, 1))
+        return strokes_to_sketch_input(np.asarray(lines) > 0, rgb, np.asarray(hint_mask) > 0)
+    if input_kind == INPUT_IMAGE:
+        on = torch.from_numpy(np.asarray(lines) > 0)
+        picture = torch.where(on, torch.tensor(-1.0), torch.tensor(1.0))
+        return picture[None].expand(3, -1, -1).contiguous()
+    raise ModelError("an unconditional generator takes no sketch input.")
+
+
+# --- opening ------------------------------------------------------------------------------------------------
+
+def open_generator(path: str | Path, device: str | torch.device = "auto", use_ema: bool = True,
+                   sha256: str | None = None) -> Generator:
+    """Open any generator the app knows, in eval mode on `device` ("auto": CUDA when present); one
+    GanStudioError naming the file otherwise. `sha256` spares hashing a file whose hash is known."""
+    from ganstudio.core.device import resolve_device
+
+    device = resolve_device(device)
+    given = Path(path)
+    if given.suffix.lower() in formats.PICTURE_SUFFIXES:
+        raise CheckpointError(f"{given.name} is a picture, not a model: give the checkpoint or weights file first.")
+    file = formats.weights_file(given)
+    if not file.exists():
+        raise CheckpointError(f"model file {path} does not exist.")
+    if file.is_dir():
+        raise CheckpointError(f"{path} is a folder without a checkpoint (checkpoints/latest.safetensors).")
+    gen = _open_foreign(file, device) if formats.is_foreign(file) else _open_checkpoint(file, device, use_ema)
+    gen._sha256 = sha256
+    return gen
+
+
+def _open_checkpoint(file: Path, device: torch.device, use_ema: bool) -> Generator:
+    from ganstudio.core.generators.catalogue import is_bundled
+    from ganstudio.core.models.from_config import generator_from_checkpoint
+
+    G, cfg, ckpt = generator_from_checkpoint(file, use_ema=use_ema, device=device)
+    G.float()  # bundled models ship in float16
+    bundled = is_bundled(file)
+    name = file.stem if bundled else cfg.name
+    source = SOURCE_BUNDLED if bundled else SOURCE_CHECKPOINT
+    title = f"{cfg.name} ({cfg.model.generator}, step {ckpt.step})"
+    ema_used = bool(use_ema and "G_ema" in ckpt.states)
+    common = dict(module=G, name=name, title=title, source=source, path=file, use_ema=use_ema, device=device)
+    task = cfg.data.task
+    if task == "toy":
+        return Generator(input_kind=INPUT_POINTS, image_size=0, z_dim=int(cfg.model.z_dim), channels=0,
+                         description=f"{cfg.name}, step {ckpt.step}, 2-D {cfg.data.kind}", **common)
+    if task == "paired":
+        kind = INPUT_SKETCH if cfg.data.kind == "autopair" else INPUT_IMAGE
+        return Generator(input_kind=kind, image_size=int(cfg.data.image_size),
+                         description=f"{cfg.name}, step {ckpt.step}, {cfg.model.generator}, {cfg.data.image_size} px",
+                         info={"data_kind": cfg.data.kind}, **common)
+    channels, size = G.output_shape[0], G.output_shape[-1]
+    n_classes = int(getattr(G, "n_classes", 0) or 0)
+    desc = f"{cfg.name}, step {ckpt.step}, z {G.z_dim}, {size} px" + (f", {n_classes} classes" if n_classes else "")
+    return Generator(input_kind=INPUT_LATENT, image_size=int(size), z_dim=int(G.z_dim), n_classes=n_classes,
+                     channels=int(channels), description=desc + (", EMA weights" if ema_used else ""), **common)
+
+
+def _open_foreign(file: Path, device: torch.device) -> Generator:
+    """Weights saved by another program: pytorch/examples DCGANs (main.N) are latent generators, pix2pix
+    U-Nets translate."""
+    from ganstudio.core.models.importers import import_foreign_generator
+
+    imported = import_foreign_generator(file)
+    s = imported.settings
+    module = imported.model.to(device).eval()
+    if "nz" in s:
+        desc = f"pytorch/examples DCGAN, nz {s['nz']}, ngf {s['ngf']}, {s['image_size']} px"
+        return Generator(module=module, input_kind=INPUT_LATENT, image_size=s["image_size"], name=file.name,
+                         title=f"{file.name} (pytorch/examples DCGAN)", source=SOURCE_DCGAN_EXAMPLE, path=file,
+                         z_dim=s["nz"], channels=s["nc"], use_ema=False, description=desc, device=device)
+    if s["input_nc"] not in (3, 5):
+        raise CheckpointError(
+            f"{file.name} is a U-Net with {s['input_nc']} input channels; GAN Studio feeds 3 "
+            "(a line drawing as a picture) or 5 (its sketch encoding)."
+        )
+    if s["output_nc"] not in (1, 3):
+        raise CheckpointError(f"{file.name} makes {s['output_nc']}-channel images; only 1 or 3 can be shown.")
+    title = f"{file.name} (pix2pix {s['netG']}, {s['norm']} norm)"
+    return Generator(module=module, input_kind=INPUT_SKETCH if s["input_nc"] == 5 else INPUT_IMAGE,
+                     image_size=s["image_size"], name=file.name, title=title, source=SOURCE_PIX2PIX, path=file,
+                     channels=s["output_nc"], use_ema=False, description=title, default_mode="reference",
+                     info={"architecture": {k: v for k, v in s.items() if k != "dropped_keys"}}, device=device)

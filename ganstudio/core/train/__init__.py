@@ -1,0 +1,2 @@
+"""Training: the one loop (`trainer.Trainer`), objectives and penalties, tricks, metrics, distributed runs
+and the run folder's metrics log. Nothing outside training needs this package to open a generator."""
