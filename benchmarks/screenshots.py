@@ -182,8 +182,7 @@ def sketch_shot(app, window, out: Path) -> None:
         settle(app, 3)
     # The picture for the last stroke (the request made when the pen was lifted) is on screen, and the
     # variants strip that follows it has rendered too.
-    wait(app, lambda: area._release_request is not None and area._shown_main >= area._release_request
-         and not area.renderer.busy and area.output.image() is not None, 120)
+    wait(app, lambda: area.is_idle() and area.release_latencies_ms and area.output.image() is not None, 120)
     settle(app, 30)
     window.grab().save(str(out / "sketch.png"))
 

@@ -655,7 +655,7 @@ def explore_latency(app, path: Path, moves: int, grids: int, cache_dir: Path, dr
 
         # 2. a drag: moves every 16 ms (60 Hz) without waiting; newest request wins
         drag_log: list[tuple[float, int]] = []
-        before = len(area._engine.forward_batches)
+        before = len(area.renderer.forward_batches)
         timer = QTimer()
         timer.setInterval(16)
         values = [3.0 * ((i % 40) / 20.0 - 1.0) for i in range(drag_moves if drag_moves is not None else max(60, moves))]
@@ -676,7 +676,7 @@ def explore_latency(app, path: Path, moves: int, grids: int, cache_dir: Path, dr
             done = drv.first_draw_after("view", v, t)
             if done is not None:
                 drag.append((done - t) * 1000)
-        drag_renders = len(area._engine.forward_batches) - before
+        drag_renders = len(area.renderer.forward_batches) - before
 
         # 3. Reseed: a new 16-sample grid (one batched pass) plus the selection's view
         grid, grid_render = [], []

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio.qt import theme
-from ganstudio.qt.render_worker import RenderWorker
+from ganstudio.qt.render_worker import ModelRenderer, PartResult
 from ganstudio.qt.widgets.image_views import ImageGridView, PixelImageView, to_qimage
 from ganstudio.qt.workers import JobError, JobWorker, _sentence
 
@@ -108,46 +107,15 @@ def _model_label(path: str | Path) -> str:
     return p.name
 
 
-class _RenderEngine:
-    """Lives in the render thread: holds the loaded model and turns latents into uint8 pictures.
+def _explorable(model) -> None:
+    """Runs in the render thread after a model is opened: Explore needs an image generator of z."""
+    from ganstudio.core.errors import ModelError
+    from ganstudio.core.generators.handle import INPUT_LATENT, INPUT_POINTS
 
-    A request is {"key": model key, "parts": {name: (version, z, labels)}} plus, when a model is to be
-    loaded, the part "load": (version, {"path", "key", "use_ema"}). The reply carries, per part,
-    (version, pictures, seconds, z, labels) so the GUI knows exactly which latents it is showing.
-    """
-
-    def __init__(self) -> None:
-        self.model = None
-        self.key: str | None = None
-        self.forward_batches: list[int] = []  # batch size of every forward pass (tests, benchmarks)
-
-    def run(self, request: dict[str, Any]) -> dict[str, Any]:
-        from ganstudio.core.errors import ModelError
-        from ganstudio.core.generators.handle import INPUT_LATENT, INPUT_POINTS, open_generator
-
-        parts = dict(request["parts"])
-        out: dict[str, Any] = {"parts": {}}
-        load = parts.pop("load", None)
-        if load is not None:
-            version, spec = load
-            t0 = time.perf_counter()
-            model = open_generator(spec["path"], use_ema=spec.get("use_ema", True))
-            if model.input_kind == INPUT_POINTS:
-                raise ModelError(f"{model.path.name} is a 2-D toy model; the Explore area shows image generators.")
-            if model.input_kind != INPUT_LATENT:
-                raise ModelError(f"{model.path.name} is an image-to-image model without a latent space; "
-                                 "open it in the Sketch area.")
-            self.model, self.key = model, spec["key"]
-            out["parts"]["load"] = (version, model.describe(identity=True), time.perf_counter() - t0, None, None)
-        out["key"] = self.key
-        if self.model is None or request.get("key") != self.key:
-            return out  # parts drawn for a model that is no longer loaded
-        for name, (version, z, labels) in parts.items():
-            t0 = time.perf_counter()
-            pics = self.model.render_latents(z, labels)
-            self.forward_batches.append(int(z.shape[0]))
-            out["parts"][name] = (version, pics, time.perf_counter() - t0, z, labels)
-        return out
+    if model.input_kind == INPUT_POINTS:
+        raise ModelError(f"{model.path.name} is a 2-D toy model; the Explore area shows image generators.")
+    if model.input_kind != INPUT_LATENT:
+        raise ModelError(f"{model.path.name} is an image-to-image model without a latent space; open it in the Sketch area.")
 
 
 class ExplorerArea(QWidget):
@@ -170,8 +138,6 @@ class ExplorerArea(QWidget):
 
         # model
         self.model_info: dict[str, Any] | None = None
-        self._model_key: str | None = None
-        self._load_counter = 0
         self._loading_path: str | None = None
         self._after_load: list = []
         # grid
@@ -202,18 +168,11 @@ class ExplorerArea(QWidget):
         self.arith_labels: list[int] | None = None
         self.bookmarks: list[dict[str, Any]] = []
         # rendering
-        self._engine = _RenderEngine()
-        self.renderer = RenderWorker("explorer", parent=self)
-        self.renderer.rendered.connect(self._on_rendered)
-        self.renderer.failed.connect(self._on_render_failed)
-        self._pending: dict[str, tuple[int, Any]] = {}
-        self._versions: dict[str, int] = {}
-        self._shown_versions: dict[str, int] = {}
-        self._inflight: dict[int, tuple[float, dict[str, int]]] = {}
-        self._schedule = QTimer(self)
-        self._schedule.setSingleShot(True)
-        self._schedule.setInterval(0)  # coalesce all changes of one event-loop turn into one request
-        self._schedule.timeout.connect(self._submit)
+        self.renderer = ModelRenderer("explorer", parent=self, accept=_explorable, identity=True)
+        self.renderer.loaded.connect(self._on_model_ready)
+        self.renderer.loadFailed.connect(self._on_load_failed)
+        self.renderer.partsRendered.connect(self._on_rendered)
+        self.renderer.renderFailed.connect(self._on_render_failed)
         self.latencies: deque[tuple[tuple[str, ...], float, float]] = deque(maxlen=2000)  # (parts, ms, render ms)
         self.last_render_ms: float | None = None
         self._dir_job: JobWorker | None = None
@@ -741,20 +700,15 @@ class ExplorerArea(QWidget):
     def load_generator(self, path: str | Path) -> None:
         """Open a generator in the background; the grid appears when it has loaded. Errors are shown in
         the area as one sentence; the previous model (if any) stays."""
-        self._load_counter += 1
-        key = f"model-{self._load_counter}"
         self._loading_path = str(path)
         self.clear_message()
         self.modelInfoLabel.setText(f"Loading {Path(path).name}…")
-        # parts drawn for the previous model are of no use any more
-        self._pending = {}
-        self._request("load", {"path": str(path), "key": key, "use_ema": True})
+        self.renderer.load(str(path), use_ema=True)  # parts drawn for the previous model are dropped
 
-    def _on_model_ready(self, info: dict[str, Any]) -> None:
+    def _on_model_ready(self, info: dict[str, Any], _seconds: float = 0.0) -> None:
         from ganstudio.core.latent.space import Truncation
 
         self.model_info = info
-        self._model_key = info["key"]
         self._loading_path = None
         self.truncation = self.truncation or Truncation()
         self.directions = None
@@ -764,7 +718,6 @@ class ExplorerArea(QWidget):
         self.groups = {g: [] for g in GROUPS}
         self.arith_z = None
         self.shown_view_z = None
-        self._shown_versions = {k: v for k, v in self._shown_versions.items() if k == "load"}
         self.latentView.set_image(None)
         self.interpolationStrip.set_images(None)
         self.interpolationPreview.set_image(None)
@@ -807,87 +760,52 @@ class ExplorerArea(QWidget):
             return None
         return [int(label if label is not None else 0)] * n
 
-    def _request(self, part: str, payload: Any) -> None:
-        version = self._versions.get(part, 0) + 1
-        self._versions[part] = version
-        self._pending[part] = (version, payload)
-        if not self._schedule.isActive():
-            self._schedule.start()
+    def _request(self, part: str, payload: tuple[np.ndarray, list[int] | None]) -> None:
+        from ganstudio.core.generators.handle import LatentRequest
 
-    def _submit(self) -> None:
-        if not self._pending or self._closed:
-            return
-        parts: dict[str, Any] = {}
-        versions: dict[str, int] = {}
-        for name, (version, payload) in self._pending.items():
-            versions[name] = version
-            parts[name] = (version, payload) if name == "load" else (version, *payload)
-        rid = self.renderer.submit(self._engine.run, {"key": self._model_key, "parts": parts})
-        self._inflight[rid] = (time.perf_counter(), versions)
+        z, labels = payload
+        self.renderer.request(part, LatentRequest(np.ascontiguousarray(z, np.float32), labels))
 
     def requested_version(self, part: str) -> int:
         """The newest version of `part` asked for (compare with partsDrawn to measure latency)."""
-        return self._versions.get(part, 0)
+        return self.renderer.requested_version(part)
 
     def is_idle(self) -> bool:
         """Nothing waiting to be drawn and nothing being drawn (tests and benchmarks wait for this)."""
-        return not self._pending and not self._schedule.isActive() and not self.renderer.busy
+        return self.renderer.is_idle()
 
-    def _take_inflight(self, rid: int) -> tuple[float, dict[str, int]] | None:
-        entry = self._inflight.pop(rid, None)
-        for old in [r for r in self._inflight if r < rid]:  # requests the worker dropped unrun
-            del self._inflight[old]
-        return entry
-
-    def _on_rendered(self, rid: int, result: dict[str, Any], seconds: float) -> None:
+    def _on_rendered(self, parts: dict[str, PartResult], seconds_ms: float, total_ms: float) -> None:
         if self._closed:
             return
-        entry = self._take_inflight(rid)
-        parts = result.get("parts", {})
-        if "load" in parts:
-            version, info, _secs, _z, _l = parts["load"]
-            if self._pending.get("load", (None,))[0] == version:
-                del self._pending["load"]
-                self._on_model_ready({**info, "key": result["key"]})
-        if result.get("key") != self._model_key:
-            return
-        drawn, samples, versions_drawn = [], 0, {}
-        for name, (version, pics, secs, z, labels) in parts.items():
-            if name == "load" or version < self._shown_versions.get(name, 0):
-                continue
-            self._shown_versions[name] = version
-            if self._pending.get(name, (None,))[0] == version:
-                del self._pending[name]
-            self._apply(name, pics, z, labels)
-            drawn.append(name)
-            samples += len(pics)
-            versions_drawn[name] = version
-        if drawn:
-            self.last_render_ms = seconds * 1000
-            total = (time.perf_counter() - entry[0]) * 1000 if entry is not None else float("nan")
-            self.latencies.append((tuple(sorted(drawn)), total, seconds * 1000))
-            what = "1 sample" if samples == 1 else f"{samples} samples"
-            self.renderTimeLabel.setText(f"render {seconds * 1000:.1f} ms · {what}")
-            self.renderTimeLabel.setToolTip(
-                f"Last render: {seconds * 1000:.1f} ms in the background thread for {', '.join(drawn)}; "
-                f"{total:.1f} ms from request to picture.")
-            self.partsDrawn.emit(versions_drawn)
+        samples, versions_drawn = 0, {}
+        for name, part in parts.items():
+            self._apply(name, part.pixels, part.request.z, part.request.labels)
+            samples += len(part.pixels)
+            versions_drawn[name] = part.version
+        drawn = sorted(parts)
+        self.last_render_ms = seconds_ms
+        self.latencies.append((tuple(drawn), total_ms, seconds_ms))
+        what = "1 sample" if samples == 1 else f"{samples} samples"
+        self.renderTimeLabel.setText(f"render {seconds_ms:.1f} ms · {what}")
+        self.renderTimeLabel.setToolTip(
+            f"Last render: {seconds_ms:.1f} ms in the background thread for {', '.join(drawn)}; "
+            f"{total_ms:.1f} ms from request to picture.")
+        self.partsDrawn.emit(versions_drawn)
 
-    def _on_render_failed(self, rid: int, error: JobError) -> None:
+    def _on_load_failed(self, error: JobError) -> None:
         if self._closed:
             return
-        entry = self._take_inflight(rid)
-        versions = entry[1] if entry is not None else {}
-        for name, version in versions.items():
-            if self._pending.get(name, (None,))[0] == version:
-                del self._pending[name]
-        if "load" in versions:
-            self.modelInfoLabel.setText(
-                "No model loaded." if self.model_info is None else
-                " · ".join([self.model_info.get("description") or self.model_info["name"],
-                            f"{self.model_info['parameters']:,} parameters"]))
-            self._after_load = []
+        self._loading_path = None
+        self.modelInfoLabel.setText(
+            "No model loaded." if self.model_info is None else
+            " · ".join([self.model_info.get("description") or self.model_info["name"],
+                        f"{self.model_info['parameters']:,} parameters"]))
+        self._after_load = []
         self.show_error(error.message)
+
+    def _on_render_failed(self, error: JobError, _parts: list[str]) -> None:
+        if not self._closed:
+            self.show_error(error.message)
 
     # --- applying results ------------------------------------------------------------------------------
     def _apply(self, name: str, pics: np.ndarray, z: np.ndarray, labels) -> None:
@@ -1270,7 +1188,7 @@ class ExplorerArea(QWidget):
         self.keyframes.clear()
         self._stop_playing()
         self.keyframeStrip.set_images(None)
-        self._pending.pop("keys", None)
+        self.renderer.cancel("keys")
         self._update_path()
 
     def set_interpolation(self, mode: str | None = None, steps: int | None = None) -> None:
@@ -1292,7 +1210,7 @@ class ExplorerArea(QWidget):
             self.frames_z = None
             self.interpolationStrip.set_images(None)
             self.interpolationPreview.set_image(None)
-            self._pending.pop("strip", None)
+            self.renderer.cancel("strip")
             return
         steps = self.stepsSpin.value()
         keys = np.stack([k for k, _ in self.keyframes])
@@ -1371,7 +1289,7 @@ class ExplorerArea(QWidget):
         if members:
             self._request("groups", (np.stack([z for z, _ in members]), self._label_list([lab for _, lab in members])))
         else:
-            self._pending.pop("groups", None)
+            self.renderer.cancel("groups")
         self._update_badges()
 
     def _update_arithmetic(self) -> None:
@@ -1380,7 +1298,7 @@ class ExplorerArea(QWidget):
         if any(not self.groups[g] for g in GROUPS) or self.model_info is None:
             self.arith_z = None
             self.arithmeticGrid.set_images(None)
-            self._pending.pop("arith", None)
+            self.renderer.cancel("arith")
             return
         result = arithmetic(*[[z for z, _ in self.groups[g]] for g in GROUPS])
         self.arith_z = arithmetic_variations(result, ARITH_VARIATIONS, noise=0.25, seed=0)
@@ -1606,8 +1524,7 @@ class ExplorerArea(QWidget):
             return
         self._closed = True
         self._play_timer.stop()
-        self._schedule.stop()
         if self._dir_job is not None:
             self._dir_job.stop()
             self._dir_job.wait(10000)
-        self.renderer.close()
+        self.renderer.shutdown()

@@ -60,7 +60,7 @@ from PySide6.QtWidgets import (
 
 from ganstudio.qt import theme
 from ganstudio.qt.canvas import SketchCanvas
-from ganstudio.qt.render_worker import RenderWorker
+from ganstudio.qt.render_worker import ModelRenderer, PartResult
 from ganstudio.qt.widgets.image_views import ImageGridView, PixelImageView, fit_rect
 from ganstudio.qt.workers import JobWorker
 
@@ -85,50 +85,13 @@ def default_data_dir() -> Path:
 
 # --- work done off the GUI thread --------------------------------------------------------------------------
 
-class _SketchEngine:
-    """Lives in the render thread: owns the loaded generator, turns requests into uint8 pictures.
+def _sketchable(model) -> None:
+    """Runs in the render thread after a model is opened: the Sketch area needs a picture generator."""
+    from ganstudio.core.errors import ModelError
+    from ganstudio.core.generators.handle import INPUT_POINTS
 
-    Request: {"gen": model generation, "load": path (optional), "layers": (lines, hint_rgb, hint_mask)
-    or "z": (N, z_dim), "mode", "seeds", "purpose"}. Reply: {"gen", "purpose", "loaded": summary,
-    "pictures": uint8 (N, H, W, 3), "seeds", "seconds"}. Only numpy and plain values go in and out.
-    """
-
-    def __init__(self) -> None:
-        self.model = None
-        self.gen = -1
-        self.forward_batches: list[int] = []
-
-    def run(self, req: dict[str, Any]) -> dict[str, Any]:
-        from ganstudio.core.errors import GanStudioError, ModelError
-        from ganstudio.core.generators.handle import INPUT_LATENT, INPUT_POINTS, LatentRequest, SketchRequest, open_generator
-
-        out: dict[str, Any] = {"gen": req["gen"], "purpose": req.get("purpose", "load")}
-        if "load" in req:
-            t0 = time.perf_counter()
-            self.model, self.gen = None, -1
-            model = open_generator(req["load"], device=_device())
-            if model.input_kind == INPUT_POINTS:
-                raise ModelError(f"{model.path.name} is a 2-D toy model; the Sketch area needs an image model.")
-            self.model, self.gen = model, req["gen"]
-            out["loaded"] = model.describe()
-            out["load_seconds"] = time.perf_counter() - t0
-        if self.model is None or self.gen != req["gen"]:
-            return out
-        if "layers" in req and self.model.is_translation:
-            lines, rgb, mask = req["layers"]
-            request = SketchRequest(lines, rgb, mask, mode=req["mode"], seeds=tuple(req["seeds"]))
-            out["seeds"] = list(req["seeds"])
-        elif "z" in req and self.model.input_kind == INPUT_LATENT:
-            request = LatentRequest(np.ascontiguousarray(req["z"], np.float32))
-        else:
-            return out
-        result = self.model.render(request)
-        if result.error is not None:
-            raise GanStudioError(result.error)
-        out["pictures"] = result.pixels
-        out["seconds"] = result.ms / 1000
-        self.forward_batches.append(len(result.pixels))
-        return out
+    if model.input_kind == INPUT_POINTS:
+        raise ModelError(f"{model.path.name} is a 2-D toy model; the Sketch area needs an image model.")
 
 
 def _device():
@@ -221,12 +184,10 @@ class SketchArea(QWidget):
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self.model_info: dict[str, Any] | None = None
         self.model_path: str | None = None
-        self._model_gen = 0
-        self._load_request: int | None = None
-        self._shown_main = 0  # request id of the output shown
+        self._seq = 0  # every render request is numbered; the output never goes back to an older one
+        self._shown_seq = 0
         self._release_time: float | None = None
-        self._release_request: int | None = None
-        self._last_request: tuple | None = None  # (key, request id, layers) of the newest translation request
+        self._release_target: int | None = None  # version of "main" that shows the finished stroke
         self.release_latencies_ms: list[float] = []  # pen lifted -> output set
         self.render_ms: list[float] = []
         self.candidate_seeds = list(range(N_CANDIDATES))
@@ -241,10 +202,12 @@ class SketchArea(QWidget):
         self.last_output_time: float | None = None
         self.last_release_done: float | None = None  # when the picture of the last finished stroke was shown
 
-        self._engine = _SketchEngine()
-        self.renderer = RenderWorker("sketch", parent=self)
-        self.renderer.rendered.connect(self._on_rendered)
-        self.renderer.failed.connect(self._on_render_failed)
+        # parts: "main" (the chosen variant, or the latent's picture) and "candidates" (the variant strip)
+        self.renderer = ModelRenderer("sketch", parent=self, accept=_sketchable)
+        self.renderer.loaded.connect(self._on_model_loaded)
+        self.renderer.loadFailed.connect(self._on_load_failed)
+        self.renderer.partsRendered.connect(self._on_rendered)
+        self.renderer.renderFailed.connect(self._on_render_failed)
         self._live = QTimer(self)
         self._live.setSingleShot(True)
         self._live_interval_ms = live_interval_ms
@@ -666,25 +629,25 @@ class SketchArea(QWidget):
             self.load_model(path)
 
     def load_model(self, path: str | Path) -> int:
-        """Open a generator in the background (the render thread); returns the request id."""
+        """Open a generator in the background (the render thread); returns the load's number."""
         path = str(path)
         self.cancel_edit()
-        self._model_gen += 1
         self.model_path = path
         self.model_info = None
+        self._release_target = None
         self._live.stop()
         self.modelLabel.setText(f"Loading {Path(path).name}…")
         self._sync_controls()
-        self._load_request = self.renderer.submit(self._engine.run, {"gen": self._model_gen, "load": path})
-        return self._load_request
+        return self.renderer.load(path)
 
     @property
     def model_ready(self) -> bool:
         return self.model_info is not None
 
     def _on_model_loaded(self, info: dict[str, Any], seconds: float) -> None:
+        if self._closed:
+            return
         self.model_info = info
-        self._load_request = None
         size = int(info["image_size"])
         if self.canvas.size_px != size:
             had = not self.canvas.is_empty()
@@ -820,73 +783,64 @@ class SketchArea(QWidget):
 
     def request_render(self, release: bool = False, candidates: bool = False) -> int | None:
         """Ask for a new output of the current sketch (the chosen variant); newest request wins.
-        candidates=True renders the whole strip in the same request."""
+        candidates=True renders the whole strip instead (the chosen variant among them). Returns the
+        version of the part asked for."""
+        from ganstudio.core.generators.handle import LatentRequest, SketchRequest
+
         if self.model_info is None or self._closed:
             return None
-        req: dict[str, Any] = {"gen": self._model_gen}
         if self.model_info["input_kind"] == "latent":
             if self.z_current is None:
                 return None
-            req.update(purpose="main", z=self.z_current.copy())
+            part, req = "main", LatentRequest(self.z_current.copy())
         else:
             layers = self.canvas.model_layers()
-            req.update(layers=(layers.lines, layers.hint_rgb, layers.hint_mask), mode=self.mode)
-            if candidates and self._wants_candidates():
-                req.update(purpose="candidates", seeds=list(self.candidate_seeds))
-            else:
-                req.update(purpose="main", seeds=[self.candidate_seeds[self.current_candidate]])
-            # The newest request already covers this exact input (e.g. the live preview caught the last
-            # point of the stroke): wait for it, or keep what is shown, rather than compute it again.
-            key = (self._model_gen, req["mode"], tuple(req["seeds"]), req["purpose"])
-            last = self._last_request
-            if last is not None and last[0] == key and self.renderer.is_latest(last[1]) and last[2].equals(layers):
-                rid = last[1]
-                if release:
-                    self._release_request = rid
-                    if self._shown_main >= rid:  # already on screen
-                        self._record_release_latency(time.perf_counter())
-                return rid
-            rid = self.renderer.submit(self._engine.run, req)
-            self._last_request = (key, rid, layers)
-            if release:
-                self._release_request = rid
-            return rid
-        rid = self.renderer.submit(self._engine.run, req)
-        if release:
-            self._release_request = rid
-        return rid
+            part = "candidates" if candidates and self._wants_candidates() else "main"
+            seeds = tuple(self.candidate_seeds) if part == "candidates" else (self.candidate_seeds[self.current_candidate],)
+            req = SketchRequest(layers.lines, layers.hint_rgb, layers.hint_mask, mode=self.mode, seeds=seeds)
+        before = self.renderer.requested_version(part)
+        self._seq += 1
+        # The newest request may already cover this exact input (e.g. the live preview caught the last
+        # point of the stroke): then it is not computed again.
+        version = self.renderer.request(part, req, payload=self._seq, dedupe=True)
+        if part == "main" and version > before:
+            self.renderer.cancel("candidates")  # variants of an older drawing must not come back
+        if release and part == "main":
+            self._release_target = version
+            if self.renderer.shown_version("main") >= version:  # already on screen
+                self._record_release_latency(time.perf_counter())
+        return version
 
-    def _on_rendered(self, rid: int, result: dict[str, Any], seconds: float) -> None:
+    def is_idle(self) -> bool:
+        """Nothing waiting or being drawn (tests, benchmarks and screenshots wait for this)."""
+        return self.renderer.is_idle()
+
+    def _on_rendered(self, parts: dict[str, PartResult], render_ms: float, _latency_ms: float) -> None:
         if self._closed:
             return
-        if "loaded" in result and result["gen"] == self._model_gen:
-            self._on_model_loaded(result["loaded"], result.get("load_seconds", seconds))
-        if result["gen"] != self._model_gen or "pictures" not in result:
-            return
-        if rid < self._shown_main:
-            return  # an older request finished after a newer one was shown
-        pictures = result["pictures"]
-        self.render_ms.append(result["seconds"] * 1000)
-        if result["purpose"] == "candidates":
-            self.candidateStrip.set_images(list(pictures))
-            self.candidateStrip.set_current(self.current_candidate)
-            self._show_output(pictures[self.current_candidate], rid)
-        else:
-            self._show_output(pictures[0], rid)
-            if (self._release_request is not None and rid == self._release_request and self._wants_candidates()
-                    and self.renderer.is_latest(rid)):
-                self.request_render(candidates=True)  # the other variants, after the chosen one is on screen
+        for name in ("main", "candidates"):
+            part = parts.get(name)
+            if part is None or (part.payload is not None and part.payload < self._shown_seq):
+                continue  # an older request finished after a newer one was shown
+            if part.payload is not None:
+                self._shown_seq = part.payload
+            self.render_ms.append(part.ms)
+            if name == "candidates":
+                self.candidateStrip.set_images(list(part.pixels))
+                self.candidateStrip.set_current(self.current_candidate)
+                self._show_output(part.pixels[self.current_candidate])
+                continue
+            self._show_output(part.pixels[0])
+            if self._release_target is not None and part.version >= self._release_target:
+                self._release_target = None
+                self._record_release_latency(self.last_output_time)
+                if self._wants_candidates() and self.renderer.requested_version("main") == part.version:
+                    self.request_render(candidates=True)  # the other variants, after the chosen one is on screen
 
-    def _show_output(self, picture: np.ndarray, rid: int | None = None) -> None:
+    def _show_output(self, picture: np.ndarray) -> None:
         self.output.set_image(picture)
-        now = time.perf_counter()
-        self.last_output_time = now
-        if rid is not None:
-            self._shown_main = rid
-        if rid is not None and self._release_request is not None and rid >= self._release_request:
-            self._record_release_latency(now)
-        else:
-            self._update_latency_label()
+        self.last_output_time = time.perf_counter()
+        self._update_latency_label()
         self.outputChanged.emit()
 
     def _record_release_latency(self, now: float) -> None:
@@ -905,18 +859,18 @@ class SketchArea(QWidget):
             parts.append(f"pen lifted → picture {self.release_latencies_ms[-1]:.0f} ms")
         self.latencyLabel.setText(" · ".join(parts) or "–")
 
-    def _on_render_failed(self, rid: int, err) -> None:
+    def _on_load_failed(self, err) -> None:
         if self._closed:
             return
-        if rid == self._load_request:
-            self._load_request = None
-            self.model_info = None
-            self.model_path = None
-            self.modelLabel.setText("No model")
-            self._sync_controls()
-            self.refresh_models()
-            self.show_error(f"The model could not be opened: {err.message}")
-        else:
+        self.model_info = None
+        self.model_path = None
+        self.modelLabel.setText("No model")
+        self._sync_controls()
+        self.refresh_models()
+        self.show_error(f"The model could not be opened: {err.message}")
+
+    def _on_render_failed(self, err, _parts: list[str]) -> None:
+        if not self._closed:
             self.show_error(err.message)
 
     # ======================================================================================================
@@ -1233,7 +1187,7 @@ class SketchArea(QWidget):
             job.stop()
             job.wait(10000)
             self.edit_job = None
-        self.renderer.close()
+        self.renderer.shutdown()
         # This session's work is safe (or deliberately left unsaved); an unanswered offer of a crashed
         # sketch stays on offer next time.
         if self._offered_recovery != self.recovery_path:

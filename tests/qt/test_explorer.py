@@ -67,10 +67,10 @@ def test_grid_has_16_cells_from_one_batched_pass_and_a_click_selects(qtbot, area
     assert len(cells) == 16 and cells[0].shape == (32, 32, 3)
     assert len({c.tobytes() for c in cells}) == 16
     assert area.model_info["z_dim"] == 64 and area.model_info["n_classes"] == 10
-    before = len(area._engine.forward_batches)
+    before = len(area.renderer.forward_batches)
     area.reseed()
     wait_idle(qtbot, area)
-    assert sorted(area._engine.forward_batches[before:]) == [1, 16]  # the grid in one pass, the view in one
+    assert sorted(area.renderer.forward_batches[before:]) == [1, 16]  # the grid in one pass, the view in one
     rect = area.latentGrid.cell_rect(5)
     QTest.mouseClick(area.latentGrid, Qt.LeftButton, pos=rect.center())
     assert area.sel_index == 5 and area.latentGrid.current == 5
@@ -121,22 +121,22 @@ def test_direction_slider_moves_the_large_view_only(qtbot, area):
     assert area.findChild(type(area.directionRows), "directionSliders") is not None
     grid = [c.copy() for c in area.latentGrid.images()]
     view = area.latentView.image().copy()
-    before = len(area._engine.forward_batches)
+    before = len(area.renderer.forward_batches)
     area.set_direction(0, 2.0)
     wait_idle(qtbot, area)
     assert area.alphas[0] == pytest.approx(2.0)
     assert not np.array_equal(view, area.latentView.image())
     assert all(np.array_equal(a, b) for a, b in zip(grid, area.latentGrid.images()))
-    assert set(area._engine.forward_batches[before:]) == {1}  # slider moves render the view alone
+    assert set(area.renderer.forward_batches[before:]) == {1}  # slider moves render the view alone
     expected = area.sel_base + 2.0 * area.directions.stds[0] * area.directions.directions[0]
     np.testing.assert_allclose(area.shown_view_z, expected, atol=1e-5)
     assert "+2.00σ" in area.directionValueLabels[0].text() and "PC1 +2.00σ" in area.selectionCaption.text()
     # a burst of moves (a drag) coalesces: fewer renders than moves, the last value wins
-    before = len(area._engine.forward_batches)
+    before = len(area.renderer.forward_batches)
     for v in np.linspace(-3, 3, 40):
         area.set_direction(1, float(v))
     wait_idle(qtbot, area)
-    assert len(area._engine.forward_batches) - before < 40
+    assert len(area.renderer.forward_batches) - before < 40
     np.testing.assert_allclose(area.shown_view_z, area.view_latent(), atol=1e-6)
     area.reset_directions()
     wait_idle(qtbot, area)

@@ -125,11 +125,11 @@ def test_reference_mode_variants_can_be_chosen_and_locked(qtbot, tmp_path, sketc
     assert np.array_equal(area.output.image(), strip[2])
     assert area.seedSpin.value() == area.candidate_seeds[2]
     area.lockCandidate.setChecked(True)
-    batches = len(area._engine.forward_batches)
+    batches = len(area.renderer.forward_batches)
     t = time.perf_counter()
     drag(area.canvas, [(0.3, 0.8), (0.7, 0.8)])
     wait_output_after(qtbot, area, t)
-    assert set(area._engine.forward_batches[batches:]) == {1}  # locked: only the chosen variant is computed
+    assert set(area.renderer.forward_batches[batches:]) == {1}  # locked: only the chosen variant is computed
 
 
 def test_eyedropper_takes_the_colour_from_the_output(qtbot, tmp_path, sketch_model):
