@@ -57,7 +57,8 @@ from PySide6.QtWidgets import (
 from ganstudio.qt import theme
 from ganstudio.qt.render_worker import ModelRenderer, PartResult
 from ganstudio.qt.widgets.image_views import ImageGridView, PixelImageView, to_qimage
-from ganstudio.qt.workers import JobError, JobWorker, _sentence
+from ganstudio.qt.widgets.message_strip import MessageStrip
+from ganstudio.qt.workers import JobError, JobWorker
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,6 @@ SLIDER_UNITS = 100  # slider ticks per unit (0.01 std or 0.01 in z)
 ARITH_VARIATIONS = 9
 GROUPS = ("A", "B", "C")
 
-MESSAGE_STYLES = {
-    "error": f"color: #ffd9d9; background: {theme.ERROR_BG}; border: 1px solid #8c3a42; border-radius: 4px; padding: 6px 8px;",
-    "note": f"color: #ffeec2; background: {theme.WARNING_BG}; border: 1px solid #8c7332; border-radius: 4px; padding: 6px 8px;",
-}
 
 
 def default_cache_dir() -> Path:
@@ -226,11 +223,7 @@ class ExplorerArea(QWidget):
         bar.addWidget(self.renderTimeLabel)
         root.addLayout(bar)
 
-        self.messageLabel = QLabel("")
-        self.messageLabel.setObjectName("explorerMessage")
-        self.messageLabel.setWordWrap(True)
-        self.messageLabel.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.messageLabel.hide()
+        self.messageLabel = MessageStrip("explorerMessage")
         root.addWidget(self.messageLabel)
 
         split = QSplitter(Qt.Horizontal)
@@ -626,32 +619,20 @@ class ExplorerArea(QWidget):
         self.classLabel.setVisible(conditional)
 
     def show_error(self, text: str) -> None:
-        self._show_message(_sentence(text), "error")
+        self.message.emit(self.messageLabel.show_error(text))
 
     def show_note(self, text: str) -> None:
-        self._show_message(_sentence(text), "note")
-
-    def _show_message(self, text: str, level: str) -> None:
-        self.messageLabel.setText(text)
-        self.messageLabel.setProperty("level", level)
-        self.messageLabel.setStyleSheet(MESSAGE_STYLES[level])
-        self.messageLabel.show()
-        self.message.emit(text)
+        self.message.emit(self.messageLabel.show_note(text))
 
     def clear_message(self) -> None:
-        self.messageLabel.clear()
-        self.messageLabel.hide()
+        self.messageLabel.clear_message()
 
     def error_text(self) -> str:
         """The error sentence shown in the area, or "" (for tests)."""
-        if self.messageLabel.isHidden() or self.messageLabel.property("level") != "error":
-            return ""
-        return self.messageLabel.text()
+        return self.messageLabel.text_of("error")
 
     def note_text(self) -> str:
-        if self.messageLabel.isHidden() or self.messageLabel.property("level") != "note":
-            return ""
-        return self.messageLabel.text()
+        return self.messageLabel.text_of("note")
 
     def refresh_models(self) -> None:
         """Fill the model list: bundled models, then the recent checkpoints the app knows."""

@@ -62,6 +62,7 @@ from ganstudio.qt import theme
 from ganstudio.qt.canvas import SketchCanvas
 from ganstudio.qt.render_worker import ModelRenderer, PartResult
 from ganstudio.qt.widgets.image_views import ImageGridView, PixelImageView, fit_rect
+from ganstudio.qt.widgets.message_strip import MessageStrip
 from ganstudio.qt.workers import JobWorker
 
 log = logging.getLogger(__name__)
@@ -509,11 +510,8 @@ class SketchArea(QWidget):
         self.latencyLabel = QLabel("–")
         self.latencyLabel.setObjectName("latencyLabel")
         self.latencyLabel.setToolTip("Time of the last generator run, and from lifting the pen to the new picture.")
-        self.messageLabel = QLabel("")
-        self.messageLabel.setObjectName("sketchMessage")
-        self.messageLabel.setWordWrap(True)
+        self.messageLabel = MessageStrip("sketchMessage", compact=True)
         self.messageLabel.setMaximumWidth(360)
-        self.messageLabel.setTextInteractionFlags(Qt.TextSelectableByMouse)
         for w in (self.modelLabel, self.latencyLabel, self.messageLabel):
             w.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
             right.addWidget(w)
@@ -1202,18 +1200,13 @@ class SketchArea(QWidget):
     # messages
     # ======================================================================================================
     def show_error(self, text: str) -> None:
-        log.warning("sketch: %s", text)
-        self.messageLabel.setStyleSheet(f"color: {theme.ERROR};")
-        self.messageLabel.setText(text)
-        self.message.emit(text)
+        self.message.emit(self.messageLabel.show_error(text))
 
     def show_note(self, text: str) -> None:
-        self.messageLabel.setStyleSheet(f"color: {theme.MUTED};")
-        self.messageLabel.setText(text)
-        self.message.emit(text)
+        self.message.emit(self.messageLabel.show_note(text))
 
     def clear_message(self) -> None:
-        self.messageLabel.setText("")
+        self.messageLabel.clear_message()
 
     def error_text(self) -> str:
-        return self.messageLabel.text() if theme.ERROR in self.messageLabel.styleSheet() else ""
+        return self.messageLabel.text_of("error")
