@@ -399,7 +399,7 @@ def unet_256_pth(folder: Path) -> Path:
 @contextlib.contextmanager
 def sketch_device(device: str | None) -> Iterator[None]:
     """Make the Sketch area render on `device` (it picks CUDA when present; None leaves that alone)."""
-    from ganstudio.qt import sketch_area
+    from ganstudio.qt.sketch import area as sketch_area
 
     if device is None:
         yield
@@ -465,7 +465,7 @@ def pen_strokes(app, area, strokes: int, moves: int = 10, move_interval_s: float
 def sketch_latency(app, path: Path, mode: str | None, strokes: int, data_dir: Path,
                    device: str | None = None) -> dict[str, Any]:
     """One SketchArea, one model, one mode (None: the model's default): pen lifted -> picture."""
-    from ganstudio.qt.sketch_area import SketchArea
+    from ganstudio.qt.sketch.area import SketchArea
 
     with sketch_device(device):
         area = SketchArea(data_dir=data_dir, autosave_ms=600_000)
@@ -617,7 +617,7 @@ def explore_latency(app, path: Path, moves: int, grids: int, cache_dir: Path, dr
     """A real ExplorerArea on one generator: slider moves one at a time, a 60 Hz drag, Reseeds (ms lists)."""
     from PySide6.QtCore import QTimer
 
-    from ganstudio.qt.explorer import ExplorerArea
+    from ganstudio.qt.explore.area import ExplorerArea
 
     area = ExplorerArea(cache_dir=cache_dir, direction_samples=direction_samples)
     area.resize(1240, 820)
@@ -860,7 +860,7 @@ def _first_image_probe(model: str | None, timeout_s: float = 170.0) -> int:
     print(f"ganstudio-window-shown unix={time.time():.6f} process_age={process_age_s()}", flush=True)
     area = getattr(window, "sketch", None)
     if area is None:  # a main window without the Sketch area: the area alone
-        from ganstudio.qt.sketch_area import SketchArea
+        from ganstudio.qt.sketch.area import SketchArea
 
         area = SketchArea(autosave_ms=600_000)
         area.resize(1300, 820)

@@ -211,8 +211,8 @@ class MainWindow(QMainWindow):
         self.monitor_placeholder.setObjectName("monitorPlaceholder")
         self.stack.addWidget(self.monitor_placeholder)
         # Both areas import PyTorch only when first shown, so building them here keeps start-up fast.
-        from ganstudio.qt.explorer import ExplorerArea
-        from ganstudio.qt.sketch_area import SketchArea
+        from ganstudio.qt.explore.area import ExplorerArea
+        from ganstudio.qt.sketch.area import SketchArea
 
         self.explorer = ExplorerArea(self.settings)
         self.explorer.setProperty("areaName", "explorePage")

@@ -13,7 +13,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from ganstudio.qt.explorer import ExplorerArea, tile
+from ganstudio.qt.explore.area import ExplorerArea, tile
 
 CELL_TOLERANCE = 1  # a sample drawn in a batch of 16 vs alone may round one 8-bit level differently
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 
-from ganstudio.qt.sketch_area import SketchArea
+from ganstudio.qt.sketch.area import SketchArea
 
 
 def _pictures(folder: Path, n: int = 4, size: int = 64) -> Path:

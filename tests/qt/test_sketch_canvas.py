@@ -8,7 +8,7 @@ from PySide6.QtGui import QColor, QDropEvent
 from PySide6.QtTest import QTest
 
 from ganstudio.core.sketch.encoding import default_hint_size, default_line_width
-from ganstudio.qt.canvas import SketchCanvas
+from ganstudio.qt.sketch.canvas import SketchCanvas
 
 
 def _canvas(qtbot, size=64):

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPoint, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -59,9 +59,10 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio.qt import theme
-from ganstudio.qt.canvas import SketchCanvas
 from ganstudio.qt.render_worker import ModelRenderer, PartResult
-from ganstudio.qt.widgets.image_views import ImageGridView, PixelImageView, fit_rect
+from ganstudio.qt.sketch.canvas import SketchCanvas
+from ganstudio.qt.sketch.output_view import OutputView
+from ganstudio.qt.widgets.image_views import ImageGridView
 from ganstudio.qt.widgets.message_strip import MessageStrip
 from ganstudio.qt.workers import JobWorker
 
@@ -70,9 +71,6 @@ log = logging.getLogger(__name__)
 LIVE_INTERVAL_MS = 40  # output refresh while the pen moves
 AUTOSAVE_MS = 3000
 N_CANDIDATES = 4
-RECOVERY_FILE = "sketch-recovery.json"
-PREVIOUS_RECOVERY_FILE = "sketch-recovery-previous.json"  # a crashed sketch set aside while still on offer
-CLEAN_FILE = "sketch-clean.json"
 IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)"
 SKETCH_FILTER = "Sketch documents (*.json)"
 PALETTE = ("#1b1b1b", "#7f7f7f", "#f2f2f2", "#8c5a3c", "#e8b996", "#d62828", "#f77f00", "#fcbf49",
@@ -127,47 +125,6 @@ def edit_job(path: str, layers: tuple[np.ndarray, np.ndarray, np.ndarray], z_pre
 
 # --- widgets -----------------------------------------------------------------------------------------------
 
-class OutputView(PixelImageView):
-    """The generated picture; in pick mode a click reads the colour under the mouse (eyedropper)."""
-
-    colorPicked = Signal(QColor)
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__("Open a sketch model (or draw: the bundled model loads when present); the "
-                         "picture appears here while you draw.", parent)
-        self.setObjectName("sketchOutput")
-        self.pick_mode = False
-        self.painted_at: float | None = None
-
-    def set_pick_mode(self, on: bool) -> None:
-        self.pick_mode = bool(on)
-        self.setCursor(Qt.CrossCursor if on else Qt.ArrowCursor)
-
-    def pixel_at(self, pos: QPoint) -> tuple[int, int] | None:
-        pic = self.image()
-        if pic is None:
-            return None
-        target = fit_rect(self.rect().adjusted(8, 8, -8, -8), pic.shape[1], pic.shape[0])
-        if not target.contains(pos):
-            return None
-        x = (pos.x() - target.x()) * pic.shape[1] // max(1, target.width())
-        y = (pos.y() - target.y()) * pic.shape[0] // max(1, target.height())
-        return int(min(x, pic.shape[1] - 1)), int(min(y, pic.shape[0] - 1))
-
-    def mousePressEvent(self, event) -> None:
-        if self.pick_mode and event.button() == Qt.LeftButton:
-            at = self.pixel_at(event.position().toPoint())
-            if at is not None:
-                r, g, b = (int(v) for v in self.image()[at[1], at[0]])
-                self.colorPicked.emit(QColor(r, g, b))
-                return
-        super().mousePressEvent(event)
-
-    def paintEvent(self, event) -> None:
-        super().paintEvent(event)
-        self.painted_at = time.perf_counter()
-
-
 class SketchArea(QWidget):
     """The Sketch area. `load_model(path)` opens a generator; the rest is driven by the widgets (and the
     public methods they call: open_image, open_sketch, save_sketch, export_output, export_side_by_side,
@@ -199,7 +156,9 @@ class SketchArea(QWidget):
         self._edit_candidates: np.ndarray | None = None  # z of the strip (editing)
         self._dirty = False
         self._closed = False
-        self._offered_recovery: Path | None = None
+        from ganstudio.core.sketch.recovery import SketchRecovery  # no PyTorch
+
+        self.recovery = SketchRecovery(self.data_dir)
         self.last_output_time: float | None = None
         self.last_release_done: float | None = None  # when the picture of the last finished stroke was shown
 
@@ -1032,7 +991,7 @@ class SketchArea(QWidget):
         except OSError as exc:
             self.show_error(f"The sketch could not be saved to {path}: {exc.strerror or exc}.")
             return None
-        self._mark_clean()
+        self.recovery.mark_clean()
         self.show_note(f"Saved {Path(path).name}.")
         return written
 
@@ -1085,64 +1044,24 @@ class SketchArea(QWidget):
     # ======================================================================================================
     @property
     def recovery_path(self) -> Path:
-        return self.data_dir / RECOVERY_FILE
-
-    @property
-    def clean_path(self) -> Path:
-        return self.data_dir / CLEAN_FILE
+        return self.recovery.recovery_path
 
     def autosave_now(self) -> bool:
         """Write the document to the recovery file when it changed since the last autosave."""
         if not self._dirty or self._closed:
             return False
-        from ganstudio.core.sketch.document import save_document
-
-        if self.recoveryBanner.isVisible() and self._offered_recovery == self.recovery_path:
-            # The user draws before answering the offer: keep the crashed sketch aside, still on offer.
-            aside = self.recovery_path.with_name(PREVIOUS_RECOVERY_FILE)
-            try:
-                os.replace(self.recovery_path, aside)
-                self._offered_recovery = aside
-            except OSError as exc:
-                log.warning("could not keep the recovered sketch aside: %s", exc)
-                return False
-
-        try:
-            save_document(self.current_document(), self.recovery_path)
-        except OSError as exc:
-            log.warning("autosave to %s failed: %s", self.recovery_path, exc)
+        if not self.recovery.autosave(self.current_document()):
             return False
         self._dirty = False
         return True
 
-    def _last_clean_time(self) -> float:
-        try:
-            return float(json.loads(self.clean_path.read_text())["time"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return 0.0
-
-    def _mark_clean(self) -> None:
-        from ganstudio.core.checkpoint import atomic_write_bytes
-
-        try:
-            atomic_write_bytes(self.clean_path, json.dumps({"time": time.time()}).encode())
-        except OSError as exc:
-            log.warning("could not write %s: %s", self.clean_path, exc)
-
-    def _unsaved_recovery(self) -> Path | None:
-        """The newest recovery file written after the last clean save, if any."""
-        clean = self._last_clean_time()
-        found = [p for p in (self.recovery_path, self.recovery_path.with_name(PREVIOUS_RECOVERY_FILE))
-                 if p.is_file() and p.stat().st_mtime > clean]
-        return max(found, key=lambda p: p.stat().st_mtime) if found else None
-
     def recovery_available(self) -> bool:
-        return self._unsaved_recovery() is not None
+        return self.recovery.unsaved() is not None
 
     def _check_recovery(self) -> None:
-        self._offered_recovery = self._unsaved_recovery()
-        if self._offered_recovery is not None:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self._offered_recovery.stat().st_mtime))
+        offered = self.recovery.check()
+        if offered is not None:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(offered.stat().st_mtime))
             self.recoveryLabel.setText(f"A sketch from {when} was not saved when GAN Studio last closed. Restore it?")
             self.recoveryBanner.show()
 
@@ -1151,27 +1070,20 @@ class SketchArea(QWidget):
         from ganstudio.core.sketch.document import load_document
 
         self.recoveryBanner.hide()
-        offered, self._offered_recovery = self._offered_recovery or self.recovery_path, None
+        offered = self.recovery.take_offered()
         try:
             doc = load_document(offered)
         except GanStudioError as exc:
             self.show_error(f"The recovered sketch could not be read: {exc}")
             return False
         self._adopt_document(doc)
-        self._dirty = offered != self.recovery_path  # autosave it again unless the recovery file holds it
+        self._dirty = offered != self.recovery.recovery_path  # autosave it again unless the recovery file holds it
         self.show_note("Restored the unsaved sketch.")
         return True
 
     def discard_recovery(self) -> None:
         self.recoveryBanner.hide()
-        offered, self._offered_recovery = self._offered_recovery, None
-        if offered is not None:
-            try:
-                offered.unlink()
-            except OSError:
-                pass
-        if offered == self.recovery_path or not self.recovery_path.is_file():
-            self._mark_clean()
+        self.recovery.discard()
 
     def shutdown(self) -> None:
         """Clean exit: stop the workers and mark the work safe (no recovery offer next time)."""
@@ -1188,13 +1100,7 @@ class SketchArea(QWidget):
         self.renderer.shutdown()
         # This session's work is safe (or deliberately left unsaved); an unanswered offer of a crashed
         # sketch stays on offer next time.
-        if self._offered_recovery != self.recovery_path:
-            try:
-                self.recovery_path.unlink()
-            except OSError:
-                pass
-        if self._offered_recovery is None:
-            self._mark_clean()
+        self.recovery.close()
 
     # ======================================================================================================
     # messages

@@ -1,0 +1,112 @@
+"""Crash recovery of the sketch being drawn (no Qt): which file holds unsaved work, and what is safe.
+
+The area autosaves its document to `sketch-recovery.json` in its data folder while it changes; a clean
+exit or an explicit save writes `sketch-clean.json` (a time stamp). A recovery file newer than the last
+clean mark is a crashed session's work and is offered back. While that offer is unanswered and the user
+draws something new, the crashed sketch is kept aside (`sketch-recovery-previous.json`), still on offer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RECOVERY_FILE = "sketch-recovery.json"
+PREVIOUS_RECOVERY_FILE = "sketch-recovery-previous.json"  # a crashed sketch set aside while still on offer
+CLEAN_FILE = "sketch-clean.json"
+
+
+class SketchRecovery:
+    """The recovery files of one data folder and the offer of a crashed sketch (`offered`)."""
+
+    def __init__(self, data_dir: str | Path):
+        self.data_dir = Path(data_dir)
+        self.offered: Path | None = None  # the unsaved sketch offered back, until restored or discarded
+
+    @property
+    def recovery_path(self) -> Path:
+        return self.data_dir / RECOVERY_FILE
+
+    @property
+    def previous_path(self) -> Path:
+        return self.data_dir / PREVIOUS_RECOVERY_FILE
+
+    @property
+    def clean_path(self) -> Path:
+        return self.data_dir / CLEAN_FILE
+
+    def last_clean_time(self) -> float:
+        try:
+            return float(json.loads(self.clean_path.read_text())["time"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0.0
+
+    def mark_clean(self) -> None:
+        """The work of this session is safe: a later start offers nothing older than now."""
+        from ganstudio.core.checkpoint import atomic_write_bytes
+
+        try:
+            atomic_write_bytes(self.clean_path, json.dumps({"time": time.time()}).encode())
+        except OSError as exc:
+            log.warning("could not write %s: %s", self.clean_path, exc)
+
+    def unsaved(self) -> Path | None:
+        """The newest recovery file written after the last clean mark, if any."""
+        clean = self.last_clean_time()
+        found = [p for p in (self.recovery_path, self.previous_path) if p.is_file() and p.stat().st_mtime > clean]
+        return max(found, key=lambda p: p.stat().st_mtime) if found else None
+
+    def check(self) -> Path | None:
+        """At start: the crashed sketch to offer (remembered as `offered`), or None."""
+        self.offered = self.unsaved()
+        return self.offered
+
+    def autosave(self, document) -> bool:
+        """Write `document` (a sketch Document) to the recovery file; False when the disk refused."""
+        from ganstudio.core.sketch.document import save_document
+
+        if self.offered == self.recovery_path:
+            # The user draws before answering the offer: keep the crashed sketch aside, still on offer.
+            try:
+                os.replace(self.recovery_path, self.previous_path)
+                self.offered = self.previous_path
+            except OSError as exc:
+                log.warning("could not keep the recovered sketch aside: %s", exc)
+                return False
+        try:
+            save_document(document, self.recovery_path)
+        except OSError as exc:
+            log.warning("autosave to %s failed: %s", self.recovery_path, exc)
+            return False
+        return True
+
+    def take_offered(self) -> Path:
+        """The offered file, for restoring it; the offer ends."""
+        offered, self.offered = self.offered or self.recovery_path, None
+        return offered
+
+    def discard(self) -> None:
+        """The user declined the offer: the crashed sketch is deleted."""
+        offered, self.offered = self.offered, None
+        if offered is not None:
+            try:
+                offered.unlink()
+            except OSError:
+                pass
+        if offered == self.recovery_path or not self.recovery_path.is_file():
+            self.mark_clean()
+
+    def close(self) -> None:
+        """A clean exit: this session's autosave goes; an unanswered offer stays on offer next time."""
+        if self.offered != self.recovery_path:
+            try:
+                self.recovery_path.unlink()
+            except OSError:
+                pass
+        if self.offered is None:
+            self.mark_clean()
