@@ -557,3 +557,61 @@ def test_gradient_clipping_rescales_both_players_gradients_to_the_bound():
         assert_tensors_close(phase.before["grads"], [g * clip / raw_norm for g in raw], "clipped D gradient",
                              rtol=1e-3, atol=1e-9)
         assert total_norm(rnd.g_step.before["grads"]) == pytest.approx(clip, rel=1e-3)
+
+
+# --- unrolled GAN ------------------------------------------------------------------------------------
+
+def unrolled_generator_gradient(spy: Spy, rnd: Round, k: int, lr: float) -> list[torch.Tensor]:
+    """G's gradient through k differentiable SGD steps of D (Metz et al. 2017), recomputed from scratch.
+
+    Uses the round's own data: the batches and latents the trainer drew for its look-ahead, and the
+    generated batch it finally scored. The look-ahead losses are the plain BCE discriminator loss.
+    """
+    g_phase = rnd.g_step
+    G, D = spy.net("G", g_phase.before["G"]), spy.net("D", g_phase.before["D"])
+    g_calls = [c for p in rnd.d_steps + [g_phase] for c in p.g_calls]
+    final = g_phase.d_calls[-1]
+    main = fake_of(g_calls, final["x"])
+    look_ahead = g_phase.d_calls[:-1]
+    assert len(g_phase.batches) == k and len(look_ahead) == 2 * k
+    on_real = [c for c in look_ahead if any(torch.equal(c["x"], r) for r in g_phase.reals)]
+    on_fake = [c for c in look_ahead if all(c is not r for r in on_real)]
+    assert len(on_real) == len(on_fake) == k
+    params = dict(D.named_parameters())
+    for j in range(k):
+        assert torch.equal(on_real[j]["x"], g_phase.reals[j])
+        fake = G(fake_of(g_calls, on_fake[j]["x"])["z"])  # differentiable in G's weights
+        loss = bce_d(torch.func.functional_call(D, params, (g_phase.reals[j],)).double(),
+                     torch.func.functional_call(D, params, (fake,)).double(), 1.0)
+        grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+        params = {name: p - lr * g for (name, p), g in zip(params.items(), grads)}
+    scores = torch.func.functional_call(D, params, (G(main["z"]),)).double()
+    return list(torch.autograd.grad(-_log_d(scores).mean(), list(G.parameters())))
+
+
+@pytest.mark.parametrize("k", [0, 1, 3])
+def test_unrolled_generator_gradient_goes_through_k_differentiable_d_steps(k):
+    lr_d = 0.1  # large, so that the look-ahead changes the gradient a lot
+    trainer = Trainer(tiny_toy(f"tricks.unrolled_steps={k}", f"optim.lr_d={lr_d}", "model.g_width=8",
+                               "model.d_width=8", "optim.batch_size=8"))
+    spy = Spy(trainer)
+    trainer.run(max_steps=2)
+    for i, rnd in enumerate(spy.rounds):
+        actual = rnd.g_step.before["grads"]
+        assert_tensors_close(actual, unrolled_generator_gradient(spy, rnd, k, lr_d), f"G gradient, round {i}",
+                             rtol=1e-4, atol=1e-7)
+        # D's own weights are not moved by the look-ahead: G's step starts from D's last real update.
+        assert all(torch.equal(rnd.d_steps[-1].after["params"][j], rnd.g_step.before["D"][name])
+                   for j, (name, _) in enumerate(spy.D_template.named_parameters()))
+        if k:  # the look-ahead matters: the plain gradient at the same fakes differs
+            plain = unrolled_generator_gradient(spy, Round(rnd.d_steps, _without_look_ahead(rnd.g_step)), 0, lr_d)
+            difference = max((a - p).abs().max().item() for a, p in zip(actual, plain))
+            assert difference > 1e-2 * max(a.abs().max().item() for a in actual)
+
+
+def _without_look_ahead(phase: Phase) -> Phase:
+    only_final = Phase()
+    only_final.before, only_final.after = phase.before, phase.after
+    only_final.g_calls = phase.g_calls
+    only_final.d_calls = phase.d_calls[-1:]
+    return only_final
