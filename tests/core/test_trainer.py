@@ -280,3 +280,27 @@ def test_rollback_restores_exactly_the_last_good_checkpointed_state(tmp_path: Pa
     assert t.step_count == 4
     assert all(torch.isfinite(p).all() for p in list(t.G.parameters()) + list(t.D.parameters()))
     assert all(torch.isfinite(v).all() for s in t.opt_D.state.values() for v in s.values())
+
+
+def test_rollback_also_restores_the_historical_averages_and_the_ema_count(tmp_path: Path):
+    # The bad step feeds NaN weights into the running means of historical averaging; unless they are
+    # rolled back too, every later penalty is NaN and the run dies after three futile rollbacks.
+    cfg = small_toy("train.nan_policy=rollback", "train.log_every=1", "train.checkpoint_every=3", "tricks.ema=0.9",
+                    "tricks.historical_averaging=0.01", "model.g_width=16", "model.d_width=16",
+                    "optim.batch_size=16", "optim.lr_decay=none", steps=50)
+    t = Trainer(cfg, run_dir=tmp_path)
+    for _ in range(3):
+        t.step()
+    means = {name: ([m.clone() for m in h._means], h.count) for name, h in (("G", t.hist_G), ("D", t.hist_D))}
+    ema_updates = t.ema.num_updates
+    _poison_batch(t, at_call=1)
+    t.step()
+    assert t.rollbacks == 1 and t.step_count == 3
+    for name, h in (("G", t.hist_G), ("D", t.hist_D)):
+        saved, count = means[name]
+        assert h.count == count and all(torch.equal(a, b) for a, b in zip(h._means, saved, strict=True)), name
+    assert t.ema.num_updates == ema_updates
+    for _ in range(3):
+        t.step()
+    assert t.rollbacks == 1 and t.step_count == 6
+    assert all(torch.isfinite(p).all() for p in list(t.G.parameters()) + list(t.D.parameters()))
