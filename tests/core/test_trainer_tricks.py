@@ -85,7 +85,8 @@ class Spy:
         def spied_next(n: int):
             batch = draw(n)
             self._phase.batches.append({"real": batch.real.detach().clone(),
-                                        "cond": None if batch.cond is None else batch.cond.detach().clone()})
+                                        "cond": None if batch.cond is None else batch.cond.detach().clone(),
+                                        "label": None if batch.label is None else batch.label.clone()})
             return batch
 
         trainer.data.next = spied_next
@@ -98,7 +99,9 @@ class Spy:
                                     "features": None if features is None else features.detach().clone()})
 
     def _on_g(self, module, args, kwargs, output) -> None:
-        self._phase.g_calls.append({"z": args[0].detach().clone(), "fake": output.detach().clone()})
+        y = args[1] if len(args) > 1 else kwargs.get("y")
+        self._phase.g_calls.append({"z": args[0].detach().clone(), "y": None if y is None else y.clone(),
+                                    "fake": output.detach().clone()})
 
     def _before_step(self, net, optimizer, args, kwargs) -> None:
         params = [p for p in net.parameters() if p.requires_grad]
@@ -294,6 +297,48 @@ def test_pix2pix_losses_in_the_trainer_are_the_halved_cgan_loss_and_weighted_l1(
         g_loss = -_log_d(f64(g_call["scores"])).mean() + 7 * (f64(fake) - f64(batch["real"])).abs().mean()
         assert_close(spy.scalars[i]["g_loss"], g_loss.item(), f"pix2pix g_loss, round {i}")
         assert_close(spy.scalars[i]["l1"], (f64(fake) - f64(batch["real"])).abs().mean().item(), "l1")
+
+
+def test_r1_penalty_in_the_trainer_is_half_gamma_times_the_squared_input_gradient_on_real_data():
+    trainer = Trainer(tiny_toy("objective.r1_gamma=3"))
+    spy = Spy(trainer)
+    trainer.run(max_steps=2)
+    for i, rnd in enumerate(spy.rounds):
+        (phase,) = rnd.d_steps
+        real, fake = phase.reals[0], phase.g_calls[0]["fake"]
+        D = spy.net("D", phase.before["D"])
+        x = real.clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(D(x).sum(), x)
+        r1 = 0.5 * 3 * grad.double().pow(2).sum(dim=1).mean().item()  # Mescheder et al. 2018, eq. 9
+        assert r1 > 1e-4
+        r = f64(phase.d_call_on(real)["scores"])
+        f = f64(phase.d_call_on(fake)["scores"])
+        assert_close(spy.scalars[i]["r1_penalty"], r1, "r1_penalty")
+        assert_close(spy.scalars[i]["d_loss"], bce_d(r, f, 1.0).item() + r1, f"d_loss of round {i}")
+
+
+def test_class_conditional_training_gives_d_and_g_the_labels_of_the_real_batch():
+    cfg = preset("digits-cdcgan").with_overrides([
+        "model.g_width=4", "model.d_width=4", "optim.batch_size=8", "train.n_preview=4", "train.log_every=1",
+        "train.sample_every=0", "train.eval_every=0", "train.checkpoint_every=0", "tricks.ema=0",
+    ])
+    trainer = Trainer(cfg)
+    spy = Spy(trainer)
+    trainer.run(max_steps=2)
+    for i, rnd in enumerate(spy.rounds):
+        (phase,) = rnd.d_steps
+        (batch,) = phase.batches
+        labels = batch["label"]
+        assert labels is not None and len(set(labels.tolist())) > 1
+        (g_call,) = phase.g_calls
+        assert torch.equal(g_call["y"], labels)  # fakes of the real batch's classes ...
+        for x in (batch["real"], g_call["fake"]):  # ... and D told those classes for real and fake alike
+            assert torch.equal(phase.d_call_on(x)["kwargs"]["y"], labels)
+        (d_call,) = rnd.g_step.d_calls
+        assert torch.equal(d_call["kwargs"]["y"], labels)
+        r = f64(phase.d_call_on(batch["real"])["scores"])
+        f = f64(phase.d_call_on(g_call["fake"])["scores"])
+        assert_close(spy.scalars[i]["d_loss"], bce_d(r, f, 1.0).item(), f"d_loss of round {i}")
 
 
 # --- tricks ------------------------------------------------------------------------------------------
