@@ -246,3 +246,61 @@ def test_weight_clipping_bounds_every_parameter() -> None:
     assert weight_clip_(critic, 0.01) is critic
     assert all(p.abs().max().item() <= 0.01 for p in critic.parameters())
     assert any(p.abs().max().item() == pytest.approx(0.01) for p in critic.parameters())
+
+
+class SquareCritic(nn.Module):
+    """D(x) = c * sum(x^2) per sample: its input gradient 2 c x has a norm that depends on the point."""
+
+    def __init__(self, c: float) -> None:
+        super().__init__()
+        self.c = nn.Parameter(torch.tensor(c))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.c * x.flatten(1).pow(2).sum(dim=1)
+
+
+def _points_on_both_sides_of_unit_gradient() -> tuple[torch.Tensor, torch.Tensor]:
+    # With c = 0.5 the gradient norm at x is |x|. Each real/fake pair lies on one ray from 0, at two
+    # different radii: rows 0-3 stay inside the unit ball whatever the mix, rows 4-7 outside it.
+    directions = torch.nn.functional.normalize(torch.randn(8, 3, generator=torch.Generator().manual_seed(5)), dim=1)
+    radii = torch.tensor([[0.1, 0.6], [0.3, 0.05], [0.5, 0.2], [0.7, 0.4],
+                          [1.5, 3.0], [2.5, 1.2], [4.0, 2.0], [1.3, 2.2]])
+    real, fake = directions * radii[:, :1], directions * radii[:, 1:]
+    return real.reshape(8, 3, 1, 1), fake.reshape(8, 3, 1, 1)
+
+
+def test_gradient_penalty_of_a_nonlinear_critic_is_evaluated_at_the_interpolates() -> None:
+    real, fake = _points_on_both_sides_of_unit_gradient()
+    c, weight, seed = 0.5, 10.0, 123
+    critic = SquareCritic(c)
+    penalty = gradient_penalty(critic, real, fake, weight=weight, generator=torch.Generator().manual_seed(seed))
+    # The interpolation coefficients: one U[0, 1] number per sample, drawn from the given generator.
+    alpha = torch.rand((8, 1, 1, 1), generator=torch.Generator().manual_seed(seed))
+    x_hat = (alpha * real + (1 - alpha) * fake).double()
+    norms = 2 * c * x_hat.flatten(1).norm(dim=1)  # ||grad D(x_hat)|| = 2 c ||x_hat||
+    assert (norms < 0.9).sum() >= 4 and (norms > 1.1).sum() >= 4
+    expected = weight * ((norms - 1) ** 2).mean()
+    assert penalty.item() == pytest.approx(expected.item(), rel=1e-5)
+    # Sanity of the test: a one-sided penalty or one evaluated at the real points would differ.
+    one_sided = weight * (torch.relu(norms - 1) ** 2).mean()
+    at_real = weight * ((2 * c * real.double().flatten(1).norm(dim=1) - 1) ** 2).mean()
+    assert abs(one_sided - expected) > 0.1 and abs(at_real - expected) > 0.1
+    # create_graph=True: d penalty / dc = weight * mean(2 (2c|x| - 1) * 2|x|).
+    penalty.backward()
+    radius = x_hat.flatten(1).norm(dim=1)
+    expected_grad = weight * (2 * (norms - 1) * 2 * radius).mean()
+    assert critic.c.grad.item() == pytest.approx(expected_grad.item(), rel=1e-4)
+
+
+def test_gradient_penalty_is_two_sided_where_real_and_fake_coincide() -> None:
+    # real == fake: x_hat is that point whatever the coefficients, so no random numbers are involved.
+    real, _ = _points_on_both_sides_of_unit_gradient()
+    for c in (0.5, 0.2):
+        penalty = gradient_penalty(SquareCritic(c), real, real.clone(), weight=3.0)
+        norms = 2 * c * real.double().flatten(1).norm(dim=1)
+        assert penalty.item() == pytest.approx(3.0 * ((norms - 1) ** 2).mean().item(), rel=1e-5)
+    # Inside the unit ball only: a one-sided penalty would be 0 here.
+    inside = real[:4]
+    penalty = gradient_penalty(SquareCritic(0.5), inside, inside.clone(), weight=1.0)
+    assert penalty.item() == pytest.approx(((inside.double().flatten(1).norm(dim=1) - 1) ** 2).mean().item(), rel=1e-5)
+    assert penalty.item() > 0.1

@@ -1,5 +1,6 @@
 """The training engine: it learns, it is reproducible, it resumes exactly, and it fails safely."""
 
+import copy
 import json
 from pathlib import Path
 
@@ -211,3 +212,95 @@ def test_unconditional_digits_preset_trains():
     t = Trainer(cfg)
     t.run()
     assert t.step_count == 2
+
+
+def _state(trainer: Trainer) -> dict[str, dict]:
+    """Deep copies of everything a rollback must restore."""
+    return {
+        "G": copy.deepcopy(trainer.G.state_dict()),
+        "D": copy.deepcopy(trainer.D.state_dict()),
+        "G_ema": copy.deepcopy(trainer.ema.model.state_dict()),
+        "opt_G": copy.deepcopy(trainer.opt_G.state_dict()["state"]),
+        "opt_D": copy.deepcopy(trainer.opt_D.state_dict()["state"]),
+    }
+
+
+def _assert_same_state(actual: dict, expected: dict) -> None:
+    for part in ("G", "D", "G_ema"):
+        assert actual[part].keys() == expected[part].keys()
+        for key in expected[part]:
+            assert torch.equal(actual[part][key], expected[part][key]), f"{part}.{key}"
+    for part in ("opt_G", "opt_D"):
+        for index, slots in expected[part].items():
+            for name, value in slots.items():
+                assert torch.equal(torch.as_tensor(actual[part][index][name]), torch.as_tensor(value)), f"{part}.{index}.{name}"
+
+
+def _poison_batch(trainer: Trainer, at_call: int) -> None:
+    """The at_call-th batch drawn from now on holds NaN (a corrupt image, an overflow upstream)."""
+    draw, calls = trainer.data.next, {"n": 0}
+
+    def next_batch(n):
+        batch = draw(n)
+        calls["n"] += 1
+        if calls["n"] == at_call:
+            batch.real = torch.full_like(batch.real, float("nan"))
+        return batch
+
+    trainer.data.next = next_batch
+
+
+@pytest.mark.parametrize("bad_step", [4, 6])
+def test_rollback_restores_exactly_the_last_good_checkpointed_state(tmp_path: Path, bad_step: int):
+    events = []
+    cfg = small_toy("train.nan_policy=rollback", "train.log_every=1", "train.checkpoint_every=3", "tricks.ema=0.9",
+                    "model.g_width=16", "model.d_width=16", "optim.batch_size=16",
+                    "optim.lr_decay=none", "optim.lr_g=1e-3", "optim.lr_d=4e-4", steps=50)
+    t = Trainer(cfg, run_dir=tmp_path, report=events.append)
+    for _ in range(3):
+        t.step()  # step 3 writes a checkpoint: the last good state
+    good = _state(t)
+    on_disk = load_checkpoint(tmp_path / "checkpoints" / "latest.safetensors")
+    assert on_disk.step == 3
+    _poison_batch(t, at_call=bad_step - 3)  # one batch per step (n_critic 1, the fake batch is reused)
+    while t.step_count < bad_step - 1:
+        t.step()
+    if bad_step == 4:
+        assert all(torch.equal(a, b) for a, b in zip(_state(t)["G"].values(), good["G"].values()))
+    t.step()  # the bad step: NaN losses, NaN weights, then the rollback
+    assert t.rollbacks == 1 and t.step_count == 3
+    _assert_same_state(_state(t), good)
+    live = {"G": t.G.state_dict(), "D": t.D.state_dict(), "G_ema": t.ema.model.state_dict()}
+    for part, state in live.items():  # which is also what the checkpoint on disk holds
+        assert all(torch.equal(state[key], value) for key, value in on_disk.states[part].items()), part
+    assert t.learning_rates == pytest.approx((5e-4, 2e-4))  # halved
+    warnings = [e.data["message"] for e in events if e.kind == "warning"]
+    assert any(f"at step {bad_step}; rolled back to step 3" in w for w in warnings), warnings
+    t.step()  # training goes on from the restored state, with finite numbers
+    assert t.step_count == 4
+    assert all(torch.isfinite(p).all() for p in list(t.G.parameters()) + list(t.D.parameters()))
+    assert all(torch.isfinite(v).all() for s in t.opt_D.state.values() for v in s.values())
+
+
+def test_rollback_also_restores_the_historical_averages_and_the_ema_count(tmp_path: Path):
+    # The bad step feeds NaN weights into the running means of historical averaging; unless they are
+    # rolled back too, every later penalty is NaN and the run dies after three futile rollbacks.
+    cfg = small_toy("train.nan_policy=rollback", "train.log_every=1", "train.checkpoint_every=3", "tricks.ema=0.9",
+                    "tricks.historical_averaging=0.01", "model.g_width=16", "model.d_width=16",
+                    "optim.batch_size=16", "optim.lr_decay=none", steps=50)
+    t = Trainer(cfg, run_dir=tmp_path)
+    for _ in range(3):
+        t.step()
+    means = {name: ([m.clone() for m in h._means], h.count) for name, h in (("G", t.hist_G), ("D", t.hist_D))}
+    ema_updates = t.ema.num_updates
+    _poison_batch(t, at_call=1)
+    t.step()
+    assert t.rollbacks == 1 and t.step_count == 3
+    for name, h in (("G", t.hist_G), ("D", t.hist_D)):
+        saved, count = means[name]
+        assert h.count == count and all(torch.equal(a, b) for a, b in zip(h._means, saved, strict=True)), name
+    assert t.ema.num_updates == ema_updates
+    for _ in range(3):
+        t.step()
+    assert t.rollbacks == 1 and t.step_count == 6
+    assert all(torch.isfinite(p).all() for p in list(t.G.parameters()) + list(t.D.parameters()))

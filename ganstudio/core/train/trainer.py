@@ -665,6 +665,10 @@ class Trainer:
             "opt_G": copy.deepcopy(self.opt_G.state_dict()),
             "opt_D": copy.deepcopy(self.opt_D.state_dict()),
             "ema": copy.deepcopy(self.ema.model.state_dict()) if self.ema is not None else None,
+            "ema_updates": self.ema.num_updates if self.ema is not None else 0,
+            # The running means of historical averaging take in every step's weights, NaN ones too.
+            "hist": [(h.count, [m.clone() for m in h._means]) if h is not None else None
+                     for h in (self.hist_G, self.hist_D)],
         }
 
     def _restore_snapshot(self) -> None:
@@ -675,6 +679,10 @@ class Trainer:
         self.opt_D.load_state_dict(s["opt_D"])
         if self.ema is not None and s["ema"] is not None:
             self.ema.model.load_state_dict(s["ema"])
+            self.ema.num_updates = s["ema_updates"]
+        for hist, saved in zip((self.hist_G, self.hist_D), s["hist"]):
+            if hist is not None and saved is not None:
+                hist.count, hist._means = saved[0], [m.clone() for m in saved[1]]
         self._pending.clear()
 
     # --- previews and evaluation ---------------------------------------------------------------------
