@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
 from ganstudio.core.config import preset
-from ganstudio.core.trainer import Trainer
+from ganstudio.core.train.trainer import Trainer
 
 TINY = ["model.g_width=16", "model.d_width=16", "model.z_dim=4", "model.g_depth=2", "model.d_depth=2",
         "optim.batch_size=16", "train.log_every=1", "train.sample_every=0", "train.eval_every=0",
