@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ganstudio.core import objective_registry
 from ganstudio.core.checkpoint import (
     Checkpoint,
     load_checkpoint,
@@ -180,13 +181,10 @@ class BatchSource:
 
 
 def objective_settings(cfg: RunConfig) -> dict[str, Any]:
-    """Only the settings that belong to the chosen objective (get_objective rejects the others)."""
-    o = cfg.objective
-    if o.loss == "pix2pix":
-        return {"l1_weight": o.l1_weight}
-    if o.loss == "wgan":
-        return {"clip_value": o.clip_value}
-    return {}
+    """Only the settings that belong to the chosen objective (its registry entry names them; get_objective
+    rejects the others)."""
+    spec = objective_registry.objective_spec(cfg.objective.loss)
+    return {name: getattr(cfg.objective, name) for name in spec.settings}
 
 
 def has_batchnorm(module: torch.nn.Module) -> bool:
@@ -482,7 +480,7 @@ class Trainer:
             gn = tricks.grad_norm(self.D)
         self.opt_D.step()
         if self.objective.needs_weight_clipping:
-            objectives.weight_clip_(self.D, self.cfg.objective.clip_value)
+            objectives.weight_clip_(self.D, self.objective.clip_value)
         if self.hist_D is not None:
             self.hist_D.update(self.D)
         if not self._logging:
@@ -492,14 +490,12 @@ class Trainer:
         real_s, fake_s = stats["d_real"].float(), stats["d_fake"].float()
         if self.objective.lipschitz:
             self._record("critic_gap", real_s.mean() - fake_s.mean())
-            self._record("d_real", real_s.mean())
-            self._record("d_fake", fake_s.mean())
-        elif self.objective.name in ("lsgan", "hinge"):
-            self._record("d_real", real_s.mean())
-            self._record("d_fake", fake_s.mean())
-        else:  # probabilities for the logistic losses, as users of D(x) expect
+        if self.objective.spec.logits:  # probabilities for the logistic losses, as users of D(x) expect
             self._record("d_real", torch.sigmoid(real_s).mean())
             self._record("d_fake", torch.sigmoid(fake_s).mean())
+        else:
+            self._record("d_real", real_s.mean())
+            self._record("d_fake", fake_s.mean())
         for key in ("gradient_penalty", "r1_penalty"):
             if key in stats:
                 self._record(key, stats[key])
@@ -578,12 +574,12 @@ class Trainer:
                 features = (real_feat, fake_feat)
             else:
                 fake_scores = self._run_D(fake_in, y_packed)
-            if self.task == "paired":
+            if self.objective.spec.paired_l1:
                 loss = self.objective.g_loss(fake_scores, fake=fake.float(), target=batch.real)
-                if self._logging:
-                    self._record("l1", F.l1_loss(fake.detach().float(), batch.real))
             else:
                 loss = self.objective.g_loss(fake_scores)
+            if self.task == "paired" and self._logging:
+                self._record("l1", F.l1_loss(fake.detach().float(), batch.real))
             if features is not None:
                 loss = loss + t.feature_matching * tricks.feature_matching_loss(*features)
             if self.hist_G is not None:
@@ -740,7 +736,7 @@ class Trainer:
         with torch.no_grad():
             # With packing, score each location as a pack of identical points.
             scores = self._run_D(self._d_input_plain(grid), None).float()
-            heat = (torch.sigmoid(scores) if not self.objective.lipschitz and self.objective.name not in ("lsgan", "hinge") else scores)
+            heat = torch.sigmoid(scores) if self.objective.spec.logits else scores
         pts = self._generate(self.G.eval(), self._sample_z(n_arrows), None, None).detach().requires_grad_(True)
         g_loss = self.objective.g_loss(self._run_D(self._d_input_plain(pts), None))
         (grad,) = torch.autograd.grad(g_loss, pts)
