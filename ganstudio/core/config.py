@@ -15,7 +15,7 @@ from typing import Any
 
 import tomllib
 
-from ganstudio.core import objective_registry
+from ganstudio.core import metric_registry, objective_registry
 from ganstudio.core.errors import ConfigError
 
 TOY_DATA = ("ring", "grid", "spiral", "moons", "swissroll")
@@ -27,14 +27,15 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 NAN_POLICIES = ("stop", "rollback")
-BEST_METRICS = ("sliced_w", "hq_fraction", "modes_captured", "g_loss", "l1")
 
 
 def __getattr__(name: str) -> Any:
-    # The objective choices come from ganstudio.core.objective_registry, read each time so that later
-    # registrations count.
+    # The objective and best-metric choices come from their registries (ganstudio.core.objective_registry,
+    # ganstudio.core.metric_registry), read each time so that later registrations count.
     if name == "OBJECTIVES":
         return objective_registry.objective_names()
+    if name == "BEST_METRICS":
+        return metric_registry.best_metric_names()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -126,7 +127,7 @@ class TrainConfig:
     eval_every: int = 200  # mode statistics / sliced W on a large sample
     n_preview: int = 64  # fixed latent batch for preview grids (points for toys)
     nan_policy: str = "stop"
-    best_metric: str = "sliced_w"
+    best_metric: str = "sliced_w"  # a metric that can pick the best checkpoint (ganstudio.core.metric_registry)
 
 
 @dataclass(frozen=True)
@@ -344,7 +345,7 @@ def validate(cfg: RunConfig, complete: bool = True) -> RunConfig:
     _choice(tr.device, DEVICES, "train.device")
     _choice(tr.precision, PRECISIONS, "train.precision")
     _choice(tr.nan_policy, NAN_POLICIES, "train.nan_policy")
-    _choice(tr.best_metric, BEST_METRICS, "train.best_metric")
+    _choice(tr.best_metric, metric_registry.best_metric_names(), "train.best_metric")
     for dotted, value in (("optim.lr_g", opt.lr_g), ("optim.lr_d", opt.lr_d), ("model.z_dim", m.z_dim),
                           ("model.g_width", m.g_width), ("model.d_width", m.d_width),
                           ("optim.batch_size", opt.batch_size), ("optim.n_critic", opt.n_critic),
