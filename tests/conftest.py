@@ -8,3 +8,61 @@ import torch  # noqa: E402
 
 # Tests are many small models: two threads avoid oversubscribing a 2-core CI machine.
 torch.set_num_threads(2)
+
+
+# --- a dummy objective and a dummy metric, registered in one place each -------------------------------------
+
+import collections  # noqa: E402
+import types  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import pytest  # noqa: E402
+
+DUMMY_TOOLTIP = "A test objective registered by tests/conftest.py: softplus losses that count their calls."
+
+
+@pytest.fixture
+def dummy_objective():
+    """An objective called "dummy" (alias "dummy-loss") in the objective registry for one test.
+
+    Its d_loss and g_loss count their calls in `.calls`; it has no real label (label_smoothing=False)."""
+    import torch.nn.functional as F
+
+    from ganstudio.core.objective_registry import ObjectiveSpec, register_objective, unregister_objective
+    from ganstudio.core.train.objectives import Objective
+
+    calls: collections.Counter = collections.Counter()
+
+    @dataclass(frozen=True, kw_only=True)
+    class DummyObjective(Objective):
+        def d_loss(self, real_scores, fake_scores, real_target=1.0):
+            calls["d_loss"] += 1
+            return F.softplus(-real_scores.float()).mean() + F.softplus(fake_scores.float()).mean()
+
+        def g_loss(self, fake_scores, real_scores=None):
+            calls["g_loss"] += 1
+            return F.softplus(-fake_scores.float()).mean()
+
+    spec = register_objective(ObjectiveSpec(name="dummy", tooltip=DUMMY_TOOLTIP, build=DummyObjective,
+                                            aliases=("dummy-loss",), label_smoothing=False))
+    yield types.SimpleNamespace(spec=spec, calls=calls, cls=DummyObjective)
+    unregister_objective("dummy")
+
+
+@pytest.fixture
+def dummy_metric():
+    """A metric "dummy_metric" in the metric registry for one test: drawn in the loss plot, lower is better,
+    may pick the best checkpoint, shown in the evaluation line. Trainer.evaluate calls its compute, which
+    returns `.values` one by one (0.0 when they run out) and records the shapes it was given in `.seen`."""
+    from ganstudio.core.metric_registry import MetricSpec, register_metric, unregister_metric
+
+    state = types.SimpleNamespace(values=[], seen=[])
+
+    def compute(real, fake):
+        state.seen.append((tuple(real.shape), tuple(fake.shape)))
+        return state.values.pop(0) if state.values else 0.0
+
+    state.spec = register_metric(MetricSpec("dummy_metric", "dummy metric", group="loss", color="penalty",
+                                            higher_is_better=False, best=True, summary=True, compute=compute))
+    yield state
+    unregister_metric("dummy_metric")

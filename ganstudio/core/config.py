@@ -15,6 +15,7 @@ from typing import Any
 
 import tomllib
 
+from ganstudio.core import metric_registry, objective_registry
 from ganstudio.core.errors import ConfigError
 
 TOY_DATA = ("ring", "grid", "spiral", "moons", "swissroll")
@@ -22,12 +23,20 @@ IMAGE_DATA = ("digits", "folder")
 PAIRED_DATA = ("paired", "autopair")
 DATA_KINDS = TOY_DATA + IMAGE_DATA + PAIRED_DATA
 
-OBJECTIVES = ("minimax", "nonsaturating", "lsgan", "hinge", "wgan", "wgan-gp", "ml", "pix2pix")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 NAN_POLICIES = ("stop", "rollback")
-BEST_METRICS = ("sliced_w", "hq_fraction", "modes_captured", "g_loss", "l1")
+
+
+def __getattr__(name: str) -> Any:
+    # The objective and best-metric choices come from their registries (ganstudio.core.objective_registry,
+    # ganstudio.core.metric_registry), read each time so that later registrations count.
+    if name == "OBJECTIVES":
+        return objective_registry.objective_names()
+    if name == "BEST_METRICS":
+        return metric_registry.best_metric_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -70,11 +79,12 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class ObjectiveConfig:
-    loss: str = "nonsaturating"  # one of OBJECTIVES
-    gp_weight: float | None = None  # WGAN-GP lambda; None: 10 for wgan-gp, else off
+    loss: str = "nonsaturating"  # a name from ganstudio.core.objective_registry
+    gp_weight: float | None = None  # WGAN-GP lambda; None: the objective's default (10 for wgan-gp, else off)
     r1_gamma: float = 0.0  # R1 penalty on real data (Mescheder et al. 2018); 0 = off
-    clip_value: float = 0.01  # WGAN weight clipping c
-    l1_weight: float = 100.0  # pix2pix lambda for the L1 term
+    # The objectives' own settings (ObjectiveSpec.settings), with the defaults they register:
+    clip_value: float = objective_registry.setting_default("clip_value")  # WGAN weight clipping c
+    l1_weight: float = objective_registry.setting_default("l1_weight")  # pix2pix lambda for the L1 term
 
 
 @dataclass(frozen=True)
@@ -117,7 +127,7 @@ class TrainConfig:
     eval_every: int = 200  # mode statistics / sliced W on a large sample
     n_preview: int = 64  # fixed latent batch for preview grids (points for toys)
     nan_policy: str = "stop"
-    best_metric: str = "sliced_w"
+    best_metric: str = "sliced_w"  # a metric that can pick the best checkpoint (ganstudio.core.metric_registry)
 
 
 @dataclass(frozen=True)
@@ -236,10 +246,20 @@ def _coerce(value: Any, f: dataclasses.Field, dotted: str, source: str) -> Any:
             if isinstance(value, bool):
                 raise ValueError
             return float(value)
-        return str(value)
+        return _canonical_name(dotted, str(value))
     except (TypeError, ValueError):
         kind = annotation.split("|")[0].strip()
         raise ConfigError(f"{source}: '{dotted}' must be {_article(kind)}, not {value!r}.") from None
+
+
+def _canonical_name(dotted: str, text: str) -> str:
+    """An objective's alias or other spelling read from a file or --set becomes its canonical name."""
+    if dotted == "objective.loss":
+        try:
+            return objective_registry.canonical_objective_name(text)
+        except ConfigError:
+            return text  # validate() says what the choices are
+    return text
 
 
 def _article(kind: str) -> str:
@@ -274,6 +294,28 @@ def _choice(value: str, choices: tuple[str, ...], dotted: str) -> None:
         raise ConfigError(f"'{dotted}' is '{value}'; choose one of {', '.join(choices)}.")
 
 
+def _or_list(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _check_objective(o: ObjectiveConfig, task: str) -> None:
+    """The objective exists, trains on this kind of data, and its settings are fields of [objective]."""
+    _choice(o.loss, objective_registry.objective_names(), "objective.loss")
+    spec = objective_registry.objective_spec(o.loss)
+    if task not in spec.tasks:
+        if task == "paired":
+            raise ConfigError(f"paired data trains with {_or_list(objective_registry.objectives_for_task('paired'))}, "
+                              f"not '{o.loss}'.")
+        if spec.tasks == ("paired",):
+            raise ConfigError(f"objective.loss '{o.loss}' needs paired data (data.kind paired or autopair).")
+        raise ConfigError(f"objective.loss '{o.loss}' trains on {_or_list(spec.tasks)} data, not on {task} data.")
+    known = {f.name for f in fields(ObjectiveConfig)}
+    for setting in spec.settings:
+        if setting not in known:
+            raise ConfigError(f"objective '{o.loss}' has a setting '{setting}' that [objective] lacks; add the "
+                              "field to ganstudio.core.config.ObjectiveConfig.")
+
+
 def _positive(value: float, dotted: str, allow_zero: bool = False) -> None:
     if value < 0 or (value == 0 and not allow_zero):
         bound = "zero or more" if allow_zero else "greater than zero"
@@ -295,11 +337,7 @@ def validate(cfg: RunConfig, complete: bool = True) -> RunConfig:
     if d.channels not in (1, 3):
         raise ConfigError(f"'data.channels' must be 1 or 3, not {d.channels}.")
     _choice(d.paired_direction, ("AtoB", "BtoA"), "data.paired_direction")
-    _choice(o.loss, OBJECTIVES, "objective.loss")
-    if o.loss == "pix2pix" and d.task != "paired":
-        raise ConfigError("objective.loss 'pix2pix' needs paired data (data.kind paired or autopair).")
-    if d.task == "paired" and o.loss not in ("pix2pix", "lsgan", "hinge", "nonsaturating"):
-        raise ConfigError(f"paired data trains with pix2pix, lsgan, hinge or nonsaturating, not '{o.loss}'.")
+    _check_objective(o, d.task)
     _choice(m.d_norm, ("batch", "instance", "layer", "none"), "model.d_norm")
     _choice(m.g_norm, ("batch", "instance", "none"), "model.g_norm")
     _choice(opt.optimizer, OPTIMIZERS, "optim.optimizer")
@@ -307,7 +345,7 @@ def validate(cfg: RunConfig, complete: bool = True) -> RunConfig:
     _choice(tr.device, DEVICES, "train.device")
     _choice(tr.precision, PRECISIONS, "train.precision")
     _choice(tr.nan_policy, NAN_POLICIES, "train.nan_policy")
-    _choice(tr.best_metric, BEST_METRICS, "train.best_metric")
+    _choice(tr.best_metric, metric_registry.best_metric_names(), "train.best_metric")
     for dotted, value in (("optim.lr_g", opt.lr_g), ("optim.lr_d", opt.lr_d), ("model.z_dim", m.z_dim),
                           ("model.g_width", m.g_width), ("model.d_width", m.d_width),
                           ("optim.batch_size", opt.batch_size), ("optim.n_critic", opt.n_critic),

@@ -42,29 +42,44 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganstudio.core import metric_registry
 from ganstudio.qt import theme
 from ganstudio.qt.toy_view import ToyView
 from ganstudio.qt.workers import JobWorker
 
 log = logging.getLogger(__name__)
 
-# (objectName, title, metrics shown, y label)
-PLOTS = [
-    ("lossPlot", "Losses", ("d_loss", "g_loss", "l1"), "loss"),
-    ("wassersteinPlot", "Wasserstein estimates", ("critic_gap", "sliced_w"), "distance"),
-    ("dOutputPlot", "D(x) and D(G(z))", ("d_real", "d_fake"), "D output"),
-    ("gradNormPlot", "Gradient norms and penalties", ("grad_norm_d", "grad_norm_g", "gradient_penalty", "r1_penalty"), "norm"),
-    ("lrPlot", "Learning rates", ("lr_d", "lr_g"), "lr"),
-    ("speedPlot", "Training speed", ("it_s",), "it/s"),
-]
-METRIC_LABELS = {
-    "d_loss": "D loss", "g_loss": "G loss", "l1": "L1", "critic_gap": "critic gap (W estimate)",
-    "sliced_w": "sliced W", "d_real": "D(x)", "d_fake": "D(G(z))", "grad_norm_d": "‖∇D‖",
-    "grad_norm_g": "‖∇G‖", "gradient_penalty": "gradient penalty", "r1_penalty": "R1 penalty",
-    "lr_d": "lr D", "lr_g": "lr G", "it_s": "steps per second",
-}
-NOT_SMOOTHED = {"lr_d", "lr_g"}  # set by the user, not noisy: shown exactly
-METRIC_ORDER = {m: i for i, m in enumerate(m for _k, _t, ms, _y in PLOTS for m in ms)}
+
+
+def plot_table() -> list[tuple[str, str, tuple[str, ...], str]]:
+    """(objectName, title, metrics shown, y label) of each plot, from ganstudio.core.metric_registry."""
+    return [(f"{g.key}Plot", g.title, metric_registry.metrics_in_group(g.key), g.unit)
+            for g in metric_registry.plot_groups()]
+
+
+def metric_label(name: str) -> str:
+    spec = metric_registry.metric(name)
+    return spec.label if spec is not None else name
+
+
+def _is_smoothed(name: str) -> bool:
+    spec = metric_registry.metric(name)
+    return spec is None or spec.smoothed  # lr_d, lr_g: set by the user, not noisy, so shown exactly
+
+
+def _metric_order() -> dict[str, int]:
+    return {name: i for i, name in enumerate(metric_registry.metric_names())}
+
+
+def __getattr__(name: str) -> Any:
+    # PLOTS and METRIC_LABELS are read from the metric registry each time (later registrations count).
+    if name == "PLOTS":
+        return plot_table()
+    if name == "METRIC_LABELS":
+        return {m: metric_label(m) for m in metric_registry.metric_names()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # Within one plot, the second, third... metric of a run is told apart by its line style.
 STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
 SAMPLE_FILE = re.compile(r"step_(\d+)\.(png|npy)$")
@@ -476,7 +491,9 @@ class TrainingMonitor(QWidget):
         self.plots: dict[str, pg.PlotWidget] = {}
         self.vlines: dict[str, pg.InfiniteLine] = {}
         self.legends: dict[str, pg.LegendItem] = {}
-        for i, (key, title, _metrics, _unit) in enumerate(PLOTS):
+        self._plot_groups: dict[str, str] = {}  # plot objectName -> metric_registry plot group
+        for i, (key, title, _metrics, _unit) in enumerate(plot_table()):
+            self._plot_groups[key] = key.removesuffix("Plot")
             pw = TimedPlotWidget(self.paint_clock)
             pw.setObjectName(key)
             pi = pw.getPlotItem()
@@ -745,10 +762,11 @@ class TrainingMonitor(QWidget):
 
     # --- drawing ------------------------------------------------------------------------------------
     def _plot_for(self, metric: str) -> str | None:
-        for key, _t, metrics, _y in PLOTS:
-            if metric in metrics:
-                return key
-        return None
+        spec = metric_registry.metric(metric)
+        if spec is None or spec.group is None:
+            return None
+        key = f"{spec.group}Plot"
+        return key if key in self.plots else None
 
     def _curve(self, run: RunData, metric: str) -> Curve | None:
         plot_key = self._plot_for(metric)
@@ -773,13 +791,13 @@ class TrainingMonitor(QWidget):
         return curve
 
     def _shows_raw(self, metric: str) -> bool:
-        return self.smoothing > 0 and metric not in NOT_SMOOTHED
+        return self.smoothing > 0 and _is_smoothed(metric)
 
     def _style_curve(self, run: RunData, curve: Curve) -> None:
-        metrics = next(m for k, _t, m, _y in PLOTS if k == curve.plot_key)
-        style_index = metrics.index(curve.metric) % len(STYLES)
+        metrics = metric_registry.metrics_in_group(self._plot_groups[curve.plot_key])
+        style_index = metrics.index(curve.metric) % len(STYLES) if curve.metric in metrics else 0
         several = self._several_runs_shown()
-        color = QColor(run.color if several else theme.CURVE_COLORS.get(curve.metric, run.color))
+        color = QColor(run.color if several else theme.curve_color(curve.metric, run.color))
         style = STYLES[style_index] if several else Qt.SolidLine
         faint = QColor(color)
         faint.setAlpha(70)
@@ -793,15 +811,16 @@ class TrainingMonitor(QWidget):
         """One entry per metric. With several runs the colour is the run's (see the run list) and the
         legend shows each metric's line style in grey, so it stays short however many runs there are."""
         several = self._several_runs_shown()
-        for key, _title, metrics, _y in PLOTS:
+        for key, group in self._plot_groups.items():
+            metrics = metric_registry.metrics_in_group(group)
             present = [m for m in metrics if any(r.visible and (key, m) in r.curves for r in self.runs)]
             legend = self.legends[key]
             legend.clear()
             for m in present:
                 style = STYLES[metrics.index(m) % len(STYLES)] if several else Qt.SolidLine
-                color = "#c8ccd4" if several else theme.CURVE_COLORS.get(m, "#c8ccd4")
+                color = "#c8ccd4" if several else theme.curve_color(m, "#c8ccd4")
                 sample = pg.PlotDataItem(pen=pg.mkPen(color, width=2, style=style))
-                legend.addItem(sample, METRIC_LABELS.get(m, m))
+                legend.addItem(sample, metric_label(m))
             legend.setVisible(bool(present))
 
     def _restyle_curves(self) -> None:
@@ -819,7 +838,7 @@ class TrainingMonitor(QWidget):
         if x is None or y is None:
             return
         rows = len(y)
-        if self.smoothing > 0 and curve.metric not in NOT_SMOOTHED:
+        if self.smoothing > 0 and _is_smoothed(curve.metric):
             if curve.smoothed is None or curve.rows_done > rows:
                 curve.smoothed, curve.state, curve.rows_done = GrowingArray(max(1024, rows * 3 // 2)), (0.0, 0), 0
             if rows > curve.rows_done:
@@ -843,7 +862,7 @@ class TrainingMonitor(QWidget):
 
     def _next_plot_to_refresh(self) -> str | None:
         """Round-robin over the plots that have new data."""
-        keys = [k for k, _t, _m, _y in PLOTS]
+        keys = list(self.plots)
         dirty = {self._plot_for(m) for run in self.runs for m in run.dirty}
         for i in range(1, len(keys) + 1):
             key = keys[(self._last_refreshed + i) % len(keys)]
@@ -862,12 +881,13 @@ class TrainingMonitor(QWidget):
         if not force and not self.isVisible():
             return
         t0 = time.perf_counter()
-        targets = {k for k, _t, _m, _y in PLOTS} if force else {self._next_plot_to_refresh()}
+        targets = set(self.plots) if force else {self._next_plot_to_refresh()}
+        order = _metric_order()
         for run in self.runs:
             metrics = set(run.dirty)
             if force:
                 metrics |= {m for (_k, m) in run.curves}
-            for metric in sorted(metrics, key=lambda m: METRIC_ORDER.get(m, 999)):
+            for metric in sorted(metrics, key=lambda m: order.get(m, 999)):
                 plot_key = self._plot_for(metric)
                 if plot_key is None:
                     run.dirty.discard(metric)  # step, wall_time and values no plot shows
@@ -899,7 +919,8 @@ class TrainingMonitor(QWidget):
         if self.log_y:
             return
         tops = [np.nanmax(run.table.get(m)) for run in self.runs if run.visible
-                for m in ("lr_g", "lr_d") if run.table.get(m) is not None and np.isfinite(run.table.get(m)).any()]
+                for m in metric_registry.metrics_in_group("lr")
+                if run.table.get(m) is not None and np.isfinite(run.table.get(m)).any()]
         if tops:
             self.plots["lrPlot"].getPlotItem().setYRange(0.0, 1.2 * max(tops), padding=0)
 
@@ -974,7 +995,8 @@ class TrainingMonitor(QWidget):
             if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):
                 i -= 1
             values = []
-            for (key, metric), curve in sorted(run.curves.items(), key=lambda kv: METRIC_ORDER.get(kv[0][1], 999)):
+            order = _metric_order()
+            for (key, metric), curve in sorted(run.curves.items(), key=lambda kv: order.get(kv[0][1], 999)):
                 if key != plot_key:
                     continue
                 y = run.table.get(metric)
@@ -982,7 +1004,7 @@ class TrainingMonitor(QWidget):
                     continue
                 sm_values = curve.smoothed.view() if (self.smoothing > 0 and curve.smoothed is not None) else None
                 sm = sm_values[i] if sm_values is not None and i < len(sm_values) else None
-                text = f"{METRIC_LABELS.get(metric, metric)} <b>{y[i]:.4g}</b>"
+                text = f"{metric_label(metric)} <b>{y[i]:.4g}</b>"
                 if sm is not None and math.isfinite(sm):
                     text += f" (smoothed {sm:.4g})"
                 values.append(text)
@@ -1059,16 +1081,7 @@ class TrainingMonitor(QWidget):
             return
         e = run.evals[-1]
         parts = [f"Evaluation at step {int(e.get('step', 0))}:"]
-        if e.get("modes_captured") is not None and e.get("n_modes"):
-            parts.append(f"modes {int(e['modes_captured'])}/{int(e['n_modes'])}")
-        if e.get("hq_fraction") is not None:
-            parts.append(f"high-quality {100 * e['hq_fraction']:.0f}%")
-        if e.get("sliced_w") is not None:
-            parts.append(f"sliced W {e['sliced_w']:.3g}")
-        if e.get("w1_exact") is not None:
-            parts.append(f"W1 {e['w1_exact']:.3g}")
-        if e.get("l1") is not None:
-            parts.append(f"L1 {e['l1']:.3g}")
+        parts += [text for spec in metric_registry.summary_metrics() if (text := spec.format_value(e)) is not None]
         self.eval_label.setText(" ".join(parts[:1]) + " " + ", ".join(parts[1:]))
 
     # --- export ---------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import logging
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from ganstudio.core import metric_registry
+
 log = logging.getLogger(__name__)
 
 # One place for the colours, so plots, banners and the palette agree.
@@ -22,22 +24,17 @@ WARNING_BG = "#4a3b1a"
 PLOT_BG = BASE
 PLOT_FG = "#a9aeb8"
 
-# Curve colours: the first two are the generator/discriminator pair used in every plot.
+# Curve colours by the colour key each metric registers (ganstudio.core.metric_registry.MetricSpec.color):
+# the discriminator/generator pair is used in every plot.
 CURVE_COLORS = {
-    "d_loss": "#ff8c42",
-    "g_loss": "#4f9dff",
-    "critic_gap": "#c77dff",
-    "sliced_w": "#2ec4b6",
-    "d_real": "#7bd389",
-    "d_fake": "#ff6b9a",
-    "grad_norm_d": "#ff8c42",
-    "grad_norm_g": "#4f9dff",
-    "lr_d": "#ff8c42",
-    "lr_g": "#4f9dff",
-    "gradient_penalty": "#f7d154",
-    "r1_penalty": "#f7d154",
-    "l1": "#f7d154",
-    "it_s": "#9fb3c8",
+    "discriminator": "#ff8c42",
+    "generator": "#4f9dff",
+    "critic": "#c77dff",
+    "distance": "#2ec4b6",
+    "real": "#7bd389",
+    "fake": "#ff6b9a",
+    "penalty": "#f7d154",
+    "speed": "#9fb3c8",
 }
 # One colour per run when several runs are overlaid (Okabe-Ito-like, readable on dark grey).
 RUN_COLORS = ["#4f9dff", "#ff8c42", "#2ec4b6", "#ff6b9a", "#f7d154", "#c77dff", "#7bd389", "#e0e0e0"]
@@ -63,6 +60,12 @@ QListWidget#areaList::item:selected {{ background: {PANEL}; border-left: 3px sol
 QStatusBar QLabel {{ padding: 0 8px; }}
 QScrollArea {{ border: none; }}
 """
+
+
+def curve_color(metric: str, default: str) -> str:
+    """The colour of a metric's curve: CURVE_COLORS of its registered colour key, else `default`."""
+    spec = metric_registry.metric(metric)
+    return CURVE_COLORS.get(spec.color, default) if spec is not None else default
 
 
 def apply_theme(app: QApplication) -> None:

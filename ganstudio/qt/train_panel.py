@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio.core import config as C
+from ganstudio.core import objective_registry
 from ganstudio.core.errors import ConfigError
 from ganstudio.qt.workers import JobWorker
 
@@ -69,7 +70,8 @@ class FieldSpec:
     maximum: float = 1e9
     step: float = 1.0
     decimals: int = 3
-    only_for: tuple = ()  # show the row only for these objectives / data kinds ("loss:wgan", "data:folder")
+    only_for: tuple = ()  # show the row only for these data kinds ("data:folder"); an objective's own setting
+    #   (ObjectiveSpec.settings) shows only for the objectives that have it
 
 
 FIELDS: dict[str, list[FieldSpec]] = {
@@ -118,11 +120,10 @@ FIELDS: dict[str, list[FieldSpec]] = {
                   "0 turns it off.", maximum=1000, step=0.1, decimals=3),
         FieldSpec("objective.clip_value", "Weight clip c", "float",
                   "The original WGAN keeps D Lipschitz by clipping every weight to [-c, c]. Too small: D learns "
-                  "nothing; too large: training is unstable.", maximum=10, step=0.005, decimals=4, only_for=("loss:wgan",)),
+                  "nothing; too large: training is unstable.", maximum=10, step=0.005, decimals=4),
         FieldSpec("objective.l1_weight", "L1 weight λ", "float",
                   "pix2pix: how much G is pulled towards the target picture, against the adversarial loss. 100 as "
-                  "in the paper; lower gives sharper but less faithful results.", maximum=10000, step=10, decimals=1,
-                  only_for=("loss:pix2pix",)),
+                  "in the paper; lower gives sharper but less faithful results.", maximum=10000, step=10, decimals=1),
     ],
     "Optimizer": [
         FieldSpec("optim.optimizer", "Optimizer", "choice",
@@ -202,17 +203,6 @@ FIELDS: dict[str, list[FieldSpec]] = {
                   "'stop' ends training and keeps the last good checkpoint; 'rollback' returns to the last good "
                   "state and halves the learning rates (up to 3 times).", choices=C.NAN_POLICIES),
     ],
-}
-
-LOSS_TIPS = {
-    "minimax": "The original GAN game (Goodfellow et al. 2014). G's gradient vanishes when D wins; mostly of historical interest.",
-    "nonsaturating": "The standard choice: G maximises log D(G(z)), which keeps G learning when D is confident.",
-    "lsgan": "Least squares (Mao et al. 2017): smoother gradients than the logistic loss.",
-    "hinge": "Hinge loss (as in SAGAN / BigGAN); pairs well with spectral normalisation.",
-    "wgan": "Wasserstein GAN with weight clipping (Arjovsky et al. 2017); use RMSprop and 5 D steps.",
-    "wgan-gp": "WGAN with a gradient penalty (Gulrajani et al. 2017): the critic gap estimates the Wasserstein distance.",
-    "ml": "Maximum-likelihood generator cost (Goodfellow 2014): unbiased in theory, high-variance in practice.",
-    "pix2pix": "Conditional GAN plus L1 to the target (Isola et al. 2017), for paired image-to-image data.",
 }
 
 
@@ -471,9 +461,9 @@ class TrainPanel(QWidget):
         obj_box, obj_form = self._group("Objective")
         self.lossCombo = QComboBox()
         self.lossCombo.setObjectName("lossCombo")
-        for i, name in enumerate(C.OBJECTIVES):
+        for i, name in enumerate(objective_registry.objective_names()):
             self.lossCombo.addItem(name, name)
-            self.lossCombo.setItemData(i, LOSS_TIPS.get(name, ""), Qt.ToolTipRole)
+            self.lossCombo.setItemData(i, objective_registry.objective_spec(name).tooltip, Qt.ToolTipRole)
         self.lossCombo.setToolTip("The game G and D play. Hover over an entry for what it does.")
         self.lossCombo.currentIndexChanged.connect(self._update_visible_rows)
         obj_form.addRow("Loss", self.lossCombo)
@@ -654,11 +644,16 @@ class TrainPanel(QWidget):
         folder = kind in FOLDER_KINDS
         for w in (self.folderLabel, self.folderRow, self.folderStatus, self.thumbnails):
             w.setVisible(folder)
+        own_settings = objective_registry.objective_spec(loss).settings if loss else {}
         for key, (label, w) in self.rows.items():
             spec = self.specs[key]
-            if not spec.only_for:
+            section, name = key.split(".")
+            if section == "objective" and name in objective_registry.setting_names():
+                visible = name in own_settings
+            elif spec.only_for:
+                visible = f"data:{kind}" in spec.only_for
+            else:
                 continue
-            visible = f"data:{kind}" in spec.only_for or f"loss:{loss}" in spec.only_for
             label.setVisible(visible)
             w.setVisible(visible)
 

@@ -5,6 +5,9 @@ critics) of any shape: `(N,)` for whole-image discriminators or `(N, 1, h, w)` P
 is the mean over every element. Probabilities are never formed and then logged: `log D = logsigmoid(l)`
 and `log(1 - D) = logsigmoid(-l)` stay finite for any logit.
 
+Which objectives exist, their settings, flags and tooltips are in `ganstudio.core.objective_registry`; this
+module holds their loss classes (named there) and the penalties.
+
 Usage by the trainer::
 
     objective = get_objective("wgan-gp")            # or get_objective("pix2pix", l1_weight=50)
@@ -24,8 +27,7 @@ Usage by the trainer::
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from types import MappingProxyType
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import torch
@@ -33,10 +35,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ganstudio.core.errors import ConfigError
+from ganstudio.core.objective_registry import ObjectiveSpec, objective_names, objective_spec
 
-OBJECTIVE_NAMES: tuple[str, ...] = (
-    "minimax", "nonsaturating", "lsgan", "hinge", "wgan", "wgan-gp", "ml", "pix2pix",
-)
+
+def __getattr__(name: str) -> Any:
+    # OBJECTIVE_NAMES is read from the registry each time, so that it includes objectives registered later.
+    if name == "OBJECTIVE_NAMES":
+        return objective_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # The ML cost is exp(logit) up to this logit and its tangent line beyond, so that a very confident
 # discriminator cannot overflow the loss (exp(89) is inf in float32) or its gradient.
@@ -62,28 +69,49 @@ def _bce_with_logits(scores: Tensor, target: float) -> Tensor:
     return (target * F.softplus(-scores) + (1.0 - target) * F.softplus(scores)).mean()
 
 
-@dataclass(frozen=True)
-class Objective:
-    """One GAN objective: the discriminator/critic loss, the generator loss and their settings.
+def _check_setting(value: float, what: str, positive: bool, example: str) -> float:
+    if not (value > 0 if positive else value >= 0):
+        bound = "a positive number" if positive else "a number >= 0"
+        raise ConfigError(f"The {what} {value!r} is invalid; it must be {bound} such as {example}.")
+    return float(value)
 
-    name: one of OBJECTIVE_NAMES.
-    lipschitz: True only when the critic is kept (roughly) 1-Lipschitz (wgan, wgan-gp); only then is
-        E[D(x)] - E[D(G(z))] an estimate of the Wasserstein-1 distance.
-    needs_weight_clipping / clip_value: the trainer clips every critic parameter to
-        [-clip_value, clip_value] after each critic step (wgan); clip_value is 0 when unused.
+
+@dataclass(frozen=True, kw_only=True)
+class Objective:
+    """One GAN objective: the discriminator/critic loss and the generator loss. Build it with get_objective.
+
+    spec: its entry in ganstudio.core.objective_registry, which holds its name, flags and recommended
+        hyperparameters (exposed here as `name`, `lipschitz`, `needs_weight_clipping`, `recommended`).
     gradient_penalty_weight: lambda of `gradient_penalty` to add to the critic loss (0 when unused).
-    l1_weight: lambda of the L1 term of pix2pix (0 for the other objectives).
-    recommended: hyperparameters from the paper that introduced the objective (optimizer, lr, betas,
-        n_critic, ...), with a `source` entry naming the paper.
+    A subclass adds the objective's own settings as fields (clip_value, l1_weight).
     """
 
-    name: str
-    lipschitz: bool = False
-    needs_weight_clipping: bool = False
-    clip_value: float = 0.0
+    spec: ObjectiveSpec
     gradient_penalty_weight: float = 0.0
-    l1_weight: float = 0.0
-    recommended: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gradient_penalty_weight",
+                           _check_setting(self.gradient_penalty_weight, "gradient_penalty_weight", False, "10"))
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def lipschitz(self) -> bool:
+        """True when the critic is kept (roughly) 1-Lipschitz: only then is E[D(x)] - E[D(G(z))] an
+        estimate of the Wasserstein-1 distance."""
+        return self.spec.lipschitz
+
+    @property
+    def needs_weight_clipping(self) -> bool:
+        """The trainer clips every critic parameter to [-clip_value, clip_value] after each critic step."""
+        return self.spec.weight_clipping
+
+    @property
+    def recommended(self) -> Mapping[str, Any]:
+        """Hyperparameters from the paper that introduced the objective, with a `source` entry."""
+        return self.spec.recommended
 
     def d_loss(self, real_scores: Tensor, fake_scores: Tensor, real_target: float = 1.0) -> Tensor:
         """Loss the discriminator/critic minimises. real_target < 1 is one-sided label smoothing."""
@@ -94,45 +122,58 @@ class Objective:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _BCEObjective(Objective):
-    """The original GAN discriminator (Goodfellow et al. 2014) with a choice of generator cost.
+    """The original GAN discriminator (Goodfellow et al. 2014); the subclasses choose the generator cost.
 
     d_loss = -E[t log D(x) + (1-t) log(1-D(x))] - E[log(1 - D(G(z)))], D = sigmoid(logit). With t = 1
     its minimum over D is at D* = p_data / (p_data + p_g), where it equals log 4 - 2 JSD(p_data, p_g).
     """
 
-    generator_cost: str = "nonsaturating"
-
     def d_loss(self, real_scores: Tensor, fake_scores: Tensor, real_target: float = 1.0) -> Tensor:
         real_target = _check_real_target(real_target)
         return _bce_with_logits(real_scores, real_target) + _bce_with_logits(fake_scores, 0.0)
 
+
+@dataclass(frozen=True, kw_only=True)
+class MinimaxObjective(_BCEObjective):
     def g_loss(self, fake_scores: Tensor, real_scores: Tensor | None = None) -> Tensor:
+        # Saturating: G minimises E log(1 - D(G(z))); the gradient vanishes when D rejects fakes.
+        return F.logsigmoid(-fake_scores.float()).mean()
+
+
+@dataclass(frozen=True, kw_only=True)
+class NonSaturatingObjective(_BCEObjective):
+    def g_loss(self, fake_scores: Tensor, real_scores: Tensor | None = None) -> Tensor:
+        # G maximises E log D(G(z)) (Goodfellow et al. 2014, sec. 3): strong gradient early on.
+        return F.softplus(-fake_scores.float()).mean()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaximumLikelihoodObjective(_BCEObjective):
+    def g_loss(self, fake_scores: Tensor, real_scores: Tensor | None = None) -> Tensor:
+        # Maximum-likelihood cost J = -1/2 E exp(sigma^-1(D(G(z)))) (Goodfellow, NIPS 2016 tutorial,
+        # sec. 3.2.3); sigma^-1(D) is the logit itself, so no sigmoid is ever formed.
         logits = fake_scores.float()
-        if self.generator_cost == "minimax":
-            # Saturating: G minimises E log(1 - D(G(z))); the gradient vanishes when D rejects fakes.
-            return F.logsigmoid(-logits).mean()
-        if self.generator_cost == "nonsaturating":
-            # G maximises E log D(G(z)) (Goodfellow et al. 2014, sec. 3): strong gradient early on.
-            return F.softplus(-logits).mean()
-        if self.generator_cost == "ml":
-            # Maximum-likelihood cost J = -1/2 E exp(sigma^-1(D(G(z)))) (Goodfellow, NIPS 2016
-            # tutorial, sec. 3.2.3); sigma^-1(D) is the logit itself, so no sigmoid is ever formed.
-            clipped = logits.clamp(max=_ML_MAX_LOGIT)
-            tangent = math.exp(_ML_MAX_LOGIT) * (1.0 + (logits - _ML_MAX_LOGIT))
-            exp_logit = torch.where(logits > _ML_MAX_LOGIT, tangent, torch.exp(clipped))
-            return -0.5 * exp_logit.mean()
-        raise AssertionError(f"unknown generator cost {self.generator_cost!r}")
+        clipped = logits.clamp(max=_ML_MAX_LOGIT)
+        tangent = math.exp(_ML_MAX_LOGIT) * (1.0 + (logits - _ML_MAX_LOGIT))
+        exp_logit = torch.where(logits > _ML_MAX_LOGIT, tangent, torch.exp(clipped))
+        return -0.5 * exp_logit.mean()
 
 
-@dataclass(frozen=True)
-class _Pix2PixObjective(_BCEObjective):
+@dataclass(frozen=True, kw_only=True)
+class Pix2PixObjective(NonSaturatingObjective):
     """Conditional GAN + L1 of Isola et al. 2017 (pix2pix) on PatchGAN logit maps.
 
     The discriminator loss is halved as in the paper ("we divide the objective by 2 while optimizing
     D"), which slows D relative to G.
     """
+
+    l1_weight: float = 100.0  # lambda of the L1 term
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "l1_weight", _check_setting(self.l1_weight, "pix2pix l1_weight", False, "100"))
 
     def d_loss(self, real_scores: Tensor, fake_scores: Tensor, real_target: float = 1.0) -> Tensor:
         return 0.5 * super().d_loss(real_scores, fake_scores, real_target)
@@ -154,8 +195,8 @@ class _Pix2PixObjective(_BCEObjective):
         return adversarial + self.l1_weight * F.l1_loss(fake.float(), target.float())
 
 
-@dataclass(frozen=True)
-class _LSGANObjective(Objective):
+@dataclass(frozen=True, kw_only=True)
+class LSGANObjective(Objective):
     """Least squares GAN (Mao et al. 2017) with a=0 (fake), b=1 (real), c=1 (what G wants).
 
     The scores are used as they are (no sigmoid). The optimal discriminator is
@@ -170,8 +211,8 @@ class _LSGANObjective(Objective):
         return 0.5 * ((fake_scores.float() - 1.0) ** 2).mean()
 
 
-@dataclass(frozen=True)
-class _HingeObjective(Objective):
+@dataclass(frozen=True, kw_only=True)
+class HingeObjective(Objective):
     """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): D minimises E relu(1-D(x)) + E relu(1+D(G(z))).
 
     real_target is ignored: the scores are margins, not probabilities, so there is no label to smooth
@@ -185,9 +226,10 @@ class _HingeObjective(Objective):
         return -fake_scores.float().mean()
 
 
-@dataclass(frozen=True)
-class _WassersteinObjective(Objective):
-    """Wasserstein critic (Arjovsky et al. 2017): the critic maximises E D(x) - E D(G(z)).
+@dataclass(frozen=True, kw_only=True)
+class WassersteinObjective(Objective):
+    """Wasserstein critic (Arjovsky et al. 2017): the critic maximises E D(x) - E D(G(z)). WGAN-GP keeps it
+    Lipschitz with the gradient penalty.
 
     real_target is ignored: the critic outputs unbounded scores, not probabilities, so there is no
     label to smooth (check_combination warns when smoothing is asked for).
@@ -200,114 +242,35 @@ class _WassersteinObjective(Objective):
         return -fake_scores.float().mean()
 
 
-def _recipe(**settings: Any) -> Mapping[str, Any]:
-    # Read-only, so that one caller cannot change another's recommendations.
-    return MappingProxyType(settings)
+@dataclass(frozen=True, kw_only=True)
+class ClippedWassersteinObjective(WassersteinObjective):
+    """The original WGAN: the trainer clips every critic weight to [-clip_value, clip_value] (weight_clip_)."""
 
+    clip_value: float = 0.01
 
-_DCGAN_RECIPE = _recipe(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1,
-                        source="Radford et al. 2016 (DCGAN)")
-
-
-def _make_minimax() -> Objective:
-    return _BCEObjective(name="minimax", generator_cost="minimax", recommended=_DCGAN_RECIPE)
-
-
-def _make_nonsaturating() -> Objective:
-    return _BCEObjective(name="nonsaturating", generator_cost="nonsaturating", recommended=_DCGAN_RECIPE)
-
-
-def _make_ml() -> Objective:
-    return _BCEObjective(name="ml", generator_cost="ml", recommended=_DCGAN_RECIPE)
-
-
-def _make_lsgan() -> Objective:
-    return _LSGANObjective(name="lsgan", recommended=_recipe(
-        optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1, source="Mao et al. 2017 (LSGAN)"))
-
-
-def _make_hinge() -> Objective:
-    return _HingeObjective(name="hinge", recommended=_recipe(
-        optimizer="adam", lr=2e-4, betas=(0.0, 0.9), n_critic=5, spectral_norm=True,
-        source="Miyato et al. 2018 (SN-GAN)"))
-
-
-def _make_wgan(clip_value: float = 0.01) -> Objective:
-    if not clip_value > 0:
-        raise ConfigError(f"The WGAN clip_value {clip_value!r} is invalid; it must be a positive number "
-                          "such as 0.01.")
-    return _WassersteinObjective(
-        name="wgan", lipschitz=True, needs_weight_clipping=True, clip_value=float(clip_value),
-        recommended=_recipe(optimizer="rmsprop", lr=5e-5, n_critic=5, clip_value=0.01,
-                            source="Arjovsky et al. 2017 (WGAN), Algorithm 1"))
-
-
-def _check_gp_weight(weight: float) -> float:
-    if not weight >= 0:
-        raise ConfigError(f"The gradient_penalty_weight {weight!r} is invalid; it must be a number >= 0 "
-                          "such as 10.")
-    return float(weight)
-
-
-def _make_wgan_gp(gradient_penalty_weight: float = 10.0) -> Objective:
-    return _WassersteinObjective(
-        name="wgan-gp", lipschitz=True, gradient_penalty_weight=_check_gp_weight(gradient_penalty_weight),
-        recommended=_recipe(optimizer="adam", lr=1e-4, betas=(0.0, 0.9), n_critic=5,
-                            gradient_penalty_weight=10.0,
-                            source="Gulrajani et al. 2017 (WGAN-GP), Algorithm 1"))
-
-
-def _make_pix2pix(l1_weight: float = 100.0) -> Objective:
-    if not l1_weight >= 0:
-        raise ConfigError(f"The pix2pix l1_weight {l1_weight!r} is invalid; it must be a number >= 0 "
-                          "such as 100.")
-    return _Pix2PixObjective(
-        name="pix2pix", generator_cost="nonsaturating", l1_weight=float(l1_weight),
-        recommended=_recipe(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1,
-                            l1_weight=100.0, batch_size=1, source="Isola et al. 2017 (pix2pix)"))
-
-
-_FACTORIES: dict[str, Callable[..., Objective]] = {
-    "minimax": _make_minimax,
-    "nonsaturating": _make_nonsaturating,
-    "lsgan": _make_lsgan,
-    "hinge": _make_hinge,
-    "wgan": _make_wgan,
-    "wgan-gp": _make_wgan_gp,
-    "ml": _make_ml,
-    "pix2pix": _make_pix2pix,
-}
-_SETTINGS: dict[str, tuple[str, ...]] = {"wgan": ("clip_value",), "pix2pix": ("l1_weight",)}
-
-
-def normalize_objective_name(name: str) -> str:
-    """The canonical spelling of an objective name ("WGAN_GP" -> "wgan-gp"); ConfigError if unknown."""
-    key = str(name).strip().lower().replace("_", "-")
-    if key not in _FACTORIES:
-        raise ConfigError(f"Unknown objective {name!r}; choose one of: {', '.join(OBJECTIVE_NAMES)}.")
-    return key
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "clip_value", _check_setting(self.clip_value, "WGAN clip_value", True, "0.01"))
 
 
 def get_objective(name: str, **params: Any) -> Objective:
-    """The objective called `name` (see OBJECTIVE_NAMES), with optional settings.
+    """The objective called `name` (any name or alias in the objective registry), with optional settings.
 
-    Settings: `gradient_penalty_weight` for every objective (10 for wgan-gp, else 0: a WGAN-GP style
-    penalty can also regularise the other discriminators), wgan `clip_value` (0.01) and pix2pix
-    `l1_weight` (100). A setting that the objective does not use raises ConfigError.
+    Settings: `gradient_penalty_weight` for every objective (the registry's default: 10 for wgan-gp, else
+    0; a WGAN-GP style penalty can also regularise the other discriminators) and the objective's own
+    settings (wgan `clip_value` 0.01, pix2pix `l1_weight` 100). A setting that the objective does not use
+    raises ConfigError.
     """
-    key = normalize_objective_name(name)
-    allowed = ("gradient_penalty_weight",) + _SETTINGS.get(key, ())
+    spec = objective_spec(name)
+    allowed = ("gradient_penalty_weight", *spec.settings)
     for param in params:
         if param not in allowed:
-            raise ConfigError(f"Unknown setting {param!r} for objective {key!r}; valid settings: "
+            raise ConfigError(f"Unknown setting {param!r} for objective {spec.name!r}; valid settings: "
                               f"{', '.join(allowed)}.")
     gp_weight = params.pop("gradient_penalty_weight", None)
-    if key == "wgan-gp":
-        return _make_wgan_gp(10.0 if gp_weight is None else gp_weight)
-    objective = _FACTORIES[key](**params)
-    if gp_weight is not None:
-        objective = replace(objective, gradient_penalty_weight=_check_gp_weight(gp_weight))
-    return objective
+    if gp_weight is None:
+        gp_weight = spec.gradient_penalty_weight
+    return spec.load()(spec=spec, gradient_penalty_weight=gp_weight, **{**spec.settings, **params})
 
 
 # --- penalties -------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ganstudio.core import metric_registry, objective_registry
 from ganstudio.core.checkpoint import (
     Checkpoint,
     load_checkpoint,
@@ -40,9 +41,6 @@ from ganstudio.core.train import metrics, objectives, tricks
 from ganstudio.core.train.runlog import MetricsWriter
 
 log = logging.getLogger(__name__)
-
-# Which way is better for each metric that can pick the "best" checkpoint.
-HIGHER_IS_BETTER = {"hq_fraction": True, "modes_captured": True, "sliced_w": False, "g_loss": False, "l1": False}
 
 
 @dataclass
@@ -180,13 +178,10 @@ class BatchSource:
 
 
 def objective_settings(cfg: RunConfig) -> dict[str, Any]:
-    """Only the settings that belong to the chosen objective (get_objective rejects the others)."""
-    o = cfg.objective
-    if o.loss == "pix2pix":
-        return {"l1_weight": o.l1_weight}
-    if o.loss == "wgan":
-        return {"clip_value": o.clip_value}
-    return {}
+    """Only the settings that belong to the chosen objective (its registry entry names them; get_objective
+    rejects the others)."""
+    spec = objective_registry.objective_spec(cfg.objective.loss)
+    return {name: getattr(cfg.objective, name) for name in spec.settings}
 
 
 def has_batchnorm(module: torch.nn.Module) -> bool:
@@ -230,6 +225,7 @@ class Trainer:
         self.start_time = time.perf_counter()
         self.wall_offset = 0.0  # wall time already spent before a resume
         self.best_value: float | None = None
+        self.last_scalars: dict[str, float] = {}  # the latest logged means (a best metric may be one of them)
         self.rollbacks = 0
         self._pending: dict[str, list[torch.Tensor]] = {}
         self._kept_fake: tuple[Batch, torch.Tensor] | None = None
@@ -482,7 +478,7 @@ class Trainer:
             gn = tricks.grad_norm(self.D)
         self.opt_D.step()
         if self.objective.needs_weight_clipping:
-            objectives.weight_clip_(self.D, self.cfg.objective.clip_value)
+            objectives.weight_clip_(self.D, self.objective.clip_value)
         if self.hist_D is not None:
             self.hist_D.update(self.D)
         if not self._logging:
@@ -492,14 +488,12 @@ class Trainer:
         real_s, fake_s = stats["d_real"].float(), stats["d_fake"].float()
         if self.objective.lipschitz:
             self._record("critic_gap", real_s.mean() - fake_s.mean())
-            self._record("d_real", real_s.mean())
-            self._record("d_fake", fake_s.mean())
-        elif self.objective.name in ("lsgan", "hinge"):
-            self._record("d_real", real_s.mean())
-            self._record("d_fake", fake_s.mean())
-        else:  # probabilities for the logistic losses, as users of D(x) expect
+        if self.objective.spec.logits:  # probabilities for the logistic losses, as users of D(x) expect
             self._record("d_real", torch.sigmoid(real_s).mean())
             self._record("d_fake", torch.sigmoid(fake_s).mean())
+        else:
+            self._record("d_real", real_s.mean())
+            self._record("d_fake", fake_s.mean())
         for key in ("gradient_penalty", "r1_penalty"):
             if key in stats:
                 self._record(key, stats[key])
@@ -578,12 +572,12 @@ class Trainer:
                 features = (real_feat, fake_feat)
             else:
                 fake_scores = self._run_D(fake_in, y_packed)
-            if self.task == "paired":
+            if self.objective.spec.paired_l1:
                 loss = self.objective.g_loss(fake_scores, fake=fake.float(), target=batch.real)
-                if self._logging:
-                    self._record("l1", F.l1_loss(fake.detach().float(), batch.real))
             else:
                 loss = self.objective.g_loss(fake_scores)
+            if self.task == "paired" and self._logging:
+                self._record("l1", F.l1_loss(fake.detach().float(), batch.real))
             if features is not None:
                 loss = loss + t.feature_matching * tricks.feature_matching_loss(*features)
             if self.hist_G is not None:
@@ -615,6 +609,7 @@ class Trainer:
         if self.writer is not None:
             self.writer.write(record)
         self._emit("scalars", record)
+        self.last_scalars = values
         return values
 
     @property
@@ -631,14 +626,15 @@ class Trainer:
                                                 generator=self.rng))
 
     @torch.no_grad()
-    def _sliced_w(self, n: int) -> float:
+    def _eval_samples(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """A real batch and the user-facing generator's samples for it (translations of its inputs)."""
         batch = self.data.next(n)
         G = self.sampling_generator
         was_training = G.training
         G.eval()
         fake = self._generate(G, self._sample_z(n), batch.label if self._conditional else None, batch.cond)
         G.train(was_training)
-        return float(metrics.sliced_wasserstein(batch.real.float().flatten(1), fake.float().flatten(1), n_projections=128, generator=self.rng))
+        return batch.real.float(), fake.float()
 
     def _handle_non_finite(self, names: list[str]) -> None:
         what = " and ".join(n.replace("_", " ") for n in names)
@@ -748,7 +744,7 @@ class Trainer:
         with torch.no_grad():
             # With packing, score each location as a pack of identical points.
             scores = self._run_D(self._d_input_plain(grid), None).float()
-            heat = (torch.sigmoid(scores) if not self.objective.lipschitz and self.objective.name not in ("lsgan", "hinge") else scores)
+            heat = torch.sigmoid(scores) if self.objective.spec.logits else scores
         pts = self._generate(self.G.eval(), self._sample_z(n_arrows), None, None).detach().requires_grad_(True)
         g_loss = self.objective.g_loss(self._run_D(self._d_input_plain(pts), None))
         (grad,) = torch.autograd.grad(g_loss, pts)
@@ -770,7 +766,8 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, n: int = 2500) -> dict[str, float]:
-        """Quality numbers on a large sample: mode statistics for the 2-D mixtures, sliced W always."""
+        """Quality numbers on a large sample: mode statistics for the 2-D mixtures, sliced W always, and
+        every metric registered with a `compute` function (ganstudio.core.metric_registry)."""
         result: dict[str, float] = {}
         if self.task == "toy":
             G = self.sampling_generator
@@ -786,18 +783,23 @@ class Trainer:
                 result["reverse_kl"] = float(ms["reverse_kl"])
                 result["n_modes"] = float(len(self.data.toy.means))
         else:
-            result["sliced_w"] = self._sliced_w(min(n, 512))
+            real, fake = self._eval_samples(min(n, 512))
+            result["sliced_w"] = float(metrics.sliced_wasserstein(real.flatten(1), fake.flatten(1), n_projections=128,
+                                                                  generator=self.rng))
             if self.task == "paired":
                 G = self.sampling_generator
                 G.eval()
                 b = self.fixed_batch
                 result["l1"] = float(F.l1_loss(self._generate(G, None, None, b.cond).float(), b.real.float()))
+        for spec in metric_registry.computed_metrics():
+            result[spec.name] = float(spec.compute(real, fake))
         self.last_eval = result
         record = {"step": self.step_count, "wall_time": self.elapsed, "kind": "eval", **result}
         if self.writer is not None:
             self.writer.write(record)
         self._emit("eval", record)
-        self._maybe_save_best(result)
+        # A best metric that only the training steps log (g_loss) is judged by its latest logged value.
+        self._maybe_save_best({**self.last_scalars, **result})
         return result
 
     def _maybe_save_best(self, result: dict[str, float]) -> None:
@@ -807,7 +809,7 @@ class Trainer:
             return
         better = (
             self.best_value is None
-            or (value > self.best_value if HIGHER_IS_BETTER[metric] else value < self.best_value)
+            or (value > self.best_value if metric_registry.higher_is_better(metric) else value < self.best_value)
         )
         if better:
             self.best_value = value

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from ganstudio.core.errors import ConfigError
 from ganstudio.core.models.layers import apply_spectral_norm  # noqa: F401 (an architecture trick, built with the networks)
-from ganstudio.core.train.objectives import normalize_objective_name
+from ganstudio.core.objective_registry import objective_spec
 
 
 def smooth_labels(smoothing: float = 0.0) -> float:
@@ -206,7 +206,8 @@ def check_combination(
 ) -> list[str]:
     """Warnings for option combinations that are known to be wrong; [] when there is nothing to say.
 
-    objective: the objective name (see objectives.OBJECTIVE_NAMES).
+    objective: the objective name (see ganstudio.core.objective_registry); what it is (weight clipping,
+        a real label to smooth, its default penalty weight) comes from its registry entry.
     d_has_batchnorm: the discriminator/critic contains BatchNorm layers (model.d_norm == "batch").
     gradient_penalty_weight: lambda of the WGAN-GP penalty; None means the objective's default
         (10 for wgan-gp, else 0).
@@ -217,11 +218,10 @@ def check_combination(
 
     Each warning is one sentence that says what is wrong, why, and what to do instead.
     """
-    name = normalize_objective_name(objective)
-    if gradient_penalty_weight is None:
-        gradient_penalty_weight = 10.0 if name == "wgan-gp" else 0.0
-    gp_weight = gradient_penalty_weight
-    clipping = name == "wgan"
+    spec = objective_spec(objective)
+    name = spec.name
+    gp_weight = spec.gradient_penalty_weight if gradient_penalty_weight is None else gradient_penalty_weight
+    clipping = spec.weight_clipping
     warnings: list[str] = []
     if d_has_batchnorm and (gp_weight > 0 or r1_gamma > 0):
         warnings.append(
@@ -240,7 +240,7 @@ def check_combination(
             "Weight clipping together with a gradient penalty keeps the capacity loss of clipping that "
             "the penalty was designed to remove (Gulrajani et al. 2017); use the wgan-gp objective alone."
         )
-    if label_smoothing > 0 and name in ("wgan", "wgan-gp", "hinge"):
+    if label_smoothing > 0 and not spec.label_smoothing:
         warnings.append(
             f"Label smoothing has no effect with the {name} objective, because its critic outputs scores "
             "rather than probabilities of a label; set label smoothing to 0."
