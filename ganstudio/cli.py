@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 from ganstudio import __version__
 from ganstudio.core.errors import GanStudioError
+from ganstudio.core.train.runlog import format_hms, new_run_dir
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -160,7 +159,7 @@ class ProgressBar:
         filled = int(width * step / max(self.total, 1))
         bar = "#" * filled + "." * (width - filled)
         losses = " ".join(f"{k} {v:.3g}" for k, v in self.scalars.items() if k in ("d_loss", "g_loss", "sliced_w", "l1"))
-        line = f"step {step}/{self.total} [{bar}] {pct:3d}% {rate:6.1f} it/s {losses} ETA {_hms(eta)}"
+        line = f"step {step}/{self.total} [{bar}] {pct:3d}% {rate:6.1f} it/s {losses} ETA {format_hms(eta)}"
         if self.tty:
             self.stream.write("\r" + line[:160].ljust(120))
         else:
@@ -171,15 +170,6 @@ class ProgressBar:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
-
-
-def _hms(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "--:--"
-    seconds = int(seconds)
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 class _StopOnCtrlC:
@@ -213,10 +203,6 @@ class _StopOnCtrlC:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def default_run_dir(name: str) -> Path:
-    return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-
-
 def cmd_train(args) -> int:
     from ganstudio.core.device import device_description
     from ganstudio.core.train.distributed import DistributedContext
@@ -224,7 +210,7 @@ def cmd_train(args) -> int:
 
     cfg = _config_from_args(args)
     dist = DistributedContext.from_environment(cfg.train.device)
-    run_dir = Path(args.out) if args.out else default_run_dir(cfg.name)
+    run_dir = Path(args.out) if args.out else new_run_dir("runs", cfg.name)
     bar: ProgressBar | None = None
     messages: list[str] = []
 
@@ -268,7 +254,7 @@ def cmd_train(args) -> int:
         result = trainer.evaluate() if dist.is_main else {}
         if dist.is_main:
             summary = " ".join(f"{k} {v:.4g}" for k, v in result.items() if k != "n_modes")
-            print(f"ganstudio: finished {trainer.step_count} steps in {_hms(trainer.elapsed)}; {summary}", file=sys.stderr)
+            print(f"ganstudio: finished {trainer.step_count} steps in {format_hms(trainer.elapsed)}; {summary}", file=sys.stderr)
             print(f"ganstudio: checkpoint {path}", file=sys.stderr)
         return 0
     finally:
@@ -386,7 +372,7 @@ def cmd_info(args) -> int:
         f"objective    {o.loss}" + (f", R1 gamma {o.r1_gamma}" if o.r1_gamma else "") + (f", GP {o.gp_weight}" if o.gp_weight else ""),
         f"tricks       {', '.join(tricks_on) or 'none'}",
         f"optimizer    {opt.optimizer}, lr G {opt.lr_g:g} / D {opt.lr_d:g}, batch {opt.batch_size}, n_critic {ckpt.meta.get('n_critic', opt.n_critic)}",
-        f"trained      {ckpt.step} steps in {_hms(float(ckpt.meta.get('wall_time', 0)))} on {ckpt.meta.get('device', '?')}",
+        f"trained      {ckpt.step} steps in {format_hms(float(ckpt.meta.get('wall_time', 0)))} on {ckpt.meta.get('device', '?')}",
         f"EMA weights  {'yes' if 'G_ema' in ckpt.states else 'no'}",
     ]
     metrics = ckpt.meta.get("metrics") or {}

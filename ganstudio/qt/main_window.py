@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio import __version__
+from ganstudio.core.train.runlog import new_run_dir
 from ganstudio.qt.settings import AppSettings
-from ganstudio.qt.train_panel import TrainPanel, default_run_dir
+from ganstudio.qt.train_panel import TrainPanel
 from ganstudio.qt.workers import JobWorker, TrainerWorker, stop_all_workers
 
 log = logging.getLogger(__name__)
@@ -455,7 +456,7 @@ class MainWindow(QMainWindow):
             if ckpt.parent.name == "checkpoints" and (candidate / "config.json").is_file():
                 run_dir = candidate  # continue writing into the same run folder
         if run_dir is None:
-            run_dir = default_run_dir(self.settings.runs_folder(), cfg.name)
+            run_dir = new_run_dir(self.settings.runs_folder(), cfg.name)
         self.errorBanner.hide()
         self.warningBanner.hide()
         worker = TrainerWorker(cfg, run_dir, resume=resume)

@@ -10,7 +10,6 @@ and by scanning their samples/ folder.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import math
 import re
@@ -42,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganstudio.core.train.runlog import load_run_folder
 from ganstudio.qt import theme
 from ganstudio.qt.toy_view import ToyView
 from ganstudio.qt.workers import JobWorker
@@ -252,56 +252,6 @@ class RunData:
             # Keep the first and thin out the rest, so the whole history stays scrubbable.
             self.samples = self.samples[:1] + self.samples[1::2]
         self.new_samples = True
-
-
-def load_run_folder(folder: str | Path) -> dict[str, Any]:
-    """Read a run folder written by `ganstudio train` (a job: runs off the GUI thread)."""
-    from ganstudio.core.errors import GanStudioError
-    from ganstudio.core.train.runlog import MetricsFollower
-
-    folder = Path(folder)
-    metrics_path = folder / "metrics.jsonl"
-    if not folder.is_dir():
-        raise GanStudioError(f"Run folder {folder} does not exist.")
-    if not metrics_path.is_file() and not (folder / "config.json").is_file():
-        raise GanStudioError(f"{folder} is not a run folder: it has no metrics.jsonl or config.json.")
-    config: dict[str, Any] = {}
-    if (folder / "config.json").is_file():
-        try:
-            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise GanStudioError(f"{folder / 'config.json'} is not readable JSON.") from None
-    follower = MetricsFollower(metrics_path)
-    records = follower.poll()
-    scalars = [r for r in records if r.get("kind", "scalars") != "eval"]
-    evals = [r for r in records if r.get("kind") == "eval"]
-    kind = (config.get("data") or {}).get("kind")
-    real_points = bounds = None
-    task = None
-    if kind is not None:
-        from ganstudio.core.config import RunConfig
-
-        try:
-            cfg = RunConfig.from_dict(config, source=str(folder / "config.json"))
-            task = cfg.data.task
-        except GanStudioError:
-            cfg = None
-        if task == "toy" and cfg is not None:
-            import torch
-
-            from ganstudio.core.data import make_toy
-
-            params = {}
-            if cfg.data.toy_std is not None:
-                params["std"] = cfg.data.toy_std
-            if cfg.data.toy_modes is not None:
-                params["n_modes"] = cfg.data.toy_modes
-            toy = make_toy(cfg.data.kind, **params)
-            real_points = toy.sample(2000, generator=torch.Generator().manual_seed(1)).numpy()
-            bounds = tuple(float(b) for b in toy.bounds())
-    return {"folder": folder, "follower": follower, "scalars": scalars, "evals": evals, "config": config,
-            "task": task, "real_points": real_points, "bounds": bounds,
-            "name": folder.name}
 
 
 def scan_sample_files(folder: Path, seen: set[str]) -> list[tuple[int, Path]]:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from ganstudio.core import config as C
 from ganstudio.core.errors import ConfigError
+from ganstudio.core.train.runlog import format_hms
 from ganstudio.qt.workers import JobWorker
 
 log = logging.getLogger(__name__)
@@ -226,15 +227,6 @@ def preset_for(kind: str) -> str:
         return f"toy-{kind}" if f"toy-{kind}" in C.PRESETS else "toy-ring"
     return {"digits": "digits-dcgan", "folder": "digits-dcgan", "paired": "pix2pix-folder",
             "autopair": "sketch-folder"}[kind]
-
-
-def default_run_dir(parent: Path, name: str) -> Path:
-    base = Path(parent) / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    run_dir, n = base, 1
-    while run_dir.exists():
-        n += 1
-        run_dir = base.with_name(f"{base.name}-{n}")
-    return run_dir
 
 
 def validate_data_folder(kind: str, path: str, image_size: int, progress=None) -> dict[str, Any]:
@@ -780,7 +772,7 @@ class TrainPanel(QWidget):
         self.progressBar.setValue(min(step, total))
         self.progressBar.setFormat(f"step {step:,} / {total:,}")
         eta = (total - step) / it_s if it_s > 0 else math.inf
-        eta_text = "" if not math.isfinite(eta) else f" · {_hms(eta)} left"
+        eta_text = "" if not math.isfinite(eta) else f" · {format_hms(eta)} left"
         self.statusLabel.setText(f"{it_s:,.1f} it/s{eta_text}")
 
     def log_message(self, text: str) -> None:
@@ -928,10 +920,3 @@ class TrainPanel(QWidget):
         for job in list(self._jobs):
             job.stop()
             job.wait(5000)
-
-
-def _hms(seconds: float) -> str:
-    seconds = int(seconds)
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
