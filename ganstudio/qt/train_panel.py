@@ -229,34 +229,12 @@ def preset_for(kind: str) -> str:
             "autopair": "sketch-folder"}[kind]
 
 
-def validate_data_folder(kind: str, path: str, image_size: int, progress=None) -> dict[str, Any]:
-    """Check a folder as training would read it; a job for the worker thread (it decodes every file)."""
-    from PIL import Image
+def check_data_folder(kind: str, path: str, image_size: int, progress=None) -> dict[str, Any]:
+    """The folder check as a job. Imported here, in the job's thread: ganstudio.core.data loads PyTorch,
+    which the window must not wait for."""
+    from ganstudio.core.data.folder_checks import validate_data_folder
 
-    from ganstudio.core.data import AutoPairedFolder, ImageFolder, PairedFolder
-
-    cb = (lambda done, total: progress((done, total))) if progress else None
-    if kind == "paired":
-        ds = PairedFolder(path, image_size, progress=cb, cache_limit_bytes=0)
-        files = [a for a, _b in ds.pairs]
-        count, what = len(ds.pairs), "pair"
-    elif kind == "autopair":
-        ds = AutoPairedFolder(path, image_size, progress=cb, cache_limit_bytes=0)
-        files, count, what = ds.images.files, len(ds), "image"
-    else:
-        ds = ImageFolder(path, image_size, progress=cb, cache_limit_bytes=0)
-        files, count, what = ds.files, len(ds), "image"
-    thumbs = []
-    for f in files[:6]:
-        try:
-            with Image.open(f) as im:
-                im = im.convert("RGB")
-                im.thumbnail((96 if kind == "paired" else 56, 56))
-                thumbs.append(np.ascontiguousarray(np.asarray(im)))
-        except OSError:
-            continue
-    return {"kind": kind, "path": str(path), "count": count, "what": what, "broken": len(ds.skipped),
-            "skipped": [(str(p), r) for p, r in ds.skipped[:3]], "thumbnails": thumbs}
+    return validate_data_folder(kind, path, image_size, progress=progress)
 
 
 def read_checkpoint_config(path: str) -> dict[str, Any]:
@@ -809,7 +787,7 @@ class TrainPanel(QWidget):
         self.folderStatus.setStyleSheet("")
         self.folderStatus.setText("Checking the folder…")
         size = self._widget_value("data.image_size")
-        job = JobWorker(validate_data_folder, kind, path, size, pass_progress=True, name="validate_data_folder")
+        job = JobWorker(check_data_folder, kind, path, size, pass_progress=True, name="check_data_folder")
         # Bound methods of this widget, never lambdas: a lambda would run in the worker's thread.
         job.progress.connect(self._on_folder_progress)
         job.succeeded.connect(self._on_folder_checked)
