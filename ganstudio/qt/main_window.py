@@ -38,7 +38,7 @@ from ganstudio import __version__
 from ganstudio.core.train.runlog import new_run_dir
 from ganstudio.qt.settings import AppSettings
 from ganstudio.qt.train_panel import TrainPanel
-from ganstudio.qt.workers import JobWorker, TrainerWorker, stop_all_workers
+from ganstudio.qt.workers import JobWorker, TrainerWorker, start_job, stop_all_workers
 
 log = logging.getLogger(__name__)
 
@@ -395,11 +395,8 @@ class MainWindow(QMainWindow):
     def load_engine(self) -> None:
         if self._engine_job is not None:
             return
-        job = JobWorker(load_engine, name="load_engine")
-        job.succeeded.connect(self._on_engine_loaded)
-        job.failed.connect(self._on_engine_failed)
-        self._engine_job = job
-        job.start()
+        self._engine_job = start_job(load_engine, name="load_engine", on_done=self._on_engine_loaded,
+                                     on_error=self._on_engine_failed, owner=self)
 
     def _on_engine_loaded(self, info: dict[str, Any]) -> None:
         if self._closing:

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 from ganstudio.core.train.runlog import load_run_folder
 from ganstudio.qt import theme
 from ganstudio.qt.toy_view import ToyView
-from ganstudio.qt.workers import JobWorker
+from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
 
@@ -338,7 +338,6 @@ class TrainingMonitor(QWidget):
         self.x_mode = "step"
         self.smoothing = settings.smoothing() if settings is not None else 0.6
         self.log_y = settings.log_y() if settings is not None else False
-        self._jobs: list[JobWorker] = []
         self._sample_index: int | None = None  # None: follow the newest sample
         self._shown_sample: tuple[int, int] | None = None
         self.last_redraw_ms = 0.0
@@ -633,19 +632,8 @@ class TrainingMonitor(QWidget):
         """Read the folder in a background job; the run appears when it is read."""
         folder = Path(folder)
         self.message.emit(f"Reading run folder {folder}…")
-        job = JobWorker(load_run_folder, folder, name="load_run_folder")
-        # Bound methods, never lambdas: a lambda would run in the worker's thread.
-        job.succeeded.connect(self._on_run_folder_loaded)
-        job.failed.connect(self._on_run_folder_failed)
-        job.finished.connect(self._on_job_finished)
-        self._jobs.append(job)
-        job.start()
-        return job
-
-    def _on_job_finished(self) -> None:
-        job = self.sender()
-        if job in self._jobs:
-            self._jobs.remove(job)
+        return start_job(load_run_folder, folder, name="load_run_folder", on_done=self._on_run_folder_loaded,
+                         on_error=self._on_run_folder_failed, owner=self)
 
     def _on_run_folder_failed(self, err) -> None:
         self.error.emit(err.message)
@@ -1081,6 +1069,4 @@ class TrainingMonitor(QWidget):
     def shutdown(self) -> None:
         self._redraw_timer.stop()
         self._follow_timer.stop()
-        for job in list(self._jobs):
-            job.stop()
-            job.wait(5000)
+        stop_jobs(self)

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from ganstudio.core import config as C
 from ganstudio.core.errors import ConfigError
 from ganstudio.core.train.runlog import format_hms
-from ganstudio.qt.workers import JobWorker
+from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,6 @@ class TrainPanel(QWidget):
         self.resume_path: str | None = None
         self.folder_info: dict[str, Any] | None = None
         self._folder_job: JobWorker | None = None
-        self._jobs: list[JobWorker] = []
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(300)  # debounce: typing "0.0002" sends one change, not six
@@ -787,21 +786,10 @@ class TrainPanel(QWidget):
         self.folderStatus.setStyleSheet("")
         self.folderStatus.setText("Checking the folder…")
         size = self._widget_value("data.image_size")
-        job = JobWorker(check_data_folder, kind, path, size, pass_progress=True, name="check_data_folder")
-        # Bound methods of this widget, never lambdas: a lambda would run in the worker's thread.
-        job.progress.connect(self._on_folder_progress)
-        job.succeeded.connect(self._on_folder_checked)
-        job.failed.connect(self._on_folder_failed)
-        job.finished.connect(self._on_job_finished)
-        self._folder_job = job
-        self._jobs.append(job)
-        job.start()
-        return job
-
-    def _on_job_finished(self) -> None:
-        job = self.sender()
-        if job in self._jobs:
-            self._jobs.remove(job)
+        self._folder_job = start_job(check_data_folder, kind, path, size, pass_progress=True, name="check_data_folder",
+                                     on_progress=self._on_folder_progress, on_done=self._on_folder_checked,
+                                     on_error=self._on_folder_failed, owner=self)
+        return self._folder_job
 
     def _on_folder_progress(self, p) -> None:
         if self.sender() is self._folder_job and isinstance(p, tuple):
@@ -855,13 +843,8 @@ class TrainPanel(QWidget):
         """Read a checkpoint's settings in the background; Start then resumes it."""
         self.resumeLabel.setText(f"Reading {path}…")
         self.resumeLabel.show()
-        job = JobWorker(read_checkpoint_config, str(path), name="read_checkpoint_config")
-        job.succeeded.connect(self._on_checkpoint_read)
-        job.failed.connect(self._on_checkpoint_failed)
-        job.finished.connect(self._on_job_finished)
-        self._jobs.append(job)
-        job.start()
-        return job
+        return start_job(read_checkpoint_config, str(path), name="read_checkpoint_config",
+                         on_done=self._on_checkpoint_read, on_error=self._on_checkpoint_failed, owner=self)
 
     def _on_checkpoint_read(self, result: dict[str, Any]) -> None:
         cfg: C.RunConfig = result["config"]
@@ -895,6 +878,4 @@ class TrainPanel(QWidget):
         self.show_config_error(err.message)
 
     def shutdown(self) -> None:
-        for job in list(self._jobs):
-            job.stop()
-            job.wait(5000)
+        stop_jobs(self)

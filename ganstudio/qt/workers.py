@@ -7,7 +7,8 @@ through queued signals; progress is coalesced and sent at most every `progress_i
 
 The pattern follows superqt's generator workers: a job is a generator function; each `yield` is a
 progress report and a point where the job may be paused or cancelled. Callback-style APIs get a
-`progress` callable instead (`pass_progress=True`).
+`progress` callable instead (`pass_progress=True`). `start_job(fn, ..., on_done=..., owner=...)` makes,
+wires and starts a job in one call (superqt's `create_worker(..., _connect={...})`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, SignalInstance, Slot
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +267,79 @@ class JobWorker(BackgroundWorker):
         self._send_progress()
         self.result = result
         self.succeeded.emit(result)
+
+
+class _OwnedJobs(QObject):
+    """The jobs one owner started that have not finished yet; a child of the owner, so in its thread."""
+
+    def __init__(self, owner: QObject):
+        super().__init__(owner)
+        self.setObjectName("ownedJobs")
+        self.jobs: list[JobWorker] = []
+
+    @Slot()
+    def forget(self) -> None:
+        job = self.sender()
+        if job in self.jobs:
+            self.jobs.remove(job)
+
+
+def _owned(owner: QObject, create: bool = False) -> _OwnedJobs | None:
+    found = owner.findChild(_OwnedJobs, "ownedJobs", Qt.FindDirectChildrenOnly)
+    if found is None and create:
+        found = _OwnedJobs(owner)
+    return found
+
+
+def _check_slot(name: str, callback: Any) -> None:
+    # Queued to the GUI thread only when the receiver is a QObject living there; PySide6 would call a
+    # plain function or a lambda in the job's own thread.
+    ok = isinstance(callback, SignalInstance) or (inspect.ismethod(callback) and isinstance(callback.__self__, QObject))
+    if not ok:
+        raise TypeError(f"{name} must be a method of a QObject in the GUI thread (or a signal), not {callback!r}")
+
+
+def start_job(fn: Callable[..., Any], *args: Any, on_done: Callable | None = None, on_error: Callable | None = None,
+              on_progress: Callable | None = None, on_cancelled: Callable | None = None, owner: QObject | None = None,
+              name: str | None = None, pass_progress: bool = False, progress_interval: float = 0.1,
+              **kwargs: Any) -> JobWorker:
+    """Run `fn(*args, **kwargs)` in a JobWorker, wired and started in one call; returns the job.
+
+    on_done(result), on_error(JobError), on_progress(value) and on_cancelled() must be methods of QObjects
+    in the GUI thread (or signals); in them `self.sender()` is the job, so a newer job can make an older
+    one's result stale. `owner` (usually the area) keeps the job until it has finished; `stop_jobs(owner)`
+    stops the ones still running when the area shuts down.
+    """
+    slots = [(signal, label, callback) for signal, label, callback in (
+        ("succeeded", "on_done", on_done), ("failed", "on_error", on_error),
+        ("progress", "on_progress", on_progress), ("cancelled", "on_cancelled", on_cancelled),
+    ) if callback is not None]
+    for _signal, label, callback in slots:
+        _check_slot(label, callback)
+    job = JobWorker(fn, *args, name=name, progress_interval=progress_interval, pass_progress=pass_progress, **kwargs)
+    for signal, _label, callback in slots:
+        getattr(job, signal).connect(callback)
+    if owner is not None:
+        owned = _owned(owner, create=True)
+        owned.jobs.append(job)
+        job.finished.connect(owned.forget)
+    job.start()
+    return job
+
+
+def jobs_of(owner: QObject) -> list[JobWorker]:
+    """The jobs `owner` started with start_job that have not finished (their end reached the GUI thread)."""
+    owned = _owned(owner)
+    return list(owned.jobs) if owned is not None else []
+
+
+def stop_jobs(owner: QObject, timeout_ms: int = 5000) -> bool:
+    """Stop the owner's unfinished jobs and wait for each; True when all have ended."""
+    ok = True
+    for job in jobs_of(owner):
+        job.stop()
+        ok = job.wait(timeout_ms) and ok
+    return ok
 
 
 # --- training -------------------------------------------------------------------------------------------
