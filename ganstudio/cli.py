@@ -141,6 +141,7 @@ class ProgressBar:
         self.t0 = time.perf_counter()
         self.last_draw = 0.0
         self.last_pct = -1
+        self.last_step = -1
         self.scalars: dict[str, float] = {}
 
     def update(self, step: int, force: bool = False) -> None:
@@ -151,7 +152,9 @@ class ProgressBar:
                 return
             if not self.tty and pct // 10 == self.last_pct // 10:
                 return
-        self.last_draw, self.last_pct = now, pct
+        elif not self.tty and step == self.last_step:
+            return  # plain lines: the final update repeats the line of the last step
+        self.last_draw, self.last_pct, self.last_step = now, pct, step
         done = step - self.start
         rate = done / max(now - self.t0, 1e-9)
         eta = (self.total - step) / rate if rate > 0 else float("inf")
@@ -235,27 +238,28 @@ def cmd_train(args) -> int:
         if not args.quiet and dist.is_main:
             bar = ProgressBar(cfg.train.steps, start=trainer.step_count)
         interrupted = _StopOnCtrlC()
+        result = None
         try:
             with interrupted:
-                trainer.run(should_stop=interrupted.requested,
-                            on_step=(lambda t: bar.update(t.step_count)) if bar else None)
+                # The app's loop too: save when the loop ends (finished or stopped), evaluate when finished.
+                result = trainer.run(should_stop=interrupted.requested,
+                                     on_step=(lambda t: bar.update(t.step_count)) if bar else None,
+                                     save_at_end="always", evaluate_at_end=True)
         except KeyboardInterrupt:  # a second Ctrl-C, or one outside the training loop
             interrupted.flag = True
         if interrupted.flag:
             if bar:
                 bar.close()
-            path = trainer.save_checkpoint()
+            path = result.checkpoint if result is not None else trainer.save_checkpoint()
             print(f"\nganstudio: interrupted at step {trainer.step_count}; checkpoint saved to {path}", file=sys.stderr)
             return EXIT_INTERRUPTED
         if bar:
             bar.update(trainer.step_count, force=True)
             bar.close()
-        path = trainer.save_checkpoint()
-        result = trainer.evaluate() if dist.is_main else {}
         if dist.is_main:
-            summary = " ".join(f"{k} {v:.4g}" for k, v in result.items() if k != "n_modes")
+            summary = " ".join(f"{k} {v:.4g}" for k, v in result.metrics.items() if k != "n_modes")
             print(f"ganstudio: finished {trainer.step_count} steps in {format_hms(trainer.elapsed)}; {summary}", file=sys.stderr)
-            print(f"ganstudio: checkpoint {path}", file=sys.stderr)
+            print(f"ganstudio: checkpoint {result.checkpoint}", file=sys.stderr)
         return 0
     finally:
         dist.close()
