@@ -3,7 +3,8 @@
 The form is built from FIELDS, one row per config field worth showing, each with a tooltip that says
 what it does and when to use it. `build_config()` starts from `config.preset(name)` and applies the form
 with `dataclasses.replace`, then `config.validate`; a ConfigError is shown beside the buttons and
-training does not start. The panel only asks for training (signals); MainWindow owns the worker.
+training does not start. The panel only asks for training (signals); qt.train.run_control.RunControl owns
+the worker.
 """
 
 from __future__ import annotations
@@ -286,7 +287,7 @@ class ScientificSpinBox(QDoubleSpinBox):
 
 
 class TrainPanel(QWidget):
-    """The training form and its buttons. Emits requests; MainWindow runs the TrainerWorker."""
+    """The training form and its buttons. Emits requests; RunControl runs the TrainerWorker."""
 
     startRequested = Signal(object, object)  # (RunConfig, resume checkpoint path or None)
     pauseToggled = Signal(bool)  # True: pause

@@ -10,7 +10,7 @@ import pytest
 
 from ganstudio.core.config import preset
 from ganstudio.core.errors import GanStudioError
-from ganstudio.core.train.runlog import MetricsWriter, format_hms, load_run_folder, new_run_dir
+from ganstudio.core.train.runlog import MetricsWriter, format_hms, load_run_folder, new_run_dir, run_folder_of
 
 NOON = datetime(2024, 5, 17, 12, 0, 0)
 
@@ -29,6 +29,16 @@ def test_new_run_dir_never_reuses_a_folder_started_in_the_same_second(tmp_path: 
     second.mkdir()
     assert new_run_dir(tmp_path, "toy-ring", now=NOON).name == "toy-ring-20240517-120000-3"
     assert new_run_dir(tmp_path, "digits-dcgan", now=NOON).name == "digits-dcgan-20240517-120000"
+
+
+def test_a_checkpoint_in_a_run_folder_resumes_into_that_folder(tmp_path: Path):
+    run = tmp_path / "toy-ring-20240517-120000"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    assert run_folder_of(run / "checkpoints" / "latest.safetensors") == run
+    assert run_folder_of(tmp_path / "elsewhere" / "model.safetensors") is None
+    (tmp_path / "loose" / "checkpoints").mkdir(parents=True)  # a checkpoints/ folder without a run's config
+    assert run_folder_of(tmp_path / "loose" / "checkpoints" / "best.safetensors") is None
 
 
 @pytest.mark.parametrize("seconds, text", [

@@ -25,6 +25,16 @@ def new_run_dir(parent: str | Path, name: str, now: datetime | None = None) -> P
     return run_dir
 
 
+def run_folder_of(checkpoint: str | Path) -> Path | None:
+    """The run folder a checkpoint was saved in (RUN/checkpoints/NAME.safetensors beside RUN/config.json),
+    where resuming it goes on writing; None for a checkpoint kept anywhere else."""
+    ckpt = Path(checkpoint)
+    run_dir = ckpt.parent.parent
+    if ckpt.parent.name == "checkpoints" and (run_dir / "config.json").is_file():
+        return run_dir
+    return None
+
+
 def format_hms(seconds: float) -> str:
     """A run's duration or time left as users read it: 'H:MM:SS', or 'MM:SS' under an hour; '--:--' when
     unknown (an infinite ETA before the first speed measurement)."""
