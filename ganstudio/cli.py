@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 from ganstudio import __version__
 from ganstudio.core.errors import GanStudioError
+from ganstudio.core.train.runlog import format_hms, new_run_dir
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -142,6 +141,7 @@ class ProgressBar:
         self.t0 = time.perf_counter()
         self.last_draw = 0.0
         self.last_pct = -1
+        self.last_step = -1
         self.scalars: dict[str, float] = {}
 
     def update(self, step: int, force: bool = False) -> None:
@@ -152,7 +152,9 @@ class ProgressBar:
                 return
             if not self.tty and pct // 10 == self.last_pct // 10:
                 return
-        self.last_draw, self.last_pct = now, pct
+        elif not self.tty and step == self.last_step:
+            return  # plain lines: the final update repeats the line of the last step
+        self.last_draw, self.last_pct, self.last_step = now, pct, step
         done = step - self.start
         rate = done / max(now - self.t0, 1e-9)
         eta = (self.total - step) / rate if rate > 0 else float("inf")
@@ -160,7 +162,7 @@ class ProgressBar:
         filled = int(width * step / max(self.total, 1))
         bar = "#" * filled + "." * (width - filled)
         losses = " ".join(f"{k} {v:.3g}" for k, v in self.scalars.items() if k in ("d_loss", "g_loss", "sliced_w", "l1"))
-        line = f"step {step}/{self.total} [{bar}] {pct:3d}% {rate:6.1f} it/s {losses} ETA {_hms(eta)}"
+        line = f"step {step}/{self.total} [{bar}] {pct:3d}% {rate:6.1f} it/s {losses} ETA {format_hms(eta)}"
         if self.tty:
             self.stream.write("\r" + line[:160].ljust(120))
         else:
@@ -171,15 +173,6 @@ class ProgressBar:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
-
-
-def _hms(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "--:--"
-    seconds = int(seconds)
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 class _StopOnCtrlC:
@@ -213,10 +206,6 @@ class _StopOnCtrlC:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def default_run_dir(name: str) -> Path:
-    return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-
-
 def cmd_train(args) -> int:
     from ganstudio.core.device import device_description
     from ganstudio.core.train.distributed import DistributedContext
@@ -224,7 +213,7 @@ def cmd_train(args) -> int:
 
     cfg = _config_from_args(args)
     dist = DistributedContext.from_environment(cfg.train.device)
-    run_dir = Path(args.out) if args.out else default_run_dir(cfg.name)
+    run_dir = Path(args.out) if args.out else new_run_dir("runs", cfg.name)
     bar: ProgressBar | None = None
     messages: list[str] = []
 
@@ -249,27 +238,28 @@ def cmd_train(args) -> int:
         if not args.quiet and dist.is_main:
             bar = ProgressBar(cfg.train.steps, start=trainer.step_count)
         interrupted = _StopOnCtrlC()
+        result = None
         try:
             with interrupted:
-                trainer.run(should_stop=interrupted.requested,
-                            on_step=(lambda t: bar.update(t.step_count)) if bar else None)
+                # The app's loop too: save when the loop ends (finished or stopped), evaluate when finished.
+                result = trainer.run(should_stop=interrupted.requested,
+                                     on_step=(lambda t: bar.update(t.step_count)) if bar else None,
+                                     save_at_end="always", evaluate_at_end=True)
         except KeyboardInterrupt:  # a second Ctrl-C, or one outside the training loop
             interrupted.flag = True
         if interrupted.flag:
             if bar:
                 bar.close()
-            path = trainer.save_checkpoint()
+            path = result.checkpoint if result is not None else trainer.save_checkpoint()
             print(f"\nganstudio: interrupted at step {trainer.step_count}; checkpoint saved to {path}", file=sys.stderr)
             return EXIT_INTERRUPTED
         if bar:
             bar.update(trainer.step_count, force=True)
             bar.close()
-        path = trainer.save_checkpoint()
-        result = trainer.evaluate() if dist.is_main else {}
         if dist.is_main:
-            summary = " ".join(f"{k} {v:.4g}" for k, v in result.items() if k != "n_modes")
-            print(f"ganstudio: finished {trainer.step_count} steps in {_hms(trainer.elapsed)}; {summary}", file=sys.stderr)
-            print(f"ganstudio: checkpoint {path}", file=sys.stderr)
+            summary = " ".join(f"{k} {v:.4g}" for k, v in result.metrics.items() if k != "n_modes")
+            print(f"ganstudio: finished {trainer.step_count} steps in {format_hms(trainer.elapsed)}; {summary}", file=sys.stderr)
+            print(f"ganstudio: checkpoint {result.checkpoint}", file=sys.stderr)
         return 0
     finally:
         dist.close()
@@ -386,7 +376,7 @@ def cmd_info(args) -> int:
         f"objective    {o.loss}" + (f", R1 gamma {o.r1_gamma}" if o.r1_gamma else "") + (f", GP {o.gp_weight}" if o.gp_weight else ""),
         f"tricks       {', '.join(tricks_on) or 'none'}",
         f"optimizer    {opt.optimizer}, lr G {opt.lr_g:g} / D {opt.lr_d:g}, batch {opt.batch_size}, n_critic {ckpt.meta.get('n_critic', opt.n_critic)}",
-        f"trained      {ckpt.step} steps in {_hms(float(ckpt.meta.get('wall_time', 0)))} on {ckpt.meta.get('device', '?')}",
+        f"trained      {ckpt.step} steps in {format_hms(float(ckpt.meta.get('wall_time', 0)))} on {ckpt.meta.get('device', '?')}",
         f"EMA weights  {'yes' if 'G_ema' in ckpt.states else 'no'}",
     ]
     metrics = ckpt.meta.get("metrics") or {}

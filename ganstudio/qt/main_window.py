@@ -1,8 +1,9 @@
 """The main window: the Train, Monitor, Explore and Sketch areas, menus, toolbar and status bar.
 
 The window is shown before PyTorch is imported: the engine (torch, the core trainer, pyqtgraph) loads
-in a background job after the first paint, with a visible "Loading engine…" state. The window owns the
-TrainerWorker and routes its signals to the monitor, the train panel and the status bar.
+in a background job after the first paint, with a visible "Loading engine…" state. The window is a shell
+that wires the areas: the training run itself lives in `qt.train.run_control.RunControl`, whose signals
+go to the train panel, the monitor and the status bar.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ from PySide6.QtWidgets import (
 
 from ganstudio import __version__
 from ganstudio.qt.settings import AppSettings
-from ganstudio.qt.train_panel import TrainPanel, default_run_dir
-from ganstudio.qt.workers import JobWorker, TrainerWorker, stop_all_workers
+from ganstudio.qt.train.run_control import RunControl
+from ganstudio.qt.train_panel import TrainPanel
+from ganstudio.qt.workers import JobWorker, TrainerWorker, start_job, stop_all_workers
 
 log = logging.getLogger(__name__)
 
@@ -162,8 +164,7 @@ class MainWindow(QMainWindow):
         self.shown_after_s: float | None = None
         self.engine_info: dict[str, Any] | None = None
         self.monitor = None
-        self.worker: TrainerWorker | None = None
-        self.training_total = 0
+        self.run_control = RunControl(self.settings, self)
         self._engine_job: JobWorker | None = None
         self._first_show = True
         self._closing = False
@@ -223,12 +224,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.sketch)
         self.areaList.currentRowChanged.connect(self._on_area_changed)
 
-        self.train_panel.startRequested.connect(self.start_training)
-        self.train_panel.pauseToggled.connect(self.set_paused)
-        self.train_panel.stopRequested.connect(self.stop_training)
-        self.train_panel.saveRequested.connect(self.save_checkpoint)
-        self.train_panel.liveSettingsChanged.connect(self._on_live_settings)
-        self.train_panel.message.connect(self.show_status_message)
+        self._wire_training()
 
         sb = self.statusBar()
         self.statusEngine = QLabel("Loading engine…")
@@ -248,6 +244,26 @@ class MainWindow(QMainWindow):
         sb.addWidget(self.engineBusy)
         for w in (self.statusStep, self.statusSpeed, self.statusDevice):
             sb.addPermanentWidget(w)
+
+    def _wire_training(self) -> None:
+        """The Train panel asks the run control; the run control tells the panel and the status bar (and
+        the monitor, once it exists: _on_engine_loaded)."""
+        panel, run = self.train_panel, self.run_control
+        panel.startRequested.connect(self.start_training)
+        panel.pauseToggled.connect(run.set_paused)
+        panel.stopRequested.connect(run.stop)
+        panel.saveRequested.connect(run.save_checkpoint)
+        panel.liveSettingsChanged.connect(run.set_live_settings)
+        panel.message.connect(self.show_status_message)
+        run.stateChanged.connect(self._on_train_state)
+        run.runStarted.connect(self._on_run_started)
+        run.liveValuesChanged.connect(panel.set_live_values)
+        run.stepChanged.connect(panel.show_progress)
+        run.stepChanged.connect(self._show_step)
+        run.message.connect(panel.log_message)
+        run.statusMessage.connect(self.show_status_message)
+        run.warning.connect(self.show_warning)
+        run.error.connect(self.show_error)
 
     def _placeholder(self, area: str, title: str, text: str) -> QWidget:
         page = QWidget()
@@ -313,7 +329,7 @@ class MainWindow(QMainWindow):
         icon = self.style().standardIcon
         self._play_icon, self._pause_icon = icon(QStyle.SP_MediaPlay), icon(QStyle.SP_MediaPause)
         self.actStart = tb.addAction(self._play_icon, "Start", self.train_panel.request_start)
-        self.actPause = tb.addAction(self._pause_icon, "Pause", lambda: self.set_paused(not self._paused()))
+        self.actPause = tb.addAction(self._pause_icon, "Pause", lambda: self.set_paused(not self.run_control.paused))
         self.actStop = tb.addAction(icon(QStyle.SP_MediaStop), "Stop", self.stop_training)
         self.actSave.setIcon(icon(QStyle.SP_DialogSaveButton))
         self.actOpenRun.setIcon(icon(QStyle.SP_DirOpenIcon))
@@ -336,7 +352,10 @@ class MainWindow(QMainWindow):
         self.actSave.setEnabled(state in ("running", "paused"))
         self.actOpenCheckpoint.setEnabled(state in ("idle", "loading"))
 
-    def _set_train_state(self, state: str) -> None:
+    def _on_train_state(self, state: str) -> None:
+        if state == "starting":  # a new run: the last run's messages are old news
+            self.errorBanner.hide()
+            self.warningBanner.hide()
         self.train_panel.set_state(state)
         self._sync_actions()
 
@@ -394,11 +413,8 @@ class MainWindow(QMainWindow):
     def load_engine(self) -> None:
         if self._engine_job is not None:
             return
-        job = JobWorker(load_engine, name="load_engine")
-        job.succeeded.connect(self._on_engine_loaded)
-        job.failed.connect(self._on_engine_failed)
-        self._engine_job = job
-        job.start()
+        self._engine_job = start_job(load_engine, name="load_engine", on_done=self._on_engine_loaded,
+                                     on_error=self._on_engine_failed, owner=self)
 
     def _on_engine_loaded(self, info: dict[str, Any]) -> None:
         if self._closing:
@@ -411,6 +427,9 @@ class MainWindow(QMainWindow):
         self.monitor.message.connect(self.show_status_message)
         self.monitor.error.connect(self.show_error)
         self.set_area_widget("Monitor", self.monitor)
+        self.run_control.runStarted.connect(self.monitor.begin_live_run)
+        self.run_control.progressed.connect(self.monitor.add_progress)
+        self.run_control.runEnded.connect(self.monitor.end_live_run)
         self.engine_info = info
         self.engineBusy.hide()
         self.statusEngine.setText(f"Engine ready (PyTorch {info['torch']})")
@@ -444,119 +463,35 @@ class MainWindow(QMainWindow):
     def show_status_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
 
-    # --- training ------------------------------------------------------------------------------------
+    # --- training (RunControl runs it) -----------------------------------------------------------------
+    @property
+    def worker(self) -> TrainerWorker | None:
+        """The running TrainerWorker, None when no run is on."""
+        return self.run_control.worker
+
     def start_training(self, cfg, resume: str | None = None) -> TrainerWorker | None:
-        if self.worker is not None or not self.engine_ready:
+        if not self.engine_ready:
             return None
-        run_dir = None
-        if resume:
-            ckpt = Path(resume)
-            candidate = ckpt.parent.parent
-            if ckpt.parent.name == "checkpoints" and (candidate / "config.json").is_file():
-                run_dir = candidate  # continue writing into the same run folder
-        if run_dir is None:
-            run_dir = default_run_dir(self.settings.runs_folder(), cfg.name)
-        self.errorBanner.hide()
-        self.warningBanner.hide()
-        worker = TrainerWorker(cfg, run_dir, resume=resume)
-        worker.started.connect(self._on_training_started)
-        worker.progress.connect(self._on_training_progress)
-        worker.checkpoint_saved.connect(self._on_checkpoint_saved)
-        worker.warning.connect(self.show_warning)
-        worker.learning_rates_changed.connect(self._on_rates_changed)
-        worker.stopped.connect(self._on_training_stopped)
-        worker.failed.connect(self._on_training_failed)
-        worker.finished.connect(self._on_training_finished)
-        self.worker = worker
-        self.training_total = cfg.train.steps
-        self._set_train_state("starting")
-        self.train_panel.log_message(f"Starting {cfg.name} in {run_dir}")
-        worker.start()
-        return worker
+        return self.run_control.start(cfg, resume)
 
-    def _on_training_started(self, info: dict[str, Any]) -> None:
-        self.training_total = info["total"]
+    def set_paused(self, pause: bool) -> None:
+        self.run_control.set_paused(pause)
+
+    def stop_training(self) -> None:
+        self.run_control.stop()
+
+    def save_checkpoint(self) -> None:
+        self.run_control.save_checkpoint()
+
+    def _on_run_started(self, info: dict[str, Any]) -> None:
         self.statusDevice.setText(info["device"])
-        self._set_train_state("running")
-        lr_g, lr_d = info["learning_rates"]
-        self.train_panel.set_live_values(lr_g, lr_d, info["n_critic"])
         if self.monitor is not None:
-            self.monitor.begin_live_run(info)
             self.show_area("Monitor")
-        self.train_panel.log_message(f"Training on {info['device']} from step {info['step']:,}.")
 
-    def _on_training_progress(self, batch: dict[str, Any]) -> None:
-        if self.monitor is not None:
-            self.monitor.add_progress(batch)
-        step, it_s = batch["step"], batch["it_s"]
+    def _show_step(self, step: int, _total: int, it_s: float) -> None:
         self.statusStep.setText(f"Step {step:,}")
         if it_s > 0:
             self.statusSpeed.setText(f"{it_s:,.1f} it/s")
-        self.train_panel.show_progress(step, self.training_total, it_s)
-
-    def _on_checkpoint_saved(self, path: str) -> None:
-        self.settings.add_recent_checkpoint(path)
-        self.train_panel.log_message(f"Checkpoint saved: {path}")
-        self.show_status_message(f"Checkpoint saved to {path}")
-
-    def _on_rates_changed(self, values) -> None:
-        lr_g, lr_d, n_critic = values
-        self.train_panel.set_live_values(lr_g, lr_d, n_critic)
-        self.train_panel.log_message(f"Now lr G {lr_g:g}, lr D {lr_d:g}, {n_critic} D step(s) per G step.")
-
-    def _on_training_stopped(self, summary: dict[str, Any]) -> None:
-        reason = summary["reason"]
-        if reason == "error":
-            text = f"Training ended with an error at step {summary['step']:,}."
-        else:
-            where = f"; checkpoint {summary['checkpoint']}" if summary.get("checkpoint") else ""
-            text = f"Training {'finished' if reason == 'finished' else 'stopped'} at step {summary['step']:,}{where}."
-        self.train_panel.log_message(text)
-        self.show_status_message(text)
-
-    def _on_training_failed(self, err) -> None:
-        last = self.worker.last_checkpoint if self.worker is not None else None
-        keep = f" The last good checkpoint is {last}." if last else ""
-        self.show_error(err.message + keep)
-        if err.detail and not err.user_error:
-            self.train_panel.log_message(err.detail)
-
-    def _on_training_finished(self) -> None:
-        if self.worker is not None:
-            self.worker.wait(10000)
-        self.worker = None
-        if self.monitor is not None:
-            self.monitor.end_live_run()
-        if not self._closing:
-            self._set_train_state("idle" if self.engine_ready else "loading")
-
-    def _paused(self) -> bool:
-        return self.worker is not None and self.worker.paused
-
-    def set_paused(self, pause: bool) -> None:
-        if self.worker is None:
-            return
-        if pause:
-            self.worker.pause()
-            self._set_train_state("paused")
-            self.show_status_message("Paused; Resume goes on from the same step.")
-        else:
-            self.worker.resume()
-            self._set_train_state("running")
-
-    def stop_training(self) -> None:
-        if self.worker is not None:
-            self.worker.stop()
-            self._set_train_state("stopping")
-
-    def save_checkpoint(self) -> None:
-        if self.worker is not None:
-            self.worker.save_checkpoint()
-
-    def _on_live_settings(self, values: dict[str, Any]) -> None:
-        if self.worker is not None:
-            self.worker.set_learning_rates(g=values["lr_g"], d=values["lr_d"])
-            self.worker.set_n_critic(values["n_critic"])
 
     # --- files ---------------------------------------------------------------------------------------
     def open_checkpoint_dialog(self) -> None:
@@ -623,15 +558,9 @@ class MainWindow(QMainWindow):
         self.settings.set_geometry(self.saveGeometry())
         self.settings.set_window_state(self.saveState())
         self.settings.set_last_area(self.current_area())
-        worker = self.worker
-        if worker is not None and worker.is_running():
-            # Stop between two steps; the worker saves a checkpoint before its thread ends.
+        if self.worker is not None and self.worker.is_running():
             self.statusBar().showMessage("Stopping training and saving a checkpoint…")
-            worker.stop()
-            if not worker.wait(120000):
-                log.error("the training thread did not stop within two minutes")
-            elif worker.last_checkpoint:
-                self.settings.add_recent_checkpoint(worker.last_checkpoint)
+        self.run_control.shutdown()  # stops between two steps and waits for the checkpoint
         if self.monitor is not None:
             self.monitor.shutdown()
         self.explorer.shutdown()

@@ -10,7 +10,6 @@ and by scanning their samples/ folder.
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import math
 import re
@@ -43,9 +42,10 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio.core import metric_registry
+from ganstudio.core.train.runlog import load_run_folder
 from ganstudio.qt import theme
 from ganstudio.qt.toy_view import ToyView
-from ganstudio.qt.workers import JobWorker
+from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
 
@@ -269,56 +269,6 @@ class RunData:
         self.new_samples = True
 
 
-def load_run_folder(folder: str | Path) -> dict[str, Any]:
-    """Read a run folder written by `ganstudio train` (a job: runs off the GUI thread)."""
-    from ganstudio.core.errors import GanStudioError
-    from ganstudio.core.train.runlog import MetricsFollower
-
-    folder = Path(folder)
-    metrics_path = folder / "metrics.jsonl"
-    if not folder.is_dir():
-        raise GanStudioError(f"Run folder {folder} does not exist.")
-    if not metrics_path.is_file() and not (folder / "config.json").is_file():
-        raise GanStudioError(f"{folder} is not a run folder: it has no metrics.jsonl or config.json.")
-    config: dict[str, Any] = {}
-    if (folder / "config.json").is_file():
-        try:
-            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise GanStudioError(f"{folder / 'config.json'} is not readable JSON.") from None
-    follower = MetricsFollower(metrics_path)
-    records = follower.poll()
-    scalars = [r for r in records if r.get("kind", "scalars") != "eval"]
-    evals = [r for r in records if r.get("kind") == "eval"]
-    kind = (config.get("data") or {}).get("kind")
-    real_points = bounds = None
-    task = None
-    if kind is not None:
-        from ganstudio.core.config import RunConfig
-
-        try:
-            cfg = RunConfig.from_dict(config, source=str(folder / "config.json"))
-            task = cfg.data.task
-        except GanStudioError:
-            cfg = None
-        if task == "toy" and cfg is not None:
-            import torch
-
-            from ganstudio.core.data import make_toy
-
-            params = {}
-            if cfg.data.toy_std is not None:
-                params["std"] = cfg.data.toy_std
-            if cfg.data.toy_modes is not None:
-                params["n_modes"] = cfg.data.toy_modes
-            toy = make_toy(cfg.data.kind, **params)
-            real_points = toy.sample(2000, generator=torch.Generator().manual_seed(1)).numpy()
-            bounds = tuple(float(b) for b in toy.bounds())
-    return {"folder": folder, "follower": follower, "scalars": scalars, "evals": evals, "config": config,
-            "task": task, "real_points": real_points, "bounds": bounds,
-            "name": folder.name}
-
-
 def scan_sample_files(folder: Path, seen: set[str]) -> list[tuple[int, Path]]:
     samples_dir = folder / "samples"
     if not samples_dir.is_dir():
@@ -403,7 +353,6 @@ class TrainingMonitor(QWidget):
         self.x_mode = "step"
         self.smoothing = settings.smoothing() if settings is not None else 0.6
         self.log_y = settings.log_y() if settings is not None else False
-        self._jobs: list[JobWorker] = []
         self._sample_index: int | None = None  # None: follow the newest sample
         self._shown_sample: tuple[int, int] | None = None
         self.last_redraw_ms = 0.0
@@ -700,19 +649,8 @@ class TrainingMonitor(QWidget):
         """Read the folder in a background job; the run appears when it is read."""
         folder = Path(folder)
         self.message.emit(f"Reading run folder {folder}…")
-        job = JobWorker(load_run_folder, folder, name="load_run_folder")
-        # Bound methods, never lambdas: a lambda would run in the worker's thread.
-        job.succeeded.connect(self._on_run_folder_loaded)
-        job.failed.connect(self._on_run_folder_failed)
-        job.finished.connect(self._on_job_finished)
-        self._jobs.append(job)
-        job.start()
-        return job
-
-    def _on_job_finished(self) -> None:
-        job = self.sender()
-        if job in self._jobs:
-            self._jobs.remove(job)
+        return start_job(load_run_folder, folder, name="load_run_folder", on_done=self._on_run_folder_loaded,
+                         on_error=self._on_run_folder_failed, owner=self)
 
     def _on_run_folder_failed(self, err) -> None:
         self.error.emit(err.message)
@@ -1144,6 +1082,4 @@ class TrainingMonitor(QWidget):
     def shutdown(self) -> None:
         self._redraw_timer.stop()
         self._follow_timer.stop()
-        for job in list(self._jobs):
-            job.stop()
-            job.wait(5000)
+        stop_jobs(self)

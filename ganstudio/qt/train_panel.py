@@ -3,7 +3,8 @@
 The form is built from FIELDS, one row per config field worth showing, each with a tooltip that says
 what it does and when to use it. `build_config()` starts from `config.preset(name)` and applies the form
 with `dataclasses.replace`, then `config.validate`; a ConfigError is shown beside the buttons and
-training does not start. The panel only asks for training (signals); MainWindow owns the worker.
+training does not start. The panel only asks for training (signals); qt.train.run_control.RunControl owns
+the worker.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from PySide6.QtWidgets import (
 from ganstudio.core import config as C
 from ganstudio.core import objective_registry
 from ganstudio.core.errors import ConfigError
-from ganstudio.qt.workers import JobWorker
+from ganstudio.core.train.runlog import format_hms
+from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
 
@@ -218,43 +220,12 @@ def preset_for(kind: str) -> str:
             "autopair": "sketch-folder"}[kind]
 
 
-def default_run_dir(parent: Path, name: str) -> Path:
-    base = Path(parent) / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    run_dir, n = base, 1
-    while run_dir.exists():
-        n += 1
-        run_dir = base.with_name(f"{base.name}-{n}")
-    return run_dir
+def check_data_folder(kind: str, path: str, image_size: int, progress=None) -> dict[str, Any]:
+    """The folder check as a job. Imported here, in the job's thread: ganstudio.core.data loads PyTorch,
+    which the window must not wait for."""
+    from ganstudio.core.data.folder_checks import validate_data_folder
 
-
-def validate_data_folder(kind: str, path: str, image_size: int, progress=None) -> dict[str, Any]:
-    """Check a folder as training would read it; a job for the worker thread (it decodes every file)."""
-    from PIL import Image
-
-    from ganstudio.core.data import AutoPairedFolder, ImageFolder, PairedFolder
-
-    cb = (lambda done, total: progress((done, total))) if progress else None
-    if kind == "paired":
-        ds = PairedFolder(path, image_size, progress=cb, cache_limit_bytes=0)
-        files = [a for a, _b in ds.pairs]
-        count, what = len(ds.pairs), "pair"
-    elif kind == "autopair":
-        ds = AutoPairedFolder(path, image_size, progress=cb, cache_limit_bytes=0)
-        files, count, what = ds.images.files, len(ds), "image"
-    else:
-        ds = ImageFolder(path, image_size, progress=cb, cache_limit_bytes=0)
-        files, count, what = ds.files, len(ds), "image"
-    thumbs = []
-    for f in files[:6]:
-        try:
-            with Image.open(f) as im:
-                im = im.convert("RGB")
-                im.thumbnail((96 if kind == "paired" else 56, 56))
-                thumbs.append(np.ascontiguousarray(np.asarray(im)))
-        except OSError:
-            continue
-    return {"kind": kind, "path": str(path), "count": count, "what": what, "broken": len(ds.skipped),
-            "skipped": [(str(p), r) for p, r in ds.skipped[:3]], "thumbnails": thumbs}
+    return validate_data_folder(kind, path, image_size, progress=progress)
 
 
 def read_checkpoint_config(path: str) -> dict[str, Any]:
@@ -306,7 +277,7 @@ class ScientificSpinBox(QDoubleSpinBox):
 
 
 class TrainPanel(QWidget):
-    """The training form and its buttons. Emits requests; MainWindow runs the TrainerWorker."""
+    """The training form and its buttons. Emits requests; RunControl runs the TrainerWorker."""
 
     startRequested = Signal(object, object)  # (RunConfig, resume checkpoint path or None)
     pauseToggled = Signal(bool)  # True: pause
@@ -327,7 +298,6 @@ class TrainPanel(QWidget):
         self.resume_path: str | None = None
         self.folder_info: dict[str, Any] | None = None
         self._folder_job: JobWorker | None = None
-        self._jobs: list[JobWorker] = []
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(300)  # debounce: typing "0.0002" sends one change, not six
@@ -775,7 +745,7 @@ class TrainPanel(QWidget):
         self.progressBar.setValue(min(step, total))
         self.progressBar.setFormat(f"step {step:,} / {total:,}")
         eta = (total - step) / it_s if it_s > 0 else math.inf
-        eta_text = "" if not math.isfinite(eta) else f" · {_hms(eta)} left"
+        eta_text = "" if not math.isfinite(eta) else f" · {format_hms(eta)} left"
         self.statusLabel.setText(f"{it_s:,.1f} it/s{eta_text}")
 
     def log_message(self, text: str) -> None:
@@ -812,21 +782,10 @@ class TrainPanel(QWidget):
         self.folderStatus.setStyleSheet("")
         self.folderStatus.setText("Checking the folder…")
         size = self._widget_value("data.image_size")
-        job = JobWorker(validate_data_folder, kind, path, size, pass_progress=True, name="validate_data_folder")
-        # Bound methods of this widget, never lambdas: a lambda would run in the worker's thread.
-        job.progress.connect(self._on_folder_progress)
-        job.succeeded.connect(self._on_folder_checked)
-        job.failed.connect(self._on_folder_failed)
-        job.finished.connect(self._on_job_finished)
-        self._folder_job = job
-        self._jobs.append(job)
-        job.start()
-        return job
-
-    def _on_job_finished(self) -> None:
-        job = self.sender()
-        if job in self._jobs:
-            self._jobs.remove(job)
+        self._folder_job = start_job(check_data_folder, kind, path, size, pass_progress=True, name="check_data_folder",
+                                     on_progress=self._on_folder_progress, on_done=self._on_folder_checked,
+                                     on_error=self._on_folder_failed, owner=self)
+        return self._folder_job
 
     def _on_folder_progress(self, p) -> None:
         if self.sender() is self._folder_job and isinstance(p, tuple):
@@ -880,13 +839,8 @@ class TrainPanel(QWidget):
         """Read a checkpoint's settings in the background; Start then resumes it."""
         self.resumeLabel.setText(f"Reading {path}…")
         self.resumeLabel.show()
-        job = JobWorker(read_checkpoint_config, str(path), name="read_checkpoint_config")
-        job.succeeded.connect(self._on_checkpoint_read)
-        job.failed.connect(self._on_checkpoint_failed)
-        job.finished.connect(self._on_job_finished)
-        self._jobs.append(job)
-        job.start()
-        return job
+        return start_job(read_checkpoint_config, str(path), name="read_checkpoint_config",
+                         on_done=self._on_checkpoint_read, on_error=self._on_checkpoint_failed, owner=self)
 
     def _on_checkpoint_read(self, result: dict[str, Any]) -> None:
         cfg: C.RunConfig = result["config"]
@@ -920,13 +874,4 @@ class TrainPanel(QWidget):
         self.show_config_error(err.message)
 
     def shutdown(self) -> None:
-        for job in list(self._jobs):
-            job.stop()
-            job.wait(5000)
-
-
-def _hms(seconds: float) -> str:
-    seconds = int(seconds)
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+        stop_jobs(self)

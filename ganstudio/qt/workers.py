@@ -7,7 +7,8 @@ through queued signals; progress is coalesced and sent at most every `progress_i
 
 The pattern follows superqt's generator workers: a job is a generator function; each `yield` is a
 progress report and a point where the job may be paused or cancelled. Callback-style APIs get a
-`progress` callable instead (`pass_progress=True`).
+`progress` callable instead (`pass_progress=True`). `start_job(fn, ..., on_done=..., owner=...)` makes,
+wires and starts a job in one call (superqt's `create_worker(..., _connect={...})`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, SignalInstance, Slot
 
 log = logging.getLogger(__name__)
 
@@ -268,10 +269,85 @@ class JobWorker(BackgroundWorker):
         self.succeeded.emit(result)
 
 
+class _OwnedJobs(QObject):
+    """The jobs one owner started that have not finished yet; a child of the owner, so in its thread."""
+
+    def __init__(self, owner: QObject):
+        super().__init__(owner)
+        self.setObjectName("ownedJobs")
+        self.jobs: list[JobWorker] = []
+
+    @Slot()
+    def forget(self) -> None:
+        job = self.sender()
+        if job in self.jobs:
+            self.jobs.remove(job)
+
+
+def _owned(owner: QObject, create: bool = False) -> _OwnedJobs | None:
+    found = owner.findChild(_OwnedJobs, "ownedJobs", Qt.FindDirectChildrenOnly)
+    if found is None and create:
+        found = _OwnedJobs(owner)
+    return found
+
+
+def _check_slot(name: str, callback: Any) -> None:
+    # Queued to the GUI thread only when the receiver is a QObject living there; PySide6 would call a
+    # plain function or a lambda in the job's own thread.
+    ok = isinstance(callback, SignalInstance) or (inspect.ismethod(callback) and isinstance(callback.__self__, QObject))
+    if not ok:
+        raise TypeError(f"{name} must be a method of a QObject in the GUI thread (or a signal), not {callback!r}")
+
+
+def start_job(fn: Callable[..., Any], *args: Any, on_done: Callable | None = None, on_error: Callable | None = None,
+              on_progress: Callable | None = None, on_cancelled: Callable | None = None, owner: QObject | None = None,
+              name: str | None = None, pass_progress: bool = False, progress_interval: float = 0.1,
+              **kwargs: Any) -> JobWorker:
+    """Run `fn(*args, **kwargs)` in a JobWorker, wired and started in one call; returns the job.
+
+    on_done(result), on_error(JobError), on_progress(value) and on_cancelled() must be methods of QObjects
+    in the GUI thread (or signals); in them `self.sender()` is the job, so a newer job can make an older
+    one's result stale. `owner` (usually the area) keeps the job until it has finished; `stop_jobs(owner)`
+    stops the ones still running when the area shuts down.
+    """
+    slots = [(signal, label, callback) for signal, label, callback in (
+        ("succeeded", "on_done", on_done), ("failed", "on_error", on_error),
+        ("progress", "on_progress", on_progress), ("cancelled", "on_cancelled", on_cancelled),
+    ) if callback is not None]
+    for _signal, label, callback in slots:
+        _check_slot(label, callback)
+    job = JobWorker(fn, *args, name=name, progress_interval=progress_interval, pass_progress=pass_progress, **kwargs)
+    for signal, _label, callback in slots:
+        getattr(job, signal).connect(callback)
+    if owner is not None:
+        owned = _owned(owner, create=True)
+        owned.jobs.append(job)
+        job.finished.connect(owned.forget)
+    job.start()
+    return job
+
+
+def jobs_of(owner: QObject) -> list[JobWorker]:
+    """The jobs `owner` started with start_job that have not finished (their end reached the GUI thread)."""
+    owned = _owned(owner)
+    return list(owned.jobs) if owned is not None else []
+
+
+def stop_jobs(owner: QObject, timeout_ms: int = 5000) -> bool:
+    """Stop the owner's unfinished jobs and wait for each; True when all have ended."""
+    ok = True
+    for job in jobs_of(owner):
+        job.stop()
+        ok = job.wait(timeout_ms) and ok
+    return ok
+
+
 # --- training -------------------------------------------------------------------------------------------
 
 class TrainerWorker(BackgroundWorker):
-    """Runs a core Trainer in a QThread: one `trainer.step()` at a time, controls applied between steps.
+    """Runs a core Trainer in a QThread through the trainer's own loop, `Trainer.run`, the one that
+    `ganstudio train` runs: the GUI's controls are its hooks (stop flag, pause wait, live changes between
+    steps, throttled progress), the close-and-save path is run's save_at_end / evaluate_at_end.
 
     Signals (all queued to the GUI thread, all carrying CPU data):
       started(info)         once the trainer is built: device, step, task, run_dir, real toy points...
@@ -307,6 +383,7 @@ class TrainerWorker(BackgroundWorker):
         self._evals: list[dict] = []
         self._last_flush = 0.0
         self._last_flush_step = 0
+        self._next_flush = 0.0
         self.step = 0  # last step reported to the GUI
         self.last_checkpoint: str | None = None
 
@@ -320,12 +397,10 @@ class TrainerWorker(BackgroundWorker):
     def save_checkpoint(self, path: str | Path | None = None) -> None:
         self._commands.put(("save", path))
 
-    def _apply_commands(self) -> None:
-        while True:
-            try:
-                cmd = self._commands.get_nowait()
-            except queue.Empty:
-                return
+    def _apply_commands(self, _trainer=None) -> None:
+        """Trainer.run's apply_changes hook (and the idle call while paused)."""
+        while not self._commands.empty():
+            cmd = self._commands.get()
             try:
                 if cmd[0] == "lr":
                     self.trainer.set_learning_rates(g=cmd[1], d=cmd[2])
@@ -350,6 +425,25 @@ class TrainerWorker(BackgroundWorker):
             return None
         written = self.trainer.save_checkpoint(path)
         return str(written) if written is not None else None
+
+    # --- hooks of Trainer.run (worker thread) ----------------------------------------------------------
+    def _wait_if_paused(self) -> bool:
+        """Trainer.run's wait_if_paused hook: False when Stop came during the pause."""
+        if self._resume.is_set():
+            return True
+        self._flush()  # the GUI shows the step the run paused at
+        if not self._wait_while_paused(on_idle=self._apply_commands):
+            return False
+        self._last_flush = time.perf_counter()  # the pause is not training time
+        self._next_flush = self._last_flush + self.progress_interval
+        return True
+
+    def _on_step(self, _trainer) -> None:
+        """Trainer.run's on_step hook: a clock read per step, a progress batch every progress_interval."""
+        now = time.perf_counter()
+        if now >= self._next_flush:
+            self._flush(now)
+            self._next_flush = now + self.progress_interval
 
     # --- events from the trainer (worker thread) -----------------------------------------------------
     def _on_event(self, event) -> None:
@@ -379,11 +473,10 @@ class TrainerWorker(BackgroundWorker):
         self.step = step
         self.progress.emit(batch)
 
-    # --- the loop ------------------------------------------------------------------------------------
+    # --- the run -------------------------------------------------------------------------------------
     def _work(self) -> None:
-        import torch
-
         from ganstudio.core.device import device_description
+        from ganstudio.core.train.runlog import real_toy_points
         from ganstudio.core.train.trainer import Trainer
 
         summary: dict[str, Any] = {"step": 0, "reason": "error", "checkpoint": None}
@@ -398,46 +491,28 @@ class TrainerWorker(BackgroundWorker):
                 "config": trainer.cfg,
             }
             if trainer.task == "toy":
-                # A fixed sample of the real distribution for the GAN Lab view; its own RNG, so the
-                # training run draws exactly the batches it would draw headless.
-                info["real_points"] = trainer.data.toy.sample(2000, generator=torch.Generator().manual_seed(1)).numpy()
-                info["bounds"] = tuple(float(b) for b in trainer.data.toy.bounds())
+                # The real distribution behind the GAN Lab view (its own RNG: the run draws the batches
+                # it would draw headless).
+                info["real_points"], info["bounds"] = real_toy_points(trainer.data.toy)
             self.started.emit(info)
             self._last_flush_step = trainer.step_count
             self._last_flush = time.perf_counter()
+            self._next_flush = self._last_flush + self.progress_interval
             if self.initial_preview and trainer.task == "toy":
                 trainer.emit_preview()  # the starting point: G's initial samples, D's initial field
-            interval = self.progress_interval
-            next_flush = time.perf_counter() + interval
-            while trainer.step_count < total and not self._stop.is_set():
-                if not self._resume.is_set():
-                    self._flush()
-                    if not self._wait_while_paused(on_idle=self._apply_commands):
-                        break
-                    self._last_flush = time.perf_counter()
-                    next_flush = self._last_flush + interval
-                self._apply_commands()
-                trainer.step()
-                now = time.perf_counter()
-                if now >= next_flush:
-                    self._flush(now)
-                    next_flush = now + interval
-            self._apply_commands()
-            summary["reason"] = "stopped" if trainer.step_count < total else "finished"
-            summary["step"] = trainer.step_count
-            trainer.finish()  # writes the last scalars, closes metrics.jsonl
-            if self.run_dir is not None and (self.save_on_stop or summary["reason"] == "finished"):
-                summary["checkpoint"] = self._save()
-            if summary["reason"] == "finished" and not self._stop.is_set():
-                trainer.evaluate()
+            result = trainer.run(
+                total, should_stop=self._stop.is_set, on_step=self._on_step,
+                wait_if_paused=self._wait_if_paused, apply_changes=self._apply_commands,
+                save_at_end="always" if self.save_on_stop else "finished", evaluate_at_end=True,
+            )
+            summary.update(reason=result.reason, step=result.step, checkpoint=result.checkpoint)
         finally:
             if self.trainer is not None:
                 try:
-                    self.trainer.finish()
+                    self.trainer.finish()  # run() has done it, unless the error came before the loop
                 except Exception:  # noqa: BLE001 - closing must not hide the real error
                     log.exception("closing the trainer failed")
                 summary["step"] = self.trainer.step_count
             if self.trainer is not None or self._scalars or self._samples:
                 self._flush(final=True)
             self.stopped.emit(summary)
-

@@ -6,7 +6,7 @@ from PySide6.QtCore import QObject, QSettings, Slot
 from PySide6.QtWidgets import QLabel, QTextBrowser, QWidget
 
 from ganstudio.qt.settings import AppSettings
-from ganstudio.qt.workers import JobWorker
+from ganstudio.qt.workers import JobWorker, jobs_of, start_job, stop_jobs
 
 
 class Collector(QObject):
@@ -120,6 +120,37 @@ def test_callback_style_job_gets_a_progress_function(qtbot):
     run_job(qtbot, job, c)
     qtbot.waitUntil(lambda: c.results == [5])
     assert c.progress[-1] == (4, 5)
+
+
+def test_start_job_wires_runs_and_tracks_a_job_in_one_call(qtbot):
+    c = Collector()
+    owner = QObject()
+    job = start_job(count_to, 20, on_done=c.on_result, on_progress=c.on_progress, owner=owner, progress_interval=0.0)
+    job.finished.connect(c.on_finished)
+    assert jobs_of(owner) == [job]  # kept by its owner while it runs
+    qtbot.waitUntil(lambda: c.results == ["done"] and not jobs_of(owner), timeout=10000)
+    assert c.threads == [True] and c.progress[-1] == 19  # results arrive in the GUI thread
+
+    failing = start_job(lambda: {}["missing"], on_error=c.on_error, owner=owner)
+    qtbot.waitUntil(lambda: len(c.errors) == 1 and not jobs_of(owner), timeout=10000)
+    assert c.errors[0].kind == "bug" and failing.error is c.errors[0]
+
+
+def test_stop_jobs_cancels_what_an_owner_still_runs(qtbot):
+    c = Collector()
+    owner = QObject()
+    job = start_job(count_to, 100000, 0.001, on_cancelled=c.on_cancel, owner=owner)
+    qtbot.waitUntil(lambda: job.is_running(), timeout=10000)
+    assert stop_jobs(owner, 10000)
+    assert not job.is_running()
+    qtbot.waitUntil(lambda: c.cancelled == 1 and not jobs_of(owner), timeout=10000)
+
+
+def test_start_job_refuses_a_callback_that_would_run_in_the_jobs_thread():
+    import pytest
+
+    with pytest.raises(TypeError, match="on_done must be a method of a QObject"):
+        start_job(count_to, 3, on_done=lambda result: None)
 
 
 def test_settings_live_in_the_temporary_location_and_remember(tmp_path):

@@ -1,15 +1,49 @@
-"""The run folder's metrics.jsonl: one JSON object per logged step, appended and flushed as it goes.
+"""Run folders: naming a new one, the metrics.jsonl writer, and the reader the monitor opens them with.
 
-The monitor follows this file while a run (GUI or `ganstudio train`) writes it, so the reader copes with
-a last line that is still being written.
+metrics.jsonl holds one JSON object per logged step, appended and flushed as it goes. The monitor follows
+this file while a run (GUI or `ganstudio train`) writes it, so the reader copes with a last line that is
+still being written.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
+
+
+def new_run_dir(parent: str | Path, name: str, now: datetime | None = None) -> Path:
+    """PARENT/NAME-YYYYmmdd-HHMMSS for a new run, with -2, -3... added when that folder exists already
+    (two runs started in the same second must not write into one folder). Nothing is created."""
+    base = Path(parent) / f"{name}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}"
+    run_dir, n = base, 1
+    while run_dir.exists():
+        n += 1
+        run_dir = base.with_name(f"{base.name}-{n}")
+    return run_dir
+
+
+def run_folder_of(checkpoint: str | Path) -> Path | None:
+    """The run folder a checkpoint was saved in (RUN/checkpoints/NAME.safetensors beside RUN/config.json),
+    where resuming it goes on writing; None for a checkpoint kept anywhere else."""
+    ckpt = Path(checkpoint)
+    run_dir = ckpt.parent.parent
+    if ckpt.parent.name == "checkpoints" and (run_dir / "config.json").is_file():
+        return run_dir
+    return None
+
+
+def format_hms(seconds: float) -> str:
+    """A run's duration or time left as users read it: 'H:MM:SS', or 'MM:SS' under an hour; '--:--' when
+    unknown (an infinite ETA before the first speed measurement)."""
+    if not math.isfinite(seconds):
+        return "--:--"
+    seconds = max(0, int(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
 class MetricsWriter:
@@ -73,3 +107,60 @@ class MetricsFollower:
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     return MetricsFollower(path).poll()
+
+
+def real_toy_points(toy, n: int = 2000) -> tuple[Any, tuple[float, float, float, float]]:
+    """The fixed sample of a 2-D toy's real distribution that the monitor's 2-D view draws, and its bounds.
+    Drawn with its own seeded RNG, so showing it never changes the batches a run trains on."""
+    import torch
+
+    points = toy.sample(n, generator=torch.Generator().manual_seed(1)).numpy()
+    return points, tuple(float(b) for b in toy.bounds())
+
+
+def load_run_folder(folder: str | Path) -> dict[str, Any]:
+    """Read a run folder (written by the app or `ganstudio train`, possibly still training): its config,
+    the records of metrics.jsonl so far (split into scalars and evals), and a follower that reads on from
+    there. For 2-D toys also the real points and bounds of the 2-D view. Slow (it may import torch): call
+    it off the GUI thread."""
+    from ganstudio.core.errors import GanStudioError
+
+    folder = Path(folder)
+    metrics_path = folder / "metrics.jsonl"
+    if not folder.is_dir():
+        raise GanStudioError(f"Run folder {folder} does not exist.")
+    if not metrics_path.is_file() and not (folder / "config.json").is_file():
+        raise GanStudioError(f"{folder} is not a run folder: it has no metrics.jsonl or config.json.")
+    config: dict[str, Any] = {}
+    if (folder / "config.json").is_file():
+        try:
+            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise GanStudioError(f"{folder / 'config.json'} is not readable JSON.") from None
+    follower = MetricsFollower(metrics_path)
+    records = follower.poll()
+    scalars = [r for r in records if r.get("kind", "scalars") != "eval"]
+    evals = [r for r in records if r.get("kind") == "eval"]
+    kind = (config.get("data") or {}).get("kind")
+    real_points = bounds = None
+    task = None
+    if kind is not None:
+        from ganstudio.core.config import RunConfig
+
+        try:
+            cfg = RunConfig.from_dict(config, source=str(folder / "config.json"))
+            task = cfg.data.task
+        except GanStudioError:
+            cfg = None
+        if task == "toy" and cfg is not None:
+            from ganstudio.core.data import make_toy
+
+            params = {}
+            if cfg.data.toy_std is not None:
+                params["std"] = cfg.data.toy_std
+            if cfg.data.toy_modes is not None:
+                params["n_modes"] = cfg.data.toy_modes
+            real_points, bounds = real_toy_points(make_toy(cfg.data.kind, **params))
+    return {"folder": folder, "follower": follower, "scalars": scalars, "evals": evals, "config": config,
+            "task": task, "real_points": real_points, "bounds": bounds,
+            "name": folder.name}

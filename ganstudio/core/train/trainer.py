@@ -52,6 +52,19 @@ class TrainEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+SAVE_AT_END = ("never", "finished", "always")
+
+
+@dataclass
+class RunSummary:
+    """How `Trainer.run` ended."""
+
+    reason: str  # finished (max_steps reached) | stopped (should_stop or wait_if_paused ended it early)
+    step: int
+    checkpoint: str | None = None  # the file save_at_end wrote
+    metrics: dict[str, float] = field(default_factory=dict)  # evaluate_at_end's numbers
+
+
 # --- data feeding ------------------------------------------------------------------------------------
 
 @dataclass
@@ -931,21 +944,53 @@ class Trainer:
 
     # --- the loop ------------------------------------------------------------------------------------
 
-    def run(self, max_steps: int | None = None, should_stop: Callable[[], bool] | None = None,
-            on_step: Callable[["Trainer"], None] | None = None) -> None:
-        """Train until `max_steps` (default: the config's steps) or until should_stop() says so."""
+    def run(
+        self,
+        max_steps: int | None = None,  # train until this step; default: the config's train.steps
+        should_stop: Callable[[], bool] | None = None,  # abort_fn: True ends the run between two steps (Stop, Ctrl-C)
+        on_step: Callable[["Trainer"], None] | None = None,  # progress_fn: after every step; keep it cheap, no device sync
+        *,
+        wait_if_paused: Callable[[], bool] | None = None,  # before every step: blocks while paused; False ends the run
+        apply_changes: Callable[["Trainer"], None] | None = None,  # before every step and after the last: live changes
+        save_at_end: str = "never",  # close-and-save: "always" or "finished" writes checkpoints/latest.safetensors
+        evaluate_at_end: bool = False,  # evaluate() once when max_steps was reached and nothing asked to stop
+    ) -> RunSummary:
+        """The one training loop, for `ganstudio train`, the app's TrainerWorker and the benchmarks.
+
+        Between two steps it asks should_stop, waits while paused, then lets apply_changes act on the
+        trainer (set_learning_rates, set_n_critic, save_checkpoint: the GUI's live controls, which keep the
+        optimizer state). A NaN rollback moves step_count back and the loop goes on from there. When the
+        loop ends, the last scalars are written and metrics.jsonl is closed (also after an error), then the
+        close-and-save path runs: save_at_end, evaluate_at_end.
+        """
+        if save_at_end not in SAVE_AT_END:
+            raise ValueError(f"save_at_end must be one of {', '.join(SAVE_AT_END)}, not {save_at_end!r}")
         total = self.cfg.train.steps if max_steps is None else max_steps
         try:
             while self.step_count < total:
                 if should_stop is not None and should_stop():
                     break
+                if wait_if_paused is not None and not wait_if_paused():
+                    break
+                if apply_changes is not None:
+                    apply_changes(self)
                 self.step()
                 if on_step is not None:
                     on_step(self)
+            if apply_changes is not None:
+                apply_changes(self)  # what arrived during the last step
             if self.dist.enabled:
                 self.sync_replicas()
         finally:
             self.finish()
+        summary = RunSummary("finished" if self.step_count >= total else "stopped", self.step_count)
+        if save_at_end == "always" or (save_at_end == "finished" and summary.reason == "finished"):
+            written = self.save_checkpoint()
+            summary.checkpoint = str(written) if written is not None else None
+        stop_asked = should_stop is not None and should_stop()
+        if evaluate_at_end and summary.reason == "finished" and self.is_writer and not stop_asked:
+            summary.metrics = self.evaluate()
+        return summary
 
     def finish(self) -> None:
         if self._pending:

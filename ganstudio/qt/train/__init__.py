@@ -1,0 +1,1 @@
+"""The Train area's Qt objects: `run_control.RunControl` owns the app's training run."""
