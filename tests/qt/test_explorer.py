@@ -321,3 +321,43 @@ def test_imported_pytorch_examples_generator_and_the_empty_state(qtbot, settings
     qtbot.waitUntil(lambda: a.directions is not None, timeout=30000)
     assert list(a.cache_dir.glob("directions-*.npz"))
     a.shutdown()
+
+
+def test_the_panels_follow_the_state_and_a_refused_setting_is_one_sentence(qtbot, area):
+    qtbot.waitUntil(lambda: area.directions is not None, timeout=30000)
+    state = area.state  # what a script (or another panel) changes shows in every widget
+    state.set_seed(77)
+    state.set_class(2)
+    state.set_direction(0, 1.25)
+    wait_idle(qtbot, area)
+    assert area.seedSpin.value() == 77 and area.classCombo.currentData() == 2
+    assert area.directionSliderWidgets[0].value() == 125 and area.directionValueLabels[0].text() == "+1.25σ"
+    assert "class 2" in area.selectionCaption.text() and "PC1 +1.25σ" in area.selectionCaption.text()
+    grid = [c.copy() for c in area.latentGrid.images()]
+    area.truncationCombo.setCurrentIndex(area.truncationCombo.findData("scale"))  # the user picks a mode
+    wait_idle(qtbot, area)
+    assert area.truncationSpin.value() == pytest.approx(0.7) and area.truncation.value == pytest.approx(0.7)
+    plain = torch.randn(16, 64, generator=torch.Generator().manual_seed(77)).numpy()
+    np.testing.assert_allclose(area.shown_grid_z, 0.7 * plain, atol=1e-7)
+    assert not np.array_equal(grid[0], area.latentGrid.image(0))
+    area.set_truncation("scale", 2.5)  # psi above 2 is refused: the grid stays
+    assert "2.5" in area.error_text() and area.truncation.value == pytest.approx(0.7)
+    assert area.truncationSpin.value() == pytest.approx(2.5)  # the widgets show what was asked for
+
+
+def test_a_bookmark_opened_without_a_model_opens_the_bookmarked_model_first(qtbot, area, settings, tmp_path):
+    area.select_cell(6)
+    wait_idle(qtbot, area)
+    on_screen = area.latentView.image().copy()
+    path = area.save_bookmark(tmp_path / "six.json")
+    fresh = ExplorerArea(settings, cache_dir=tmp_path / "cache", direction_samples=300, n_directions=4)
+    qtbot.addWidget(fresh)
+    fresh.show()
+    try:
+        assert fresh.load_bookmark(path)
+        qtbot.waitUntil(lambda: fresh.model_info is not None and fresh.sel_origin == "bookmark six", timeout=30000)
+        wait_idle(qtbot, fresh)
+        assert np.array_equal(fresh.latentView.image(), on_screen) and fresh.sel_label == 6
+        assert fresh.bookmarkList.count() == 1 and fresh.error_text() == ""
+    finally:
+        fresh.shutdown()

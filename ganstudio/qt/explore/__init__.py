@@ -1,1 +1,3 @@
-"""The Explore area: `area.ExplorerArea` (latent grid, selection, principal directions, interpolation, arithmetic, bookmarks)."""
+"""The Explore area: `area.ExplorerArea` (the shell) and one panel per concern (`model_bar`, `samples`,
+`selection`, `directions`, `interpolation`, `arithmetic`, `bookmarks`), all showing one
+`ganstudio.core.latent.explore_state.ExploreState`."""

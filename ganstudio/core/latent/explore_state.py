@@ -1,0 +1,536 @@
+"""What the Explore area shows, and the maths on it, without Qt (an evented model, as napari's `Dims`).
+
+`ExploreState` holds the explored model's description, the seeded 16-sample grid (seed, truncation,
+class), the selection (its base latent, label and origin), the offsets along principal directions and
+of raw z coordinates, the interpolation keyframes and path, the arithmetic groups and result, and the
+session's bookmarks. Each change is announced on `state.events`: plain callbacks, called in order on
+the caller's thread. The GUI's panels listen and show; the area turns the events named after render
+parts (`RENDER_PARTS`) into render requests of `batch(part)`. Everything here is numpy and plain values.
+
+Importing this module loads neither torch nor Qt (the app builds its areas before the engine has
+loaded): `space` and `bookmarks`, which need torch, are imported when first used.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ganstudio.core.errors import GanStudioError
+
+GRID_SIZE = 16  # samples in the grid, drawn in one batched pass
+GRID_COLUMNS = 4
+SLIDER_UNITS = 100  # offsets move in steps of 1/SLIDER_UNITS (0.01 std, or 0.01 in z)
+DIRECTION_RANGE = 3.0  # direction offsets span +-3 standard deviations
+RAW_RANGE = 4.0  # raw z coordinates span [-4, 4]
+TRUNCATION_RANGE = (0.1, 3.0)  # t (resample) or psi (scale), in steps of 0.01
+TRUNCATION_DEFAULTS = {"resample": 1.0, "scale": 0.7}  # a sensible starting value for each mode
+INTERPOLATION_MODES = ("slerp", "lerp")
+STEPS_RANGE = (1, 60)  # frames from one keyframe to the next
+ARITH_VARIATIONS = 9  # the result and eight noisy neighbours
+ARITH_NOISE = 0.25
+GROUPS = ("A", "B", "C")
+RENDER_PARTS = ("grid", "view", "strip", "keys", "groups", "arith")
+SEED_LIMIT = 2**31 - 1
+
+Member = tuple[np.ndarray, "int | None"]  # a latent and its class label (None: unconditional)
+Batch = tuple[np.ndarray, "list[int] | None"]  # latents (N, z_dim) float32 and their labels
+
+
+class Event:
+    """One kind of change: `connect(fn)`, `disconnect(fn)`; `emit(*args)` calls every fn(*args) in order."""
+
+    __slots__ = ("name", "_callbacks")
+
+    def __init__(self, name: str):
+        self.name = name
+        self._callbacks: list[Callable[..., Any]] = []
+
+    def connect(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        self._callbacks.append(fn)
+        return fn
+
+    def disconnect(self, fn: Callable[..., Any]) -> None:
+        self._callbacks.remove(fn)
+
+    def emit(self, *args: Any) -> None:
+        for fn in tuple(self._callbacks):
+            fn(*args)
+
+
+class ExploreEvents:
+    """The events of an ExploreState (arguments in brackets).
+
+    Settings: `model(info)` a new model (everything else was reset), `seed(seed)`, `truncation()` (also
+    a setting the model refused: the widgets show what was asked), `class_choice(k)`.
+    Selection: `selection()` a new one, `offsets(k)` direction offset k changed (None: all),
+    `raw(j)` coordinate j of the selection edited, `directions()` the principal directions arrived,
+    `frame(i)` the current interpolation frame, `bookmarks(entry)` a bookmark joined the list.
+    Render parts (what to draw changed; `batch(part)` is the new content, None for nothing):
+    `grid()`, `view()` (also the caption), `strip()` (also the path settings), `keys()`, `groups()`, `arith()`.
+    """
+
+    NAMES = ("model", "seed", "truncation", "class_choice", "selection", "offsets", "raw", "directions", "frame",
+             "bookmarks", *RENDER_PARTS)
+
+    def __init__(self) -> None:
+        for name in self.NAMES:
+            setattr(self, name, Event(name))
+
+    def __getitem__(self, name: str) -> Event:
+        return getattr(self, name)
+
+
+def _ticks(value: float, limit: float) -> int:
+    """A slider position: value in steps of 1/SLIDER_UNITS, within +-limit."""
+    bound = int(limit * SLIDER_UNITS)
+    return max(-bound, min(bound, int(round(float(value) * SLIDER_UNITS))))
+
+
+class ExploreState:
+    """The Explore area's state. Call `set_model(info)` (a `Generator.describe()` dict with at least
+    path, sha256, name, source, use_ema, z_dim and n_classes) before the rest; the methods mirror what
+    the user does (set_seed, select_cell, set_direction, add_keyframe, add_to_group, save_bookmark, ...)."""
+
+    def __init__(self) -> None:
+        self.events = ExploreEvents()
+        self.model_info: dict[str, Any] | None = None
+        # grid
+        self.seed = 0
+        self.truncation_mode = "off"  # the setting as asked for ...
+        self.truncation_value = 1.0
+        self.truncation = None  # ... and the core.latent.space.Truncation in use (None until a model or a setting)
+        self.class_choice: int | None = None  # None: mixed (cell i gets class i % n_classes)
+        self.grid_z: np.ndarray | None = None
+        self.grid_labels: list[int] | None = None
+        self.grid_origin = "seed"
+        self.shown_grid_z: np.ndarray | None = None  # what the grid on screen was drawn from
+        self.shown_grid_labels: list[int] | None = None
+        # selection
+        self.sel_index: int | None = None
+        self.sel_base: np.ndarray | None = None
+        self.sel_label: int | None = None
+        self.sel_origin = ""
+        self.directions = None  # core.latent.directions.PrincipalDirections
+        self.alphas = np.zeros(0, np.float32)  # offset along each direction, in its standard deviations
+        self.shown_view_z: np.ndarray | None = None  # what the large view on screen was drawn from
+        self.shown_view_label: int | None = None
+        # interpolation
+        self.keyframes: list[Member] = []
+        self.interp_mode = "slerp"
+        self.steps = 8
+        self.frames_z: np.ndarray | None = None
+        self.frames_labels: list[int] | None = None
+        self.current_frame = 0
+        # arithmetic, bookmarks
+        self.groups: dict[str, list[Member]] = {g: [] for g in GROUPS}
+        self.arith_z: np.ndarray | None = None
+        self.arith_labels: list[int] | None = None
+        self.bookmarks: list[dict[str, Any]] = []  # newest first: path, latents, name, what
+
+    # --- model ------------------------------------------------------------------------------------------
+    def set_model(self, info: dict[str, Any]) -> None:
+        """A new model: its directions, offsets, keyframes, groups and shown view are forgotten; the
+        seed and truncation stay. Call resample_grid() next to fill the grid."""
+        from ganstudio.core.latent.space import Truncation
+
+        self.model_info = dict(info)
+        self.truncation = self.truncation or Truncation()
+        self.class_choice = None
+        self.directions = None
+        self.alphas = np.zeros(0, np.float32)
+        self.keyframes = []
+        self.frames_z = None
+        self.groups = {g: [] for g in GROUPS}
+        self.arith_z = None
+        self.shown_view_z = None
+        self.events.model.emit(self.model_info)
+
+    @property
+    def z_dim(self) -> int:
+        return int(self.model_info["z_dim"]) if self.model_info else 0
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.model_info.get("n_classes", 0) or 0) if self.model_info else 0
+
+    def labels(self, label: int | None, n: int = 1) -> list[int] | None:
+        """n copies of one class label for the model (None for unconditional models)."""
+        if not self.n_classes:
+            return None
+        return [int(label if label is not None else 0)] * n
+
+    def label_list(self, labels: list[int | None]) -> list[int] | None:
+        if not self.n_classes:
+            return None
+        return [int(lab or 0) for lab in labels]
+
+    def grid_labels_for(self, n: int) -> list[int] | None:
+        """The class of each grid cell: the chosen class, or (mixed) cell i gets class i % n_classes."""
+        if not self.n_classes:
+            return None
+        if self.class_choice is None:
+            return [i % self.n_classes for i in range(n)]
+        return [int(self.class_choice)] * n
+
+    # --- grid -------------------------------------------------------------------------------------------
+    def set_seed(self, seed: int) -> None:
+        self.seed = int(seed)
+        self.events.seed.emit(self.seed)
+        if self.model_info is not None:
+            self.resample_grid(select=self._keep_cell())
+
+    def reseed(self) -> int:
+        """A new random seed, never the current one; returns it."""
+        new = secrets.randbelow(SEED_LIMIT)
+        while new == self.seed:
+            new = secrets.randbelow(SEED_LIMIT)
+        self.set_seed(new)
+        return new
+
+    def set_class(self, k: int | None) -> None:
+        """None: mixed classes; k: every grid sample (and the selection) of class k."""
+        self.class_choice = None if k is None else int(k)
+        self.events.class_choice.emit(self.class_choice)
+        if not self.n_classes:
+            return
+        n = len(self.grid_z) if self.grid_z is not None else GRID_SIZE
+        self.grid_labels = self.grid_labels_for(n)
+        self.events.grid.emit()
+        if k is not None:
+            self.sel_label = int(k)
+        elif self.sel_index is not None:
+            self.sel_label = self.grid_labels[self.sel_index]
+        self._view_changed()
+        self._update_path()
+        self._update_arithmetic()
+
+    def set_truncation(self, mode: str, value: float | None = None) -> None:
+        """Truncate the grid's samples: mode off, resample (|z| > value drawn again) or scale (z * value);
+        value None keeps the last one. A value the mode refuses raises GanStudioError (the truncation in
+        use stays); an unknown mode raises ValueError."""
+        from ganstudio.core.latent.space import TRUNCATION_MODES, Truncation
+
+        if mode not in TRUNCATION_MODES:
+            raise ValueError(f"unknown truncation mode {mode!r}")
+        self.truncation_mode = mode
+        if value is not None:
+            low, high = TRUNCATION_RANGE
+            self.truncation_value = float(f"{min(max(float(value), low), high):.2f}")
+        self.events.truncation.emit()
+        self.truncation = Truncation(mode, self.truncation_value if mode != "off" else 1.0)
+        if self.model_info is not None:
+            self.resample_grid(select=self._keep_cell())
+
+    def _keep_cell(self) -> int:
+        return self.sel_index if self.sel_index is not None else 0
+
+    def resample_grid(self, select: int | None = None) -> None:
+        """Draw the grid from the seed (as `ganstudio sample --seed` does); select cell `select` keeping
+        the direction offsets."""
+        from ganstudio.core.latent.space import sample_latents
+
+        self.grid_origin = "seed"
+        self.grid_z = sample_latents(GRID_SIZE, self.z_dim, self.seed, self.truncation)
+        self.grid_labels = self.grid_labels_for(GRID_SIZE)
+        self.events.grid.emit()
+        if select is not None:
+            self.select_cell(min(select, GRID_SIZE - 1), keep_offsets=True)
+
+    def set_grid_latents(self, z: np.ndarray, labels: list[int] | None = None, origin: str = "bookmark") -> None:
+        """Show given latents in the grid (a bookmark of several latents) and select the first."""
+        self.grid_origin = origin
+        self.grid_z = np.asarray(z, np.float32)
+        self.grid_labels = labels if labels is not None else self.grid_labels_for(len(self.grid_z))
+        self.events.grid.emit()
+        self.select_cell(0)
+
+    def group_badges(self) -> dict[int, str]:
+        """{grid cell: the groups it is in, e.g. "AC"} for the cells that are in an arithmetic group."""
+        badges: dict[int, str] = {}
+        if self.grid_z is not None:
+            for g in GROUPS:
+                for z, _ in self.groups[g]:
+                    for i, gz in enumerate(self.grid_z):
+                        if np.array_equal(z, gz):
+                            badges[i] = badges.get(i, "") + g
+        return badges
+
+    # --- selection ----------------------------------------------------------------------------------------
+    def select_cell(self, index: int, keep_offsets: bool = False) -> None:
+        if self.grid_z is None or not 0 <= index < len(self.grid_z):
+            return
+        label = self.grid_labels[index] if self.grid_labels is not None else None
+        where = f" · seed {self.seed}" if self.grid_origin == "seed" else f" · {self.grid_origin}"
+        self.select(self.grid_z[index], label, f"grid cell {index + 1}{where}", index=index, keep_offsets=keep_offsets)
+
+    def select_arithmetic(self, index: int) -> None:
+        if self.arith_z is None or not 0 <= index < len(self.arith_z):
+            return
+        label = self.arith_labels[index] if self.arith_labels else None
+        self.select(self.arith_z[index], label, "arithmetic result" + (f" (neighbour {index})" if index else ""))
+
+    def select_frame(self, index: int) -> None:
+        if self.frames_z is None or not 0 <= index < len(self.frames_z):
+            return
+        self.current_frame = index
+        self.events.frame.emit(index)
+        label = self.frames_labels[index] if self.frames_labels else None
+        self.select(self.frames_z[index], label, f"interpolation frame {index + 1}/{len(self.frames_z)}")
+
+    def select(self, z: np.ndarray, label: int | None, origin: str, index: int | None = None,
+               keep_offsets: bool = False) -> None:
+        """Make z (a copy) the selection; `index` is its grid cell, if it is one."""
+        self.sel_index = index
+        self.sel_base = np.array(z, dtype=np.float32, copy=True)
+        self.sel_label = label
+        self.sel_origin = origin
+        self.events.selection.emit()
+        if not keep_offsets:
+            self._zero_offsets()
+        self._view_changed()
+
+    def view_latent(self) -> np.ndarray | None:
+        """The latent of the large view: the selection plus sum_k alpha_k std_k u_k."""
+        if self.sel_base is None:
+            return None
+        z = self.sel_base.copy()
+        if self.directions is not None and np.any(self.alphas):
+            z = z + self.directions.offset(self.alphas)
+        return z.astype(np.float32)
+
+    def _view_changed(self) -> None:
+        if self.sel_base is not None and self.model_info is not None:
+            self.events.view.emit()
+
+    def caption(self) -> str:
+        """Where the selection comes from: origin, class, direction offsets, truncation."""
+        bits = [self.sel_origin] if self.sel_origin else []
+        if self.sel_label is not None:
+            bits.append(f"class {self.sel_label}")
+        moved = [(k, a) for k, a in enumerate(self.alphas) if a]
+        if moved:
+            bits.append(", ".join(f"PC{k + 1} {a:+.2f}σ" for k, a in moved[:4]) + (" …" if len(moved) > 4 else ""))
+        if self.truncation is not None and self.truncation.mode != "off" and self.grid_origin == "seed":
+            bits.append(f"truncation {self.truncation.describe()}")
+        return " · ".join(bits)
+
+    # --- principal directions and raw coordinates --------------------------------------------------------
+    def set_directions(self, directions) -> None:
+        """Principal directions (core.latent.directions.PrincipalDirections) arrived; offsets start at 0."""
+        self.directions = directions
+        self.alphas = np.zeros(len(directions.stds), np.float32)
+        self.events.directions.emit()
+
+    def direction_summary(self) -> tuple[float, list[tuple[float, float]]]:
+        """(percent of the layer's variance the directions explain, [(percent, std in z) per direction])."""
+        d = self.directions
+        if d is None:
+            return 0.0, []
+        rows = [(100 * float(d.explained[k]), float(d.stds[k])) for k in range(len(d.stds))]
+        return float(np.sum(d.explained)) * 100, rows
+
+    def set_direction(self, k: int, alpha: float) -> None:
+        """Offset along direction k by alpha standard deviations (in steps of 0.01, within +-3)."""
+        if not 0 <= k < len(self.alphas):
+            raise IndexError(f"there is no principal direction {k} (there are {len(self.alphas)})")
+        ticks = _ticks(alpha, DIRECTION_RANGE)
+        if ticks == _ticks(self.alphas[k], DIRECTION_RANGE):
+            return  # the slider did not move
+        self.alphas[k] = ticks / SLIDER_UNITS
+        self.events.offsets.emit(k)
+        self._view_changed()
+
+    def reset_directions(self) -> None:
+        self._zero_offsets()
+        self._view_changed()
+
+    def _zero_offsets(self) -> None:
+        self.alphas = np.zeros(len(self.directions.stds) if self.directions is not None else 0, np.float32)
+        self.events.offsets.emit(None)
+
+    def set_raw_dimension(self, j: int, value: float) -> None:
+        """Set coordinate j of the selection (in steps of 0.01, within +-4)."""
+        if self.sel_base is None:
+            return
+        ticks = _ticks(value, RAW_RANGE)
+        if ticks == _ticks(self.sel_base[j], RAW_RANGE):
+            return  # the slider did not move
+        self.sel_base[j] = ticks / SLIDER_UNITS
+        if "edited" not in self.sel_origin:
+            self.sel_origin = (self.sel_origin + " · edited").strip(" ·")
+        self.events.raw.emit(j)
+        self._view_changed()
+
+    # --- interpolation ------------------------------------------------------------------------------------
+    def add_keyframe(self) -> None:
+        """The large view's latent (offsets included) becomes the next keyframe."""
+        z = self.view_latent()
+        if z is None:
+            return
+        self.keyframes.append((z, self.sel_label))
+        self.events.keys.emit()
+        self._update_path()
+
+    def clear_keyframes(self) -> None:
+        self.keyframes = []
+        self.events.keys.emit()
+        self._update_path()
+
+    def set_interpolation(self, mode: str | None = None, steps: int | None = None) -> None:
+        """The path between keyframes: slerp or lerp, `steps` frames per segment (1..60)."""
+        if mode is not None:
+            if mode not in INTERPOLATION_MODES:
+                raise ValueError(f"unknown interpolation mode {mode!r}")
+            self.interp_mode = mode
+        if steps is not None:
+            self.steps = max(STEPS_RANGE[0], min(STEPS_RANGE[1], int(steps)))
+        self._update_path()
+
+    def path_length(self) -> int:
+        """Frames of the path through the keyframes ((K - 1) * steps + 1; 0 below two keyframes)."""
+        n = len(self.keyframes)
+        return (n - 1) * self.steps + 1 if n >= 2 else 0
+
+    def _update_path(self) -> None:
+        from ganstudio.core.latent.space import interpolate_path
+
+        if len(self.keyframes) < 2 or self.model_info is None:
+            self.frames_z = None
+        else:
+            keys = np.stack([k for k, _ in self.keyframes])
+            self.frames_z = interpolate_path(keys, self.steps, self.interp_mode)
+            # a class label cannot be interpolated: each segment keeps its first keyframe's class
+            seg_labels = [lab for _, lab in self.keyframes]
+            labels = [seg_labels[min(i // self.steps, len(seg_labels) - 1)] for i in range(len(self.frames_z))]
+            labels[-1] = seg_labels[-1]
+            self.frames_labels = self.label_list(labels)
+            self.current_frame = min(self.current_frame, len(self.frames_z) - 1)
+        self.events.strip.emit()
+
+    def advance_frame(self, n_frames: int) -> None:
+        """Playback: the next of `n_frames` frames on screen, looping (the selection stays)."""
+        if n_frames <= 0:
+            return
+        self.current_frame = (self.current_frame + 1) % n_frames
+        self.events.frame.emit(self.current_frame)
+
+    # --- arithmetic ---------------------------------------------------------------------------------------
+    def add_to_group(self, group: str) -> None:
+        """The large view's latent joins group A, B or C of mean(A) - mean(B) + mean(C)."""
+        z = self.view_latent()
+        if z is None:
+            return
+        self.groups[group].append((z, self.sel_label))
+        self.events.groups.emit()
+        self._update_arithmetic()
+
+    def clear_group(self, group: str) -> None:
+        self.groups[group] = []
+        self.events.groups.emit()
+        self._update_arithmetic()
+
+    def _update_arithmetic(self) -> None:
+        from ganstudio.core.latent.space import arithmetic, arithmetic_variations
+
+        if any(not self.groups[g] for g in GROUPS) or self.model_info is None:
+            self.arith_z = None
+        else:
+            result = arithmetic(*[[z for z, _ in self.groups[g]] for g in GROUPS])
+            self.arith_z = arithmetic_variations(result, ARITH_VARIATIONS, noise=ARITH_NOISE, seed=0)
+            # the class of the result: the chosen class, else C's first sample's (the thing "added")
+            label = self.class_choice if self.class_choice is not None else self.groups["C"][0][1]
+            self.arith_labels = self.label_list([label] * ARITH_VARIATIONS)
+        self.events.arith.emit()
+
+    # --- what to draw and what is drawn -------------------------------------------------------------------
+    def batch(self, part: str) -> Batch | None:
+        """The latents and labels of a render part now (None: nothing to draw)."""
+        if part == "grid":
+            return None if self.grid_z is None else (self.grid_z, self.grid_labels)
+        if part == "view":
+            z = self.view_latent()
+            return None if z is None or self.model_info is None else (z[None], self.labels(self.sel_label))
+        if part == "strip":
+            return None if self.frames_z is None else (self.frames_z, self.frames_labels)
+        members = {"keys": self.keyframes, "groups": [m for g in GROUPS for m in self.groups[g]]}.get(part)
+        if members is not None:
+            return (np.stack([z for z, _ in members]), self.label_list([lab for _, lab in members])) if members else None
+        if part == "arith":
+            return None if self.arith_z is None else (self.arith_z, self.arith_labels)
+        raise ValueError(f"unknown render part {part!r}")
+
+    def note_shown(self, part: str, z: np.ndarray, labels: list[int] | None) -> None:
+        """The pictures of `part` on screen were drawn from z and labels (bookmarks save these)."""
+        if part == "grid":
+            self.shown_grid_z, self.shown_grid_labels = z, labels
+        elif part == "view":
+            self.shown_view_z = z[0]
+            self.shown_view_label = None if labels is None else int(labels[0])
+
+    def clamp_frame(self, n_frames: int) -> int:
+        """Keep the current frame within `n_frames` frames on screen; returns it."""
+        self.current_frame = max(0, min(self.current_frame, n_frames - 1))
+        return self.current_frame
+
+    # --- bookmarks ----------------------------------------------------------------------------------------
+    def bookmark_of(self, what: str = "selection"):
+        """A core.latent.bookmarks.Bookmark of the latents on screen (not of ones still being drawn):
+        the selection's, or with what="grid" the grid's. ValueError when nothing is shown yet."""
+        from ganstudio.core.latent.bookmarks import Bookmark
+
+        if self.model_info is None:
+            raise ValueError("no model")
+        model = {k: self.model_info[k] for k in ("path", "sha256", "name", "source", "use_ema")}
+        if what == "grid":
+            z, labels = self.shown_grid_z, self.shown_grid_labels
+            meta = {"what": "grid", "origin": self.grid_origin, "columns": GRID_COLUMNS}
+        else:
+            z = None if self.shown_view_z is None else self.shown_view_z[None]
+            labels = None if self.shown_view_label is None else [self.shown_view_label]
+            meta = {"what": "selection", "origin": self.sel_origin, "cell": self.sel_index,
+                    "directions": {f"PC{k + 1}": float(a) for k, a in enumerate(self.alphas) if a}}
+        if z is None:
+            raise ValueError("nothing shown")
+        return Bookmark(latents=np.asarray(z, np.float32), model=model, labels=labels, truncation=self.truncation,
+                        seed=self.seed if self.grid_origin == "seed" else None, metadata=meta)
+
+    def save_bookmark(self, path: str | Path, what: str = "selection") -> Path:
+        """Write bookmark_of(what) as JSON and add it to the list; returns the file written.
+        ValueError when nothing is shown, OSError when the file cannot be written."""
+        from ganstudio.core.latent.bookmarks import save_bookmark
+
+        bm = self.bookmark_of(what)
+        written = save_bookmark(path, bm)
+        self._remember(written, bm, what)
+        return written
+
+    def apply_bookmark(self, bm, path: str | Path) -> str | None:
+        """Show a loaded bookmark: one latent becomes the selection, several the grid. Returns a note when
+        it was made with other weights; GanStudioError when its latents do not fit the model."""
+        path = Path(path)
+        if self.model_info is None:
+            raise GanStudioError(f"Open a model before showing the bookmark {path.name}.")
+        if bm.latents.shape[1] != self.z_dim:
+            raise GanStudioError(f"The bookmark {path.name} holds latents of size {bm.latents.shape[1]}, but this model "
+                                 f"needs {self.z_dim}.")
+        note = None
+        if bm.model.get("sha256") and bm.model["sha256"] != self.model_info["sha256"]:
+            note = (f"The bookmark {path.name} was made with {Path(bm.model.get('path', '?')).name}, another model: "
+                    "its pictures here differ from the bookmarked ones.")
+        labels = bm.labels if self.n_classes else None
+        if len(bm.latents) == 1:
+            self.select(bm.latents[0], labels[0] if labels else None, f"bookmark {path.stem}")
+        else:
+            self.set_grid_latents(bm.latents, labels, origin=f"bookmark {path.stem}")
+        if not any(b["path"] == str(path) for b in self.bookmarks):
+            self._remember(path, bm, None)
+        return note
+
+    def _remember(self, path: Path, bm, what: str | None) -> None:
+        entry = {"path": str(path), "latents": len(bm.latents), "name": bm.model.get("name", "?"), "what": what}
+        self.bookmarks.insert(0, entry)
+        self.events.bookmarks.emit(entry)
