@@ -103,8 +103,10 @@ def drag(c, points):
 
 
 def wait_output_after(qtbot, area, t):
+    # "Not busy" alone can be seen while the newest result is computed but its signal not yet
+    # delivered (an older picture still on screen): wait until the newest request is the one shown.
     qtbot.waitUntil(lambda: area.last_output_time is not None and area.last_output_time > t
-                    and not area.renderer.busy, timeout=15000)
+                    and not area.renderer.busy and area.renderer.is_latest(area._shown_main), timeout=15000)
 
 
 def test_drawing_changes_the_generated_picture(qtbot, tmp_path, sketch_model):
