@@ -74,12 +74,20 @@ def test_bundled_generator_is_float32_in_eval_mode_with_varied_finite_pictures(m
 
 
 def test_conditional_digits_are_the_requested_digits(models):
+    """docs/QUALITY.md: 98.2 % of 100 digits per requested class read as that class (every class at
+    95 % or more). Deterministic (fixed seeds; the same on one or two threads): a 250-step judge reads
+    98.6 % of the held-out real digits and 98.8 % of the generated ones, every class at 96 % or more."""
     G, _, _ = models["digits-conditional"]
-    classifier, real_accuracy = train_digit_classifier(steps=250, seed=0)
-    assert real_accuracy > 0.9  # the judge itself reads real digits well
-    quality = bundled_quality.digits_quality(G, per_class=20, classifier=classifier)
-    assert quality["generated_accuracy"] > 0.7  # chance is 0.1
-    assert min(quality["generated_accuracy_per_class"]) > 0.3
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # several times faster than two threads on a busy 2-core machine
+    try:
+        classifier, real_accuracy = train_digit_classifier(steps=250, seed=0)
+    finally:
+        torch.set_num_threads(threads)
+    assert real_accuracy > 0.97  # the judge itself reads real digits well (97.5 % documented)
+    quality = bundled_quality.digits_quality(G, per_class=100, classifier=classifier)
+    assert quality["generated_accuracy"] >= 0.975  # chance is 0.1
+    assert min(quality["generated_accuracy_per_class"]) >= 0.94
 
 
 def test_sketch_model_follows_the_drawing_and_the_colour_hints(models):
@@ -95,10 +103,16 @@ def test_sketch_model_follows_the_drawing_and_the_colour_hints(models):
 
 
 def test_sketch_model_reconstructs_unseen_scenes(models):
+    """docs/QUALITY.md, on the same 100 held-out scenes: L1 0.121 / PSNR 21.6 dB with 10 colour hints,
+    0.243 / 17.3 dB from lines alone, 0.334 / 14.2 dB for the mean scene. The measure is deterministic
+    (fixed seeds) and gives 0.1208 / 21.58 dB and 0.2429 / 17.27 dB today."""
     G, _, _ = models["sketch-landscapes"]
-    q = sketch_quality(G, n=16, batch=16)
-    assert q["l1_hints10"] < 0.2 and q["l1_hints10"] < 0.75 * q["l1_mean_image_baseline"]
-    assert q["psnr_hints10"] > 18
+    q = sketch_quality(G, n=100, batch=25)
+    assert q["l1_mean_image_baseline"] == pytest.approx(0.334, abs=0.001)  # the same held-out scenes
+    assert q["psnr_mean_image_baseline"] == pytest.approx(14.16, abs=0.01)
+    assert q["l1_hints10"] < 0.124 and q["l1_hints10"] < 0.4 * q["l1_mean_image_baseline"]
+    assert q["psnr_hints10"] > 21.4
+    assert q["l1_lines_only"] < 0.248 and q["psnr_lines_only"] > 17.1
 
 
 def test_unknown_and_missing_models_are_one_sentence(tmp_path):

@@ -1,13 +1,16 @@
 """Latent-space maths and the explorer's model plumbing, without Qt."""
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from ganstudio.core.checkpoint import load_checkpoint, save_checkpoint
 from ganstudio.core.errors import GanStudioError, ModelError
+from ganstudio.core.generators import handle
 from ganstudio.core.generators.formats import file_sha256
 from ganstudio.core.generators.handle import open_generator
 from ganstudio.core.latent import directions, space
@@ -194,7 +197,16 @@ def test_a_toy_generator_opens_as_points_and_a_picture_request_is_answered_with_
         open_generator(tmp_path / "nothing.safetensors")
 
 
-def test_principal_directions_are_unit_ordered_cached_and_move_the_first_block(digits_ckpt, tmp_path):
+def finish(job):
+    """Run a job function (a generator yielding progress) to the end; its return value."""
+    while True:
+        try:
+            next(job)
+        except StopIteration as done:
+            return done.value
+
+
+def test_principal_directions_are_unit_ordered_cached_and_move_the_first_block(digits_ckpt, tmp_path, monkeypatch):
     model = open_generator(digits_ckpt)
     progress = []
     job = directions.cached_principal_directions(digits_ckpt, tmp_path / "cache", n_samples=600, n_components=8)
@@ -222,6 +234,12 @@ def test_principal_directions_are_unit_ordered_cached_and_move_the_first_block(d
     # cached on disk as .npz; the second call reads it back without computing
     files = list((tmp_path / "cache").glob("directions-*.npz"))
     assert len(files) == 1
+
+    def no_recompute(*args, **kwargs):
+        raise AssertionError("the cached directions were computed again")
+
+    monkeypatch.setattr(directions, "compute_principal_directions", no_recompute)
+    monkeypatch.setattr(handle, "open_generator", no_recompute)  # not even the model is loaded
     again = directions.cached_principal_directions(digits_ckpt, tmp_path / "cache", n_samples=600, n_components=8)
     try:
         while True:
@@ -230,6 +248,43 @@ def test_principal_directions_are_unit_ordered_cached_and_move_the_first_block(d
         assert np.array_equal(done.value.directions, dirs.directions)
     offset = dirs.offset([1.0] + [0.0] * 7)
     np.testing.assert_allclose(offset, dirs.stds[0] * dirs.directions[0], atol=1e-6)
+
+
+def test_directions_cache_counts_computations_and_changed_weights_never_reuse_a_stale_entry(
+        digits_ckpt, tmp_path, monkeypatch):
+    computed = []  # sha256 of the weights each computation ran on
+    real = directions.compute_principal_directions
+
+    def counting(model, *args, **kwargs):
+        computed.append(model.sha256)
+        return (yield from real(model, *args, **kwargs))
+
+    monkeypatch.setattr(directions, "compute_principal_directions", counting)
+    cache = tmp_path / "cache"
+    weights = tmp_path / "model.safetensors"
+    shutil.copyfile(digits_ckpt, weights)
+    settings = dict(n_samples=200, n_components=4)
+    first = finish(directions.cached_principal_directions(weights, cache, **settings))
+    assert computed == [file_sha256(digits_ckpt)]
+    again = finish(directions.cached_principal_directions(weights, cache, **settings))
+    assert len(computed) == 1 and np.array_equal(again.directions, first.directions)
+
+    # Retrained in place: same file name, other weights. The cache must not answer with the old ones.
+    ckpt = load_checkpoint(digits_ckpt)
+    g = torch.Generator().manual_seed(0)
+    ckpt.states["G"] = {k: v + 0.3 * torch.randn(v.shape, generator=g) if v.is_floating_point() else v
+                        for k, v in ckpt.states["G"].items()}
+    save_checkpoint(weights, ckpt)
+    new_sha = file_sha256(weights)
+    assert new_sha != computed[0]
+    changed = finish(directions.cached_principal_directions(weights, cache, **settings))
+    assert computed[1:] == [new_sha]
+    direct = finish(real(open_generator(weights), **settings))  # the new weights' own directions, no cache
+    np.testing.assert_array_equal(changed.directions, direct.directions)
+    assert not np.allclose(np.abs(changed.directions), np.abs(first.directions), atol=1e-3)
+    assert len(list(cache.glob("directions-*.npz"))) == 2
+    finish(directions.cached_principal_directions(weights, cache, **settings))
+    assert len(computed) == 2  # and the new entry is reused in turn
 
 
 def test_bookmark_round_trip_is_exact_and_mismatched_weights_are_named(digits_ckpt, tmp_path):

@@ -7,10 +7,14 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 
+from ganstudio.cli import main as cli_main
+from ganstudio.core.generators.catalogue import catalogue_entry
+from ganstudio.core.generators.handle import open_generator
+from ganstudio.core.sketch.document import load_document
 from ganstudio.qt.sketch.area import SketchArea
 
 
@@ -47,9 +51,36 @@ def sketch_model(tmp_path_factory) -> Path:
     return _train(tmp, "sketch-folder", [f"data.path={_pictures(tmp / 'pictures')}"])
 
 
+@pytest.fixture(scope="module")
+def pix2pix_reference_model(tmp_path_factory) -> Path:
+    """A pytorch-CycleGAN-and-pix2pix netG state dict (unet_128, batch norm, dropout), untrained."""
+    from ganstudio.core.models.unet import unet_128
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("pix2pix") / "latest_net_G.pth"
+    torch.save(unet_128(3, 3, ngf=4, norm="batch", use_dropout=True).state_dict(), path)
+    return path
+
+
+_AREAS: list[SketchArea] = []
+
+
+@pytest.fixture(autouse=True)
+def areas_are_shut_down_and_deleted():
+    """After each test (qtbot has closed its widgets and asked for their deletion by then): stop every
+    area's render thread, then delete the widgets at once, while no other Python thread runs. Left to
+    the next test's event loop, the deletion of a widget tree interleaves with that test's render
+    thread, whose garbage collection can then traverse half-destroyed PySide wrappers (a segfault)."""
+    yield
+    while _AREAS:
+        _AREAS.pop().shutdown()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+
+
 def make_area(qtbot, tmp_path, model=None, name="data") -> SketchArea:
     area = SketchArea(data_dir=tmp_path / name, autosave_ms=60_000)
     qtbot.addWidget(area)
+    _AREAS.append(area)
     area.resize(1300, 820)
     area.show()
     qtbot.waitExposed(area)
@@ -72,8 +103,10 @@ def drag(c, points):
 
 
 def wait_output_after(qtbot, area, t):
+    # "Not busy" alone can be seen while the newest result is computed but its signal not yet
+    # delivered (an older picture still on screen): wait until the newest request is the one shown.
     qtbot.waitUntil(lambda: area.last_output_time is not None and area.last_output_time > t
-                    and not area.renderer.busy, timeout=15000)
+                    and area.is_idle(), timeout=15000)
 
 
 def test_drawing_changes_the_generated_picture(qtbot, tmp_path, sketch_model):
@@ -260,3 +293,93 @@ def test_a_pix2pix_reference_generator_paints_from_the_line_drawing(qtbot, tmp_p
     drag(area.canvas, [(0.2, 0.5), (0.8, 0.5)])
     wait_output_after(qtbot, area, t)
     assert area.output.image().shape == (128, 128, 3) and not np.array_equal(area.output.image(), before)
+
+
+def documented_input(input_kind: str, layers) -> torch.Tensor:
+    """The generator input of canvas layers, written out from the documented encodings (not through
+    ganstudio's own conversion): sketch models (ganstudio.core.sketch.encoding) lines +1 / -1, hint colours in
+    [-1, 1] inside hints and 0 elsewhere, hint mask +1 / -1; 3-channel models black lines on white."""
+    lines = torch.from_numpy(layers.lines > 0)
+    if input_kind == "image":
+        return torch.where(lines, -1.0, 1.0)[None].repeat(3, 1, 1)
+    mask = torch.from_numpy(layers.hint_mask > 0)
+    rgb = torch.from_numpy(layers.hint_rgb.transpose(2, 0, 1).copy()).float() / 127.5 - 1
+    return torch.cat([torch.where(lines, 1.0, -1.0)[None], torch.where(mask[None], rgb, 0.0),
+                      torch.where(mask, 1.0, -1.0)[None]])
+
+
+def documented_pixels(output: torch.Tensor, source: str) -> np.ndarray:
+    """(3, H, W) in [-1, 1] -> uint8 (H, W, 3): pix2pix's tensor2im truncates (x + 1) / 2 * 255 for
+    imported reference models; GAN Studio's own models round (x + 1) * 127.5."""
+    x = output.numpy().transpose(1, 2, 0)
+    if source == "pix2pix-reference":
+        return ((x + 1) / 2.0 * 255.0).astype(np.uint8)
+    return np.rint((np.clip(x, -1, 1) + 1) * 127.5).astype(np.uint8)
+
+
+def wait_settled(qtbot, area, timeout=30000):
+    """Until the newest render request has been computed and its picture is the one on screen (in
+    reference mode that includes the variants strip requested after the chosen variant)."""
+    qtbot.waitUntil(lambda: area.is_idle(), timeout=timeout)
+
+
+@pytest.mark.parametrize("mode", ["eval", "reference"])
+@pytest.mark.parametrize("which", ["bundled", "trained", "pix2pix"])
+def test_the_live_picture_is_the_headless_translation_of_the_same_drawing(
+        qtbot, tmp_path, sketch_model, pix2pix_reference_model, which, mode):
+    """What the output shows for strokes drawn with the mouse is, pixel for pixel, what `ganstudio
+    translate` makes of the saved document (same mode and seed). Not symmetric: a canvas flipped or
+    transposed on its way to the generator gives another picture, which the test checks it can see."""
+    model_path = {"bundled": catalogue_entry("sketch-landscapes").path, "trained": sketch_model,
+                  "pix2pix": pix2pix_reference_model}[which]
+    area = make_area(qtbot, tmp_path, model_path)
+    if area.mode != mode:
+        area.modeCombo.setCurrentIndex(area.modeCombo.findData(mode))
+    area.seedSpin.setValue(5)
+    assert area.mode == mode and area.candidate_seeds[area.current_candidate] == 5
+    # An L-shaped line in the upper left, a blue hint in the upper right, a short line low on the left.
+    drag(area.canvas, [(0.12, 0.08), (0.12, 0.45), (0.40, 0.45)])
+    area.set_tool("hint")
+    area.set_color(QColor(30, 90, 220))
+    drag(area.canvas, [(0.62, 0.10), (0.90, 0.18), (0.85, 0.30)])
+    area.set_tool("pen")
+    drag(area.canvas, [(0.05, 0.80), (0.30, 0.95)])
+    wait_settled(qtbot, area)
+    shown = area.output.image().copy()
+    assert len(area.canvas.document.strokes) == 3
+
+    doc_path = area.save_sketch(tmp_path / "drawing.json")
+    doc = load_document(doc_path)
+    assert doc.seed == 5 and doc.mode == mode and doc.model_id == str(model_path)
+    assert doc.render(1).equals(area.canvas.model_layers())  # the file replays to the canvas's pixels
+
+    out = tmp_path / "headless.png"
+    args = ["translate", str(model_path), str(doc_path), "--out", str(out), "--seed", str(doc.seed)]
+    assert cli_main(args + (["--eval"] if mode == "eval" else [])) == 0
+    expected = np.asarray(Image.open(out).convert("RGB"))
+    assert shown.shape == expected.shape == (area.canvas.size_px, area.canvas.size_px, 3)
+    assert np.array_equal(shown, expected)
+
+    if mode == "reference" and area.model_info["stochastic"]:
+        # every variant in the strip is the headless translation with that variant's seed
+        strip = area.candidateStrip.images()
+        assert len(strip) == len(area.candidate_seeds) and np.array_equal(strip[area.current_candidate], shown)
+        for picture, seed in zip(strip, area.candidate_seeds):
+            assert cli_main(["translate", str(model_path), str(doc_path), "--out", str(out), "--seed", str(seed)]) == 0
+            assert np.array_equal(picture, np.asarray(Image.open(out).convert("RGB"))), seed
+
+    model = open_generator(model_path)
+    layers = doc.render(1)
+    if mode == "eval":
+        # and both are the module itself run in eval mode on the documented input encoding
+        module = model.module.eval()
+        with torch.no_grad():
+            out = module(documented_input(model.input_kind, layers)[None])[0]
+        assert np.array_equal(shown, documented_pixels(out, model.source))
+
+    # The comparison can tell an upside-down or transposed canvas from the right one.
+    for name, change in (("flipped", lambda a: a[::-1]), ("transposed", lambda a: a.swapaxes(0, 1))):
+        x = model.input_from_layers(*(np.ascontiguousarray(change(a)) for a in
+                                      (layers.lines, layers.hint_rgb, layers.hint_mask)))
+        wrong = model.to_pixels(model.translate(x[None], mode=mode, seeds=[doc.seed]))[0]
+        assert not np.array_equal(wrong, expected), name
