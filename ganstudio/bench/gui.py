@@ -968,7 +968,7 @@ def monitor_redraw(app, n: int, ticks: int = 3) -> dict[str, Any]:
     refresh tick (1,000 new rows, one plot pushed and painted) and a forced refresh of every plot."""
     import numpy as np
 
-    from ganstudio.qt.monitor import PLOTS, TrainingMonitor
+    from ganstudio.qt.monitor.monitor import PLOTS, TrainingMonitor
     from ganstudio.qt.theme import configure_pyqtgraph
 
     configure_pyqtgraph()

@@ -5,6 +5,16 @@ the user as its message alone (CLI: one line on stderr and a non-zero exit; GUI:
 """
 
 
+def as_sentence(text: str) -> str:
+    """Capitalised and ending in a full stop, as every message the app shows reads."""
+    text = text.strip()
+    if text and text[0].islower():
+        text = text[0].upper() + text[1:]
+    if text and text[-1] not in ".!?":
+        text += "."
+    return text
+
+
 class GanStudioError(Exception):
     """Base class of every error caused by the user's input rather than by a bug."""
 

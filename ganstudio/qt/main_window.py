@@ -37,9 +37,10 @@ from PySide6.QtWidgets import (
 
 from ganstudio import __version__
 from ganstudio.qt.settings import AppSettings
+from ganstudio.qt.train.panel import TrainPanel
 from ganstudio.qt.train.run_control import RunControl
-from ganstudio.qt.train_panel import TrainPanel
-from ganstudio.qt.workers import JobWorker, TrainerWorker, start_job, stop_all_workers
+from ganstudio.qt.train.trainer_worker import TrainerWorker
+from ganstudio.qt.workers import JobWorker, start_job, stop_all_workers
 
 log = logging.getLogger(__name__)
 
@@ -419,7 +420,7 @@ class MainWindow(QMainWindow):
     def _on_engine_loaded(self, info: dict[str, Any]) -> None:
         if self._closing:
             return
-        from ganstudio.qt.monitor import TrainingMonitor
+        from ganstudio.qt.monitor.monitor import TrainingMonitor
         from ganstudio.qt.theme import configure_pyqtgraph
 
         configure_pyqtgraph()

@@ -345,6 +345,6 @@ class ModelRenderer(QObject):
 
 
 def _job_error(message: str) -> JobError:
-    from ganstudio.qt.workers import _sentence
+    from ganstudio.core.errors import as_sentence
 
-    return JobError(_sentence(message))
+    return JobError(as_sentence(message))

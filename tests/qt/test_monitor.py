@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from ganstudio.qt.monitor import PLOTS, MetricTable, TrainingMonitor, ema_smooth
+from ganstudio.qt.monitor.monitor import PLOTS, MetricTable, TrainingMonitor, ema_smooth
 
 
 def tensorboard_smooth(values, weight):

@@ -12,7 +12,7 @@ from ganstudio.core.train.trainer import TrainEvent
 
 @pytest.fixture
 def panel(qtbot, settings):
-    from ganstudio.qt.train_panel import TrainPanel
+    from ganstudio.qt.train.panel import TrainPanel
 
     p = TrainPanel(settings)
     qtbot.addWidget(p)
@@ -22,7 +22,7 @@ def panel(qtbot, settings):
 
 
 def test_the_loss_menu_is_the_objective_registry_with_its_tooltips(qtbot, dummy_objective, settings):
-    from ganstudio.qt.train_panel import TrainPanel
+    from ganstudio.qt.train.panel import TrainPanel
 
     panel = TrainPanel(settings)
     qtbot.addWidget(panel)
@@ -63,7 +63,7 @@ def test_objective_setting_rows_show_for_the_objectives_that_have_them(panel):
 
 @pytest.fixture
 def monitor(qtbot, settings):
-    from ganstudio.qt.monitor import TrainingMonitor
+    from ganstudio.qt.monitor.monitor import TrainingMonitor
     from ganstudio.qt.theme import configure_pyqtgraph
 
     configure_pyqtgraph()
@@ -77,7 +77,7 @@ def monitor(qtbot, settings):
 
 def test_the_monitor_plots_a_registered_metric_from_scalars_events(qtbot, dummy_metric, monitor):
     from ganstudio.qt import theme
-    from ganstudio.qt.monitor import PLOTS
+    from ganstudio.qt.monitor.monitor import PLOTS
 
     assert dict((key, metrics) for key, _title, metrics, _unit in PLOTS)["lossPlot"] == ("d_loss", "g_loss", "l1", "dummy_metric")
     monitor.begin_live_run({"name": "registry-test", "task": "image"})

@@ -13,7 +13,7 @@ TOY = ["model.g_width=32", "model.d_width=32", "train.log_every=5", "train.sampl
 
 @pytest.fixture
 def monitor(qtbot, settings):
-    from ganstudio.qt.monitor import TrainingMonitor
+    from ganstudio.qt.monitor.monitor import TrainingMonitor
     from ganstudio.qt.theme import configure_pyqtgraph
 
     configure_pyqtgraph()

@@ -4,7 +4,7 @@ from PySide6.QtCore import QObject, Slot
 
 from ganstudio.core.config import preset
 from ganstudio.core.train.trainer import Trainer
-from ganstudio.qt.workers import TrainerWorker
+from ganstudio.qt.train.trainer_worker import TrainerWorker
 
 TINY = ["model.g_width=32", "model.d_width=32", "train.log_every=5", "train.sample_every=0", "train.eval_every=0",
         "train.checkpoint_every=0"]

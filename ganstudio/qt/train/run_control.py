@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ganstudio.core.train.runlog import new_run_dir, run_folder_of
-from ganstudio.qt.workers import TrainerWorker
+from ganstudio.qt.train.trainer_worker import TrainerWorker
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ import logging
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
+from ganstudio.core.errors import as_sentence
 from ganstudio.qt import theme
 
 log = logging.getLogger(__name__)
@@ -14,14 +15,6 @@ log = logging.getLogger(__name__)
 LEVELS = ("error", "note")
 
 
-def as_sentence(text: str) -> str:
-    """Capitalised and ending in a full stop, as every message in the app reads."""
-    text = text.strip()
-    if text and text[0].islower():
-        text = text[0].upper() + text[1:]
-    if text and text[-1] not in ".!?":
-        text += "."
-    return text
 
 
 class MessageStrip(QLabel):

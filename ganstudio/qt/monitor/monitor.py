@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 from ganstudio.core import metric_registry
 from ganstudio.core.train.runlog import load_run_folder
 from ganstudio.qt import theme
-from ganstudio.qt.toy_view import ToyView
+from ganstudio.qt.monitor.toy_view import ToyView
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
