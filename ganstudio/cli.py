@@ -267,35 +267,6 @@ def cmd_train(args) -> int:
 
 # --- sample ----------------------------------------------------------------------------------------
 
-def load_latents(path: str | Path, z_dim: int):
-    """Latent vectors from .npy (N, z_dim) or a bookmark .json with a 'latents' list."""
-    import json
-
-    import numpy as np
-
-    path = Path(path)
-    if not path.is_file():
-        raise GanStudioError(f"latent file {path} does not exist.")
-    labels = None
-    if path.suffix == ".json":
-        try:
-            doc = json.loads(path.read_text())
-            z = np.asarray(doc["latents"], dtype=np.float32)
-            labels = doc.get("labels")
-        except (ValueError, KeyError, TypeError):
-            raise GanStudioError(f"latent file {path} is not a bookmark file with a 'latents' list.") from None
-    else:
-        try:
-            z = np.load(path, allow_pickle=False).astype(np.float32)
-        except (ValueError, OSError):
-            raise GanStudioError(f"latent file {path} is not a readable .npy array.") from None
-    if z.ndim == 1:
-        z = z[None]
-    if z.ndim != 2 or z.shape[1] != z_dim:
-        raise GanStudioError(f"latent file {path} holds shape {tuple(z.shape)}; this generator needs (N, {z_dim}).")
-    return z, labels
-
-
 def cmd_sample(args) -> int:
     import numpy as np
     import torch
@@ -310,12 +281,12 @@ def cmd_sample(args) -> int:
         raise GanStudioError(f"{args.checkpoint} is an image-to-image model; use `ganstudio translate` for it.")
     labels = None
     if args.latent:
-        z_np, labels = load_latents(args.latent, model.z_dim)
-        z = torch.from_numpy(z_np)
-        if Path(args.latent).suffix == ".json":  # an Explore bookmark names the weights it was made with
-            from ganstudio.core.latent.bookmarks import bookmark_model_warning, load_bookmark
+        from ganstudio.core.latent.bookmarks import bookmark_model_warning, read_latents
 
-            warning = bookmark_model_warning(load_bookmark(args.latent), args.checkpoint, use_ema=not args.no_ema)
+        z_np, labels, bookmark = read_latents(args.latent, model.z_dim)
+        z = torch.from_numpy(z_np)
+        if bookmark is not None:  # an Explore bookmark names the weights it was made with
+            warning = bookmark_model_warning(bookmark, args.checkpoint, use_ema=not args.no_ema)
             if warning:
                 print(f"ganstudio: warning: {warning}", file=sys.stderr)
     else:

@@ -43,6 +43,13 @@ def tile_pictures(pictures, columns: int | None = None, padding: int = 2, pad_va
     return grid
 
 
+def upscale(picture: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour enlargement of an array (H, W, ...) by an integer factor (crisp pixels)."""
+    if factor <= 1:
+        return picture
+    return np.repeat(np.repeat(picture, factor, axis=0), factor, axis=1)
+
+
 def save_png(picture: np.ndarray, path: str | Path) -> Path:
     from PIL import Image
 

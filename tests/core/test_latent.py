@@ -323,3 +323,26 @@ def test_the_catalogue_offers_explore_models_found_on_disk_with_their_titles(dig
     assert open_generator(folder / "digits-conditional.safetensors").z_dim == 64
     with pytest.raises(GanStudioError, match="no area"):
         list_bundled(folder, area="train")
+
+
+def test_read_latents_takes_bookmarks_and_npy_arrays_and_names_bad_files(digits_ckpt, tmp_path):
+    from ganstudio.core.latent.bookmarks import read_latents
+
+    z = sample_latents(2, 64, seed=9)
+    model = open_generator(digits_ckpt)
+    path = save_bookmark(tmp_path / "two", Bookmark(latents=z, model=model.model_id(), labels=[4, 7]))
+    got, labels, bookmark = read_latents(path, 64)
+    assert np.array_equal(got, z) and labels == [4, 7] and bookmark.model["sha256"] == model.sha256
+    np.save(tmp_path / "z.npy", z[0])
+    got, labels, bookmark = read_latents(tmp_path / "z.npy", 64)
+    assert got.shape == (1, 64) and labels is None and bookmark is None
+    with pytest.raises(GanStudioError, match=r"z.npy holds shape \(1, 64\); this generator needs \(N, 32\)"):
+        read_latents(tmp_path / "z.npy", 32)
+    bad = z.copy()
+    bad[0, 0] = np.nan
+    np.save(tmp_path / "nan.npy", bad)
+    with pytest.raises(GanStudioError, match="not finite"):
+        read_latents(tmp_path / "nan.npy", 64)
+    (tmp_path / "x.npy").write_bytes(b"not numpy")
+    with pytest.raises(GanStudioError, match="not a readable .npy"):
+        read_latents(tmp_path / "x.npy", 64)

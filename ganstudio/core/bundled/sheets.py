@@ -71,7 +71,7 @@ def demo_sketch_input(size: int = SCENE_SIZE, sky_rgb=(60, 120, 230), variant: i
 def contact_sheets(out_dir: str | Path, folder: str | Path | None = None) -> list[Path]:
     """docs/screenshots/bundled-{scenes,digits,sketch,landscapes}.png from the shipped models."""
     from ganstudio.core.data.scenes import render_scenes
-    from ganstudio.core.imaging import make_grid_uint8, save_png, sketch_input_to_rgb
+    from ganstudio.core.imaging import make_grid_uint8, save_png, sketch_input_to_rgb, upscale
     from ganstudio.core.sketch.encoding import image_to_sketch_input
 
     out_dir = Path(out_dir)
@@ -79,14 +79,14 @@ def contact_sheets(out_dir: str | Path, folder: str | Path | None = None) -> lis
     scenes = torch.from_numpy(render_scenes(32, 64, seed=HELD_OUT_SEED)).permute(0, 3, 1, 2).float() / 127.5 - 1
     lines = sketch_input_to_rgb(image_to_sketch_input(scenes, n_hints=0))
     rows = torch.cat([torch.cat([scenes[i:i + 8], lines[i:i + 8]]) for i in range(0, 32, 8)])
-    written.append(save_png(_enlarge(make_grid_uint8(rows, nrow=8), 2), out_dir / "bundled-scenes.png"))
+    written.append(save_png(upscale(make_grid_uint8(rows, nrow=8), 2), out_dir / "bundled-scenes.png"))
 
     available = {m.name for m in list_bundled(folder)}
     if "digits-conditional" in available:
         G, _, _ = load_bundled_generator("digits-conditional", folder)
         z = torch.randn(100, G.z_dim, generator=torch.Generator().manual_seed(1))
         y = torch.arange(10).repeat(10)  # each row 0..9
-        written.append(save_png(_enlarge(make_grid_uint8(G(z, y), nrow=10), 3), out_dir / "bundled-digits.png"))
+        written.append(save_png(upscale(make_grid_uint8(G(z, y), nrow=10), 3), out_dir / "bundled-digits.png"))
     if "sketch-landscapes" in available:
         G, _, _ = load_bundled_generator("sketch-landscapes", folder)
         real = scenes[:6]
@@ -103,15 +103,12 @@ def contact_sheets(out_dir: str | Path, folder: str | Path | None = None) -> lis
                 trio.append(target[i:i + 1] if target is not None else torch.full_like(out[i:i + 1], -0.8))
                 shown.append(torch.cat(trio))
         grid = make_grid_uint8(torch.cat(shown), nrow=6)  # each row: two (input | output | target) trios
-        written.append(save_png(_enlarge(grid, 2), out_dir / "bundled-sketch.png"))
+        written.append(save_png(upscale(grid, 2), out_dir / "bundled-sketch.png"))
     if "landscapes-dcgan" in available:
         G, _, _ = load_bundled_generator("landscapes-dcgan", folder)
         z = torch.randn(32, G.z_dim, generator=torch.Generator().manual_seed(2))
-        written.append(save_png(_enlarge(make_grid_uint8(G(z), nrow=8), 2), out_dir / "bundled-landscapes.png"))
+        written.append(save_png(upscale(make_grid_uint8(G(z), nrow=8), 2), out_dir / "bundled-landscapes.png"))
     return written
 
-
-def _enlarge(picture: np.ndarray, factor: int) -> np.ndarray:
-    return picture.repeat(factor, axis=0).repeat(factor, axis=1)
 
 

@@ -120,3 +120,28 @@ def bookmark_model_warning(bookmark: Bookmark, checkpoint: str | Path, use_ema: 
         flag = "without --no-ema" if bookmark.model["use_ema"] else "with --no-ema"
         return f"the bookmark was rendered with the {'EMA' if bookmark.model['use_ema'] else 'raw'} generator; run {flag} to match it."
     return None
+
+
+def read_latents(path: str | Path, z_dim: int) -> tuple[np.ndarray, list[int] | None, Bookmark | None]:
+    """Latents to render from a file, as `ganstudio sample --latent` takes them: a bookmark .json (its
+    latents, labels and the bookmark itself, which names its weights) or a .npy array (N, z_dim)."""
+    path = Path(path)
+    if not path.is_file():
+        raise GanStudioError(f"latent file {path} does not exist.")
+    bookmark = None
+    labels = None
+    if path.suffix.lower() == ".json":
+        bookmark = load_bookmark(path)
+        z, labels = bookmark.latents, bookmark.labels
+    else:
+        try:
+            z = np.load(path, allow_pickle=False).astype(np.float32)
+        except (ValueError, OSError):
+            raise GanStudioError(f"latent file {path} is not a readable .npy array.") from None
+    if z.ndim == 1:
+        z = z[None]
+    if z.ndim != 2 or z.shape[1] != z_dim:
+        raise GanStudioError(f"latent file {path} holds shape {tuple(z.shape)}; this generator needs (N, {z_dim}).")
+    if not np.isfinite(z).all():
+        raise GanStudioError(f"latent file {path} holds values that are not finite numbers.")
+    return z, labels, bookmark

@@ -140,8 +140,9 @@ class SketchLayers:
         """Nearest-neighbour enlargement by an integer factor."""
         if scale == 1:
             return self.copy()
-        grow = lambda a: np.repeat(np.repeat(a, scale, axis=0), scale, axis=1)  # noqa: E731
-        return SketchLayers(grow(self.lines), grow(self.hint_rgb), grow(self.hint_mask))
+        from ganstudio.core.imaging import upscale
+
+        return SketchLayers(upscale(self.lines, scale), upscale(self.hint_rgb, scale), upscale(self.hint_mask, scale))
 
     def equals(self, other: "SketchLayers") -> bool:
         return (

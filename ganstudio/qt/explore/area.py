@@ -36,18 +36,19 @@ from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from ganstudio.core.errors import GanStudioError
+from ganstudio.core.imaging import upscale
 from ganstudio.core.latent.explore_state import GRID_COLUMNS, RENDER_PARTS, ExploreState
 from ganstudio.qt.explore.arithmetic import ArithmeticPanel
 from ganstudio.qt.explore.bookmarks import BookmarksPanel
 from ganstudio.qt.explore.directions import DirectionsPanel
-from ganstudio.qt.explore.export import tile, upscale, write_gif, write_png
+from ganstudio.qt.explore.export import tile, write_gif, write_png
 from ganstudio.qt.explore.interpolation import InterpolationPanel
 from ganstudio.qt.explore.model_bar import ModelBar
 from ganstudio.qt.explore.samples import SamplesPanel
 from ganstudio.qt.explore.selection import SelectionPanel
 from ganstudio.qt.render_worker import ModelRenderer, PartResult
 from ganstudio.qt.widgets.message_strip import MessageStrip
-from ganstudio.qt.workers import JobError, JobWorker
+from ganstudio.qt.workers import JobError, JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
 
@@ -405,15 +406,12 @@ class ExplorerArea(QWidget):
         if self._dir_job is not None:
             self._dir_job.stop()
         info = self.state.model_info
-        job = JobWorker(cached_principal_directions, info["path"], self.cache_dir, use_ema=info.get("use_ema", True),
-                        sha256=info["sha256"], n_samples=self.direction_samples, n_components=self.n_directions,
-                        name="principal_directions")
-        job.progress.connect(self._on_directions_progress)
-        job.succeeded.connect(self._on_directions_ready)
-        job.failed.connect(self._on_directions_failed)
-        self._dir_job = job
         self.directions_panel.show_computing(self.direction_samples)
-        job.start()
+        self._dir_job = start_job(
+            cached_principal_directions, info["path"], self.cache_dir, use_ema=info.get("use_ema", True),
+            sha256=info["sha256"], n_samples=self.direction_samples, n_components=self.n_directions,
+            name="principal_directions", owner=self, on_progress=self._on_directions_progress,
+            on_done=self._on_directions_ready, on_error=self._on_directions_failed)
 
     def _on_directions_progress(self, value) -> None:
         if self.sender() is self._dir_job and isinstance(value, (int, float)):
@@ -563,7 +561,5 @@ class ExplorerArea(QWidget):
             return
         self._closed = True
         self.interpolation_panel.play_timer.stop()
-        if self._dir_job is not None:
-            self._dir_job.stop()
-            self._dir_job.wait(10000)
+        stop_jobs(self, 10000)
         self.renderer.shutdown()

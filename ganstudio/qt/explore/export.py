@@ -16,13 +16,6 @@ def tile(pictures: np.ndarray | list[np.ndarray], columns: int | None = None, pa
     return tile_pictures(pictures, columns, padding, pad_value)
 
 
-def upscale(picture: np.ndarray, factor: int) -> np.ndarray:
-    """Nearest-neighbour enlargement by an integer factor (crisp pixels)."""
-    if factor <= 1:
-        return picture
-    return np.repeat(np.repeat(picture, factor, axis=0), factor, axis=1)
-
-
 def write_png(picture: np.ndarray, path: str | Path) -> Path:
     from PIL import Image
 
