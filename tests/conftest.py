@@ -10,13 +10,67 @@ import torch  # noqa: E402
 torch.set_num_threads(2)
 
 
+# --- models and pictures several test folders use ------------------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def _digits_checkpoint(base: Path) -> Path:
+    """A class-conditional digits DCGAN (32 px, z 64, 10 classes) trained for two steps."""
+    ckpt = base / "explorer-digits" / "checkpoints" / "latest.safetensors"
+    if not ckpt.is_file():
+        from ganstudio.core.config import preset
+        from ganstudio.core.train.trainer import Trainer
+
+        cfg = preset("digits-cdcgan").with_overrides([
+            "model.g_width=8", "model.d_width=8", "optim.batch_size=8", "train.steps=2", "train.log_every=1",
+            "train.eval_every=0", "train.sample_every=0", "train.checkpoint_every=0", "tricks.ema=0",
+        ])
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # tiny models: one thread is faster on a busy 2-core machine
+        try:
+            trainer = Trainer(cfg, run_dir=base / "explorer-digits")
+            trainer.run()
+            trainer.save_checkpoint()
+        finally:
+            torch.set_num_threads(threads)
+    return ckpt
+
+
+@pytest.fixture(scope="session")
+def digits_ckpt(tmp_path_factory) -> Path:
+    """The explorer tests' generator, built once per session (core latent tests and the Explore area)."""
+    return _digits_checkpoint(tmp_path_factory.getbasetemp())
+
+
+def _make_pictures(folder: Path, n: int = 4, size: int = 64) -> Path:
+    """A few pictures with coloured squares on light paper: enough for a training step."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        a = np.full((size, size, 3), 235, np.uint8)
+        y, x = rng.integers(4, size - 24, 2)
+        a[y:y + 20, x:x + 20] = rng.integers(0, 255, 3)
+        Image.fromarray(a).save(folder / f"{i}.png")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def make_pictures():
+    """make_pictures(folder, n=4, size=64) -> folder of n PNG pictures."""
+    return _make_pictures
+
+
 # --- a dummy objective and a dummy metric, registered in one place each -------------------------------------
 
 import collections  # noqa: E402
 import types  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
-
-import pytest  # noqa: E402
 
 DUMMY_TOOLTIP = "A test objective registered by tests/conftest.py: softplus losses that count their calls."
 

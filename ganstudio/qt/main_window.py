@@ -212,14 +212,15 @@ class MainWindow(QMainWindow):
                                                      "The plots appear as soon as the plotting library has loaded.")
         self.monitor_placeholder.setObjectName("monitorPlaceholder")
         self.stack.addWidget(self.monitor_placeholder)
-        # Both areas import PyTorch only when first shown, so building them here keeps start-up fast.
-        from ganstudio.qt.explore.area import ExplorerArea
+        # Both areas import PyTorch only when first shown. The Sketch area (where a first launch opens) is
+        # built now; the Explore area just after the window is first shown (or when asked for), so that
+        # its panels do not delay the first picture of the window.
         from ganstudio.qt.sketch.area import SketchArea
 
-        self.explorer = ExplorerArea(self.settings)
-        self.explorer.setProperty("areaName", "explorePage")
-        self.explorer.message.connect(self.show_status_message)
-        self.stack.addWidget(self.explorer)
+        self._explorer = None
+        explore_placeholder = self._placeholder("Explore", "Opening the Explore area…", "")
+        explore_placeholder.setObjectName("explorePlaceholder")
+        self.stack.addWidget(explore_placeholder)
         self.sketch = SketchArea(self.settings)
         self.sketch.message.connect(self.show_status_message)
         self.stack.addWidget(self.sketch)
@@ -369,7 +370,21 @@ class MainWindow(QMainWindow):
 
     def _on_area_changed(self, row: int) -> None:
         if row >= 0:
+            if AREAS[row] == "Explore":
+                self.explorer  # noqa: B018 - builds the area on first use
             self.stack.setCurrentIndex(row)
+
+    @property
+    def explorer(self):
+        """The Explore area, built on first use (see _build)."""
+        if self._explorer is None:
+            from ganstudio.qt.explore.area import ExplorerArea
+
+            area = ExplorerArea(self.settings)
+            area.message.connect(self.show_status_message)
+            self._explorer = area
+            self.set_area_widget("Explore", area)
+        return self._explorer
 
     def area_widget(self, name: str) -> QWidget:
         return self.stack.widget(AREAS.index(name))
@@ -390,6 +405,7 @@ class MainWindow(QMainWindow):
             self._first_show = False
             if self.launch_time is not None:
                 self.shown_after_s = time.perf_counter() - self.launch_time
+            QTimer.singleShot(0, lambda: self.explorer)  # the Explore area, once the window is on screen
             # First launch opens on Sketch, where the bundled model answers a drawing at once.
             last = self.settings.last_area()
             self.areaList.setCurrentRow(AREAS.index(last) if last in AREAS else AREAS.index("Sketch"))
@@ -564,7 +580,8 @@ class MainWindow(QMainWindow):
         self.run_control.shutdown()  # stops between two steps and waits for the checkpoint
         if self.monitor is not None:
             self.monitor.shutdown()
-        self.explorer.shutdown()
+        if self._explorer is not None:
+            self._explorer.shutdown()
         self.sketch.shutdown()  # a clean quit: the sketch is not offered back as a crash recovery
         self.train_panel.shutdown()
         if not stop_all_workers(10.0):

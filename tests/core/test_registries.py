@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from ganstudio.core import config as C
 from ganstudio.core import metric_registry, objective_registry
@@ -114,19 +113,8 @@ def test_config_and_trainer_need_no_torch_to_know_the_objectives():
     assert out.stdout.strip() == "[]"
 
 
-def make_pictures(folder: Path, n: int = 4, size: int = 64) -> Path:
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        a = np.full((size, size, 3), 235, np.uint8)
-        y, x = rng.integers(4, size - 24, 2)
-        a[y:y + 20, x:x + 20] = rng.integers(0, 255, 3)
-        Image.fromarray(a).save(folder / f"{i}.png")
-    return folder
-
-
 @pytest.fixture(scope="module")
-def pictures(tmp_path_factory) -> Path:
+def pictures(tmp_path_factory, make_pictures) -> Path:
     return make_pictures(tmp_path_factory.mktemp("paired") / "pictures")
 
 

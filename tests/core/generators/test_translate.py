@@ -20,24 +20,12 @@ from ganstudio.core.sketch.document import SketchDocument, Stroke, save_document
 from ganstudio.core.sketch.encoding import image_to_sketch_input, strokes_to_sketch_input
 
 
-def make_picture_folder(folder: Path, n: int = 4, size: int = 64) -> Path:
-    """A few pictures with coloured squares on light paper: enough for a training step."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        a = np.full((size, size, 3), 235, np.uint8)
-        y, x = rng.integers(4, size - 24, 2)
-        a[y:y + 20, x:x + 20] = rng.integers(0, 255, 3)
-        Image.fromarray(a).save(folder / f"{i}.png")
-    return folder
-
-
-def make_model(tmp: Path, kind: str = "sketch-folder") -> Path:
+def make_model(tmp: Path, make_pictures, kind: str = "sketch-folder") -> Path:
     """A tiny paired model trained for one step, saved as a GAN Studio checkpoint."""
     from ganstudio.core.config import preset
     from ganstudio.core.train.trainer import Trainer
 
-    data = make_picture_folder(tmp / "pictures")
+    data = make_pictures(tmp / "pictures")
     cfg = preset(kind).with_overrides([
         f"data.path={data}", "train.steps=1", "optim.batch_size=2", "train.n_preview=2", "model.g_width=8",
         "model.d_width=8", "train.sample_every=0", "train.eval_every=0", "train.checkpoint_every=0",
@@ -49,8 +37,8 @@ def make_model(tmp: Path, kind: str = "sketch-folder") -> Path:
 
 
 @pytest.fixture(scope="module")
-def sketch_model(tmp_path_factory) -> Path:
-    return make_model(tmp_path_factory.mktemp("sketch"))
+def sketch_model(tmp_path_factory, make_pictures) -> Path:
+    return make_model(tmp_path_factory.mktemp("sketch"), make_pictures)
 
 
 @pytest.fixture(scope="module")
@@ -135,8 +123,8 @@ def test_three_channel_models_get_black_lines_on_white():
     assert x.shape == (3, 8, 8) and (x[:, 2, 3] == -1).all() and (x[:, 0, 0] == 1).all()
 
 
-def test_translate_cli_writes_a_picture_from_a_picture_and_from_a_document(sketch_model, tmp_path, capsys):
-    picture = make_picture_folder(tmp_path / "in", n=1) / "0.png"
+def test_translate_cli_writes_a_picture_from_a_picture_and_from_a_document(sketch_model, tmp_path, capsys, make_pictures):
+    picture = make_pictures(tmp_path / "in", n=1) / "0.png"
     out = tmp_path / "out.png"
     assert cli_main(["translate", str(sketch_model), str(picture), "--out", str(out), "--seed", "3"]) == 0
     first = np.asarray(Image.open(out))
@@ -231,10 +219,10 @@ def test_pix2pix_pth_models_truncate_and_ganstudio_checkpoints_round(sketch_mode
     assert np.array_equal(ours.to_pixels(xs)[0, 0], np.repeat(rounded[:, None], 3, 1))
 
 
-def test_translate_cli_errors_are_one_line(sketch_model, tmp_path, capsys):
+def test_translate_cli_errors_are_one_line(sketch_model, tmp_path, capsys, make_pictures):
     bad = tmp_path / "notes.pth"
     bad.write_bytes(b"not a pickle at all")
-    picture = make_picture_folder(tmp_path / "in", n=1) / "0.png"
+    picture = make_pictures(tmp_path / "in", n=1) / "0.png"
     assert cli_main(["translate", str(bad), str(picture), "--out", str(tmp_path / "o.png")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("ganstudio: error:") and "notes.pth" in err and "\n" not in err

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,28 +15,6 @@ from PySide6.QtTest import QTest
 from ganstudio.qt.explore.area import ExplorerArea, tile
 
 CELL_TOLERANCE = 1  # a sample drawn in a batch of 16 vs alone may round one 8-bit level differently
-
-
-def tiny_digits_checkpoint(base: Path) -> Path:
-    """The same two-step conditional digits DCGAN as tests/core/test_latent.py (built once per session)."""
-    ckpt = base / "explorer-digits" / "checkpoints" / "latest.safetensors"
-    if not ckpt.is_file():
-        from ganstudio.core.config import preset
-        from ganstudio.core.train.trainer import Trainer
-
-        cfg = preset("digits-cdcgan").with_overrides([
-            "model.g_width=8", "model.d_width=8", "optim.batch_size=8", "train.steps=2", "train.log_every=1",
-            "train.eval_every=0", "train.sample_every=0", "train.checkpoint_every=0", "tricks.ema=0",
-        ])
-        t = Trainer(cfg, run_dir=base / "explorer-digits")
-        t.run()
-        t.save_checkpoint()
-    return ckpt
-
-
-@pytest.fixture(scope="session")
-def digits_ckpt(tmp_path_factory) -> Path:
-    return tiny_digits_checkpoint(tmp_path_factory.getbasetemp())
 
 
 def wait_idle(qtbot, area, timeout=20000):

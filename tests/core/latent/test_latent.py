@@ -2,7 +2,6 @@
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,34 +25,6 @@ from ganstudio.core.latent.space import (
 )
 
 RNG = np.random.default_rng(1234)
-
-
-def tiny_digits_checkpoint(base: Path) -> Path:
-    """A class-conditional digits DCGAN (32 px, z 64, 10 classes) trained for two steps; built once
-    per session and shared by the explorer tests."""
-    ckpt = base / "explorer-digits" / "checkpoints" / "latest.safetensors"
-    if not ckpt.is_file():
-        from ganstudio.core.config import preset
-        from ganstudio.core.train.trainer import Trainer
-
-        cfg = preset("digits-cdcgan").with_overrides([
-            "model.g_width=8", "model.d_width=8", "optim.batch_size=8", "train.steps=2", "train.log_every=1",
-            "train.eval_every=0", "train.sample_every=0", "train.checkpoint_every=0", "tricks.ema=0",
-        ])
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # tiny models: one thread is faster on a busy 2-core machine
-        try:
-            t = Trainer(cfg, run_dir=base / "explorer-digits")
-            t.run()
-            t.save_checkpoint()
-        finally:
-            torch.set_num_threads(threads)
-    return ckpt
-
-
-@pytest.fixture(scope="session")
-def digits_ckpt(tmp_path_factory) -> Path:
-    return tiny_digits_checkpoint(tmp_path_factory.getbasetemp())
 
 
 # --- sampling --------------------------------------------------------------------------------------------
