@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ganstudio.core.errors import GanStudioError
+from ganstudio.core.events import Event
 
 GRID_SIZE = 16  # samples in the grid, drawn in one batched pass
 GRID_COLUMNS = 4
@@ -38,27 +39,6 @@ SEED_LIMIT = 2**31 - 1
 
 Member = tuple[np.ndarray, "int | None"]  # a latent and its class label (None: unconditional)
 Batch = tuple[np.ndarray, "list[int] | None"]  # latents (N, z_dim) float32 and their labels
-
-
-class Event:
-    """One kind of change: `connect(fn)`, `disconnect(fn)`; `emit(*args)` calls every fn(*args) in order."""
-
-    __slots__ = ("name", "_callbacks")
-
-    def __init__(self, name: str):
-        self.name = name
-        self._callbacks: list[Callable[..., Any]] = []
-
-    def connect(self, fn: Callable[..., Any]) -> Callable[..., Any]:
-        self._callbacks.append(fn)
-        return fn
-
-    def disconnect(self, fn: Callable[..., Any]) -> None:
-        self._callbacks.remove(fn)
-
-    def emit(self, *args: Any) -> None:
-        for fn in tuple(self._callbacks):
-            fn(*args)
 
 
 class ExploreEvents:

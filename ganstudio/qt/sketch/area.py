@@ -1,15 +1,23 @@
 """The Sketch area: draw lines and colour hints, and a picture appears while you draw.
 
-Layout: a tool column (pen, eraser, colour brush, eyedropper, palette, size, undo/redo, clear, zoom),
-the canvas (`sketchCanvas`) and the output (`sketchOutput`) side by side, a strip of variants
-(`candidateStrip`) below, and a bar with the model, the mode, the seed, files and exports.
+Layout: a tool column (`tools.ToolColumn`: pen, eraser, colour brush, eyedropper, palette, size,
+undo/redo, clear, zoom), the canvas (`sketchCanvas`) and the output (`sketchOutput`) side by side, a
+bar on top (`top_bar.TopBar`: the model, the mode, the seed, files and exports), and below the strip of
+variants (`variants.VariantsPanel`), the latent-fit panel (`fit_panel.FitPanel`) and the model, timing
+and message labels. `recovery_banner.RecoveryBanner` offers back a sketch after a crash.
+
+How it is built (as the Explore area): `core.sketch.session.SketchSession` holds what the area shows and
+decides what each change renders; the panels write the session and follow its events. This class is the
+shell: it lays the panels out, owns the ModelRenderer, the latent-fit job, the autosave timer and the
+recovery file, turns the session's `render` events into render requests, puts results on screen and
+shows the area's messages.
 
 Generation. The canvas's model-resolution layers become the generator input exactly as auto-paired
 training data is built (`translate.input_from_layers` -> `sketch.strokes_to_sketch_input`; 3-channel
-models get the lines as a black-on-white picture). Rendering runs in a `RenderWorker` thread (newest
-request wins): while the pen moves the output is refreshed at most every `LIVE_INTERVAL_MS` (longer for slow models), and at
-once when the pen is lifted; the model lives in the render thread (`_SketchEngine`), only numpy copies
-and plain dicts cross threads. In "reference" mode (pix2pix's test phase: per-image batch-norm
+models get the lines as a black-on-white picture). Rendering runs in the ModelRenderer's thread (newest
+request wins): while the pen moves the output is refreshed at most every `LIVE_INTERVAL_MS` (longer for
+slow models), and at once when the pen is lifted; the model lives in the render thread, only numpy
+copies and plain dicts cross threads. In "reference" mode (pix2pix's test phase: per-image batch-norm
 statistics, dropout on) each variant is one seed: the chosen one is rendered first, the others fill
 the strip afterwards; "Lock" keeps the chosen variant and skips the others.
 
@@ -34,47 +42,39 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QApplication,
-    QButtonGroup,
-    QCheckBox,
-    QColorDialog,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
-    QMenu,
-    QProgressBar,
-    QPushButton,
     QSizePolicy,
-    QSpinBox,
     QSplitter,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from ganstudio.qt import theme
+from ganstudio.core.sketch.session import N_VARIANTS, SketchSession, live_delay_ms
 from ganstudio.qt.render_worker import ModelRenderer, PartResult
 from ganstudio.qt.sketch.canvas import SketchCanvas
+from ganstudio.qt.sketch.fit_panel import FitPanel
 from ganstudio.qt.sketch.output_view import OutputView
-from ganstudio.qt.widgets.image_views import ImageGridView
+from ganstudio.qt.sketch.recovery_banner import RecoveryBanner
+from ganstudio.qt.sketch.tools import DEFAULT_COLOR, PALETTE, ToolColumn
+from ganstudio.qt.sketch.top_bar import TopBar
+from ganstudio.qt.sketch.variants import VariantsPanel
 from ganstudio.qt.widgets.message_strip import MessageStrip
-from ganstudio.qt.workers import JobWorker
+from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
 
+__all__ = ["AUTOSAVE_MS", "LIVE_INTERVAL_MS", "N_CANDIDATES", "PALETTE", "SketchArea", "default_data_dir", "edit_job"]
+
 LIVE_INTERVAL_MS = 40  # output refresh while the pen moves
 AUTOSAVE_MS = 3000
-N_CANDIDATES = 4
+N_CANDIDATES = N_VARIANTS
 IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)"
 SKETCH_FILTER = "Sketch documents (*.json)"
-PALETTE = ("#1b1b1b", "#7f7f7f", "#f2f2f2", "#8c5a3c", "#e8b996", "#d62828", "#f77f00", "#fcbf49",
-           "#2a9d3c", "#1d7874", "#277da1", "#3a0ca3", "#9d4edd", "#ff70a6")
 
 
 def default_data_dir() -> Path:
@@ -123,16 +123,58 @@ def edit_job(path: str, layers: tuple[np.ndarray, np.ndarray, np.ndarray], z_pre
     return result
 
 
-# --- widgets -----------------------------------------------------------------------------------------------
+# --- the area ----------------------------------------------------------------------------------------------
+
+def _session_attr(name: str, writable: bool = False) -> property:
+    def set_(self, value):
+        setattr(self.session, name, value)
+
+    return property(lambda self: getattr(self.session, name), set_ if writable else None,
+                    doc=f"SketchSession.{name}" + ("" if writable else " (read only)") + ".")
+
+
+def _panel_attr(panel: str, name: str) -> property:
+    return property(lambda self: getattr(getattr(self, panel), name), doc=f"{panel}.{name}.")
+
 
 class SketchArea(QWidget):
-    """The Sketch area. `load_model(path)` opens a generator; the rest is driven by the widgets (and the
-    public methods they call: open_image, open_sketch, save_sketch, export_output, export_side_by_side,
+    """The Sketch area. `load_model(path)` opens a generator; the rest is driven by the panels (and the
+    public methods below, which do what the panels do: open_image, open_sketch, save_sketch,
+    export_output, export_side_by_side, choose_candidate, shuffle_candidates, start_edit,
     restore_recovery, shutdown)."""
 
     modelLoaded = Signal(dict)
     outputChanged = Signal()
     message = Signal(str)
+
+    # What tests, benchmarks and the window read through the area: the session's values ...
+    model_info = _session_attr("model_info")
+    model_path = _session_attr("model_path")
+    mode = _session_attr("mode")
+    z_current = _session_attr("z_current")
+    candidate_seeds = _session_attr("variant_seeds")
+    current_candidate = _session_attr("chosen")
+    edit_settings = _session_attr("fit_settings", writable=True)  # latent fit: random starts, Adam steps
+    # ... and the panels' widgets (docs/ui-objects.md lists their objectNames)
+    modelCombo, openModelButton = _panel_attr("top_bar", "modelCombo"), _panel_attr("top_bar", "openModelButton")
+    modeCombo, seedSpin = _panel_attr("top_bar", "modeCombo"), _panel_attr("top_bar", "seedSpin")
+    openImageButton, openSketchButton = _panel_attr("top_bar", "openImageButton"), _panel_attr("top_bar", "openSketchButton")
+    saveSketchButton, exportButton = _panel_attr("top_bar", "saveSketchButton"), _panel_attr("top_bar", "exportButton")
+    penTool, eraserTool = _panel_attr("tools", "penTool"), _panel_attr("tools", "eraserTool")
+    colorTool, eyedropperTool = _panel_attr("tools", "colorTool"), _panel_attr("tools", "eyedropperTool")
+    toolGroup, colorSwatch = _panel_attr("tools", "toolGroup"), _panel_attr("tools", "colorSwatch")
+    paletteButtons, moreColorsButton = _panel_attr("tools", "paletteButtons"), _panel_attr("tools", "moreColorsButton")
+    sizeSpin, undoButton, redoButton = (_panel_attr("tools", "sizeSpin"), _panel_attr("tools", "undoButton"),
+                                        _panel_attr("tools", "redoButton"))
+    clearButton, zoomFitButton = _panel_attr("tools", "clearButton"), _panel_attr("tools", "zoomFitButton")
+    variantsLabel, lockCandidate = _panel_attr("variants_panel", "variantsLabel"), _panel_attr("variants_panel", "lockCandidate")
+    shuffleButton, candidateStrip = _panel_attr("variants_panel", "shuffleButton"), _panel_attr("variants_panel", "candidateStrip")
+    editPanel = property(lambda self: self.fit_panel, doc="The latent-fit panel (editPanel).")
+    autoEditCheck, editButton = _panel_attr("fit_panel", "autoEditCheck"), _panel_attr("fit_panel", "editButton")
+    editCancelButton, editProgress = _panel_attr("fit_panel", "editCancelButton"), _panel_attr("fit_panel", "editProgress")
+    recoveryBanner = property(lambda self: self.recovery_banner, doc="The recovery banner (recoveryBanner).")
+    recoveryLabel, restoreButton = _panel_attr("recovery_banner", "recoveryLabel"), _panel_attr("recovery_banner", "restoreButton")
+    discardRecoveryButton = _panel_attr("recovery_banner", "discardRecoveryButton")
 
     def __init__(self, settings=None, parent: QWidget | None = None, *, data_dir: str | Path | None = None,
                  autosave_ms: int = AUTOSAVE_MS, live_interval_ms: int = LIVE_INTERVAL_MS):
@@ -140,21 +182,12 @@ class SketchArea(QWidget):
         self.setObjectName("sketchArea")
         self.settings = settings
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-        self.model_info: dict[str, Any] | None = None
-        self.model_path: str | None = None
-        self._seq = 0  # every render request is numbered; the output never goes back to an older one
-        self._shown_seq = 0
+        self.session = SketchSession()
         self._release_time: float | None = None
         self._release_target: int | None = None  # version of "main" that shows the finished stroke
         self.release_latencies_ms: list[float] = []  # pen lifted -> output set
         self.render_ms: list[float] = []
-        self.candidate_seeds = list(range(N_CANDIDATES))
-        self.current_candidate = 0
-        self.z_current: np.ndarray | None = None  # unconditional models
         self.edit_job: JobWorker | None = None
-        self.edit_settings = {"n_starts": 16, "steps": 60}  # latent fit: random starts, Adam steps
-        self._edit_candidates: np.ndarray | None = None  # z of the strip (editing)
-        self._dirty = False
         self._closed = False
         from ganstudio.core.sketch.recovery import SketchRecovery  # no PyTorch
 
@@ -177,7 +210,13 @@ class SketchArea(QWidget):
         self._autosave.timeout.connect(self.autosave_now)
 
         self._build()
-        self._sync_controls()
+        events = self.session.events
+        events.loading.connect(lambda path: self.modelLabel.setText(f"Loading {Path(path).name}…"))
+        events.seed.connect(self._on_seed)
+        events.mode.connect(self._on_mode)
+        events.chosen.connect(self._on_variant_chosen)
+        events.render.connect(self._on_render_wanted)
+        events.fit.connect(self.start_edit)
         self._autosave.start()
         self._check_recovery()
         self._models_listed = False  # listing models imports PyTorch: done when the area is first shown
@@ -192,43 +231,34 @@ class SketchArea(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(8, 6, 8, 6)
         root.setSpacing(6)
+        session = self.session
 
-        # recovery banner (shown after a crash)
-        self.recoveryBanner = QFrame()
-        self.recoveryBanner.setObjectName("recoveryBanner")
-        self.recoveryBanner.setStyleSheet(f"QFrame#recoveryBanner {{ background: {theme.WARNING_BG}; border-radius: 4px; }}")
-        rb = QHBoxLayout(self.recoveryBanner)
-        rb.setContentsMargins(8, 4, 8, 4)
-        self.recoveryLabel = QLabel("")
-        self.recoveryLabel.setObjectName("recoveryLabel")
-        rb.addWidget(self.recoveryLabel, 1)
-        self.restoreButton = QPushButton("Restore")
-        self.restoreButton.setObjectName("restoreButton")
-        self.restoreButton.clicked.connect(self.restore_recovery)
-        self.discardRecoveryButton = QPushButton("Discard")
-        self.discardRecoveryButton.setObjectName("discardRecoveryButton")
-        self.discardRecoveryButton.clicked.connect(self.discard_recovery)
-        rb.addWidget(self.restoreButton)
-        rb.addWidget(self.discardRecoveryButton)
-        self.recoveryBanner.hide()
-        root.addWidget(self.recoveryBanner)
+        self.recovery_banner = RecoveryBanner()
+        self.recovery_banner.restoreRequested.connect(self.restore_recovery)
+        self.recovery_banner.discardRequested.connect(self.discard_recovery)
+        root.addWidget(self.recovery_banner)
 
-        root.addLayout(self._build_top_bar())
+        self.top_bar = TopBar(session)
+        self.top_bar.modelChosen.connect(self.load_model)
+        self.top_bar.openModelRequested.connect(self.choose_model_file)
+        self.top_bar.openImageRequested.connect(self.choose_image)
+        self.top_bar.openSketchRequested.connect(self.choose_sketch)
+        self.top_bar.saveSketchRequested.connect(self.choose_save_sketch)
+        self.top_bar.exportRequested.connect(self._export_dialog)
+        root.addWidget(self.top_bar)
 
         self.canvas = SketchCanvas(64)
         self.output = OutputView()
+        self.tools = ToolColumn(self.canvas, self.output)
+        self.tools.note.connect(self.show_note)
+        self.tools.install_shortcuts(self)
+        self.canvas.strokeChanged.connect(self._on_stroke_changed)
+        self.canvas.strokeFinished.connect(session.stroke_finished)
+        self.canvas.documentChanged.connect(self._on_document_changed)
+        self.canvas.fileDropped.connect(self.open_file)
         middle = QHBoxLayout()
         middle.setSpacing(6)
-        middle.addWidget(self._build_tools())
-        self.canvas.strokeChanged.connect(self._on_stroke_changed)
-        self.canvas.strokeFinished.connect(self._on_stroke_finished)
-        self.canvas.documentChanged.connect(self._on_document_changed)
-        self.canvas.widthChanged.connect(self._on_width_changed)
-        self.canvas.toolChanged.connect(self._on_tool_changed)
-        self.canvas.fileDropped.connect(self.open_file)
-        self.canvas.undo_stack.canUndoChanged.connect(self.undoButton.setEnabled)
-        self.canvas.undo_stack.canRedoChanged.connect(self.redoButton.setEnabled)
-        self.output.colorPicked.connect(self._on_color_picked)
+        middle.addWidget(self.tools)
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.setObjectName("sketchSplitter")
         self.splitter.addWidget(self.canvas)
@@ -240,227 +270,14 @@ class SketchArea(QWidget):
         middle.addWidget(self.splitter, 1)
         root.addLayout(middle, 1)
 
-        root.addLayout(self._build_bottom_bar())
-
-        for keys, slot in ((QKeySequence.Undo, self.canvas.undo), (QKeySequence("Ctrl+Shift+Z"), self.canvas.redo),
-                           (QKeySequence("Ctrl+Y"), self.canvas.redo), (QKeySequence("P"), lambda: self.set_tool("pen")),
-                           (QKeySequence("E"), lambda: self.set_tool("eraser")), (QKeySequence("B"), lambda: self.set_tool("hint")),
-                           (QKeySequence("I"), lambda: self.eyedropperTool.toggle()),
-                           (QKeySequence("["), lambda: self._nudge_width(-1)), (QKeySequence("]"), lambda: self._nudge_width(1))):
-            sc = QShortcut(keys, self)
-            sc.setContext(Qt.WidgetWithChildrenShortcut)
-            sc.activated.connect(slot)
-
-    def _build_top_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setSpacing(6)
-        bar.addWidget(QLabel("Model"))
-        self.modelCombo = QComboBox()
-        self.modelCombo.setObjectName("sketchModelCombo")
-        self.modelCombo.setMinimumWidth(220)
-        self.modelCombo.setToolTip("Bundled sketch models and the models opened in this session.")
-        self.modelCombo.activated.connect(self._on_model_chosen)
-        bar.addWidget(self.modelCombo, 1)
-        self.openModelButton = QPushButton("Open model…")
-        self.openModelButton.setObjectName("sketchOpenModelButton")
-        self.openModelButton.setToolTip("A GAN Studio checkpoint or run folder (sketch / pix2pix runs translate, image "
-                                        "runs are steered by latent fitting), or a pix2pix reference netG .pth.")
-        self.openModelButton.clicked.connect(self.choose_model_file)
-        bar.addWidget(self.openModelButton)
-        bar.addSpacing(10)
-        bar.addWidget(QLabel("Mode"))
-        self.modeCombo = QComboBox()
-        self.modeCombo.setObjectName("sketchModeCombo")
-        self.modeCombo.addItem("Deterministic (eval)", "eval")
-        self.modeCombo.addItem("Reference (dropout, per-image norm)", "reference")
-        self.modeCombo.setToolTip("Deterministic: batch norm running statistics, no dropout. Reference: as the "
-                                  "pix2pix test script runs (batch norm on each picture's own statistics, dropout "
-                                  "on): each seed gives a variant.")
-        self.modeCombo.currentIndexChanged.connect(self._on_mode_changed)
-        bar.addWidget(self.modeCombo)
-        bar.addWidget(QLabel("Seed"))
-        self.seedSpin = QSpinBox()
-        self.seedSpin.setObjectName("sketchSeedSpin")
-        self.seedSpin.setRange(0, 2**31 - 1)
-        self.seedSpin.setToolTip("The chosen variant: dropout masks in Reference mode, the starting latent for "
-                                 "unconditional models.")
-        self.seedSpin.valueChanged.connect(self._on_seed_changed)
-        bar.addWidget(self.seedSpin)
-        bar.addSpacing(10)
-        self.openImageButton = QPushButton("Open picture…")
-        self.openImageButton.setObjectName("openImageButton")
-        self.openImageButton.setToolTip("Start from a picture: its lines and a few colour hints, made exactly as "
-                                        "training pairs are. Undoable.")
-        self.openImageButton.clicked.connect(self.choose_image)
-        bar.addWidget(self.openImageButton)
-        self.openSketchButton = QPushButton("Open sketch…")
-        self.openSketchButton.setObjectName("openSketchButton")
-        self.openSketchButton.clicked.connect(self.choose_sketch)
-        bar.addWidget(self.openSketchButton)
-        self.saveSketchButton = QPushButton("Save sketch…")
-        self.saveSketchButton.setObjectName("saveSketchButton")
-        self.saveSketchButton.clicked.connect(self.choose_save_sketch)
-        bar.addWidget(self.saveSketchButton)
-        self.exportButton = QPushButton("Export")
-        self.exportButton.setObjectName("sketchExportButton")
-        menu = QMenu(self.exportButton)
-        menu.addAction("Output picture (PNG)…", self.choose_export_output)
-        menu.addAction("Sketch | output side by side (PNG)…", self.choose_export_side_by_side)
-        self.exportButton.setMenu(menu)
-        bar.addWidget(self.exportButton)
-        return bar
-
-    def _tool_button(self, name: str, text: str, tip: str) -> QToolButton:
-        b = QToolButton()
-        b.setObjectName(name)
-        b.setText(text)
-        b.setToolTip(tip)
-        b.setCheckable(True)
-        b.setToolButtonStyle(Qt.ToolButtonTextOnly)
-        b.setMinimumWidth(96)
-        return b
-
-    def _build_tools(self) -> QWidget:
-        box = QWidget()
-        box.setObjectName("sketchTools")
-        box.setFixedWidth(112)
-        col = QVBoxLayout(box)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.setSpacing(4)
-        self.penTool = self._tool_button("penTool", "✎ Pen", "Draw lines (P). Lines are as wide as the training lines.")
-        self.eraserTool = self._tool_button("eraserTool", "⌫ Eraser", "Erase lines and colour hints (E).")
-        self.colorTool = self._tool_button("colorTool", "● Colour", "Paint colour hints (B): the model takes these "
-                                           "as hints of the colour there.")
-        self.toolGroup = QButtonGroup(self)
-        self.toolGroup.setExclusive(True)
-        for b, tool in ((self.penTool, "pen"), (self.eraserTool, "eraser"), (self.colorTool, "hint")):
-            self.toolGroup.addButton(b)
-            b.clicked.connect(lambda _c=False, t=tool: self.set_tool(t))
-            col.addWidget(b)
-        self.penTool.setChecked(True)
-        self.eyedropperTool = self._tool_button("eyedropperTool", "Eyedropper", "Eyedropper (I): click the output "
-                                                "picture to take its colour for the colour brush.")
-        self.eyedropperTool.toggled.connect(self.output_pick_mode)
-        col.addWidget(self.eyedropperTool)
-
-        col.addSpacing(6)
-        self.colorSwatch = QPushButton("")
-        self.colorSwatch.setObjectName("colorSwatch")
-        self.colorSwatch.setToolTip("The colour of the colour brush. Click for more colours.")
-        self.colorSwatch.setFixedHeight(22)
-        self.colorSwatch.clicked.connect(self.choose_color)
-        col.addWidget(self.colorSwatch)
-        grid = QGridLayout()
-        grid.setSpacing(2)
-        self.paletteButtons: list[QPushButton] = []
-        for i, hex_ in enumerate(PALETTE):
-            sw = QPushButton("")
-            sw.setObjectName(f"paletteSwatch{i}")
-            sw.setFixedSize(24, 18)
-            sw.setToolTip(hex_)
-            sw.setStyleSheet(f"background: {hex_}; border: 1px solid #343842;")
-            sw.clicked.connect(lambda _c=False, h=hex_: self.set_color(QColor(h), select_brush=True))
-            grid.addWidget(sw, i // 4, i % 4)
-            self.paletteButtons.append(sw)
-        col.addLayout(grid)
-        self.moreColorsButton = QPushButton("More colours…")
-        self.moreColorsButton.setObjectName("moreColorsButton")
-        self.moreColorsButton.clicked.connect(self.choose_color)
-        col.addWidget(self.moreColorsButton)
-        self.set_color(self.canvas_color_default())
-
-        col.addSpacing(6)
-        col.addWidget(QLabel("Size (px)"))
-        self.sizeSpin = QDoubleSpinBox()
-        self.sizeSpin.setObjectName("brushSizeSpin")
-        self.sizeSpin.setDecimals(1)
-        self.sizeSpin.setSingleStep(0.5)
-        self.sizeSpin.setRange(0.5, 128)
-        self.sizeSpin.setToolTip("Brush width in model pixels (mouse wheel over the canvas, [ and ]). The "
-                                 "defaults draw like the training data.")
-        self.sizeSpin.valueChanged.connect(lambda v: self.canvas.set_width(v))  # its value: _on_width_changed
-        col.addWidget(self.sizeSpin)
-
-        col.addSpacing(6)
-        self.undoButton = QPushButton("↶ Undo")
-        self.undoButton.setObjectName("undoButton")
-        self.undoButton.setToolTip("Undo the last stroke (Ctrl+Z)")
-        self.undoButton.clicked.connect(lambda: self.canvas.undo())
-        self.redoButton = QPushButton("↷ Redo")
-        self.redoButton.setObjectName("redoButton")
-        self.redoButton.setToolTip("Redo (Ctrl+Shift+Z)")
-        self.redoButton.clicked.connect(lambda: self.canvas.redo())
-        self.clearButton = QPushButton("Clear")
-        self.clearButton.setObjectName("clearButton")
-        self.clearButton.setToolTip("Remove every stroke and the opened picture (undoable)")
-        self.clearButton.clicked.connect(lambda: self.canvas.clear())
-        self.zoomFitButton = QPushButton("Zoom to fit")
-        self.zoomFitButton.setObjectName("zoomFitButton")
-        self.zoomFitButton.setToolTip("Show the whole canvas (Ctrl+wheel zooms, middle drag pans)")
-        self.zoomFitButton.clicked.connect(lambda: self.canvas.zoom_to_fit())
-        for b in (self.undoButton, self.redoButton, self.clearButton, self.zoomFitButton):
-            col.addWidget(b)
-        self.undoButton.setEnabled(False)
-        self.redoButton.setEnabled(False)
-        col.addStretch(1)
-        return box
-
-    def _build_bottom_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        bar.setSpacing(8)
-        left = QVBoxLayout()
-        self.variantsLabel = QLabel("Variants")
-        self.variantsLabel.setObjectName("variantsLabel")
-        left.addWidget(self.variantsLabel)
-        self.lockCandidate = QCheckBox("Lock")
-        self.lockCandidate.setObjectName("lockCandidate")
-        self.lockCandidate.setToolTip("Keep the chosen variant: only it is computed while you draw.")
-        self.lockCandidate.toggled.connect(self._on_lock_toggled)
-        left.addWidget(self.lockCandidate)
-        self.shuffleButton = QPushButton("Shuffle")
-        self.shuffleButton.setObjectName("shuffleButton")
-        self.shuffleButton.setToolTip("New variants in the other slots (the chosen one stays).")
-        self.shuffleButton.clicked.connect(self.shuffle_candidates)
-        left.addWidget(self.shuffleButton)
-        left.addStretch(1)
-        bar.addLayout(left)
-        self.candidateStrip = ImageGridView(columns=N_CANDIDATES, placeholder="")
-        self.candidateStrip.setObjectName("candidateStrip")
-        self.candidateStrip.setFixedHeight(104)
-        self.candidateStrip.setToolTip("Variants of the picture; click one to choose it.")
-        self.candidateStrip.cellClicked.connect(self.choose_candidate)
-        bar.addWidget(self.candidateStrip, 1)
-
-        self.editPanel = QWidget()
-        self.editPanel.setObjectName("editPanel")
-        ep = QVBoxLayout(self.editPanel)
-        ep.setContentsMargins(0, 0, 0, 0)
-        self.autoEditCheck = QCheckBox("Fit while drawing")
-        self.autoEditCheck.setObjectName("autoEditCheck")
-        self.autoEditCheck.setChecked(True)
-        self.autoEditCheck.setToolTip("After each stroke, search the generator's latent space for pictures that "
-                                      "follow the colour hints and the lines (iGAN).")
-        ep.addWidget(self.autoEditCheck)
-        row = QHBoxLayout()
-        self.editButton = QPushButton("Fit to strokes")
-        self.editButton.setObjectName("editButton")
-        self.editButton.clicked.connect(self.start_edit)
-        self.editCancelButton = QPushButton("Cancel")
-        self.editCancelButton.setObjectName("editCancelButton")
-        self.editCancelButton.clicked.connect(self.cancel_edit)
-        self.editCancelButton.setEnabled(False)
-        row.addWidget(self.editButton)
-        row.addWidget(self.editCancelButton)
-        ep.addLayout(row)
-        self.editProgress = QProgressBar()
-        self.editProgress.setObjectName("editProgress")
-        self.editProgress.setRange(0, 100)
-        self.editProgress.setValue(0)
-        self.editProgress.setTextVisible(True)
-        ep.addWidget(self.editProgress)
-        self.editPanel.setFixedWidth(220)
-        bar.addWidget(self.editPanel)
-
+        bottom = QHBoxLayout()
+        bottom.setSpacing(8)
+        self.variants_panel = VariantsPanel(session)
+        bottom.addWidget(self.variants_panel, 1)
+        self.fit_panel = FitPanel(session)
+        self.fit_panel.startRequested.connect(self.start_edit)
+        self.fit_panel.cancelRequested.connect(self.cancel_edit)
+        bottom.addWidget(self.fit_panel)
         right = QVBoxLayout()
         self.modelLabel = QLabel("No model")
         self.modelLabel.setObjectName("sketchModelLabel")
@@ -475,12 +292,13 @@ class SketchArea(QWidget):
             w.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
             right.addWidget(w)
         right.addStretch(1)
-        bar.addLayout(right)
-        return bar
+        bottom.addLayout(right)
+        root.addLayout(bottom)
+        self.fit_panel.setVisible(session.latent)
 
     def _list_models_and_load_default(self) -> None:
         self.refresh_models()
-        bundled = self.modelCombo.itemData(0)
+        bundled = self.top_bar.first_model()
         if bundled and self.model_path is None:
             self.load_model(bundled)  # the bundled sketch model, when installed
 
@@ -496,77 +314,29 @@ class SketchArea(QWidget):
             self.splitter.setSizes([total // 2, total - total // 2])
 
     # ======================================================================================================
-    # tools
+    # tools (what the tool column does)
     # ======================================================================================================
     def set_tool(self, tool: str) -> None:
-        self.canvas.set_tool(tool)
-
-    def _on_tool_changed(self, tool: str) -> None:
-        {"pen": self.penTool, "eraser": self.eraserTool, "hint": self.colorTool}[tool].setChecked(True)
-        self.sizeSpin.blockSignals(True)
-        self.sizeSpin.setValue(self.canvas.width_of(tool))
-        self.sizeSpin.blockSignals(False)
-
-    def _on_width_changed(self, tool: str, width: float) -> None:
-        if tool == self.canvas.tool and abs(self.sizeSpin.value() - width) > 1e-9:
-            self.sizeSpin.blockSignals(True)
-            self.sizeSpin.setValue(width)
-            self.sizeSpin.blockSignals(False)
-
-    def _nudge_width(self, steps: int) -> None:
-        w = self.canvas.width_of()
-        self.canvas.set_width(w + (0.5 if w < 4 else 1.0) * steps)
+        self.tools.set_tool(tool)
 
     def set_color(self, color: QColor, select_brush: bool = False) -> None:
-        self.canvas.set_color(color)
-        self.colorSwatch.setStyleSheet(f"background: {color.name()}; border: 1px solid #343842;")
-        if select_brush:
-            self.set_tool("hint")
+        self.tools.set_color(color, select_brush=select_brush)
+
+    def choose_color(self) -> None:
+        self.tools.choose_color()
 
     @staticmethod
     def canvas_color_default() -> QColor:
-        return QColor(PALETTE[5])
-
-    def choose_color(self) -> None:
-        color = QColorDialog.getColor(self.canvas.color, self, "Colour hint")
-        if color.isValid():
-            self.set_color(color, select_brush=True)
+        return QColor(DEFAULT_COLOR)
 
     def output_pick_mode(self, on: bool) -> None:
         self.output.set_pick_mode(on)
-
-    def _on_color_picked(self, color: QColor) -> None:
-        self.set_color(color, select_brush=True)
-        self.eyedropperTool.setChecked(False)
-        self.show_note(f"Picked {color.name()} from the output.")
 
     # ======================================================================================================
     # models
     # ======================================================================================================
     def refresh_models(self) -> None:
-        current = self.model_path
-        self.modelCombo.blockSignals(True)
-        self.modelCombo.clear()
-        try:
-            from ganstudio.core.generators.catalogue import list_bundled
-
-            for m in list_bundled(area="sketch"):
-                self.modelCombo.addItem(m.title, str(m.path))
-        except Exception as exc:  # noqa: BLE001 - a broken bundled file must not break the area
-            log.warning("listing bundled sketch models failed: %s", exc)
-        if current and self.modelCombo.findData(current) < 0:
-            info = self.model_info
-            self.modelCombo.addItem(info["title"] if info and info.get("path") == current else Path(current).name, current)
-        if self.modelCombo.count() == 0:
-            self.modelCombo.addItem("No model: open one…", None)
-        idx = self.modelCombo.findData(current) if current else 0
-        self.modelCombo.setCurrentIndex(max(0, idx))
-        self.modelCombo.blockSignals(False)
-
-    def _on_model_chosen(self, index: int) -> None:
-        path = self.modelCombo.itemData(index)
-        if path and path != self.model_path:
-            self.load_model(path)
+        self.top_bar.refresh()
 
     def _dialog_folder(self, purpose: str) -> str:
         if self.settings is not None and hasattr(self.settings, "last_folder"):
@@ -589,180 +359,99 @@ class SketchArea(QWidget):
         """Open a generator in the background (the render thread); returns the load's number."""
         path = str(path)
         self.cancel_edit()
-        self.model_path = path
-        self.model_info = None
         self._release_target = None
         self._live.stop()
-        self.modelLabel.setText(f"Loading {Path(path).name}…")
-        self._sync_controls()
+        self.session.begin_load(path)
         return self.renderer.load(path)
 
     @property
     def model_ready(self) -> bool:
-        return self.model_info is not None
+        return self.session.model_info is not None
 
     def _on_model_loaded(self, info: dict[str, Any], seconds: float) -> None:
         if self._closed:
             return
-        self.model_info = info
         size = int(info["image_size"])
         if self.canvas.size_px != size:
             had = not self.canvas.is_empty()
             self.canvas.resize_document(size)
             if had:
                 self.show_note(f"The sketch was carried over to {size}x{size} pixels, this model's size.")
-        self.modeCombo.blockSignals(True)
-        self.modeCombo.setCurrentIndex(max(0, self.modeCombo.findData(info["default_mode"])))
-        self.modeCombo.blockSignals(False)
         kind = {"sketch": "sketch input (lines + colour hints)", "image": "line drawing input (black on white)",
                 "latent": "unconditional: strokes steer z (iGAN)"}[info["input_kind"]]
         self.modelLabel.setText(f"{info['title']}\n{size}x{size}, {kind}; loaded in {seconds:.2f} s")
         self.modelLabel.setToolTip(info.get("path", ""))
-        if info["input_kind"] == "latent":
-            rng = np.random.default_rng(self.seedSpin.value())
-            self.z_current = rng.standard_normal((1, int(info["z_dim"]))).astype(np.float32)
-            self._edit_candidates = None
-            self.candidateStrip.set_images(None)
-        self.refresh_models()
-        self._sync_controls()
         self.clear_message()
         self.canvas.document.model_id = info.get("path")
-        self.request_render(release=False, candidates=True)
+        self.session.set_model(info)  # the panels follow; the picture (and its variants) is asked for
+        self.refresh_models()
         self.modelLoaded.emit(dict(info))
 
-    def _sync_controls(self) -> None:
-        info = self.model_info
-        latent = info is not None and info["input_kind"] == "latent"
-        translation = info is not None and not latent
-        stochastic = translation and info["stochastic"] and self.mode == "reference"
-        self.modeCombo.setEnabled(translation)
-        self.editPanel.setVisible(latent)
-        self.lockCandidate.setVisible(not latent)
-        self.shuffleButton.setVisible(not latent)
-        self.lockCandidate.setEnabled(stochastic)
-        self.shuffleButton.setEnabled(stochastic and not self.lockCandidate.isChecked())
-        if latent:
-            self.candidateStrip.placeholder = "Draw: the best latent fits appear here."
-        elif translation and not stochastic:
-            self.candidateStrip.placeholder = ("Variants need Reference mode and a model with dropout." if translation
-                                               else "")
-            self.candidateStrip.set_images(None)
-        else:
-            self.candidateStrip.placeholder = "Variants appear here when you lift the pen."
-        self.candidateStrip.update()
-
-    @property
-    def mode(self) -> str:
-        return self.modeCombo.currentData() or "eval"
-
-    def _on_mode_changed(self, _index: int) -> None:
-        self.canvas.document.mode = self.mode
-        self._dirty = True
-        self._sync_controls()
-        self.request_render(candidates=True)
-
-    def _on_seed_changed(self, value: int) -> None:
-        self.canvas.document.seed = int(value)
-        self._dirty = True
-        if self.model_info is not None and self.model_info["input_kind"] == "latent":
-            rng = np.random.default_rng(int(value))
-            self.z_current = rng.standard_normal((1, int(self.model_info["z_dim"]))).astype(np.float32)
-            self.request_render()
+    def _on_load_failed(self, err) -> None:
+        if self._closed:
             return
-        if self.candidate_seeds[self.current_candidate] != value:
-            self.candidate_seeds[self.current_candidate] = int(value)
-            self.request_render(candidates=True)
+        self.session.load_failed()
+        self.modelLabel.setText("No model")
+        self.refresh_models()
+        self.show_error(f"The model could not be opened: {err.message}")
+
+    # --- what the session changed ----------------------------------------------------------------------
+    def _on_seed(self, seed: int) -> None:
+        self.canvas.document.seed = int(seed)
+
+    def _on_mode(self, mode: str) -> None:
+        self.canvas.document.mode = mode
+
+    def _on_variant_chosen(self, index: int) -> None:
+        self._show_output(self.candidateStrip.image(index))
 
     # --- variants ------------------------------------------------------------------------------------
     def choose_candidate(self, index: int) -> None:
         """Make variant `index` of the strip the output."""
-        if self.model_info is None:
-            return
-        if self.model_info["input_kind"] == "latent":
-            if self._edit_candidates is not None and index < len(self._edit_candidates):
-                self.z_current = self._edit_candidates[index:index + 1].copy()
-                self.candidateStrip.set_current(index)
-                self._show_output(self.candidateStrip.image(index))
-            return
-        if self.lockCandidate.isChecked() or index >= self.candidateStrip.count():
-            return
-        self.current_candidate = index
-        self.candidateStrip.set_current(index)
-        self.seedSpin.blockSignals(True)
-        self.seedSpin.setValue(self.candidate_seeds[index])
-        self.seedSpin.blockSignals(False)
-        self.canvas.document.seed = self.candidate_seeds[index]
-        self._show_output(self.candidateStrip.image(index))
+        self.session.choose_variant(index)
 
     def shuffle_candidates(self) -> None:
-        rng = np.random.default_rng()
-        for i in range(N_CANDIDATES):
-            if i != self.current_candidate:
-                self.candidate_seeds[i] = int(rng.integers(0, 2**31 - 1))
-        self.request_render(candidates=True)
-
-    def _on_lock_toggled(self, on: bool) -> None:
-        self.candidateStrip.setEnabled(not on)
-        self._sync_controls()
-        if not on:
-            self.request_render(candidates=True)
+        self.session.shuffle()
 
     # ======================================================================================================
     # rendering
     # ======================================================================================================
-    def _translating(self) -> bool:
-        return self.model_info is not None and self.model_info["input_kind"] != "latent"
-
     def _on_stroke_changed(self) -> None:
-        if self._translating() and not self._live.isActive():
-            # Leave the render thread idle part of the time, so that when the pen is lifted the final
-            # picture rarely has to wait for a preview still being computed: at least LIVE_INTERVAL_MS,
-            # and 1.5 times the recent render time for slow models.
-            recent = sorted(self.render_ms[-5:])
-            slow = 1.5 * recent[len(recent) // 2] if recent else 0.0
-            self._live.start(int(max(self._live_interval_ms, slow)))
+        if self.session.translating and not self._live.isActive():
+            self._live.start(live_delay_ms(self.render_ms, self._live_interval_ms))
 
     def _on_document_changed(self) -> None:
-        self._dirty = True
         self._live.stop()
-        if self._translating():
+        self.session.document_changed()
+
+    def _on_render_wanted(self, release: bool, candidates: bool) -> None:
+        if release:
             self._release_time = time.perf_counter()
-            self.request_render(release=True)
-
-    def _on_stroke_finished(self) -> None:
-        if self.model_info is not None and self.model_info["input_kind"] == "latent" and self.autoEditCheck.isChecked():
-            self.start_edit()
-
-    def _wants_candidates(self) -> bool:
-        info = self.model_info
-        return (info is not None and info["input_kind"] != "latent" and info["stochastic"]
-                and self.mode == "reference" and not self.lockCandidate.isChecked())
+        self.request_render(release=release, candidates=candidates)
 
     def request_render(self, release: bool = False, candidates: bool = False) -> int | None:
         """Ask for a new output of the current sketch (the chosen variant); newest request wins.
-        candidates=True renders the whole strip instead (the chosen variant among them). Returns the
-        version of the part asked for."""
+        candidates=True renders the whole strip instead (the chosen variant among them) where variants
+        are wanted. Returns the version of the part asked for."""
         from ganstudio.core.generators.handle import LatentRequest, SketchRequest
 
-        if self.model_info is None or self._closed:
+        if self._closed:
             return None
-        if self.model_info["input_kind"] == "latent":
-            if self.z_current is None:
-                return None
-            part, req = "main", LatentRequest(self.z_current.copy())
+        plan = self.session.plan(candidates)
+        if plan is None:
+            return None
+        if plan.z is not None:
+            req = LatentRequest(plan.z)
         else:
             layers = self.canvas.model_layers()
-            part = "candidates" if candidates and self._wants_candidates() else "main"
-            seeds = tuple(self.candidate_seeds) if part == "candidates" else (self.candidate_seeds[self.current_candidate],)
-            req = SketchRequest(layers.lines, layers.hint_rgb, layers.hint_mask, mode=self.mode, seeds=seeds)
-        before = self.renderer.requested_version(part)
-        self._seq += 1
+            req = SketchRequest(layers.lines, layers.hint_rgb, layers.hint_mask, mode=self.session.mode, seeds=plan.seeds)
+        before = self.renderer.requested_version(plan.part)
         # The newest request may already cover this exact input (e.g. the live preview caught the last
         # point of the stroke): then it is not computed again.
-        version = self.renderer.request(part, req, payload=self._seq, dedupe=True)
-        if part == "main" and version > before:
+        version = self.renderer.request(plan.part, req, payload=self.session.next_request(), dedupe=True)
+        if plan.part == "main" and version > before:
             self.renderer.cancel("candidates")  # variants of an older drawing must not come back
-        if release and part == "main":
+        if release and plan.part == "main":
             self._release_target = version
             if self.renderer.shown_version("main") >= version:  # already on screen
                 self._record_release_latency(time.perf_counter())
@@ -775,23 +464,22 @@ class SketchArea(QWidget):
     def _on_rendered(self, parts: dict[str, PartResult], render_ms: float, _latency_ms: float) -> None:
         if self._closed:
             return
+        session = self.session
         for name in ("main", "candidates"):
             part = parts.get(name)
-            if part is None or (part.payload is not None and part.payload < self._shown_seq):
+            if part is None or not session.take_result(part.payload):
                 continue  # an older request finished after a newer one was shown
-            if part.payload is not None:
-                self._shown_seq = part.payload
             self.render_ms.append(part.ms)
             if name == "candidates":
-                self.candidateStrip.set_images(list(part.pixels))
-                self.candidateStrip.set_current(self.current_candidate)
-                self._show_output(part.pixels[self.current_candidate])
+                session.note_variants_shown(len(part.pixels))
+                self.variants_panel.show_variants(list(part.pixels), session.chosen)
+                self._show_output(part.pixels[session.chosen])
                 continue
             self._show_output(part.pixels[0])
             if self._release_target is not None and part.version >= self._release_target:
                 self._release_target = None
                 self._record_release_latency(self.last_output_time)
-                if self._wants_candidates() and self.renderer.requested_version("main") == part.version:
+                if session.follow_with_variants(part.version, self.renderer.requested_version("main")):
                     self.request_render(candidates=True)  # the other variants, after the chosen one is on screen
 
     def _show_output(self, picture: np.ndarray) -> None:
@@ -816,58 +504,45 @@ class SketchArea(QWidget):
             parts.append(f"pen lifted → picture {self.release_latencies_ms[-1]:.0f} ms")
         self.latencyLabel.setText(" · ".join(parts) or "–")
 
-    def _on_load_failed(self, err) -> None:
-        if self._closed:
-            return
-        self.model_info = None
-        self.model_path = None
-        self.modelLabel.setText("No model")
-        self._sync_controls()
-        self.refresh_models()
-        self.show_error(f"The model could not be opened: {err.message}")
-
     def _on_render_failed(self, err, _parts: list[str]) -> None:
         if not self._closed:
             self.show_error(err.message)
 
     # ======================================================================================================
-    # latent editing (unconditional generators)
+    # latent fitting (unconditional generators)
     # ======================================================================================================
     def start_edit(self) -> JobWorker | None:
-        info = self.model_info
-        if info is None or info["input_kind"] != "latent" or self._closed:
+        start = self.session.fit_start()
+        if start is None or self._closed:
             return None
         layers = self.canvas.model_layers()
         if not (layers.lines.any() or layers.hint_mask.any()):
             return None
         self.cancel_edit()
-        job = JobWorker(edit_job, info["path"], (layers.lines, layers.hint_rgb, layers.hint_mask),
-                        None if self.z_current is None else self.z_current[0].copy(), self.seedSpin.value(),
-                        name="sketch-edit", progress_interval=0.1, **self.edit_settings)
-        job.progress.connect(self._on_edit_progress)
-        job.succeeded.connect(self._on_edit_done)
-        job.failed.connect(self._on_edit_failed)
-        job.finished.connect(self._on_edit_finished)
-        self.edit_job = job
-        self.editCancelButton.setEnabled(True)
-        self.editProgress.setValue(0)
-        job.start()
-        return job
+        z_prev, seed = start
+        self.edit_job = start_job(edit_job, self.session.model_info["path"], (layers.lines, layers.hint_rgb, layers.hint_mask),
+                                  z_prev, seed, on_progress=self._on_edit_progress, on_done=self._on_edit_done,
+                                  on_error=self._on_edit_failed, on_cancelled=self._on_edit_cancelled, owner=self,
+                                  name="sketch-edit", progress_interval=0.1, **self.session.fit_settings)
+        self.fit_panel.set_running(True)
+        return self.edit_job
 
     def cancel_edit(self) -> None:
         if self.edit_job is not None:
             self.edit_job.stop()
             self.edit_job = None
-        self.editCancelButton.setEnabled(False)
+        self.fit_panel.set_running(False)
 
     def _show_edit(self, result) -> None:
-        self._edit_candidates = result.z
-        self.candidateStrip.set_images(list(result.images))
-        self.candidateStrip.set_current(0)
-        self.z_current = result.z[:1].copy()
+        self.session.note_fit(result.z)
+        self.variants_panel.show_fits(list(result.images))
         self._show_output(result.images[0])
-        self.editProgress.setValue(int(100 * result.step / max(1, result.steps)))
+        self.fit_panel.show_progress(result.step, result.steps)
         self.latencyLabel.setText(f"fit step {result.step}/{result.steps}, loss {result.best_loss:.3f}")
+
+    def _edit_ended(self) -> None:
+        self.edit_job = None
+        self.fit_panel.set_running(False)
 
     def _on_edit_progress(self, result) -> None:
         if self.sender() is self.edit_job:
@@ -876,16 +551,16 @@ class SketchArea(QWidget):
     def _on_edit_done(self, result) -> None:
         if self.sender() is self.edit_job:
             self._show_edit(result)
+            self._edit_ended()
 
     def _on_edit_failed(self, err) -> None:
         if self.sender() is self.edit_job:
             self.show_error(f"Fitting the strokes failed: {err.message}")
+            self._edit_ended()
 
-    def _on_edit_finished(self) -> None:
-        job = self.sender()
-        if job is self.edit_job:
-            self.edit_job = None
-            self.editCancelButton.setEnabled(False)
+    def _on_edit_cancelled(self) -> None:
+        if self.sender() is self.edit_job:
+            self._edit_ended()
 
     # ======================================================================================================
     # files
@@ -926,7 +601,7 @@ class SketchArea(QWidget):
         except GanStudioError as exc:
             self.show_error(str(exc))
             return False
-        doc = document_from_image(image, size, n_hints=n_hints, seed=self.seedSpin.value())
+        doc = document_from_image(image, size, n_hints=n_hints, seed=self.session.seed)
         doc.extra["image"] = str(path)
         self.canvas.set_document(doc, undoable=True, text="open picture")
         self.show_note(f"Started from {Path(path).name}: its lines and {n_hints} colour hints.")
@@ -955,24 +630,19 @@ class SketchArea(QWidget):
         """Show a saved or recovered document: its seed and mode, and its model when it is not loaded.
         Undoable when it has the canvas's size."""
         self.canvas.set_document(doc, undoable=doc.size == self.canvas.document.size, text="open sketch")
-        self.seedSpin.blockSignals(True)
-        self.seedSpin.setValue(int(doc.seed))
-        self.seedSpin.blockSignals(False)
-        self.candidate_seeds[self.current_candidate] = int(doc.seed)
         wanted = doc.model_id
         if wanted and wanted != self.model_path and Path(wanted).exists():
             self.load_model(wanted)  # its size is applied when it has loaded
         elif self.model_info is not None and self.canvas.size_px != self.model_info["image_size"]:
             self.canvas.resize_document(int(self.model_info["image_size"]))
-        if self.model_info is not None and doc.mode != self.mode:
-            self.modeCombo.setCurrentIndex(max(0, self.modeCombo.findData(doc.mode)))
+        self.session.adopt_document(int(doc.seed), doc.mode)  # the mode only when a model is loaded
         self.canvas.document.mode = doc.mode
 
     def current_document(self):
         doc = self.canvas.document_copy()
-        doc.model_id = self.model_path
-        doc.seed = int(self.seedSpin.value())
-        doc.mode = self.mode
+        doc.model_id = self.session.model_path
+        doc.seed = int(self.session.seed)
+        doc.mode = self.session.mode
         return doc
 
     def choose_save_sketch(self) -> None:
@@ -994,6 +664,12 @@ class SketchArea(QWidget):
         self.recovery.mark_clean()
         self.show_note(f"Saved {Path(path).name}.")
         return written
+
+    def _export_dialog(self, what: str) -> None:
+        if what == "output":
+            self.choose_export_output()
+        else:
+            self.choose_export_side_by_side()
 
     def choose_export_output(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the output", self._dialog_folder("export"), "PNG (*.png)")
@@ -1048,11 +724,11 @@ class SketchArea(QWidget):
 
     def autosave_now(self) -> bool:
         """Write the document to the recovery file when it changed since the last autosave."""
-        if not self._dirty or self._closed:
+        if not self.session.dirty or self._closed:
             return False
         if not self.recovery.autosave(self.current_document()):
             return False
-        self._dirty = False
+        self.session.dirty = False
         return True
 
     def recovery_available(self) -> bool:
@@ -1061,15 +737,13 @@ class SketchArea(QWidget):
     def _check_recovery(self) -> None:
         offered = self.recovery.check()
         if offered is not None:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(offered.stat().st_mtime))
-            self.recoveryLabel.setText(f"A sketch from {when} was not saved when GAN Studio last closed. Restore it?")
-            self.recoveryBanner.show()
+            self.recovery_banner.offer(offered)
 
     def restore_recovery(self) -> bool:
         from ganstudio.core.errors import GanStudioError
         from ganstudio.core.sketch.document import load_document
 
-        self.recoveryBanner.hide()
+        self.recovery_banner.hide()
         offered = self.recovery.take_offered()
         try:
             doc = load_document(offered)
@@ -1077,12 +751,12 @@ class SketchArea(QWidget):
             self.show_error(f"The recovered sketch could not be read: {exc}")
             return False
         self._adopt_document(doc)
-        self._dirty = offered != self.recovery.recovery_path  # autosave it again unless the recovery file holds it
+        self.session.dirty = offered != self.recovery.recovery_path  # autosave it again unless the recovery file holds it
         self.show_note("Restored the unsaved sketch.")
         return True
 
     def discard_recovery(self) -> None:
-        self.recoveryBanner.hide()
+        self.recovery_banner.hide()
         self.recovery.discard()
 
     def shutdown(self) -> None:
@@ -1092,11 +766,8 @@ class SketchArea(QWidget):
         self._closed = True
         self._autosave.stop()
         self._live.stop()
-        if self.edit_job is not None:
-            job = self.edit_job
-            job.stop()
-            job.wait(10000)
-            self.edit_job = None
+        self.edit_job = None
+        stop_jobs(self, 10000)
         self.renderer.shutdown()
         # This session's work is safe (or deliberately left unsaved); an unanswered offer of a crashed
         # sketch stays on offer next time.

@@ -1,0 +1,139 @@
+"""The bar at the top of the Sketch area: the model list and Open model…, the mode and the seed (which
+write the SketchSession), and the file buttons (which ask the area for its dialogs)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QPushButton, QSpinBox, QWidget
+
+from ganstudio.core.sketch.session import SEED_LIMIT, SketchSession
+
+log = logging.getLogger(__name__)
+
+
+class TopBar(QWidget):
+    """`modelChosen(path)` a model of the list was picked; `openModelRequested()`, `openImageRequested()`,
+    `openSketchRequested()`, `saveSketchRequested()`, `exportRequested(what)` ("output" or
+    "side_by_side"): the buttons, for the area's file dialogs."""
+
+    modelChosen = Signal(str)
+    openModelRequested = Signal()
+    openImageRequested = Signal()
+    openSketchRequested = Signal()
+    saveSketchRequested = Signal()
+    exportRequested = Signal(str)
+
+    def __init__(self, session: SketchSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        bar = QHBoxLayout(self)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(6)
+        bar.addWidget(QLabel("Model"))
+        self.modelCombo = QComboBox()
+        self.modelCombo.setObjectName("sketchModelCombo")
+        self.modelCombo.setMinimumWidth(220)
+        self.modelCombo.setToolTip("Bundled sketch models and the models opened in this session.")
+        self.modelCombo.activated.connect(self._on_model_chosen)
+        bar.addWidget(self.modelCombo, 1)
+        self.openModelButton = QPushButton("Open model…")
+        self.openModelButton.setObjectName("sketchOpenModelButton")
+        self.openModelButton.setToolTip("A GAN Studio checkpoint or run folder (sketch / pix2pix runs translate, image "
+                                        "runs are steered by latent fitting), or a pix2pix reference netG .pth.")
+        self.openModelButton.clicked.connect(self.openModelRequested)
+        bar.addWidget(self.openModelButton)
+        bar.addSpacing(10)
+        bar.addWidget(QLabel("Mode"))
+        self.modeCombo = QComboBox()
+        self.modeCombo.setObjectName("sketchModeCombo")
+        self.modeCombo.addItem("Deterministic (eval)", "eval")
+        self.modeCombo.addItem("Reference (dropout, per-image norm)", "reference")
+        self.modeCombo.setToolTip("Deterministic: batch norm running statistics, no dropout. Reference: as the "
+                                  "pix2pix test script runs (batch norm on each picture's own statistics, dropout "
+                                  "on): each seed gives a variant.")
+        self.modeCombo.setCurrentIndex(max(0, self.modeCombo.findData(session.mode)))
+        self.modeCombo.currentIndexChanged.connect(lambda _i: session.set_mode(self.modeCombo.currentData()))
+        bar.addWidget(self.modeCombo)
+        bar.addWidget(QLabel("Seed"))
+        self.seedSpin = QSpinBox()
+        self.seedSpin.setObjectName("sketchSeedSpin")
+        self.seedSpin.setRange(0, SEED_LIMIT)
+        self.seedSpin.setValue(session.seed)
+        self.seedSpin.setToolTip("The chosen variant: dropout masks in Reference mode, the starting latent for "
+                                 "unconditional models.")
+        self.seedSpin.valueChanged.connect(session.set_seed)
+        bar.addWidget(self.seedSpin)
+        bar.addSpacing(10)
+        self.openImageButton = QPushButton("Open picture…")
+        self.openImageButton.setObjectName("openImageButton")
+        self.openImageButton.setToolTip("Start from a picture: its lines and a few colour hints, made exactly as "
+                                        "training pairs are. Undoable.")
+        self.openImageButton.clicked.connect(self.openImageRequested)
+        bar.addWidget(self.openImageButton)
+        self.openSketchButton = QPushButton("Open sketch…")
+        self.openSketchButton.setObjectName("openSketchButton")
+        self.openSketchButton.clicked.connect(self.openSketchRequested)
+        bar.addWidget(self.openSketchButton)
+        self.saveSketchButton = QPushButton("Save sketch…")
+        self.saveSketchButton.setObjectName("saveSketchButton")
+        self.saveSketchButton.clicked.connect(self.saveSketchRequested)
+        bar.addWidget(self.saveSketchButton)
+        self.exportButton = QPushButton("Export")
+        self.exportButton.setObjectName("sketchExportButton")
+        menu = QMenu(self.exportButton)
+        menu.addAction("Output picture (PNG)…", lambda: self.exportRequested.emit("output"))
+        menu.addAction("Sketch | output side by side (PNG)…", lambda: self.exportRequested.emit("side_by_side"))
+        self.exportButton.setMenu(menu)
+        bar.addWidget(self.exportButton)
+
+        session.events.mode.connect(self._show_mode)
+        session.events.seed.connect(self._show_seed)
+        session.events.controls.connect(self._sync)
+        self._sync()
+
+    def refresh(self) -> None:
+        """Fill the list: the bundled sketch models, and the session's model when it is not one of them."""
+        current, info = self.session.model_path, self.session.model_info
+        combo = self.modelCombo
+        combo.blockSignals(True)
+        combo.clear()
+        try:
+            from ganstudio.core.generators.catalogue import list_bundled
+
+            for m in list_bundled(area="sketch"):
+                combo.addItem(m.title, str(m.path))
+        except Exception as exc:  # noqa: BLE001 - a broken bundled file must not break the area
+            log.warning("listing bundled sketch models failed: %s", exc)
+        if current and combo.findData(current) < 0:
+            combo.addItem(info["title"] if info and info.get("path") == current else Path(current).name, current)
+        if combo.count() == 0:
+            combo.addItem("No model: open one…", None)
+        idx = combo.findData(current) if current else 0
+        combo.setCurrentIndex(max(0, idx))
+        combo.blockSignals(False)
+
+    def first_model(self) -> Any:
+        """The first model of the list (the bundled sketch model, when installed), or None."""
+        return self.modelCombo.itemData(0)
+
+    def _on_model_chosen(self, index: int) -> None:
+        path = self.modelCombo.itemData(index)
+        if path and path != self.session.model_path:
+            self.modelChosen.emit(path)
+
+    def _show_mode(self, mode: str) -> None:
+        self.modeCombo.blockSignals(True)
+        self.modeCombo.setCurrentIndex(max(0, self.modeCombo.findData(mode)))
+        self.modeCombo.blockSignals(False)
+
+    def _show_seed(self, seed: int) -> None:
+        self.seedSpin.blockSignals(True)
+        self.seedSpin.setValue(int(seed))
+        self.seedSpin.blockSignals(False)
+
+    def _sync(self) -> None:
+        self.modeCombo.setEnabled(self.session.translating)
