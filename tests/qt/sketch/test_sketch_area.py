@@ -18,17 +18,6 @@ from ganstudio.core.sketch.document import load_document
 from ganstudio.qt.sketch.area import SketchArea
 
 
-def _pictures(folder: Path, n: int = 4, size: int = 64) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        a = np.full((size, size, 3), 235, np.uint8)
-        y, x = rng.integers(4, size - 24, 2)
-        a[y:y + 20, x:x + 20] = rng.integers(0, 255, 3)
-        Image.fromarray(a).save(folder / f"{i}.png")
-    return folder
-
-
 def _train(tmp: Path, preset_name: str, extra: list[str], steps: int = 1) -> Path:
     from ganstudio.core.config import preset
     from ganstudio.core.train.trainer import Trainer
@@ -44,11 +33,11 @@ def _train(tmp: Path, preset_name: str, extra: list[str], steps: int = 1) -> Pat
 
 
 @pytest.fixture(scope="module")
-def sketch_model(tmp_path_factory) -> Path:
+def sketch_model(tmp_path_factory, make_pictures) -> Path:
     """A 64-pixel sketch (autopair) U-Net with dropout, trained for one step."""
     tmp = tmp_path_factory.mktemp("sketch_model")
     torch.set_num_threads(1)
-    return _train(tmp, "sketch-folder", [f"data.path={_pictures(tmp / 'pictures')}"])
+    return _train(tmp, "sketch-folder", [f"data.path={make_pictures(tmp / 'pictures')}"])
 
 
 @pytest.fixture(scope="module")
@@ -179,11 +168,11 @@ def test_eyedropper_takes_the_colour_from_the_output(qtbot, tmp_path, sketch_mod
     assert area.canvas.tool == "hint" and not area.eyedropperTool.isChecked()
 
 
-def test_open_picture_save_and_reopen_document_and_export(qtbot, tmp_path, sketch_model):
+def test_open_picture_save_and_reopen_document_and_export(qtbot, tmp_path, sketch_model, make_pictures):
     from ganstudio.core.sketch.document import load_document
 
     area = make_area(qtbot, tmp_path, sketch_model)
-    picture = _pictures(tmp_path / "pics", n=1) / "0.png"
+    picture = make_pictures(tmp_path / "pics", n=1) / "0.png"
     assert area.open_image(picture)
     assert area.canvas.document.base is not None and area.canvas.model.lines.any()
     assert area.canvas.model.hint_mask.any()
