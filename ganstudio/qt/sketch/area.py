@@ -703,8 +703,9 @@ class SketchArea(QWidget):
         if pic is None:
             right = np.full_like(left, 255)
         else:
-            factor = max(1, h // pic.shape[0])
-            right = np.repeat(np.repeat(pic, factor, axis=0), factor, axis=1)[:h, :h]
+            from ganstudio.core.imaging import upscale
+
+            right = upscale(pic, max(1, h // pic.shape[0]))[:h, :h]
         gap = np.full((h, 8, 3), 255, np.uint8)
         return np.concatenate([left, gap, right], axis=1)
 
