@@ -212,17 +212,27 @@ class ModelRenderer(QObject):
     def loading(self) -> bool:
         return self._load is not None
 
-    def request(self, part: str, render_request: Any, payload: Any = None, dedupe: bool = False) -> int:
+    def request(self, part: str, render_request: Any, payload: Any = None, dedupe: bool = False,
+                immediate: bool = False, supersedes: tuple[str, ...] = ()) -> int:
         """Ask for a part; returns its version. dedupe=True: if the newest request of this part is the
-        same, no new version is made (the one asked for already, or on screen, is that picture)."""
+        same, no new version is made (the one asked for already, or on screen, is that picture).
+        immediate=True hands the job to the render thread now instead of after this event-loop turn
+        (a pen lifted wants its picture before the canvas repaints; sliders coalesce). A new version
+        cancels the parts in `supersedes` first (variants of an older drawing are neither computed nor shown)."""
         latest = self._latest.get(part)
         if dedupe and latest is not None and requests_equal(latest[1], render_request):
             return latest[0]
+        for other in supersedes:
+            self.cancel(other)
         version = self._versions.get(part, 0) + 1
         self._versions[part] = version
         self._latest[part] = (version, render_request)
         self._pending[part] = (version, render_request, payload, time.perf_counter())
-        self._kick()
+        if immediate and self._load is None:
+            self._schedule.stop()
+            self._submit()
+        else:
+            self._kick()
         return version
 
     def cancel(self, part: str) -> None:

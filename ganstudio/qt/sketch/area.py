@@ -445,12 +445,11 @@ class SketchArea(QWidget):
         else:
             layers = self.canvas.model_layers()
             req = SketchRequest(layers.lines, layers.hint_rgb, layers.hint_mask, mode=self.session.mode, seeds=plan.seeds)
-        before = self.renderer.requested_version(plan.part)
         # The newest request may already cover this exact input (e.g. the live preview caught the last
-        # point of the stroke): then it is not computed again.
-        version = self.renderer.request(plan.part, req, payload=self.session.next_request(), dedupe=True)
-        if plan.part == "main" and version > before:
-            self.renderer.cancel("candidates")  # variants of an older drawing must not come back
+        # point of the stroke): then it is not computed again. A new drawing's picture supersedes the
+        # variants of the older one.
+        version = self.renderer.request(plan.part, req, payload=self.session.next_request(), dedupe=True,
+                                        immediate=True, supersedes=("candidates",) if plan.part == "main" else ())
         if release and plan.part == "main":
             self._release_target = version
             if self.renderer.shown_version("main") >= version:  # already on screen
