@@ -52,6 +52,7 @@ from ganstudio.core.train.form import (
     read_checkpoint_config,
 )
 from ganstudio.core.train.runlog import format_hms
+from ganstudio.qt.train.fields import make_field
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
@@ -69,38 +70,6 @@ def array_to_pixmap(rgb: np.ndarray) -> QPixmap:
     h, w, _ = rgb.shape
     image = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888)
     return QPixmap.fromImage(image.copy())
-
-
-class ScientificSpinBox(QDoubleSpinBox):
-    """A spin box for values spanning decades (learning rates): shows 1e-04 style, arrows double/halve."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setDecimals(12)
-        self.setKeyboardTracking(False)
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.3g}"
-
-    def valueFromText(self, text: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int):
-        from PySide6.QtGui import QValidator
-
-        try:
-            value = float(text)
-        except ValueError:
-            ok = text.strip() in ("", "-", ".") or text.lower().endswith(("e", "e-", "e+"))
-            return (QValidator.Intermediate if ok else QValidator.Invalid), text, pos
-        state = QValidator.Acceptable if self.minimum() <= value <= self.maximum() else QValidator.Intermediate
-        return state, text, pos
-
-    def stepBy(self, steps: int) -> None:
-        self.setValue(self.value() * (2.0 ** steps))
 
 
 class TrainPanel(QWidget):
@@ -315,9 +284,7 @@ class TrainPanel(QWidget):
 
     def _add_fields(self, group: str, form: QFormLayout) -> None:
         for spec in FIELDS[group]:
-            w = self._make_widget(spec)
-            w.setToolTip(spec.tip)
-            w.setObjectName(spec.key.replace(".", "_") + "Field")
+            w = make_field(spec)
             label = QLabel(spec.label)
             label.setToolTip(spec.tip)
             form.addRow(label, w)
@@ -328,33 +295,6 @@ class TrainPanel(QWidget):
                 label.setText(spec.label + " ⟳")
                 signal = w.valueChanged
                 signal.connect(self._on_live_field_changed)
-
-    def _make_widget(self, spec: FieldSpec) -> QWidget:
-        if spec.kind == "choice":
-            w = QComboBox()
-            for c in spec.choices:
-                w.addItem(str(c), c)
-            return w
-        if spec.kind == "bool":
-            return QCheckBox()
-        if spec.kind == "int":
-            w = QSpinBox()
-            w.setRange(int(spec.minimum), int(min(spec.maximum, 2**31 - 1)))
-            w.setSingleStep(int(spec.step))
-            w.setKeyboardTracking(False)
-            return w
-        if spec.kind == "log":
-            w = ScientificSpinBox()
-            w.setRange(spec.minimum, spec.maximum)
-            return w
-        w = QDoubleSpinBox()
-        w.setDecimals(spec.decimals)
-        w.setRange(spec.minimum, spec.maximum)
-        w.setSingleStep(spec.step)
-        w.setKeyboardTracking(False)
-        if spec.kind == "optional_float":
-            w.setSpecialValueText("auto")  # the minimum (-1) stands for None
-        return w
 
     # --- form <-> config ------------------------------------------------------------------------------
     def _set_widget(self, key: str, value: Any) -> None:
