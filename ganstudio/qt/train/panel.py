@@ -1,39 +1,32 @@
 """The Train area: choose data, a model preset, an objective, tricks and hyperparameters; start/pause/stop.
 
-The form is built from FIELDS, one row per config field worth showing, each with a tooltip that says
-what it does and when to use it. `build_config()` starts from `config.preset(name)` and applies the form
-with `dataclasses.replace`, then `config.validate`; a ConfigError is shown beside the buttons and
-training does not start. The panel only asks for training (signals); qt.train.run_control.RunControl owns
-the worker.
+The panel is the shell: the buttons, the progress line, the two columns of groups and the log. What the
+form holds is `core.train.form.TrainForm` (Qt-free: values, presets, which rows show, the RunConfig and
+the checkpoint to resume); the panel shows its events and passes the user's edits back. Each config field
+is a widget of `qt.train.fields`, the Data group is `qt.train.data_picker.DataPicker`. `build_config()`
+shows a ConfigError beside the buttons and training does not start. The panel only asks for training
+(signals); qt.train.run_control.RunControl owns the worker.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -41,239 +34,13 @@ from PySide6.QtWidgets import (
 from ganstudio.core import config as C
 from ganstudio.core import objective_registry
 from ganstudio.core.errors import ConfigError
+from ganstudio.core.train.form import FIELDS, FOLDER_KINDS, LIVE_FIELDS, SPECS, TrainForm, read_checkpoint_config
 from ganstudio.core.train.runlog import format_hms
+from ganstudio.qt.train.data_picker import DataPicker
+from ganstudio.qt.train.fields import ChoiceField, make_field
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
-
-DATASETS = [
-    ("ring", "Ring of 8 Gaussians (2-D)"),
-    ("grid", "Grid of 25 Gaussians (2-D)"),
-    ("spiral", "Spiral (2-D)"),
-    ("moons", "Two moons (2-D)"),
-    ("swissroll", "Swiss roll (2-D)"),
-    ("digits", "Handwritten digits (bundled, 32x32)"),
-    ("folder", "Image folder…"),
-    ("paired", "Paired folder (A|B files or A/ and B/)…"),
-    ("autopair", "Auto-paired folder (sketch → picture)…"),
-]
-FOLDER_KINDS = ("folder", "paired", "autopair")
-LIVE_FIELDS = ("optim.lr_g", "optim.lr_d", "optim.n_critic")  # editable while training
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    key: str  # "section.field"
-    label: str
-    kind: str  # choice | int | float | log | bool | optional_float
-    tip: str
-    choices: tuple = ()
-    minimum: float = 0.0
-    maximum: float = 1e9
-    step: float = 1.0
-    decimals: int = 3
-    only_for: tuple = ()  # show the row only for these data kinds ("data:folder"); an objective's own setting
-    #   (ObjectiveSpec.settings) shows only for the objectives that have it
-
-
-FIELDS: dict[str, list[FieldSpec]] = {
-    "Data": [
-        FieldSpec("data.image_size", "Image size", "choice",
-                  "Side of the square images the models see. Larger images need more memory and time; 32 or 64 is "
-                  "right for a first run on a CPU.", choices=(32, 64, 128, 256), only_for=("data:folder", "data:paired", "data:autopair")),
-        FieldSpec("data.channels", "Channels", "choice",
-                  "1 trains on grey images, 3 on colour. Grey is faster and fine for line art and scans.",
-                  choices=(3, 1), only_for=("data:folder",)),
-        FieldSpec("data.paired_direction", "Direction", "choice",
-                  "AtoB learns to turn the left (or A/) image into the right (or B/) one; BtoA the other way.",
-                  choices=("AtoB", "BtoA"), only_for=("data:paired",)),
-        FieldSpec("data.hints_max", "Colour hints (max)", "int",
-                  "Up to this many random colour dots are given with each training sketch, so the model learns to "
-                  "follow colour hints as well as lines.", minimum=0, maximum=500, only_for=("data:autopair",)),
-    ],
-    "Model": [
-        FieldSpec("model.z_dim", "Latent size z", "int",
-                  "Length of the random vector G turns into a sample. 2-D toys need little (8-16); images 64-128.",
-                  minimum=1, maximum=1024),
-        FieldSpec("model.g_width", "G width", "int",
-                  "Hidden units (MLP) or base channel count (DCGAN/U-Net) of the generator. Wider learns more but "
-                  "is slower.", minimum=4, maximum=4096, step=8),
-        FieldSpec("model.d_width", "D width", "int",
-                  "Hidden units or base channel count of the discriminator. Keep it close to G's width so neither "
-                  "player overpowers the other.", minimum=4, maximum=4096, step=8),
-        FieldSpec("model.g_depth", "G depth", "int",
-                  "Hidden layers of an MLP generator; downsamplings of a U-Net.", minimum=1, maximum=12),
-        FieldSpec("model.d_depth", "D depth", "int",
-                  "Hidden layers of an MLP discriminator; layers of a PatchGAN (3 = 70x70 patches).", minimum=1, maximum=12),
-        FieldSpec("model.d_norm", "D normalisation", "choice",
-                  "Normalisation inside D. Use 'none' or 'layer' with gradient penalties (WGAN-GP, R1): batch norm "
-                  "makes samples in a batch depend on each other, which breaks the penalty.",
-                  choices=("none", "batch", "instance", "layer")),
-        FieldSpec("model.class_conditional", "Class-conditional", "bool",
-                  "Give G and D the digit label, so you can ask for a particular digit (cGAN, Mirza & Osindero 2014).",
-                  only_for=("data:digits",)),
-    ],
-    "Objective": [
-        FieldSpec("objective.gp_weight", "Gradient penalty λ", "optional_float",
-                  "WGAN-GP's penalty weight (Gulrajani et al. 2017). 'auto' means 10 for wgan-gp and off otherwise; "
-                  "set it to add the penalty to other losses.", minimum=-1, maximum=1000, step=1, decimals=2),
-        FieldSpec("objective.r1_gamma", "R1 penalty γ", "float",
-                  "Penalise D's gradient on real data (Mescheder et al. 2018). Stabilises most losses; try 0.1-10. "
-                  "0 turns it off.", maximum=1000, step=0.1, decimals=3),
-        FieldSpec("objective.clip_value", "Weight clip c", "float",
-                  "The original WGAN keeps D Lipschitz by clipping every weight to [-c, c]. Too small: D learns "
-                  "nothing; too large: training is unstable.", maximum=10, step=0.005, decimals=4),
-        FieldSpec("objective.l1_weight", "L1 weight λ", "float",
-                  "pix2pix: how much G is pulled towards the target picture, against the adversarial loss. 100 as "
-                  "in the paper; lower gives sharper but less faithful results.", maximum=10000, step=10, decimals=1),
-    ],
-    "Optimizer": [
-        FieldSpec("optim.optimizer", "Optimizer", "choice",
-                  "Adam with β1 = 0.5 is the usual GAN choice; RMSprop for the original WGAN.", choices=C.OPTIMIZERS),
-        FieldSpec("optim.lr_g", "Learning rate G", "log",
-                  "Step size of the generator. Can be changed while training. Lower it when the curves oscillate "
-                  "wildly; 1e-4 to 2e-4 is typical.", minimum=1e-8, maximum=1.0),
-        FieldSpec("optim.lr_d", "Learning rate D", "log",
-                  "Step size of the discriminator. Can be changed while training. A larger D rate than G's is TTUR "
-                  "(Heusel et al. 2017), which often stabilises training.", minimum=1e-8, maximum=1.0),
-        FieldSpec("optim.beta1", "Adam β1", "float",
-                  "Momentum of Adam. 0.5 (DCGAN) or 0 (WGAN-GP) keeps the game from overshooting; 0.9 is the "
-                  "non-GAN default.", maximum=0.999, step=0.05, decimals=3),
-        FieldSpec("optim.beta2", "Adam β2", "float",
-                  "Averaging of squared gradients in Adam; 0.999 (or 0.9 for WGAN-GP).", maximum=0.9999, step=0.001, decimals=4),
-        FieldSpec("optim.n_critic", "D steps per G step", "int",
-                  "How many discriminator updates per generator update. Can be changed while training. WGAN needs "
-                  "5; the other losses usually 1.", minimum=1, maximum=100),
-        FieldSpec("optim.batch_size", "Batch size", "int",
-                  "Samples per step. Larger batches give smoother curves but fewer steps per second; must be a "
-                  "multiple of PacGAN's pack.", minimum=1, maximum=8192, step=8),
-    ],
-    "Tricks": [
-        FieldSpec("tricks.label_smoothing", "One-sided label smoothing", "float",
-                  "Train D towards 1 - value on real data instead of 1 (Salimans et al. 2016), so it is less "
-                  "over-confident. Try 0.1-0.2; not with WGAN.", maximum=0.49, step=0.05, decimals=2),
-        FieldSpec("tricks.instance_noise", "Instance noise", "float",
-                  "Gaussian noise added to everything D sees, annealed to 0 (Sønderby et al. 2016). Helps when the "
-                  "real and fake distributions barely overlap early on.", maximum=10, step=0.05, decimals=3),
-        FieldSpec("tricks.instance_noise_steps", "Noise annealing steps", "int",
-                  "Over how many steps the instance noise goes to 0; 0 means the whole run.", minimum=0, maximum=10**7, step=100),
-        FieldSpec("tricks.feature_matching", "Feature matching", "float",
-                  "Weight of a term pulling G's features (D's last hidden layer) towards the real data's "
-                  "(Salimans et al. 2016). Reduces mode collapse at some cost in sharpness.", maximum=100, step=0.1, decimals=3),
-        FieldSpec("tricks.minibatch_stddev", "Minibatch stddev", "bool",
-                  "D sees the spread of features across the batch (ProGAN), so a collapsed generator is easy to spot."),
-        FieldSpec("tricks.minibatch_disc", "Minibatch discrimination", "int",
-                  "Number of minibatch-discrimination kernels (Salimans et al. 2016); 0 is off. Another cure for "
-                  "mode collapse.", minimum=0, maximum=256),
-        FieldSpec("tricks.spectral_norm", "Spectral normalisation", "bool",
-                  "Normalise each D layer by its largest singular value (Miyato et al. 2018): a cheap way to keep D "
-                  "smooth; works well with hinge loss."),
-        FieldSpec("tricks.ema", "Generator EMA", "float",
-                  "Show and save a moving average of G's weights (decay, e.g. 0.999); samples are smoother and "
-                  "better. 0 is off.", maximum=0.9999, step=0.001, decimals=4),
-        FieldSpec("tricks.pack", "PacGAN pack", "int",
-                  "D judges this many samples at once (Lin et al. 2018); 2-4 strongly discourages mode collapse.",
-                  minimum=1, maximum=16),
-        FieldSpec("tricks.unrolled_steps", "Unrolled D steps", "int",
-                  "G looks this many D updates ahead (Metz et al. 2017). 5-10 fixes mode collapse on the toys but "
-                  "makes each step several times slower.", minimum=0, maximum=50),
-        FieldSpec("tricks.historical_averaging", "Historical averaging", "float",
-                  "Penalise both players for moving far from their average past weights (Salimans et al. 2016).",
-                  maximum=100, step=0.1, decimals=3),
-        FieldSpec("tricks.grad_clip", "Gradient clipping", "float",
-                  "Clip both players' gradient norms to this value; 0 is off. A safety net against sudden blow-ups.",
-                  maximum=1e6, step=1, decimals=2),
-    ],
-    "Training": [
-        FieldSpec("train.steps", "Steps", "int",
-                  "Generator steps to train. The run can be stopped earlier at any time.", minimum=1, maximum=10**8, step=500),
-        FieldSpec("train.seed", "Seed", "int",
-                  "Random seed: the same seed and settings give the same run.", minimum=0, maximum=2**31 - 1),
-        FieldSpec("train.precision", "Precision", "choice",
-                  "bf16 runs the models in bfloat16 on a CUDA GPU (faster on recent GPUs); CPU runs stay fp32.",
-                  choices=C.PRECISIONS),
-        FieldSpec("train.log_every", "Log every", "int",
-                  "Steps between logged curve points (averaged over those steps).", minimum=1, maximum=100000),
-        FieldSpec("train.sample_every", "Samples every", "int",
-                  "Steps between sample grids (or 2-D views); 0 turns them off.", minimum=0, maximum=10**6, step=50),
-        FieldSpec("train.eval_every", "Evaluate every", "int",
-                  "Steps between quality measurements on a large sample (modes captured, sliced Wasserstein); "
-                  "the best checkpoint is kept by it.", minimum=0, maximum=10**6, step=50),
-        FieldSpec("train.checkpoint_every", "Checkpoint every", "int",
-                  "Steps between automatic checkpoints (latest.safetensors in the run folder).", minimum=0, maximum=10**7, step=500),
-        FieldSpec("train.nan_policy", "If a loss becomes NaN", "choice",
-                  "'stop' ends training and keeps the last good checkpoint; 'rollback' returns to the last good "
-                  "state and halves the learning rates (up to 3 times).", choices=C.NAN_POLICIES),
-    ],
-}
-
-
-def data_task(kind: str) -> str:
-    return C.DataConfig(kind=kind).task
-
-
-def preset_for(kind: str) -> str:
-    """The preset that fits a data kind when the current one does not."""
-    if kind in C.TOY_DATA:
-        return f"toy-{kind}" if f"toy-{kind}" in C.PRESETS else "toy-ring"
-    return {"digits": "digits-dcgan", "folder": "digits-dcgan", "paired": "pix2pix-folder",
-            "autopair": "sketch-folder"}[kind]
-
-
-def check_data_folder(kind: str, path: str, image_size: int, progress=None) -> dict[str, Any]:
-    """The folder check as a job. Imported here, in the job's thread: ganstudio.core.data loads PyTorch,
-    which the window must not wait for."""
-    from ganstudio.core.data.folder_checks import validate_data_folder
-
-    return validate_data_folder(kind, path, image_size, progress=progress)
-
-
-def read_checkpoint_config(path: str) -> dict[str, Any]:
-    """Config and step of a checkpoint (a job: loading needs torch)."""
-    from ganstudio.core.checkpoint import load_checkpoint
-    from ganstudio.core.models.from_config import config_from_checkpoint
-
-    ckpt = load_checkpoint(path)
-    return {"path": path, "config": config_from_checkpoint(ckpt), "step": ckpt.step}
-
-
-def array_to_pixmap(rgb: np.ndarray) -> QPixmap:
-    rgb = np.ascontiguousarray(rgb[..., :3], dtype=np.uint8)
-    h, w, _ = rgb.shape
-    image = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888)
-    return QPixmap.fromImage(image.copy())
-
-
-class ScientificSpinBox(QDoubleSpinBox):
-    """A spin box for values spanning decades (learning rates): shows 1e-04 style, arrows double/halve."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setDecimals(12)
-        self.setKeyboardTracking(False)
-
-    def textFromValue(self, value: float) -> str:
-        return f"{value:.3g}"
-
-    def valueFromText(self, text: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int):
-        from PySide6.QtGui import QValidator
-
-        try:
-            value = float(text)
-        except ValueError:
-            ok = text.strip() in ("", "-", ".") or text.lower().endswith(("e", "e-", "e+"))
-            return (QValidator.Intermediate if ok else QValidator.Invalid), text, pos
-        state = QValidator.Acceptable if self.minimum() <= value <= self.maximum() else QValidator.Intermediate
-        return state, text, pos
-
-    def stepBy(self, steps: int) -> None:
-        self.setValue(self.value() * (2.0 ** steps))
 
 
 class TrainPanel(QWidget):
@@ -292,19 +59,21 @@ class TrainPanel(QWidget):
         self.settings = settings
         self.widgets: dict[str, QWidget] = {}
         self.rows: dict[str, tuple[QLabel, QWidget]] = {}
-        self.specs: dict[str, FieldSpec] = {}
+        self.specs = SPECS
         self.state = "loading"
         self.engine_ready = False
-        self.resume_path: str | None = None
-        self.folder_info: dict[str, Any] | None = None
-        self._folder_job: JobWorker | None = None
+        self.form = TrainForm()
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(300)  # debounce: typing "0.0002" sends one change, not six
         self._live_timer.timeout.connect(self._emit_live_settings)
         self._build()
-        self.presetCombo.setCurrentIndex(0)
-        self.load_preset(self.presetCombo.currentData())
+        events = self.form.events
+        events.values.connect(self._show_values)
+        events.preset.connect(self._show_preset)
+        events.rows.connect(self._update_visible_rows)
+        events.resume.connect(self._show_resume)
+        self.load_preset(self.presetCombo.itemData(0))
         self.set_state("loading")
 
     # --- layout -------------------------------------------------------------------------------------
@@ -379,65 +148,30 @@ class TrainPanel(QWidget):
         columns.addLayout(right, 1)
 
         # Column 1: what to learn and with what model and loss.
-        data_box, data_form = self._group("Data")
-        self.datasetCombo = QComboBox()
-        self.datasetCombo.setObjectName("datasetCombo")
-        for kind, label in DATASETS:
-            self.datasetCombo.addItem(label, kind)
-        self.datasetCombo.setToolTip("What the generator learns to imitate. The 2-D toys train in seconds on a CPU "
-                                     "and show the whole game in the 2-D view; digits take minutes.")
-        self.datasetCombo.currentIndexChanged.connect(self._on_dataset_changed)
-        data_form.addRow("Data set", self.datasetCombo)
-        folder_row = QHBoxLayout()
-        self.folderEdit = QLineEdit()
-        self.folderEdit.setObjectName("folderEdit")
-        self.folderEdit.setPlaceholderText("choose a folder of pictures")
-        self.folderEdit.editingFinished.connect(self._on_folder_edited)
-        self.browseButton = QPushButton("Browse…")
-        self.browseButton.setObjectName("browseFolderButton")
-        self.browseButton.clicked.connect(self.choose_folder)
-        folder_row.addWidget(self.folderEdit, 1)
-        folder_row.addWidget(self.browseButton)
-        self.folderRow = QWidget()
-        self.folderRow.setLayout(folder_row)
-        folder_row.setContentsMargins(0, 0, 0, 0)
-        self.folderLabel = QLabel("Folder")
-        data_form.addRow(self.folderLabel, self.folderRow)
-        self.folderStatus = QLabel("")
-        self.folderStatus.setObjectName("folderStatus")
-        self.folderStatus.setWordWrap(True)
-        data_form.addRow("", self.folderStatus)
-        self.thumbnails = QWidget()
-        self.thumbnails.setObjectName("folderThumbnails")
-        self.thumbLayout = QHBoxLayout(self.thumbnails)
-        self.thumbLayout.setContentsMargins(0, 0, 0, 0)
-        self.thumbLayout.setSpacing(4)
-        data_form.addRow("", self.thumbnails)
-        self._add_fields("Data", data_form)
-        left.addWidget(data_box)
+        self.picker = DataPicker(self.form, self.settings)
+        for name in ("datasetCombo", "folderEdit", "browseButton", "folderRow", "folderLabel", "folderStatus",
+                     "thumbnails", "thumbLayout"):
+            setattr(self, name, getattr(self.picker, name))
+        self._add_fields("Data", self.picker.form_layout)
+        left.addWidget(self.picker)
 
         model_box, model_form = self._group("Model")
-        self.presetCombo = QComboBox()
+        self.presetCombo = ChoiceField(tuple(C.PRESETS))
         self.presetCombo.setObjectName("presetCombo")
-        for name in C.PRESETS:
-            self.presetCombo.addItem(name, name)
         self.presetCombo.setToolTip("A tested recipe: architecture, loss, tricks and hyperparameters that work "
                                     "together. Choosing one resets the form to its values.")
-        self.presetCombo.currentIndexChanged.connect(lambda i: self.load_preset(self.presetCombo.itemData(i)))
+        self.presetCombo.fieldChanged.connect(self._on_preset_chosen)
         model_form.addRow("Preset", self.presetCombo)
         self._add_fields("Model", model_form)
         left.addWidget(model_box)
 
         obj_box, obj_form = self._group("Objective")
-        self.lossCombo = QComboBox()
+        names = objective_registry.objective_names()
+        self.lossCombo = ChoiceField(names, tips=[objective_registry.objective_spec(n).tooltip for n in names])
         self.lossCombo.setObjectName("lossCombo")
-        for i, name in enumerate(objective_registry.objective_names()):
-            self.lossCombo.addItem(name, name)
-            self.lossCombo.setItemData(i, objective_registry.objective_spec(name).tooltip, Qt.ToolTipRole)
         self.lossCombo.setToolTip("The game G and D play. Hover over an entry for what it does.")
-        self.lossCombo.currentIndexChanged.connect(self._update_visible_rows)
         obj_form.addRow("Loss", self.lossCombo)
-        self.widgets["objective.loss"] = self.lossCombo
+        self._add_widget("objective.loss", self.lossCombo)
         self._add_fields("Objective", obj_form)
         left.addWidget(obj_box)
 
@@ -451,14 +185,13 @@ class TrainPanel(QWidget):
         right.addWidget(opt_box)
 
         train_box, train_form = self._group("Training")
-        self.deviceCombo = QComboBox()
+        labels = {"auto": "auto (GPU if present)", "cpu": "CPU", "cuda": "CUDA GPU"}
+        self.deviceCombo = ChoiceField(C.DEVICES, labels=[labels[d] for d in C.DEVICES])
         self.deviceCombo.setObjectName("deviceCombo")
-        for d in C.DEVICES:
-            self.deviceCombo.addItem({"auto": "auto (GPU if present)", "cpu": "CPU", "cuda": "CUDA GPU"}[d], d)
         self.deviceCombo.setToolTip("Where to train. 'auto' uses a CUDA GPU when PyTorch sees one, else the CPU.")
         self._set_cuda_item(False, "Checking for a CUDA GPU…")
         train_form.addRow("Device", self.deviceCombo)
-        self.widgets["train.device"] = self.deviceCombo
+        self._add_widget("train.device", self.deviceCombo)
         self._add_fields("Training", train_form)
         right.addWidget(train_box)
 
@@ -488,173 +221,78 @@ class TrainPanel(QWidget):
 
     def _add_fields(self, group: str, form: QFormLayout) -> None:
         for spec in FIELDS[group]:
-            w = self._make_widget(spec)
-            w.setToolTip(spec.tip)
-            w.setObjectName(spec.key.replace(".", "_") + "Field")
-            label = QLabel(spec.label)
+            w = make_field(spec)
+            label = QLabel(spec.label + (" ⟳" if spec.key in LIVE_FIELDS else ""))
             label.setToolTip(spec.tip)
             form.addRow(label, w)
-            self.widgets[spec.key] = w
             self.rows[spec.key] = (label, w)
-            self.specs[spec.key] = spec
-            if spec.key in LIVE_FIELDS:
-                label.setText(spec.label + " ⟳")
-                signal = w.valueChanged
-                signal.connect(self._on_live_field_changed)
+            self._add_widget(spec.key, w)
 
-    def _make_widget(self, spec: FieldSpec) -> QWidget:
-        if spec.kind == "choice":
-            w = QComboBox()
-            for c in spec.choices:
-                w.addItem(str(c), c)
-            return w
-        if spec.kind == "bool":
-            return QCheckBox()
-        if spec.kind == "int":
-            w = QSpinBox()
-            w.setRange(int(spec.minimum), int(min(spec.maximum, 2**31 - 1)))
-            w.setSingleStep(int(spec.step))
-            w.setKeyboardTracking(False)
-            return w
-        if spec.kind == "log":
-            w = ScientificSpinBox()
-            w.setRange(spec.minimum, spec.maximum)
-            return w
-        w = QDoubleSpinBox()
-        w.setDecimals(spec.decimals)
-        w.setRange(spec.minimum, spec.maximum)
-        w.setSingleStep(spec.step)
-        w.setKeyboardTracking(False)
-        if spec.kind == "optional_float":
-            w.setSpecialValueText("auto")  # the minimum (-1) stands for None
-        return w
+    def _add_widget(self, key: str, w: QWidget) -> None:
+        self.widgets[key] = w
+        w.fieldChanged.connect(lambda value, key=key: self.form.set_value(key, value))
+        if key in LIVE_FIELDS:
+            w.fieldChanged.connect(self._on_live_field_changed)
 
-    # --- form <-> config ------------------------------------------------------------------------------
-    def _set_widget(self, key: str, value: Any) -> None:
-        w = self.widgets[key]
-        spec = self.specs.get(key)
-        w.blockSignals(True)
-        try:
-            if isinstance(w, QComboBox):
-                idx = w.findData(value)
-                if idx < 0 and value is not None:
-                    w.addItem(str(value), value)
-                    idx = w.count() - 1
-                w.setCurrentIndex(max(idx, 0))
-            elif isinstance(w, QCheckBox):
-                w.setChecked(bool(value))
-            elif isinstance(w, QSpinBox):
-                w.setValue(int(value))
-            elif isinstance(w, QDoubleSpinBox):
-                if spec is not None and spec.kind == "optional_float" and value is None:
-                    w.setValue(w.minimum())
-                else:
-                    w.setValue(float(value))
-        finally:
-            w.blockSignals(False)
+    # --- form <-> widgets -----------------------------------------------------------------------------
+    def _show_values(self, keys: tuple[str, ...]) -> None:
+        """Show values the form set; the form keeps what the widget shows (a spin box clamps to its range)."""
+        for key in keys:
+            w = self.widgets[key]
+            w.set_field_value(self.form.values[key])
+            self.form.values[key] = w.field_value()
 
-    def _widget_value(self, key: str) -> Any:
-        w = self.widgets[key]
-        spec = self.specs.get(key)
-        if isinstance(w, QComboBox):
-            return w.currentData()
-        if isinstance(w, QCheckBox):
-            return w.isChecked()
-        if isinstance(w, QSpinBox):
-            return w.value()
-        if spec is not None and spec.kind == "optional_float" and w.value() <= w.minimum():
-            return None
-        return w.value()
+    def _show_preset(self, name: str) -> None:
+        self.presetCombo.set_field_value(name)
+
+    def _on_preset_chosen(self, name: str) -> None:
+        self.form.choose_preset(name)
+        self.clear_config_error()
 
     def set_config(self, cfg: C.RunConfig) -> None:
         """Show a config in the form (preset defaults or a checkpoint's settings)."""
-        self.datasetCombo.blockSignals(True)
-        self.datasetCombo.setCurrentIndex(max(0, self.datasetCombo.findData(cfg.data.kind)))
-        self.datasetCombo.blockSignals(False)
-        if cfg.data.path:
-            self.folderEdit.setText(cfg.data.path)
-        for key in self.widgets:
-            section, name = key.split(".")
-            self._set_widget(key, getattr(getattr(cfg, section), name))
-        self._update_visible_rows()
+        self.form.set_config(cfg)
 
     def load_preset(self, name: str) -> None:
-        if not name:
-            return
-        idx = self.presetCombo.findData(name)
-        if idx != self.presetCombo.currentIndex():
-            self.presetCombo.blockSignals(True)
-            self.presetCombo.setCurrentIndex(idx)
-            self.presetCombo.blockSignals(False)
-        self.set_config(C.preset(name))
+        self.form.load_preset(name)
         self.clear_config_error()
 
-    def _on_dataset_changed(self, _index: int) -> None:
-        kind = self.current_data_kind()
-        preset_name = self.presetCombo.currentData()
-        if data_task(kind) != C.preset(preset_name).data.task or (kind == "autopair") != (preset_name == "sketch-folder"):
-            self.load_preset(preset_for(kind))
-            self.datasetCombo.blockSignals(True)
-            self.datasetCombo.setCurrentIndex(self.datasetCombo.findData(kind))
-            self.datasetCombo.blockSignals(False)
-        if kind == "folder":
-            self._set_widget("data.channels", 3)
-            self._set_widget("model.class_conditional", False)
-        self.folder_info = None
-        self._update_visible_rows()
-        if kind in FOLDER_KINDS and self.folderEdit.text().strip():
-            self.validate_folder()
-
     def current_data_kind(self) -> str:
-        return self.datasetCombo.currentData()
+        return self.form.data_kind
+
+    @property
+    def folder_info(self) -> dict[str, Any] | None:
+        return self.picker.folder_info
+
+    @property
+    def resume_path(self) -> str | None:
+        return self.form.resume_path
+
+    def set_folder(self, folder: str) -> JobWorker | None:
+        return self.picker.set_folder(folder)
+
+    def validate_folder(self) -> JobWorker | None:
+        return self.picker.validate_folder()
+
+    def choose_folder(self) -> None:
+        self.picker.choose_folder()
 
     def _update_visible_rows(self) -> None:
-        kind = self.current_data_kind()
-        loss = self.lossCombo.currentData()
-        folder = kind in FOLDER_KINDS
-        for w in (self.folderLabel, self.folderRow, self.folderStatus, self.thumbnails):
-            w.setVisible(folder)
-        own_settings = objective_registry.objective_spec(loss).settings if loss else {}
         for key, (label, w) in self.rows.items():
-            spec = self.specs[key]
-            section, name = key.split(".")
-            if section == "objective" and name in objective_registry.setting_names():
-                visible = name in own_settings
-            elif spec.only_for:
-                visible = f"data:{kind}" in spec.only_for
-            else:
-                continue
-            label.setVisible(visible)
-            w.setVisible(visible)
+            visible = self.form.row_visible(key)
+            if visible is not None:
+                label.setVisible(visible)
+                w.setVisible(visible)
 
     def build_config(self) -> C.RunConfig | None:
         """The RunConfig the form describes, validated; None (with the error shown) when it is invalid."""
         try:
-            cfg = C.preset(self.presetCombo.currentData())
-            values: dict[str, dict[str, Any]] = {}
-            for key in self.widgets:
-                section, name = key.split(".")
-                values.setdefault(section, {})[name] = self._widget_value(key)
-            kind = self.current_data_kind()
-            values["data"]["kind"] = kind
-            values["data"]["path"] = self.folderEdit.text().strip() or None if kind in FOLDER_KINDS else None
-            if kind == "digits":
-                values["data"]["channels"] = 1
-            sections = {s: replace(getattr(cfg, s), **v) for s, v in values.items()}
-            cfg = replace(cfg, name=self._run_name(cfg.name, kind), **sections)
-            cfg = C.validate(cfg)
+            cfg = self.form.config()
         except ConfigError as exc:
             self.show_config_error(str(exc))
             return None
         self.clear_config_error()
         return cfg
-
-    def _run_name(self, preset_name: str, kind: str) -> str:
-        if kind in C.TOY_DATA:
-            return f"toy-{kind}"
-        if kind in FOLDER_KINDS and self.folderEdit.text().strip():
-            return f"{preset_name}-{Path(self.folderEdit.text().strip()).name}"
-        return preset_name
 
     def show_config_error(self, text: str) -> None:
         text = text.strip()
@@ -687,16 +325,11 @@ class TrainPanel(QWidget):
             self._live_timer.start()
 
     def _emit_live_settings(self) -> None:
-        self.liveSettingsChanged.emit({
-            "lr_g": self._widget_value("optim.lr_g"),
-            "lr_d": self._widget_value("optim.lr_d"),
-            "n_critic": self._widget_value("optim.n_critic"),
-        })
+        self.liveSettingsChanged.emit(self.form.live_settings())
 
     def set_live_values(self, lr_g: float, lr_d: float, n_critic: int) -> None:
         """The trainer's actual values (after a change or a resume)."""
-        for key, value in (("optim.lr_g", lr_g), ("optim.lr_d", lr_d), ("optim.n_critic", n_critic)):
-            self._set_widget(key, value)
+        self.form.set_live_values(lr_g, lr_d, n_critic)
 
     def set_state(self, state: str) -> None:
         """loading | idle | starting | running | paused | stopping: enables what makes sense."""
@@ -711,8 +344,8 @@ class TrainPanel(QWidget):
         self.resumeButton.setEnabled(idle)
         for key, w in self.widgets.items():
             w.setEnabled(idle or (active and key in LIVE_FIELDS))
-        for w in (self.datasetCombo, self.presetCombo, self.folderEdit, self.browseButton):
-            w.setEnabled(idle)
+        self.picker.set_editable(idle)
+        self.presetCombo.setEnabled(idle)
         if state == "loading":
             self.startButton.setToolTip("The training engine (PyTorch) is still loading…")
             self.statusLabel.setText("Loading the training engine…")
@@ -751,81 +384,6 @@ class TrainPanel(QWidget):
     def log_message(self, text: str) -> None:
         self.messageLog.appendPlainText(f"{datetime.now().strftime('%H:%M:%S')}  {text}")
 
-    # --- folders -------------------------------------------------------------------------------------
-    def choose_folder(self) -> None:
-        start = self.settings.last_folder("data") if self.settings else ""
-        folder = QFileDialog.getExistingDirectory(self, "Choose a folder of pictures", start)
-        if folder:
-            if self.settings:
-                self.settings.set_last_folder("data", str(Path(folder).parent))
-            self.set_folder(folder)
-
-    def set_folder(self, folder: str) -> JobWorker | None:
-        self.folderEdit.setText(str(folder))
-        return self.validate_folder()
-
-    def _on_folder_edited(self) -> None:
-        text = self.folderEdit.text().strip()
-        if text and (self.folder_info is None or self.folder_info.get("path") != text):
-            self.validate_folder()
-
-    def validate_folder(self) -> JobWorker | None:
-        """Check the folder in the background; the newest request wins, stale results are dropped."""
-        path = self.folderEdit.text().strip()
-        kind = self.current_data_kind()
-        if not path or kind not in FOLDER_KINDS:
-            return None
-        if self._folder_job is not None:
-            self._folder_job.stop()
-        self._clear_thumbnails()
-        self.folder_info = {"path": path, "checking": True}
-        self.folderStatus.setStyleSheet("")
-        self.folderStatus.setText("Checking the folder…")
-        size = self._widget_value("data.image_size")
-        self._folder_job = start_job(check_data_folder, kind, path, size, pass_progress=True, name="check_data_folder",
-                                     on_progress=self._on_folder_progress, on_done=self._on_folder_checked,
-                                     on_error=self._on_folder_failed, owner=self)
-        return self._folder_job
-
-    def _on_folder_progress(self, p) -> None:
-        if self.sender() is self._folder_job and isinstance(p, tuple):
-            done, total = p
-            self.folderStatus.setText(f"Checking the folder… {done:,} of {total:,} files")
-
-    def _on_folder_checked(self, result: dict[str, Any]) -> None:
-        if self.sender() is not self._folder_job:  # a stale result: the user chose another folder since
-            return
-        self.folder_info = result
-        what = result["what"]
-        text = f"{result['count']:,} {what}{'s' if result['count'] != 1 else ''} ready"
-        if result["broken"]:
-            text += f"; {result['broken']:,} broken file{'s' if result['broken'] != 1 else ''} will be skipped"
-            example = result["skipped"][0] if result["skipped"] else None
-            if example:
-                text += f" (e.g. {Path(example[0]).name}: {example[1]})"
-        self.folderStatus.setStyleSheet("color: #7bd389;" if not result["broken"] else "color: #f7d154;")
-        self.folderStatus.setText(text + ".")
-        self._clear_thumbnails()
-        for arr in result["thumbnails"]:
-            lab = QLabel()
-            lab.setPixmap(array_to_pixmap(arr))
-            self.thumbLayout.addWidget(lab)
-        self.thumbLayout.addStretch(1)
-
-    def _on_folder_failed(self, err) -> None:
-        if self.sender() is not self._folder_job:
-            return
-        self.folder_info = {"path": self.folderEdit.text().strip(), "error": err.message}
-        self.folderStatus.setStyleSheet("color: #ff8a8a;")
-        self.folderStatus.setText(err.message)
-        self._clear_thumbnails()
-
-    def _clear_thumbnails(self) -> None:
-        while self.thumbLayout.count():
-            item = self.thumbLayout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-
     # --- resume ----------------------------------------------------------------------------------------
     def choose_resume_checkpoint(self) -> None:
         start = self.settings.last_folder("checkpoints") if self.settings else ""
@@ -843,35 +401,22 @@ class TrainPanel(QWidget):
                          on_done=self._on_checkpoint_read, on_error=self._on_checkpoint_failed, owner=self)
 
     def _on_checkpoint_read(self, result: dict[str, Any]) -> None:
-        cfg: C.RunConfig = result["config"]
-        step = int(result["step"])
-        preset_idx = self.presetCombo.findData(cfg.name)
-        if preset_idx >= 0:
-            self.presetCombo.blockSignals(True)
-            self.presetCombo.setCurrentIndex(preset_idx)
-            self.presetCombo.blockSignals(False)
-        self.set_config(cfg)
-        if cfg.train.steps <= step:
-            self._set_widget("train.steps", step + max(1000, cfg.train.steps // 2))
-        self.resume_path = result["path"]
-        self.resumeLabel.setText(f"Start continues {Path(result['path']).name} from step {step:,}. "
+        self.form.set_resume(result["path"], result["config"], int(result["step"]))
+        self.message.emit(f"Loaded the settings of {result['path']} (step {self.form.resume_step:,}).")
+
+    def _show_resume(self, path: str | None) -> None:
+        if path is None:
+            self.resumeLabel.hide()
+            return
+        self.resumeLabel.setText(f"Start continues {Path(path).name} from step {self.form.resume_step:,}. "
                                  "Choose a preset to start a new run instead.")
         self.resumeLabel.show()
-        self.presetCombo.currentIndexChanged.connect(self._forget_resume)
-        self.message.emit(f"Loaded the settings of {result['path']} (step {step:,}).")
-
-    def _forget_resume(self, *_args) -> None:
-        self.resume_path = None
-        self.resumeLabel.hide()
-        try:
-            self.presetCombo.currentIndexChanged.disconnect(self._forget_resume)
-        except (RuntimeError, TypeError):
-            pass
 
     def _on_checkpoint_failed(self, err) -> None:
-        self.resume_path = None
+        self.form.forget_resume()
         self.resumeLabel.hide()
         self.show_config_error(err.message)
 
     def shutdown(self) -> None:
+        stop_jobs(self.picker)
         stop_jobs(self)

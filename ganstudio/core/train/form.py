@@ -1,0 +1,358 @@
+"""What the Train form holds, without Qt: the values of its fields, the chosen preset and data kind, the
+folder, which rows show, the RunConfig they describe, and the checkpoint a Start would resume.
+
+`FIELDS` lists one `FieldSpec` per config field worth showing (label, kind, tooltip, range; the widgets are
+made from it in `qt.train.fields`). `TrainForm` is an evented model (as `latent.explore_state`): the
+methods mirror what the user does (`choose_preset`, `set_value`, `set_data_kind`, `set_folder`, ...) and
+announce changes on `form.events`; `config()` builds and validates the RunConfig (a ConfigError says
+what is wrong). Importing this module loads neither torch nor Qt: the window shows before PyTorch loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ganstudio.core import config as C
+from ganstudio.core import objective_registry
+from ganstudio.core.events import EventGroup
+
+DATASETS = [
+    ("ring", "Ring of 8 Gaussians (2-D)"),
+    ("grid", "Grid of 25 Gaussians (2-D)"),
+    ("spiral", "Spiral (2-D)"),
+    ("moons", "Two moons (2-D)"),
+    ("swissroll", "Swiss roll (2-D)"),
+    ("digits", "Handwritten digits (bundled, 32x32)"),
+    ("folder", "Image folder…"),
+    ("paired", "Paired folder (A|B files or A/ and B/)…"),
+    ("autopair", "Auto-paired folder (sketch → picture)…"),
+]
+FOLDER_KINDS = ("folder", "paired", "autopair")
+LIVE_FIELDS = ("optim.lr_g", "optim.lr_d", "optim.n_critic")  # editable while training
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str  # "section.field"
+    label: str
+    kind: str  # choice | int | float | log | bool | optional_float
+    tip: str
+    choices: tuple = ()
+    minimum: float = 0.0
+    maximum: float = 1e9
+    step: float = 1.0
+    decimals: int = 3
+    only_for: tuple = ()  # show the row only for these data kinds ("data:folder"); an objective's own setting
+    #   (ObjectiveSpec.settings) shows only for the objectives that have it
+
+
+FIELDS: dict[str, list[FieldSpec]] = {
+    "Data": [
+        FieldSpec("data.image_size", "Image size", "choice",
+                  "Side of the square images the models see. Larger images need more memory and time; 32 or 64 is "
+                  "right for a first run on a CPU.", choices=(32, 64, 128, 256), only_for=("data:folder", "data:paired", "data:autopair")),
+        FieldSpec("data.channels", "Channels", "choice",
+                  "1 trains on grey images, 3 on colour. Grey is faster and fine for line art and scans.",
+                  choices=(3, 1), only_for=("data:folder",)),
+        FieldSpec("data.paired_direction", "Direction", "choice",
+                  "AtoB learns to turn the left (or A/) image into the right (or B/) one; BtoA the other way.",
+                  choices=("AtoB", "BtoA"), only_for=("data:paired",)),
+        FieldSpec("data.hints_max", "Colour hints (max)", "int",
+                  "Up to this many random colour dots are given with each training sketch, so the model learns to "
+                  "follow colour hints as well as lines.", minimum=0, maximum=500, only_for=("data:autopair",)),
+    ],
+    "Model": [
+        FieldSpec("model.z_dim", "Latent size z", "int",
+                  "Length of the random vector G turns into a sample. 2-D toys need little (8-16); images 64-128.",
+                  minimum=1, maximum=1024),
+        FieldSpec("model.g_width", "G width", "int",
+                  "Hidden units (MLP) or base channel count (DCGAN/U-Net) of the generator. Wider learns more but "
+                  "is slower.", minimum=4, maximum=4096, step=8),
+        FieldSpec("model.d_width", "D width", "int",
+                  "Hidden units or base channel count of the discriminator. Keep it close to G's width so neither "
+                  "player overpowers the other.", minimum=4, maximum=4096, step=8),
+        FieldSpec("model.g_depth", "G depth", "int",
+                  "Hidden layers of an MLP generator; downsamplings of a U-Net.", minimum=1, maximum=12),
+        FieldSpec("model.d_depth", "D depth", "int",
+                  "Hidden layers of an MLP discriminator; layers of a PatchGAN (3 = 70x70 patches).", minimum=1, maximum=12),
+        FieldSpec("model.d_norm", "D normalisation", "choice",
+                  "Normalisation inside D. Use 'none' or 'layer' with gradient penalties (WGAN-GP, R1): batch norm "
+                  "makes samples in a batch depend on each other, which breaks the penalty.",
+                  choices=("none", "batch", "instance", "layer")),
+        FieldSpec("model.class_conditional", "Class-conditional", "bool",
+                  "Give G and D the digit label, so you can ask for a particular digit (cGAN, Mirza & Osindero 2014).",
+                  only_for=("data:digits",)),
+    ],
+    "Objective": [
+        FieldSpec("objective.gp_weight", "Gradient penalty λ", "optional_float",
+                  "WGAN-GP's penalty weight (Gulrajani et al. 2017). 'auto' means 10 for wgan-gp and off otherwise; "
+                  "set it to add the penalty to other losses.", minimum=-1, maximum=1000, step=1, decimals=2),
+        FieldSpec("objective.r1_gamma", "R1 penalty γ", "float",
+                  "Penalise D's gradient on real data (Mescheder et al. 2018). Stabilises most losses; try 0.1-10. "
+                  "0 turns it off.", maximum=1000, step=0.1, decimals=3),
+        FieldSpec("objective.clip_value", "Weight clip c", "float",
+                  "The original WGAN keeps D Lipschitz by clipping every weight to [-c, c]. Too small: D learns "
+                  "nothing; too large: training is unstable.", maximum=10, step=0.005, decimals=4),
+        FieldSpec("objective.l1_weight", "L1 weight λ", "float",
+                  "pix2pix: how much G is pulled towards the target picture, against the adversarial loss. 100 as "
+                  "in the paper; lower gives sharper but less faithful results.", maximum=10000, step=10, decimals=1),
+    ],
+    "Optimizer": [
+        FieldSpec("optim.optimizer", "Optimizer", "choice",
+                  "Adam with β1 = 0.5 is the usual GAN choice; RMSprop for the original WGAN.", choices=C.OPTIMIZERS),
+        FieldSpec("optim.lr_g", "Learning rate G", "log",
+                  "Step size of the generator. Can be changed while training. Lower it when the curves oscillate "
+                  "wildly; 1e-4 to 2e-4 is typical.", minimum=1e-8, maximum=1.0),
+        FieldSpec("optim.lr_d", "Learning rate D", "log",
+                  "Step size of the discriminator. Can be changed while training. A larger D rate than G's is TTUR "
+                  "(Heusel et al. 2017), which often stabilises training.", minimum=1e-8, maximum=1.0),
+        FieldSpec("optim.beta1", "Adam β1", "float",
+                  "Momentum of Adam. 0.5 (DCGAN) or 0 (WGAN-GP) keeps the game from overshooting; 0.9 is the "
+                  "non-GAN default.", maximum=0.999, step=0.05, decimals=3),
+        FieldSpec("optim.beta2", "Adam β2", "float",
+                  "Averaging of squared gradients in Adam; 0.999 (or 0.9 for WGAN-GP).", maximum=0.9999, step=0.001, decimals=4),
+        FieldSpec("optim.n_critic", "D steps per G step", "int",
+                  "How many discriminator updates per generator update. Can be changed while training. WGAN needs "
+                  "5; the other losses usually 1.", minimum=1, maximum=100),
+        FieldSpec("optim.batch_size", "Batch size", "int",
+                  "Samples per step. Larger batches give smoother curves but fewer steps per second; must be a "
+                  "multiple of PacGAN's pack.", minimum=1, maximum=8192, step=8),
+    ],
+    "Tricks": [
+        FieldSpec("tricks.label_smoothing", "One-sided label smoothing", "float",
+                  "Train D towards 1 - value on real data instead of 1 (Salimans et al. 2016), so it is less "
+                  "over-confident. Try 0.1-0.2; not with WGAN.", maximum=0.49, step=0.05, decimals=2),
+        FieldSpec("tricks.instance_noise", "Instance noise", "float",
+                  "Gaussian noise added to everything D sees, annealed to 0 (Sønderby et al. 2016). Helps when the "
+                  "real and fake distributions barely overlap early on.", maximum=10, step=0.05, decimals=3),
+        FieldSpec("tricks.instance_noise_steps", "Noise annealing steps", "int",
+                  "Over how many steps the instance noise goes to 0; 0 means the whole run.", minimum=0, maximum=10**7, step=100),
+        FieldSpec("tricks.feature_matching", "Feature matching", "float",
+                  "Weight of a term pulling G's features (D's last hidden layer) towards the real data's "
+                  "(Salimans et al. 2016). Reduces mode collapse at some cost in sharpness.", maximum=100, step=0.1, decimals=3),
+        FieldSpec("tricks.minibatch_stddev", "Minibatch stddev", "bool",
+                  "D sees the spread of features across the batch (ProGAN), so a collapsed generator is easy to spot."),
+        FieldSpec("tricks.minibatch_disc", "Minibatch discrimination", "int",
+                  "Number of minibatch-discrimination kernels (Salimans et al. 2016); 0 is off. Another cure for "
+                  "mode collapse.", minimum=0, maximum=256),
+        FieldSpec("tricks.spectral_norm", "Spectral normalisation", "bool",
+                  "Normalise each D layer by its largest singular value (Miyato et al. 2018): a cheap way to keep D "
+                  "smooth; works well with hinge loss."),
+        FieldSpec("tricks.ema", "Generator EMA", "float",
+                  "Show and save a moving average of G's weights (decay, e.g. 0.999); samples are smoother and "
+                  "better. 0 is off.", maximum=0.9999, step=0.001, decimals=4),
+        FieldSpec("tricks.pack", "PacGAN pack", "int",
+                  "D judges this many samples at once (Lin et al. 2018); 2-4 strongly discourages mode collapse.",
+                  minimum=1, maximum=16),
+        FieldSpec("tricks.unrolled_steps", "Unrolled D steps", "int",
+                  "G looks this many D updates ahead (Metz et al. 2017). 5-10 fixes mode collapse on the toys but "
+                  "makes each step several times slower.", minimum=0, maximum=50),
+        FieldSpec("tricks.historical_averaging", "Historical averaging", "float",
+                  "Penalise both players for moving far from their average past weights (Salimans et al. 2016).",
+                  maximum=100, step=0.1, decimals=3),
+        FieldSpec("tricks.grad_clip", "Gradient clipping", "float",
+                  "Clip both players' gradient norms to this value; 0 is off. A safety net against sudden blow-ups.",
+                  maximum=1e6, step=1, decimals=2),
+    ],
+    "Training": [
+        FieldSpec("train.steps", "Steps", "int",
+                  "Generator steps to train. The run can be stopped earlier at any time.", minimum=1, maximum=10**8, step=500),
+        FieldSpec("train.seed", "Seed", "int",
+                  "Random seed: the same seed and settings give the same run.", minimum=0, maximum=2**31 - 1),
+        FieldSpec("train.precision", "Precision", "choice",
+                  "bf16 runs the models in bfloat16 on a CUDA GPU (faster on recent GPUs); CPU runs stay fp32.",
+                  choices=C.PRECISIONS),
+        FieldSpec("train.log_every", "Log every", "int",
+                  "Steps between logged curve points (averaged over those steps).", minimum=1, maximum=100000),
+        FieldSpec("train.sample_every", "Samples every", "int",
+                  "Steps between sample grids (or 2-D views); 0 turns them off.", minimum=0, maximum=10**6, step=50),
+        FieldSpec("train.eval_every", "Evaluate every", "int",
+                  "Steps between quality measurements on a large sample (modes captured, sliced Wasserstein); "
+                  "the best checkpoint is kept by it.", minimum=0, maximum=10**6, step=50),
+        FieldSpec("train.checkpoint_every", "Checkpoint every", "int",
+                  "Steps between automatic checkpoints (latest.safetensors in the run folder).", minimum=0, maximum=10**7, step=500),
+        FieldSpec("train.nan_policy", "If a loss becomes NaN", "choice",
+                  "'stop' ends training and keeps the last good checkpoint; 'rollback' returns to the last good "
+                  "state and halves the learning rates (up to 3 times).", choices=C.NAN_POLICIES),
+    ],
+}
+
+
+def data_task(kind: str) -> str:
+    return C.DataConfig(kind=kind).task
+
+
+def preset_for(kind: str) -> str:
+    """The preset that fits a data kind when the current one does not."""
+    if kind in C.TOY_DATA:
+        return f"toy-{kind}" if f"toy-{kind}" in C.PRESETS else "toy-ring"
+    return {"digits": "digits-dcgan", "folder": "digits-dcgan", "paired": "pix2pix-folder",
+            "autopair": "sketch-folder"}[kind]
+
+
+# Form values that are not FIELDS rows (they have their own widgets: the loss and device menus).
+EXTRA_KEYS = ("objective.loss", "train.device")
+FORM_KEYS = (*EXTRA_KEYS, *(spec.key for specs in FIELDS.values() for spec in specs))
+SPECS: dict[str, FieldSpec] = {spec.key: spec for specs in FIELDS.values() for spec in specs}
+
+
+def read_checkpoint_config(path: str) -> dict[str, Any]:
+    """Config and step of a checkpoint (a job: loading needs torch)."""
+    from ganstudio.core.checkpoint import load_checkpoint
+    from ganstudio.core.models.from_config import config_from_checkpoint
+
+    ckpt = load_checkpoint(path)
+    return {"path": path, "config": config_from_checkpoint(ckpt), "step": ckpt.step}
+
+
+class TrainFormEvents(EventGroup):
+    """`values(keys)` the form changed these values itself (a preset, a checkpoint, the trainer's live
+    values), `preset(name)`, `data_kind(kind)`, `rows()` which rows show may have changed,
+    `folder(text)` a config brought its folder, `resume(path)` the checkpoint Start resumes (None: a new run)."""
+
+    NAMES = ("values", "preset", "data_kind", "folder", "rows", "resume")
+
+
+class TrainForm:
+    """The Train form's state: `values[key]` for every key of FORM_KEYS, `preset_name`, `data_kind`,
+    `folder`, `resume_path` / `resume_step`."""
+
+    def __init__(self, preset_name: str | None = None) -> None:
+        self.events = TrainFormEvents()
+        self.values: dict[str, Any] = {}
+        self.preset_name = ""
+        self.data_kind = "ring"
+        self.folder = ""
+        self.resume_path: str | None = None
+        self.resume_step = 0
+        self.load_preset(preset_name or next(iter(C.PRESETS)))
+
+    # --- values ------------------------------------------------------------------------------------------
+    def value(self, key: str) -> Any:
+        return self.values[key]
+
+    def set_value(self, key: str, value: Any) -> None:
+        """The user edited one field."""
+        if key not in FORM_KEYS:
+            raise KeyError(key)
+        changed = self.values.get(key) != value
+        self.values[key] = value
+        if key == "objective.loss" and changed:
+            self.events.rows.emit()
+
+    def _show(self, values: dict[str, Any]) -> None:
+        self.values.update(values)
+        self.events.values.emit(tuple(values))
+
+    def set_config(self, cfg: C.RunConfig) -> None:
+        """Show a config (preset defaults or a checkpoint's settings)."""
+        self._set_kind(cfg.data.kind)
+        if cfg.data.path:
+            self.folder = cfg.data.path
+            self.events.folder.emit(self.folder)
+        self._show({key: getattr(getattr(cfg, key.split(".")[0]), key.split(".")[1]) for key in FORM_KEYS})
+        self.events.rows.emit()
+
+    def _set_kind(self, kind: str) -> None:
+        self.data_kind = kind
+        self.events.data_kind.emit(kind)
+
+    # --- presets and data --------------------------------------------------------------------------------
+    def load_preset(self, name: str) -> None:
+        """Reset the form to a preset (keeps a loaded checkpoint: see choose_preset)."""
+        if not name:
+            return
+        self.preset_name = name
+        self.events.preset.emit(name)
+        self.set_config(C.preset(name))
+
+    def choose_preset(self, name: str) -> None:
+        """The user chose a preset: a new run from its values, no longer the loaded checkpoint."""
+        self.forget_resume()
+        self.load_preset(name)
+
+    def set_data_kind(self, kind: str) -> None:
+        """The user chose a data set; a preset for another task (or the sketch preset) follows it."""
+        preset_name = self.preset_name
+        if data_task(kind) != C.preset(preset_name).data.task or (kind == "autopair") != (preset_name == "sketch-folder"):
+            self.load_preset(preset_for(kind))
+        if kind == "folder":
+            self._show({"data.channels": 3, "model.class_conditional": False})
+        self._set_kind(kind)
+        self.events.rows.emit()
+
+    @property
+    def is_folder_kind(self) -> bool:
+        return self.data_kind in FOLDER_KINDS
+
+    def set_folder(self, text: str) -> None:
+        self.folder = str(text).strip()
+
+    def row_visible(self, key: str) -> bool | None:
+        """Whether a row shows for the chosen objective and data kind; None for rows that always show."""
+        spec = SPECS.get(key)
+        if spec is None:
+            return None
+        section, name = key.split(".")
+        if section == "objective" and name in objective_registry.setting_names():
+            loss = self.values.get("objective.loss")
+            return name in (objective_registry.objective_spec(loss).settings if loss else {})
+        if spec.only_for:
+            return f"data:{self.data_kind}" in spec.only_for
+        return None
+
+    # --- the run -------------------------------------------------------------------------------------------
+    def config(self) -> C.RunConfig:
+        """The validated RunConfig the form describes; raises ConfigError."""
+        cfg = C.preset(self.preset_name)
+        values: dict[str, dict[str, Any]] = {}
+        for key in FORM_KEYS:
+            section, name = key.split(".")
+            values.setdefault(section, {})[name] = self.values[key]
+        kind = self.data_kind
+        values["data"]["kind"] = kind
+        values["data"]["path"] = (self.folder or None) if kind in FOLDER_KINDS else None
+        if kind == "digits":
+            values["data"]["channels"] = 1
+        sections = {s: replace(getattr(cfg, s), **v) for s, v in values.items()}
+        cfg = replace(cfg, name=self.run_name(cfg.name), **sections)
+        return C.validate(cfg)
+
+    def run_name(self, preset_name: str) -> str:
+        kind = self.data_kind
+        if kind in C.TOY_DATA:
+            return f"toy-{kind}"
+        if kind in FOLDER_KINDS and self.folder:
+            return f"{preset_name}-{Path(self.folder).name}"
+        return preset_name
+
+    def live_settings(self) -> dict[str, Any]:
+        """What a running trainer takes between steps."""
+        return {"lr_g": self.values["optim.lr_g"], "lr_d": self.values["optim.lr_d"],
+                "n_critic": self.values["optim.n_critic"]}
+
+    def set_live_values(self, lr_g: float, lr_d: float, n_critic: int) -> None:
+        """The trainer's actual values (after a change or a resume)."""
+        self._show({"optim.lr_g": lr_g, "optim.lr_d": lr_d, "optim.n_critic": n_critic})
+
+    # --- resume --------------------------------------------------------------------------------------------
+    def set_resume(self, path: str, cfg: C.RunConfig, step: int) -> None:
+        """A checkpoint's settings fill the form and Start continues it (with more steps if it had finished)."""
+        if cfg.name in C.PRESETS:
+            self.preset_name = cfg.name
+            self.events.preset.emit(cfg.name)
+        self.set_config(cfg)
+        if cfg.train.steps <= step:
+            self._show({"train.steps": step + max(1000, cfg.train.steps // 2)})
+        self.resume_path = str(path)
+        self.resume_step = int(step)
+        self.events.resume.emit(self.resume_path)
+
+    def forget_resume(self) -> None:
+        if self.resume_path is None:
+            return
+        self.resume_path = None
+        self.resume_step = 0
+        self.events.resume.emit(None)

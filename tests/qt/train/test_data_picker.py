@@ -1,0 +1,63 @@
+"""The Train form's Data group (qt.train.data_picker) and the panel shell around its TrainForm."""
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from ganstudio.core.train.form import TrainForm
+from ganstudio.qt.train.data_picker import DataPicker
+
+
+def test_the_data_picker_follows_the_form_and_checks_a_folder(qtbot, tmp_path, make_pictures):
+    form = TrainForm("toy-ring")
+    picker = DataPicker(form)
+    qtbot.addWidget(picker)
+    assert picker.datasetCombo.currentData() == "ring" and not picker.folderEdit.isVisibleTo(picker)
+    picker.datasetCombo.setCurrentIndex(picker.datasetCombo.findData("folder"))
+    assert form.data_kind == "folder" and form.preset_name == "digits-dcgan"
+    assert picker.folderEdit.isVisibleTo(picker)
+    form.set_data_kind("spiral")  # the form changed it: the menu shows it
+    assert picker.datasetCombo.currentData() == "spiral" and not picker.folderEdit.isVisibleTo(picker)
+    picker.datasetCombo.setCurrentIndex(picker.datasetCombo.findData("folder"))
+    folder = make_pictures(tmp_path / "pics", n=3, size=40)
+    job = picker.set_folder(str(folder))
+    assert job is not None and form.folder == str(folder)
+    qtbot.waitUntil(lambda: "ready" in picker.folderStatus.text(), timeout=30000)
+    assert picker.folderStatus.text().startswith("3 images ready")
+    assert len(picker.thumbnails.findChildren(QLabel)) == 3
+    assert picker.folder_info["count"] == 3
+    picker.set_editable(False)
+    assert not picker.datasetCombo.isEnabled() and not picker.browseButton.isEnabled()
+
+
+def test_the_data_picker_says_why_a_folder_cannot_be_used(qtbot, tmp_path):
+    form = TrainForm("toy-ring")
+    picker = DataPicker(form)
+    qtbot.addWidget(picker)
+    picker.datasetCombo.setCurrentIndex(picker.datasetCombo.findData("folder"))
+    picker.set_folder(str(tmp_path / "missing"))
+    qtbot.waitUntil(lambda: picker.folder_info is not None and "error" in picker.folder_info, timeout=30000)
+    assert picker.folderStatus.text() == picker.folder_info["error"]
+    assert picker.set_folder("") is None  # nothing to check
+
+
+def test_the_panel_shows_its_form_and_passes_edits_back(qtbot):
+    from ganstudio.core import config as C
+    from ganstudio.qt.train.panel import TrainPanel
+
+    panel = TrainPanel()
+    qtbot.addWidget(panel)
+    form = panel.form
+    panel.widgets["train.steps"].setValue(77)
+    assert form.value("train.steps") == 77 and panel.build_config().train.steps == 77
+    panel.set_live_values(1e-3, 2e-3, 4)
+    assert panel.widgets["optim.lr_g"].value() == pytest.approx(1e-3) and panel.widgets["optim.n_critic"].value() == 4
+    form.set_resume("/runs/x/latest.safetensors", C.preset("toy-grid"), step=10)
+    assert panel.resume_path == "/runs/x/latest.safetensors" and panel.presetCombo.currentData() == "toy-grid"
+    assert panel.resumeLabel.isVisibleTo(panel) and "from step 10" in panel.resumeLabel.text()
+    panel.presetCombo.setCurrentIndex(panel.presetCombo.findData("toy-ring"))  # the user chose a new run
+    assert panel.resume_path is None and not panel.resumeLabel.isVisibleTo(panel)
+    assert panel.widgets["optim.lr_g"].value() == pytest.approx(C.preset("toy-ring").optim.lr_g)
+    panel.lossCombo.setCurrentIndex(panel.lossCombo.findData("wgan"))
+    label, clip = panel.rows["objective.clip_value"]
+    assert clip.isVisibleTo(panel) and form.value("objective.loss") == "wgan"
+    panel.shutdown()
