@@ -9,7 +9,6 @@ and by scanning their samples/ folder.
 
 from __future__ import annotations
 
-import csv
 import logging
 import math
 import re
@@ -43,6 +42,14 @@ from PySide6.QtWidgets import (
 
 from ganstudio.core import metric_registry
 from ganstudio.core.train.runlog import load_run_folder
+from ganstudio.core.train.series import (  # noqa: F401  (GrowingArray, ema_smooth: re-exported)
+    GrowingArray,
+    MetricTable,
+    SmoothedSeries,
+    ema_smooth,
+    nearest_row,
+    write_csv,
+)
 from ganstudio.qt import theme
 from ganstudio.qt.monitor.toy_view import ToyView
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
@@ -90,145 +97,6 @@ REDRAW_BUDGET = 0.05  # ...and only as often as keeps redraw + paint under 5% of
 FOLLOW_MS = 500  # run folders are polled twice a second
 
 
-# --- data ---------------------------------------------------------------------------------------------
-
-class GrowingArray:
-    """A float64 column that grows by doubling (amortised O(1) append); `view()` is the live slice."""
-
-    def __init__(self, capacity: int = 1024):
-        self._data = np.empty(capacity)  # only [:size] is ever read
-        self.size = 0
-
-    def extend(self, values: np.ndarray) -> None:
-        n = len(values)
-        need = self.size + n
-        if need > len(self._data):
-            cap = max(need, 2 * len(self._data))
-            grown = np.empty(cap)
-            grown[: self.size] = self._data[: self.size]
-            self._data = grown
-        self._data[self.size: need] = values
-        self.size = need
-
-    def pad_to(self, size: int) -> None:
-        if size > self.size:
-            self.extend(np.full(size - self.size, np.nan))
-
-    def view(self) -> np.ndarray:
-        return self._data[: self.size]
-
-
-class MetricTable:
-    """Columns of numbers keyed by name, one row per record; a missing value is NaN."""
-
-    def __init__(self):
-        self.columns: dict[str, GrowingArray] = {}
-        self.rows = 0
-
-    def append(self, records: list[dict[str, Any]]) -> set[str]:
-        """Append records; returns the names of the columns that got a finite value."""
-        if not records:
-            return set()
-        keys: set[str] = set()
-        for r in records:
-            keys.update(k for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
-        touched = set()
-        for k in keys:
-            col = self.columns.get(k)
-            if col is None:
-                col = self.columns[k] = GrowingArray()
-                col.pad_to(self.rows)
-            values = np.array([_number(r.get(k)) for r in records], dtype=np.float64)
-            col.extend(values)
-            if np.isfinite(values).any():
-                touched.add(k)
-        self.rows += len(records)
-        for col in self.columns.values():
-            col.pad_to(self.rows)
-        return touched
-
-    def extend_columns(self, columns: dict[str, np.ndarray]) -> set[str]:
-        """Append whole columns at once (fast path for big files and benchmarks)."""
-        n = len(next(iter(columns.values())))
-        for k, values in columns.items():
-            col = self.columns.get(k)
-            if col is None:
-                col = self.columns[k] = GrowingArray(max(1024, n))
-                col.pad_to(self.rows)
-            col.extend(np.asarray(values, dtype=np.float64))
-        self.rows += n
-        for col in self.columns.values():
-            col.pad_to(self.rows)
-        return {k for k, v in columns.items() if np.isfinite(v).any()}
-
-    def get(self, name: str) -> np.ndarray | None:
-        col = self.columns.get(name)
-        return col.view() if col is not None else None
-
-
-def _number(v: Any) -> float:
-    if v is None or isinstance(v, bool):
-        return math.nan
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def smooth_block_size(weight: float) -> int:
-    # Largest block for which weight**-block stays below 1e6, so the in-block sums keep their precision.
-    return max(1, int(6.0 / -math.log10(weight)))
-
-
-def ema_smooth(values: np.ndarray, weight: float, state: tuple[float, int] = (0.0, 0)) -> tuple[np.ndarray, tuple[float, int]]:
-    """TensorBoard's debiased exponential moving average; returns (smoothed, state to continue from).
-
-    Non-finite values are passed through and do not update the average (as TensorBoard does).
-    Vectorised in blocks: within a block the recurrence is a scaled cumulative sum, and only one carry
-    per block is computed in Python, so a million points take a few milliseconds.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    out = values.copy()
-    last, count = state
-    if weight <= 0.0 or len(values) == 0:
-        finite = values[np.isfinite(values)]
-        if len(finite):
-            last, count = float(finite[-1]), count + len(finite)
-        return out, (last, count)
-    weight = min(weight, 0.999999)
-    mask = np.isfinite(values)
-    x = values[mask]
-    n = len(x)
-    if n == 0:
-        return out, state
-    block = min(smooth_block_size(weight), n)
-    nb = -(-n // block)
-    padded = np.zeros(nb * block)
-    padded[:n] = x
-    X = padded.reshape(nb, block)
-    j = np.arange(block)
-    up = weight ** -j.astype(np.float64)
-    down = weight ** j.astype(np.float64)
-    # local[k, j] = (1 - w) * sum_{i <= j} w^(j - i) x[k, i]: the average within a block started from 0.
-    local = (1.0 - weight) * np.cumsum(X * up, axis=1) * down
-    # The average carried into block k: c_k = W^k c_0 + sum_{m<k} W^(k-1-m) end_m with W = w^block <= 1e-6,
-    # so four terms of the sum are exact to double precision; no Python loop over blocks.
-    wb = weight ** block
-    ends = local[:, -1]
-    carries = last * wb ** np.arange(nb, dtype=np.float64)
-    for d in range(4):
-        if d + 1 < nb + 1:
-            carries[d + 1:] += wb ** d * ends[: nb - d - 1]
-    ema = (local + np.outer(carries, weight * down)).ravel()[:n]
-    # Debiasing 1 - w^count is 1 to double precision once w^count < 1e-17.
-    debias = np.ones(n)
-    head = min(n, int(math.ceil(17.0 / -math.log10(weight))) + 1)
-    debias[:head] = 1.0 - weight ** (count + np.arange(1, head + 1, dtype=np.float64))
-    smoothed = ema / debias
-    out[mask] = smoothed
-    return out, (float(ema[-1]), count + n)
-
-
 # --- one run ---------------------------------------------------------------------------------------------
 
 @dataclass
@@ -237,9 +105,7 @@ class Curve:
     smooth: pg.PlotDataItem
     metric: str
     plot_key: str
-    smoothed: GrowingArray | None = None  # cached smoothed values (by row), extended as rows arrive
-    state: tuple[float, int] = (0.0, 0)
-    rows_done: int = 0
+    series: SmoothedSeries = field(default_factory=SmoothedSeries)  # smoothed values, extended as rows arrive
 
 
 @dataclass
@@ -775,16 +641,8 @@ class TrainingMonitor(QWidget):
         y = run.table.get(curve.metric)
         if x is None or y is None:
             return
-        rows = len(y)
         if self.smoothing > 0 and _is_smoothed(curve.metric):
-            if curve.smoothed is None or curve.rows_done > rows:
-                curve.smoothed, curve.state, curve.rows_done = GrowingArray(max(1024, rows * 3 // 2)), (0.0, 0), 0
-            if rows > curve.rows_done:
-                # Only the new rows are smoothed, continuing from the saved state.
-                new, curve.state = ema_smooth(y[curve.rows_done:], self.smoothing, curve.state)
-                curve.smoothed.extend(new)
-                curve.rows_done = rows
-            smoothed = curve.smoothed.view()
+            smoothed = curve.series.update(y, self.smoothing)  # only the new rows are smoothed
         else:
             smoothed = y
         curve.smooth.setData(x, smoothed)
@@ -865,7 +723,7 @@ class TrainingMonitor(QWidget):
     def _invalidate_smoothing(self) -> None:
         for run in self.runs:
             for curve in run.curves.values():
-                curve.smoothed, curve.state, curve.rows_done = None, (0.0, 0), 0
+                curve.series.reset()
 
     def _on_smoothing_changed(self, value: int) -> None:
         self.smoothing = value / 100.0
@@ -929,9 +787,7 @@ class TrainingMonitor(QWidget):
             xs = self._x_values(run)
             if xs is None or not len(xs):
                 continue
-            i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
-            if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):
-                i -= 1
+            i = nearest_row(xs, x)
             values = []
             order = _metric_order()
             for (key, metric), curve in sorted(run.curves.items(), key=lambda kv: order.get(kv[0][1], 999)):
@@ -940,7 +796,7 @@ class TrainingMonitor(QWidget):
                 y = run.table.get(metric)
                 if y is None or not math.isfinite(y[i]):
                     continue
-                sm_values = curve.smoothed.view() if (self.smoothing > 0 and curve.smoothed is not None) else None
+                sm_values = curve.series.view() if self.smoothing > 0 else None
                 sm = sm_values[i] if sm_values is not None and i < len(sm_values) else None
                 text = f"{metric_label(metric)} <b>{y[i]:.4g}</b>"
                 if sm is not None and math.isfinite(sm):
@@ -1034,16 +890,8 @@ class TrainingMonitor(QWidget):
     def export_csv(self, path: str | Path) -> Path:
         """Every logged value of every run, one row per run and step."""
         path = Path(path)
-        names: list[str] = ["step", "wall_time"]
-        for run in self.runs:
-            names += [k for k in run.table.columns if k not in names]
         with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["run", *names])
-            for run in self.runs:
-                cols = [run.table.get(k) for k in names]
-                for i in range(run.table.rows):
-                    w.writerow([run.name, *("" if c is None or not math.isfinite(c[i]) else f"{c[i]:.9g}" for c in cols)])
+            write_csv(fh, [(run.name, run.table) for run in self.runs])
         self.message.emit(f"Exported metrics to {path}.")
         return path
 
