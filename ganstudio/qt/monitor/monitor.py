@@ -19,13 +19,12 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -51,27 +50,19 @@ from ganstudio.core.train.series import (  # noqa: F401  (GrowingArray, ema_smoo
     write_csv,
 )
 from ganstudio.qt import theme
+from ganstudio.qt.monitor.plots import (  # noqa: F401  (STYLES, TimedPlotWidget: re-exported)
+    STYLES,
+    MetricPlots,
+    TimedPlotWidget,
+    metric_label,
+    plot_table,
+)
+from ganstudio.qt.monitor.plots import is_smoothed as _is_smoothed
 from ganstudio.qt.monitor.toy_view import ToyView
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
 
-
-
-def plot_table() -> list[tuple[str, str, tuple[str, ...], str]]:
-    """(objectName, title, metrics shown, y label) of each plot, from ganstudio.core.metric_registry."""
-    return [(f"{g.key}Plot", g.title, metric_registry.metrics_in_group(g.key), g.unit)
-            for g in metric_registry.plot_groups()]
-
-
-def metric_label(name: str) -> str:
-    spec = metric_registry.metric(name)
-    return spec.label if spec is not None else name
-
-
-def _is_smoothed(name: str) -> bool:
-    spec = metric_registry.metric(name)
-    return spec is None or spec.smoothed  # lr_d, lr_g: set by the user, not noisy, so shown exactly
 
 
 def _metric_order() -> dict[str, int]:
@@ -87,8 +78,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# Within one plot, the second, third... metric of a run is told apart by its line style.
-STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
 SAMPLE_FILE = re.compile(r"step_(\d+)\.(png|npy)$")
 NO_RUN_TEXT = "No run yet: start one in the Train area, or open a run folder written by `ganstudio train`."
 MAX_SAMPLE_HISTORY = 400
@@ -164,19 +153,6 @@ def read_sample_file(path: Path) -> dict[str, Any] | None:
 
 
 # --- widgets ---------------------------------------------------------------------------------------------
-
-class TimedPlotWidget(pg.PlotWidget):
-    """A PlotWidget that adds the time its paint events take to `paint_clock[0]`."""
-
-    def __init__(self, paint_clock: list[float], parent=None):
-        super().__init__(parent)
-        self._paint_clock = paint_clock
-
-    def paintEvent(self, event) -> None:
-        t0 = time.perf_counter()
-        super().paintEvent(event)
-        self._paint_clock[0] += time.perf_counter() - t0
-
 
 class SampleGridView(pg.GraphicsLayoutWidget):
     """The sample grid of the fixed latent batch, shown pixel-exact and aspect-locked."""
@@ -299,44 +275,12 @@ class TrainingMonitor(QWidget):
 
         split = QSplitter(Qt.Horizontal)
         split.setChildrenCollapsible(False)
-        plots_host = QWidget()
-        grid = QGridLayout(plots_host)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(6)
-        self.plots: dict[str, pg.PlotWidget] = {}
-        self.vlines: dict[str, pg.InfiniteLine] = {}
-        self.legends: dict[str, pg.LegendItem] = {}
-        self._plot_groups: dict[str, str] = {}  # plot objectName -> metric_registry plot group
-        for i, (key, title, _metrics, _unit) in enumerate(plot_table()):
-            self._plot_groups[key] = key.removesuffix("Plot")
-            pw = TimedPlotWidget(self.paint_clock)
-            pw.setObjectName(key)
-            pi = pw.getPlotItem()
-            pi.setTitle(title, size="9pt")
-            pi.showGrid(x=True, y=True, alpha=0.15)
-            pi.setDownsampling(auto=True, mode="peak")
-            pi.setClipToView(True)
-            # No y-axis label: the title says what is plotted, and the tick labels get the room.
-            pi.getAxis("left").setWidth(60)
-            for axis in ("left", "bottom"):
-                pi.getAxis(axis).enableAutoSIPrefix(False)  # "0.5", not "500 (x0.001)"
-            self.legends[key] = pi.addLegend(offset=(-6, 6), labelTextSize="8pt", brush=pg.mkBrush(22, 24, 28, 200))
-            vline = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((255, 255, 255, 60), width=1))
-            vline.setVisible(False)
-            pi.addItem(vline, ignoreBounds=True)
-            self.vlines[key] = vline
-            pw.scene().sigMouseMoved.connect(lambda pos, k=key: self._on_mouse_moved(k, pos))
-            # Not setXLink: a linked plot repaints whenever another one's range grows, and the plots are
-            # refreshed one per tick to keep every event-loop pass short. Zooming one zooms the others.
-            pi.vb.sigRangeChangedManually.connect(lambda _mask, k=key: self._sync_x_range(k))
-            if self.log_y:
-                pi.setLogMode(y=True)
-            self.plots[key] = pw
-            # Equal cells: linked x axes line up only when the plots have the same width.
-            grid.addWidget(pw, i // 2, i % 2)
-        grid.setRowStretch(0, 3)
-        grid.setRowStretch(1, 3)
-        grid.setRowStretch(2, 2)
+        plots_host = MetricPlots(self.paint_clock, log_y=self.log_y)
+        plots_host.mouse_moved.connect(self._on_mouse_moved)
+        self.plots: dict[str, pg.PlotWidget] = plots_host.plots
+        self.vlines: dict[str, pg.InfiniteLine] = plots_host.vlines
+        self.legends: dict[str, pg.LegendItem] = plots_host.legends
+        self._plot_groups: dict[str, str] = plots_host.groups  # plot objectName -> metric_registry plot group
         self.plots_host = plots_host
         split.addWidget(plots_host)
 
@@ -440,9 +384,7 @@ class TrainingMonitor(QWidget):
     def remove_run(self, run: RunData) -> None:
         idx = self.runs.index(run)
         for curve in run.curves.values():
-            pi = self.plots[curve.plot_key].getPlotItem()
-            pi.removeItem(curve.raw)
-            pi.removeItem(curve.smooth)
+            self.plots_host.remove_curve(curve.plot_key, curve.raw, curve.smooth)
         self.runs.pop(idx)
         self.run_list.takeItem(idx)
         if run is self.live_run:
@@ -566,11 +508,7 @@ class TrainingMonitor(QWidget):
 
     # --- drawing ------------------------------------------------------------------------------------
     def _plot_for(self, metric: str) -> str | None:
-        spec = metric_registry.metric(metric)
-        if spec is None or spec.group is None:
-            return None
-        key = f"{spec.group}Plot"
-        return key if key in self.plots else None
+        return self.plots_host.plot_for(metric)
 
     def _curve(self, run: RunData, metric: str) -> Curve | None:
         plot_key = self._plot_for(metric)
@@ -578,14 +516,7 @@ class TrainingMonitor(QWidget):
             return None
         curve = run.curves.get((plot_key, metric))
         if curve is None:
-            pi = self.plots[plot_key].getPlotItem()
-            raw = pg.PlotDataItem(connect="finite")
-            smooth = pg.PlotDataItem(connect="finite")
-            for item in (raw, smooth):
-                item.setDownsampling(auto=True, method="peak")
-                item.setClipToView(True)
-                pi.addItem(item)
-            raw.setZValue(-1)
+            raw, smooth = self.plots_host.new_curve(plot_key)
             curve = Curve(raw=raw, smooth=smooth, metric=metric, plot_key=plot_key)
             run.curves[(plot_key, metric)] = curve
             raw.setVisible(run.visible and self._shows_raw(metric))
@@ -598,34 +529,15 @@ class TrainingMonitor(QWidget):
         return self.smoothing > 0 and _is_smoothed(metric)
 
     def _style_curve(self, run: RunData, curve: Curve) -> None:
-        metrics = metric_registry.metrics_in_group(self._plot_groups[curve.plot_key])
-        style_index = metrics.index(curve.metric) % len(STYLES) if curve.metric in metrics else 0
-        several = self._several_runs_shown()
-        color = QColor(run.color if several else theme.curve_color(curve.metric, run.color))
-        style = STYLES[style_index] if several else Qt.SolidLine
-        faint = QColor(color)
-        faint.setAlpha(70)
-        curve.raw.setPen(pg.mkPen(faint, width=1, style=style))
-        curve.smooth.setPen(pg.mkPen(color, width=2, style=style))
+        self.plots_host.style_curve(curve.plot_key, curve.metric, curve.raw, curve.smooth, run.color,
+                                    self._several_runs_shown())
 
     def _several_runs_shown(self) -> bool:
         return sum(r.visible for r in self.runs) > 1
 
     def _update_legends(self) -> None:
-        """One entry per metric. With several runs the colour is the run's (see the run list) and the
-        legend shows each metric's line style in grey, so it stays short however many runs there are."""
-        several = self._several_runs_shown()
-        for key, group in self._plot_groups.items():
-            metrics = metric_registry.metrics_in_group(group)
-            present = [m for m in metrics if any(r.visible and (key, m) in r.curves for r in self.runs)]
-            legend = self.legends[key]
-            legend.clear()
-            for m in present:
-                style = STYLES[metrics.index(m) % len(STYLES)] if several else Qt.SolidLine
-                color = "#c8ccd4" if several else theme.curve_color(m, "#c8ccd4")
-                sample = pg.PlotDataItem(pen=pg.mkPen(color, width=2, style=style))
-                legend.addItem(sample, metric_label(m))
-            legend.setVisible(bool(present))
+        shown = {key for r in self.runs if r.visible for key in r.curves}
+        self.plots_host.update_legends(shown, self._several_runs_shown())
 
     def _restyle_curves(self) -> None:
         for run in self.runs:
@@ -651,10 +563,7 @@ class TrainingMonitor(QWidget):
         curve.raw.setVisible(run.visible and self._shows_raw(curve.metric))
 
     def _sync_x_range(self, source: str) -> None:
-        x_range = self.plots[source].getPlotItem().vb.viewRange()[0]
-        for key, pw in self.plots.items():
-            if key != source:
-                pw.getPlotItem().setXRange(*x_range, padding=0)
+        self.plots_host.sync_x_range(source)
 
     def _next_plot_to_refresh(self) -> str | None:
         """Round-robin over the plots that have new data."""
@@ -718,7 +627,7 @@ class TrainingMonitor(QWidget):
                 for m in metric_registry.metrics_in_group("lr")
                 if run.table.get(m) is not None and np.isfinite(run.table.get(m)).any()]
         if tops:
-            self.plots["lrPlot"].getPlotItem().setYRange(0.0, 1.2 * max(tops), padding=0)
+            self.plots_host.set_y_range("lrPlot", 0.0, 1.2 * max(tops))
 
     def _invalidate_smoothing(self) -> None:
         for run in self.runs:
@@ -742,8 +651,7 @@ class TrainingMonitor(QWidget):
             self.log_y_check.setChecked(self.log_y)
         if self.settings is not None:
             self.settings.set_log_y(self.log_y)
-        for pw in self.plots.values():
-            pw.getPlotItem().setLogMode(y=self.log_y)
+        self.plots_host.set_log_y(self.log_y)
         self.auto_range()
 
     def set_x_mode(self, mode: str) -> None:
@@ -753,28 +661,16 @@ class TrainingMonitor(QWidget):
         idx = self.x_combo.findData(mode)
         if self.x_combo.currentIndex() != idx:
             self.x_combo.setCurrentIndex(idx)
-        for pw in self.plots.values():
-            pw.getPlotItem().setLabel("bottom", "wall time (s)" if mode == "wall_time" else "step")
+        self.plots_host.set_x_label(mode)
         self.redraw(force=True)
         self.auto_range()
 
     def auto_range(self) -> None:
-        for key, pw in self.plots.items():
-            if key == "lrPlot" and not self.log_y:
-                pw.getPlotItem().enableAutoRange(axis="x")
-            else:
-                pw.getPlotItem().enableAutoRange()
+        self.plots_host.auto_range(self.log_y)
         self._fit_learning_rates()
 
     # --- crosshair readout ---------------------------------------------------------------------------
-    def _on_mouse_moved(self, plot_key: str, pos: QPointF) -> None:
-        pi = self.plots[plot_key].getPlotItem()
-        if not pi.sceneBoundingRect().contains(pos):
-            return
-        x = pi.vb.mapSceneToView(pos).x()
-        for line in self.vlines.values():
-            line.setPos(x)
-            line.setVisible(True)
+    def _on_mouse_moved(self, plot_key: str, x: float) -> None:
         self.readout.setText(self.readout_text(plot_key, x))
 
     def readout_text(self, plot_key: str, x: float) -> str:
@@ -905,24 +801,8 @@ class TrainingMonitor(QWidget):
 
     def export_png(self, path: str | Path) -> Path:
         """All plots in their on-screen layout, each rendered by pyqtgraph's ImageExporter."""
-        from pyqtgraph.exporters import ImageExporter
-
         path = Path(path)
-        scale = 2  # twice the on-screen resolution, for slides and papers
-        host = self.plots_host
-        canvas = QImage(host.width() * scale, host.height() * scale, QImage.Format_ARGB32)
-        canvas.fill(QColor(theme.PLOT_BG))
-        painter = QPainter(canvas)
-        try:
-            for pw in self.plots.values():
-                exporter = ImageExporter(pw.getPlotItem())
-                exporter.parameters()["width"] = max(1, pw.width() * scale)
-                image = exporter.export(toBytes=True)
-                top_left = pw.mapTo(host, pw.rect().topLeft())
-                painter.drawImage(QRectF(top_left.x() * scale, top_left.y() * scale, pw.width() * scale, pw.height() * scale), image)
-        finally:
-            painter.end()
-        canvas.save(str(path))
+        self.plots_host.render_png(str(path), scale=2)  # twice the on-screen resolution, for slides and papers
         self.message.emit(f"Exported plots to {path}.")
         return path
 
