@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
-    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -58,7 +57,7 @@ from ganstudio.qt.monitor.plots import (  # noqa: F401  (STYLES, TimedPlotWidget
     plot_table,
 )
 from ganstudio.qt.monitor.plots import is_smoothed as _is_smoothed
-from ganstudio.qt.monitor.toy_view import ToyView
+from ganstudio.qt.monitor.samples import SampleGridView, SamplePane, read_sample_file  # noqa: F401  (re-exported)
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
@@ -137,46 +136,6 @@ def scan_sample_files(folder: Path, seen: set[str]) -> list[tuple[int, Path]]:
             seen.add(entry.name)
             found.append((int(m.group(1)), entry))
     return sorted(found)
-
-
-def read_sample_file(path: Path) -> dict[str, Any] | None:
-    try:
-        if path.suffix == ".npy":
-            return {"points": np.load(path, allow_pickle=False)}
-        from PIL import Image
-
-        with Image.open(path) as im:
-            return {"grid": np.asarray(im.convert("RGB"))}
-    except (OSError, ValueError) as exc:
-        log.warning("cannot read sample file %s: %s", path, exc)
-        return None
-
-
-# --- widgets ---------------------------------------------------------------------------------------------
-
-class SampleGridView(pg.GraphicsLayoutWidget):
-    """The sample grid of the fixed latent batch, shown pixel-exact and aspect-locked."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("sampleGrid")
-        self.view = self.addViewBox(lockAspect=True, invertY=True, enableMouse=True)
-        self.view.setMenuEnabled(False)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
-        self.view.addItem(self.image_item)
-        self.step: int | None = None
-        self._shape = None
-
-    def show_grid(self, grid: np.ndarray, step: int | None = None) -> None:
-        self.step = step
-        self.image_item.setImage(np.asarray(grid), autoLevels=False, levels=(0, 255))
-        if grid.shape != self._shape:
-            self._shape = grid.shape
-            self.view.autoRange(padding=0.01)
-
-    def clear_grid(self) -> None:
-        self.image_item.clear()
-        self.step = None
 
 
 class TrainingMonitor(QWidget):
@@ -302,42 +261,13 @@ class TrainingMonitor(QWidget):
         remove.clicked.connect(self.remove_current_run)
         side_layout.addWidget(remove, 0, Qt.AlignRight)
 
-        self.samples_title = QLabel("Samples")
-        self.samples_title.setProperty("muted", True)
-        side_layout.addWidget(self.samples_title)
-        self.sample_stack = QStackedWidget()
-        self.sample_empty = QLabel("Samples of the fixed latent batch appear here while a run trains.")
-        self.sample_empty.setAlignment(Qt.AlignCenter)
-        self.sample_empty.setWordWrap(True)
-        self.sample_empty.setProperty("muted", True)
-        self.sample_grid = SampleGridView()
-        self.toy_view = ToyView()
-        for w in (self.sample_empty, self.sample_grid, self.toy_view):
-            self.sample_stack.addWidget(w)
-        self.sample_stack.setMinimumSize(300, 300)
-        side_layout.addWidget(self.sample_stack, 1)
-        self.toy_layers = QWidget()
-        layers = QHBoxLayout(self.toy_layers)
-        layers.setContentsMargins(0, 0, 0, 0)
-        for layer, text in (("heat", "D heat map"), ("real", "real"), ("fake", "generated"), ("arrows", "G's gradient")):
-            cb = QCheckBox(text)
-            cb.setChecked(True)
-            cb.toggled.connect(lambda on, l=layer: self.toy_view.set_layer_visible(l, on))
-            layers.addWidget(cb)
-        layers.addStretch(1)
-        side_layout.addWidget(self.toy_layers)
-        history = QHBoxLayout()
-        self.history_slider = QSlider(Qt.Horizontal)
-        self.history_slider.setObjectName("sampleHistorySlider")
-        self.history_slider.setToolTip("Scrub through the samples saved so far; at the right end it follows the newest.")
-        self.history_slider.setRange(0, 0)
-        self.history_slider.valueChanged.connect(self._on_history_moved)
-        self.history_label = QLabel("no samples yet")
-        self.history_label.setObjectName("sampleStepLabel")
-        self.history_label.setMinimumWidth(110)
-        history.addWidget(self.history_slider, 1)
-        history.addWidget(self.history_label)
-        side_layout.addLayout(history)
+        self.sample_pane = SamplePane()
+        self.sample_pane.history_slider.valueChanged.connect(self._on_history_moved)
+        side_layout.addWidget(self.sample_pane, 1)
+        pane = self.sample_pane  # the pane's widgets, under the names tests and the benchmark use
+        self.samples_title, self.sample_stack, self.sample_empty = pane.title, pane.stack, pane.empty
+        self.sample_grid, self.toy_view, self.toy_layers = pane.grid, pane.toy_view, pane.toy_layers
+        self.history_slider, self.history_label = pane.history_slider, pane.history_label
         self.eval_label = QLabel("")
         self.eval_label.setObjectName("evalSummary")
         self.eval_label.setWordWrap(True)
@@ -710,33 +640,18 @@ class TrainingMonitor(QWidget):
     # --- samples -------------------------------------------------------------------------------------
     def _update_sample_pane_kind(self) -> None:
         run = self.current
-        is_toy = run is not None and run.task == "toy"
-        self.toy_layers.setVisible(is_toy)
-        if run is None or (not run.samples and not is_toy):
-            self.sample_stack.setCurrentWidget(self.sample_empty)
-        elif is_toy:
-            self.sample_stack.setCurrentWidget(self.toy_view)
-        else:
-            self.sample_stack.setCurrentWidget(self.sample_grid)
-        self.samples_title.setText("Generator vs data (2-D)" if is_toy else "Samples of the fixed latent batch")
+        self.sample_pane.show_kind(toy=run is not None and run.task == "toy", empty=run is None or not run.samples)
 
     def _show_current_samples(self, force: bool = False) -> None:
         run = self.current
         self._update_sample_pane_kind()
         n = len(run.samples) if run is not None else 0
-        self.history_slider.blockSignals(True)
-        self.history_slider.setRange(0, max(0, n - 1))
-        if self._sample_index is None or self._sample_index >= n:
-            self.history_slider.setValue(max(0, n - 1))
-        self.history_slider.blockSignals(False)
+        self.sample_pane.set_history(n, follow=self._sample_index is None or self._sample_index >= n)
         if run is None:
             self.history_label.setText("no samples yet")
             return
         if run.task == "toy" and force:
-            self.toy_view.bounds = None
-            if run.bounds is not None:
-                self.toy_view.set_bounds(run.bounds)
-            self.toy_view.set_real_points(run.real_points)
+            self.sample_pane.reset_toy(run.bounds, run.real_points)
         if n == 0:
             self.history_label.setText("no samples yet")
             return
@@ -752,10 +667,7 @@ class TrainingMonitor(QWidget):
                 return
         live = " (newest)" if index == n - 1 else ""
         self.history_label.setText(f"step {step}{live}")
-        if "grid" in payload:
-            self.sample_grid.show_grid(payload["grid"], step)
-        elif "points" in payload:
-            self.toy_view.show_state(payload, step)
+        self.sample_pane.show_payload(payload, step)
 
     def _on_history_moved(self, value: int) -> None:
         run = self.current
