@@ -9,7 +9,6 @@ and by scanning their samples/ folder.
 
 from __future__ import annotations
 
-import csv
 import logging
 import math
 import re
@@ -20,13 +19,12 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -35,7 +33,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
-    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -43,28 +40,28 @@ from PySide6.QtWidgets import (
 
 from ganstudio.core import metric_registry
 from ganstudio.core.train.runlog import load_run_folder
+from ganstudio.core.train.series import (  # noqa: F401  (GrowingArray, ema_smooth: re-exported)
+    GrowingArray,
+    MetricTable,
+    SmoothedSeries,
+    ema_smooth,
+    nearest_row,
+    write_csv,
+)
 from ganstudio.qt import theme
-from ganstudio.qt.monitor.toy_view import ToyView
+from ganstudio.qt.monitor.plots import (  # noqa: F401  (STYLES, TimedPlotWidget: re-exported)
+    STYLES,
+    MetricPlots,
+    TimedPlotWidget,
+    metric_label,
+    plot_table,
+)
+from ganstudio.qt.monitor.plots import is_smoothed as _is_smoothed
+from ganstudio.qt.monitor.samples import SampleGridView, SamplePane, read_sample_file  # noqa: F401  (re-exported)
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
 
-
-
-def plot_table() -> list[tuple[str, str, tuple[str, ...], str]]:
-    """(objectName, title, metrics shown, y label) of each plot, from ganstudio.core.metric_registry."""
-    return [(f"{g.key}Plot", g.title, metric_registry.metrics_in_group(g.key), g.unit)
-            for g in metric_registry.plot_groups()]
-
-
-def metric_label(name: str) -> str:
-    spec = metric_registry.metric(name)
-    return spec.label if spec is not None else name
-
-
-def _is_smoothed(name: str) -> bool:
-    spec = metric_registry.metric(name)
-    return spec is None or spec.smoothed  # lr_d, lr_g: set by the user, not noisy, so shown exactly
 
 
 def _metric_order() -> dict[str, int]:
@@ -80,153 +77,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# Within one plot, the second, third... metric of a run is told apart by its line style.
-STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
 SAMPLE_FILE = re.compile(r"step_(\d+)\.(png|npy)$")
 NO_RUN_TEXT = "No run yet: start one in the Train area, or open a run folder written by `ganstudio train`."
 MAX_SAMPLE_HISTORY = 400
 REDRAW_MS = 120  # one plot per tick, so each plot at most ~1.4 times a second...
 REDRAW_BUDGET = 0.05  # ...and only as often as keeps redraw + paint under 5% of the GUI thread
 FOLLOW_MS = 500  # run folders are polled twice a second
-
-
-# --- data ---------------------------------------------------------------------------------------------
-
-class GrowingArray:
-    """A float64 column that grows by doubling (amortised O(1) append); `view()` is the live slice."""
-
-    def __init__(self, capacity: int = 1024):
-        self._data = np.empty(capacity)  # only [:size] is ever read
-        self.size = 0
-
-    def extend(self, values: np.ndarray) -> None:
-        n = len(values)
-        need = self.size + n
-        if need > len(self._data):
-            cap = max(need, 2 * len(self._data))
-            grown = np.empty(cap)
-            grown[: self.size] = self._data[: self.size]
-            self._data = grown
-        self._data[self.size: need] = values
-        self.size = need
-
-    def pad_to(self, size: int) -> None:
-        if size > self.size:
-            self.extend(np.full(size - self.size, np.nan))
-
-    def view(self) -> np.ndarray:
-        return self._data[: self.size]
-
-
-class MetricTable:
-    """Columns of numbers keyed by name, one row per record; a missing value is NaN."""
-
-    def __init__(self):
-        self.columns: dict[str, GrowingArray] = {}
-        self.rows = 0
-
-    def append(self, records: list[dict[str, Any]]) -> set[str]:
-        """Append records; returns the names of the columns that got a finite value."""
-        if not records:
-            return set()
-        keys: set[str] = set()
-        for r in records:
-            keys.update(k for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool))
-        touched = set()
-        for k in keys:
-            col = self.columns.get(k)
-            if col is None:
-                col = self.columns[k] = GrowingArray()
-                col.pad_to(self.rows)
-            values = np.array([_number(r.get(k)) for r in records], dtype=np.float64)
-            col.extend(values)
-            if np.isfinite(values).any():
-                touched.add(k)
-        self.rows += len(records)
-        for col in self.columns.values():
-            col.pad_to(self.rows)
-        return touched
-
-    def extend_columns(self, columns: dict[str, np.ndarray]) -> set[str]:
-        """Append whole columns at once (fast path for big files and benchmarks)."""
-        n = len(next(iter(columns.values())))
-        for k, values in columns.items():
-            col = self.columns.get(k)
-            if col is None:
-                col = self.columns[k] = GrowingArray(max(1024, n))
-                col.pad_to(self.rows)
-            col.extend(np.asarray(values, dtype=np.float64))
-        self.rows += n
-        for col in self.columns.values():
-            col.pad_to(self.rows)
-        return {k for k, v in columns.items() if np.isfinite(v).any()}
-
-    def get(self, name: str) -> np.ndarray | None:
-        col = self.columns.get(name)
-        return col.view() if col is not None else None
-
-
-def _number(v: Any) -> float:
-    if v is None or isinstance(v, bool):
-        return math.nan
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def smooth_block_size(weight: float) -> int:
-    # Largest block for which weight**-block stays below 1e6, so the in-block sums keep their precision.
-    return max(1, int(6.0 / -math.log10(weight)))
-
-
-def ema_smooth(values: np.ndarray, weight: float, state: tuple[float, int] = (0.0, 0)) -> tuple[np.ndarray, tuple[float, int]]:
-    """TensorBoard's debiased exponential moving average; returns (smoothed, state to continue from).
-
-    Non-finite values are passed through and do not update the average (as TensorBoard does).
-    Vectorised in blocks: within a block the recurrence is a scaled cumulative sum, and only one carry
-    per block is computed in Python, so a million points take a few milliseconds.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    out = values.copy()
-    last, count = state
-    if weight <= 0.0 or len(values) == 0:
-        finite = values[np.isfinite(values)]
-        if len(finite):
-            last, count = float(finite[-1]), count + len(finite)
-        return out, (last, count)
-    weight = min(weight, 0.999999)
-    mask = np.isfinite(values)
-    x = values[mask]
-    n = len(x)
-    if n == 0:
-        return out, state
-    block = min(smooth_block_size(weight), n)
-    nb = -(-n // block)
-    padded = np.zeros(nb * block)
-    padded[:n] = x
-    X = padded.reshape(nb, block)
-    j = np.arange(block)
-    up = weight ** -j.astype(np.float64)
-    down = weight ** j.astype(np.float64)
-    # local[k, j] = (1 - w) * sum_{i <= j} w^(j - i) x[k, i]: the average within a block started from 0.
-    local = (1.0 - weight) * np.cumsum(X * up, axis=1) * down
-    # The average carried into block k: c_k = W^k c_0 + sum_{m<k} W^(k-1-m) end_m with W = w^block <= 1e-6,
-    # so four terms of the sum are exact to double precision; no Python loop over blocks.
-    wb = weight ** block
-    ends = local[:, -1]
-    carries = last * wb ** np.arange(nb, dtype=np.float64)
-    for d in range(4):
-        if d + 1 < nb + 1:
-            carries[d + 1:] += wb ** d * ends[: nb - d - 1]
-    ema = (local + np.outer(carries, weight * down)).ravel()[:n]
-    # Debiasing 1 - w^count is 1 to double precision once w^count < 1e-17.
-    debias = np.ones(n)
-    head = min(n, int(math.ceil(17.0 / -math.log10(weight))) + 1)
-    debias[:head] = 1.0 - weight ** (count + np.arange(1, head + 1, dtype=np.float64))
-    smoothed = ema / debias
-    out[mask] = smoothed
-    return out, (float(ema[-1]), count + n)
 
 
 # --- one run ---------------------------------------------------------------------------------------------
@@ -237,9 +93,7 @@ class Curve:
     smooth: pg.PlotDataItem
     metric: str
     plot_key: str
-    smoothed: GrowingArray | None = None  # cached smoothed values (by row), extended as rows arrive
-    state: tuple[float, int] = (0.0, 0)
-    rows_done: int = 0
+    series: SmoothedSeries = field(default_factory=SmoothedSeries)  # smoothed values, extended as rows arrive
 
 
 @dataclass
@@ -282,59 +136,6 @@ def scan_sample_files(folder: Path, seen: set[str]) -> list[tuple[int, Path]]:
             seen.add(entry.name)
             found.append((int(m.group(1)), entry))
     return sorted(found)
-
-
-def read_sample_file(path: Path) -> dict[str, Any] | None:
-    try:
-        if path.suffix == ".npy":
-            return {"points": np.load(path, allow_pickle=False)}
-        from PIL import Image
-
-        with Image.open(path) as im:
-            return {"grid": np.asarray(im.convert("RGB"))}
-    except (OSError, ValueError) as exc:
-        log.warning("cannot read sample file %s: %s", path, exc)
-        return None
-
-
-# --- widgets ---------------------------------------------------------------------------------------------
-
-class TimedPlotWidget(pg.PlotWidget):
-    """A PlotWidget that adds the time its paint events take to `paint_clock[0]`."""
-
-    def __init__(self, paint_clock: list[float], parent=None):
-        super().__init__(parent)
-        self._paint_clock = paint_clock
-
-    def paintEvent(self, event) -> None:
-        t0 = time.perf_counter()
-        super().paintEvent(event)
-        self._paint_clock[0] += time.perf_counter() - t0
-
-
-class SampleGridView(pg.GraphicsLayoutWidget):
-    """The sample grid of the fixed latent batch, shown pixel-exact and aspect-locked."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("sampleGrid")
-        self.view = self.addViewBox(lockAspect=True, invertY=True, enableMouse=True)
-        self.view.setMenuEnabled(False)
-        self.image_item = pg.ImageItem(axisOrder="row-major")
-        self.view.addItem(self.image_item)
-        self.step: int | None = None
-        self._shape = None
-
-    def show_grid(self, grid: np.ndarray, step: int | None = None) -> None:
-        self.step = step
-        self.image_item.setImage(np.asarray(grid), autoLevels=False, levels=(0, 255))
-        if grid.shape != self._shape:
-            self._shape = grid.shape
-            self.view.autoRange(padding=0.01)
-
-    def clear_grid(self) -> None:
-        self.image_item.clear()
-        self.step = None
 
 
 class TrainingMonitor(QWidget):
@@ -433,44 +234,12 @@ class TrainingMonitor(QWidget):
 
         split = QSplitter(Qt.Horizontal)
         split.setChildrenCollapsible(False)
-        plots_host = QWidget()
-        grid = QGridLayout(plots_host)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(6)
-        self.plots: dict[str, pg.PlotWidget] = {}
-        self.vlines: dict[str, pg.InfiniteLine] = {}
-        self.legends: dict[str, pg.LegendItem] = {}
-        self._plot_groups: dict[str, str] = {}  # plot objectName -> metric_registry plot group
-        for i, (key, title, _metrics, _unit) in enumerate(plot_table()):
-            self._plot_groups[key] = key.removesuffix("Plot")
-            pw = TimedPlotWidget(self.paint_clock)
-            pw.setObjectName(key)
-            pi = pw.getPlotItem()
-            pi.setTitle(title, size="9pt")
-            pi.showGrid(x=True, y=True, alpha=0.15)
-            pi.setDownsampling(auto=True, mode="peak")
-            pi.setClipToView(True)
-            # No y-axis label: the title says what is plotted, and the tick labels get the room.
-            pi.getAxis("left").setWidth(60)
-            for axis in ("left", "bottom"):
-                pi.getAxis(axis).enableAutoSIPrefix(False)  # "0.5", not "500 (x0.001)"
-            self.legends[key] = pi.addLegend(offset=(-6, 6), labelTextSize="8pt", brush=pg.mkBrush(22, 24, 28, 200))
-            vline = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((255, 255, 255, 60), width=1))
-            vline.setVisible(False)
-            pi.addItem(vline, ignoreBounds=True)
-            self.vlines[key] = vline
-            pw.scene().sigMouseMoved.connect(lambda pos, k=key: self._on_mouse_moved(k, pos))
-            # Not setXLink: a linked plot repaints whenever another one's range grows, and the plots are
-            # refreshed one per tick to keep every event-loop pass short. Zooming one zooms the others.
-            pi.vb.sigRangeChangedManually.connect(lambda _mask, k=key: self._sync_x_range(k))
-            if self.log_y:
-                pi.setLogMode(y=True)
-            self.plots[key] = pw
-            # Equal cells: linked x axes line up only when the plots have the same width.
-            grid.addWidget(pw, i // 2, i % 2)
-        grid.setRowStretch(0, 3)
-        grid.setRowStretch(1, 3)
-        grid.setRowStretch(2, 2)
+        plots_host = MetricPlots(self.paint_clock, log_y=self.log_y)
+        plots_host.mouse_moved.connect(self._on_mouse_moved)
+        self.plots: dict[str, pg.PlotWidget] = plots_host.plots
+        self.vlines: dict[str, pg.InfiniteLine] = plots_host.vlines
+        self.legends: dict[str, pg.LegendItem] = plots_host.legends
+        self._plot_groups: dict[str, str] = plots_host.groups  # plot objectName -> metric_registry plot group
         self.plots_host = plots_host
         split.addWidget(plots_host)
 
@@ -492,42 +261,13 @@ class TrainingMonitor(QWidget):
         remove.clicked.connect(self.remove_current_run)
         side_layout.addWidget(remove, 0, Qt.AlignRight)
 
-        self.samples_title = QLabel("Samples")
-        self.samples_title.setProperty("muted", True)
-        side_layout.addWidget(self.samples_title)
-        self.sample_stack = QStackedWidget()
-        self.sample_empty = QLabel("Samples of the fixed latent batch appear here while a run trains.")
-        self.sample_empty.setAlignment(Qt.AlignCenter)
-        self.sample_empty.setWordWrap(True)
-        self.sample_empty.setProperty("muted", True)
-        self.sample_grid = SampleGridView()
-        self.toy_view = ToyView()
-        for w in (self.sample_empty, self.sample_grid, self.toy_view):
-            self.sample_stack.addWidget(w)
-        self.sample_stack.setMinimumSize(300, 300)
-        side_layout.addWidget(self.sample_stack, 1)
-        self.toy_layers = QWidget()
-        layers = QHBoxLayout(self.toy_layers)
-        layers.setContentsMargins(0, 0, 0, 0)
-        for layer, text in (("heat", "D heat map"), ("real", "real"), ("fake", "generated"), ("arrows", "G's gradient")):
-            cb = QCheckBox(text)
-            cb.setChecked(True)
-            cb.toggled.connect(lambda on, l=layer: self.toy_view.set_layer_visible(l, on))
-            layers.addWidget(cb)
-        layers.addStretch(1)
-        side_layout.addWidget(self.toy_layers)
-        history = QHBoxLayout()
-        self.history_slider = QSlider(Qt.Horizontal)
-        self.history_slider.setObjectName("sampleHistorySlider")
-        self.history_slider.setToolTip("Scrub through the samples saved so far; at the right end it follows the newest.")
-        self.history_slider.setRange(0, 0)
-        self.history_slider.valueChanged.connect(self._on_history_moved)
-        self.history_label = QLabel("no samples yet")
-        self.history_label.setObjectName("sampleStepLabel")
-        self.history_label.setMinimumWidth(110)
-        history.addWidget(self.history_slider, 1)
-        history.addWidget(self.history_label)
-        side_layout.addLayout(history)
+        self.sample_pane = SamplePane()
+        self.sample_pane.history_slider.valueChanged.connect(self._on_history_moved)
+        side_layout.addWidget(self.sample_pane, 1)
+        pane = self.sample_pane  # the pane's widgets, under the names tests and the benchmark use
+        self.samples_title, self.sample_stack, self.sample_empty = pane.title, pane.stack, pane.empty
+        self.sample_grid, self.toy_view, self.toy_layers = pane.grid, pane.toy_view, pane.toy_layers
+        self.history_slider, self.history_label = pane.history_slider, pane.history_label
         self.eval_label = QLabel("")
         self.eval_label.setObjectName("evalSummary")
         self.eval_label.setWordWrap(True)
@@ -574,9 +314,7 @@ class TrainingMonitor(QWidget):
     def remove_run(self, run: RunData) -> None:
         idx = self.runs.index(run)
         for curve in run.curves.values():
-            pi = self.plots[curve.plot_key].getPlotItem()
-            pi.removeItem(curve.raw)
-            pi.removeItem(curve.smooth)
+            self.plots_host.remove_curve(curve.plot_key, curve.raw, curve.smooth)
         self.runs.pop(idx)
         self.run_list.takeItem(idx)
         if run is self.live_run:
@@ -700,11 +438,7 @@ class TrainingMonitor(QWidget):
 
     # --- drawing ------------------------------------------------------------------------------------
     def _plot_for(self, metric: str) -> str | None:
-        spec = metric_registry.metric(metric)
-        if spec is None or spec.group is None:
-            return None
-        key = f"{spec.group}Plot"
-        return key if key in self.plots else None
+        return self.plots_host.plot_for(metric)
 
     def _curve(self, run: RunData, metric: str) -> Curve | None:
         plot_key = self._plot_for(metric)
@@ -712,14 +446,7 @@ class TrainingMonitor(QWidget):
             return None
         curve = run.curves.get((plot_key, metric))
         if curve is None:
-            pi = self.plots[plot_key].getPlotItem()
-            raw = pg.PlotDataItem(connect="finite")
-            smooth = pg.PlotDataItem(connect="finite")
-            for item in (raw, smooth):
-                item.setDownsampling(auto=True, method="peak")
-                item.setClipToView(True)
-                pi.addItem(item)
-            raw.setZValue(-1)
+            raw, smooth = self.plots_host.new_curve(plot_key)
             curve = Curve(raw=raw, smooth=smooth, metric=metric, plot_key=plot_key)
             run.curves[(plot_key, metric)] = curve
             raw.setVisible(run.visible and self._shows_raw(metric))
@@ -732,34 +459,15 @@ class TrainingMonitor(QWidget):
         return self.smoothing > 0 and _is_smoothed(metric)
 
     def _style_curve(self, run: RunData, curve: Curve) -> None:
-        metrics = metric_registry.metrics_in_group(self._plot_groups[curve.plot_key])
-        style_index = metrics.index(curve.metric) % len(STYLES) if curve.metric in metrics else 0
-        several = self._several_runs_shown()
-        color = QColor(run.color if several else theme.curve_color(curve.metric, run.color))
-        style = STYLES[style_index] if several else Qt.SolidLine
-        faint = QColor(color)
-        faint.setAlpha(70)
-        curve.raw.setPen(pg.mkPen(faint, width=1, style=style))
-        curve.smooth.setPen(pg.mkPen(color, width=2, style=style))
+        self.plots_host.style_curve(curve.plot_key, curve.metric, curve.raw, curve.smooth, run.color,
+                                    self._several_runs_shown())
 
     def _several_runs_shown(self) -> bool:
         return sum(r.visible for r in self.runs) > 1
 
     def _update_legends(self) -> None:
-        """One entry per metric. With several runs the colour is the run's (see the run list) and the
-        legend shows each metric's line style in grey, so it stays short however many runs there are."""
-        several = self._several_runs_shown()
-        for key, group in self._plot_groups.items():
-            metrics = metric_registry.metrics_in_group(group)
-            present = [m for m in metrics if any(r.visible and (key, m) in r.curves for r in self.runs)]
-            legend = self.legends[key]
-            legend.clear()
-            for m in present:
-                style = STYLES[metrics.index(m) % len(STYLES)] if several else Qt.SolidLine
-                color = "#c8ccd4" if several else theme.curve_color(m, "#c8ccd4")
-                sample = pg.PlotDataItem(pen=pg.mkPen(color, width=2, style=style))
-                legend.addItem(sample, metric_label(m))
-            legend.setVisible(bool(present))
+        shown = {key for r in self.runs if r.visible for key in r.curves}
+        self.plots_host.update_legends(shown, self._several_runs_shown())
 
     def _restyle_curves(self) -> None:
         for run in self.runs:
@@ -775,16 +483,8 @@ class TrainingMonitor(QWidget):
         y = run.table.get(curve.metric)
         if x is None or y is None:
             return
-        rows = len(y)
         if self.smoothing > 0 and _is_smoothed(curve.metric):
-            if curve.smoothed is None or curve.rows_done > rows:
-                curve.smoothed, curve.state, curve.rows_done = GrowingArray(max(1024, rows * 3 // 2)), (0.0, 0), 0
-            if rows > curve.rows_done:
-                # Only the new rows are smoothed, continuing from the saved state.
-                new, curve.state = ema_smooth(y[curve.rows_done:], self.smoothing, curve.state)
-                curve.smoothed.extend(new)
-                curve.rows_done = rows
-            smoothed = curve.smoothed.view()
+            smoothed = curve.series.update(y, self.smoothing)  # only the new rows are smoothed
         else:
             smoothed = y
         curve.smooth.setData(x, smoothed)
@@ -793,10 +493,7 @@ class TrainingMonitor(QWidget):
         curve.raw.setVisible(run.visible and self._shows_raw(curve.metric))
 
     def _sync_x_range(self, source: str) -> None:
-        x_range = self.plots[source].getPlotItem().vb.viewRange()[0]
-        for key, pw in self.plots.items():
-            if key != source:
-                pw.getPlotItem().setXRange(*x_range, padding=0)
+        self.plots_host.sync_x_range(source)
 
     def _next_plot_to_refresh(self) -> str | None:
         """Round-robin over the plots that have new data."""
@@ -860,12 +557,12 @@ class TrainingMonitor(QWidget):
                 for m in metric_registry.metrics_in_group("lr")
                 if run.table.get(m) is not None and np.isfinite(run.table.get(m)).any()]
         if tops:
-            self.plots["lrPlot"].getPlotItem().setYRange(0.0, 1.2 * max(tops), padding=0)
+            self.plots_host.set_y_range("lrPlot", 0.0, 1.2 * max(tops))
 
     def _invalidate_smoothing(self) -> None:
         for run in self.runs:
             for curve in run.curves.values():
-                curve.smoothed, curve.state, curve.rows_done = None, (0.0, 0), 0
+                curve.series.reset()
 
     def _on_smoothing_changed(self, value: int) -> None:
         self.smoothing = value / 100.0
@@ -884,8 +581,7 @@ class TrainingMonitor(QWidget):
             self.log_y_check.setChecked(self.log_y)
         if self.settings is not None:
             self.settings.set_log_y(self.log_y)
-        for pw in self.plots.values():
-            pw.getPlotItem().setLogMode(y=self.log_y)
+        self.plots_host.set_log_y(self.log_y)
         self.auto_range()
 
     def set_x_mode(self, mode: str) -> None:
@@ -895,28 +591,16 @@ class TrainingMonitor(QWidget):
         idx = self.x_combo.findData(mode)
         if self.x_combo.currentIndex() != idx:
             self.x_combo.setCurrentIndex(idx)
-        for pw in self.plots.values():
-            pw.getPlotItem().setLabel("bottom", "wall time (s)" if mode == "wall_time" else "step")
+        self.plots_host.set_x_label(mode)
         self.redraw(force=True)
         self.auto_range()
 
     def auto_range(self) -> None:
-        for key, pw in self.plots.items():
-            if key == "lrPlot" and not self.log_y:
-                pw.getPlotItem().enableAutoRange(axis="x")
-            else:
-                pw.getPlotItem().enableAutoRange()
+        self.plots_host.auto_range(self.log_y)
         self._fit_learning_rates()
 
     # --- crosshair readout ---------------------------------------------------------------------------
-    def _on_mouse_moved(self, plot_key: str, pos: QPointF) -> None:
-        pi = self.plots[plot_key].getPlotItem()
-        if not pi.sceneBoundingRect().contains(pos):
-            return
-        x = pi.vb.mapSceneToView(pos).x()
-        for line in self.vlines.values():
-            line.setPos(x)
-            line.setVisible(True)
+    def _on_mouse_moved(self, plot_key: str, x: float) -> None:
         self.readout.setText(self.readout_text(plot_key, x))
 
     def readout_text(self, plot_key: str, x: float) -> str:
@@ -929,9 +613,7 @@ class TrainingMonitor(QWidget):
             xs = self._x_values(run)
             if xs is None or not len(xs):
                 continue
-            i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
-            if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):
-                i -= 1
+            i = nearest_row(xs, x)
             values = []
             order = _metric_order()
             for (key, metric), curve in sorted(run.curves.items(), key=lambda kv: order.get(kv[0][1], 999)):
@@ -940,7 +622,7 @@ class TrainingMonitor(QWidget):
                 y = run.table.get(metric)
                 if y is None or not math.isfinite(y[i]):
                     continue
-                sm_values = curve.smoothed.view() if (self.smoothing > 0 and curve.smoothed is not None) else None
+                sm_values = curve.series.view() if self.smoothing > 0 else None
                 sm = sm_values[i] if sm_values is not None and i < len(sm_values) else None
                 text = f"{metric_label(metric)} <b>{y[i]:.4g}</b>"
                 if sm is not None and math.isfinite(sm):
@@ -958,33 +640,18 @@ class TrainingMonitor(QWidget):
     # --- samples -------------------------------------------------------------------------------------
     def _update_sample_pane_kind(self) -> None:
         run = self.current
-        is_toy = run is not None and run.task == "toy"
-        self.toy_layers.setVisible(is_toy)
-        if run is None or (not run.samples and not is_toy):
-            self.sample_stack.setCurrentWidget(self.sample_empty)
-        elif is_toy:
-            self.sample_stack.setCurrentWidget(self.toy_view)
-        else:
-            self.sample_stack.setCurrentWidget(self.sample_grid)
-        self.samples_title.setText("Generator vs data (2-D)" if is_toy else "Samples of the fixed latent batch")
+        self.sample_pane.show_kind(toy=run is not None and run.task == "toy", empty=run is None or not run.samples)
 
     def _show_current_samples(self, force: bool = False) -> None:
         run = self.current
         self._update_sample_pane_kind()
         n = len(run.samples) if run is not None else 0
-        self.history_slider.blockSignals(True)
-        self.history_slider.setRange(0, max(0, n - 1))
-        if self._sample_index is None or self._sample_index >= n:
-            self.history_slider.setValue(max(0, n - 1))
-        self.history_slider.blockSignals(False)
+        self.sample_pane.set_history(n, follow=self._sample_index is None or self._sample_index >= n)
         if run is None:
             self.history_label.setText("no samples yet")
             return
         if run.task == "toy" and force:
-            self.toy_view.bounds = None
-            if run.bounds is not None:
-                self.toy_view.set_bounds(run.bounds)
-            self.toy_view.set_real_points(run.real_points)
+            self.sample_pane.reset_toy(run.bounds, run.real_points)
         if n == 0:
             self.history_label.setText("no samples yet")
             return
@@ -1000,10 +667,7 @@ class TrainingMonitor(QWidget):
                 return
         live = " (newest)" if index == n - 1 else ""
         self.history_label.setText(f"step {step}{live}")
-        if "grid" in payload:
-            self.sample_grid.show_grid(payload["grid"], step)
-        elif "points" in payload:
-            self.toy_view.show_state(payload, step)
+        self.sample_pane.show_payload(payload, step)
 
     def _on_history_moved(self, value: int) -> None:
         run = self.current
@@ -1034,16 +698,8 @@ class TrainingMonitor(QWidget):
     def export_csv(self, path: str | Path) -> Path:
         """Every logged value of every run, one row per run and step."""
         path = Path(path)
-        names: list[str] = ["step", "wall_time"]
-        for run in self.runs:
-            names += [k for k in run.table.columns if k not in names]
         with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["run", *names])
-            for run in self.runs:
-                cols = [run.table.get(k) for k in names]
-                for i in range(run.table.rows):
-                    w.writerow([run.name, *("" if c is None or not math.isfinite(c[i]) else f"{c[i]:.9g}" for c in cols)])
+            write_csv(fh, [(run.name, run.table) for run in self.runs])
         self.message.emit(f"Exported metrics to {path}.")
         return path
 
@@ -1057,24 +713,8 @@ class TrainingMonitor(QWidget):
 
     def export_png(self, path: str | Path) -> Path:
         """All plots in their on-screen layout, each rendered by pyqtgraph's ImageExporter."""
-        from pyqtgraph.exporters import ImageExporter
-
         path = Path(path)
-        scale = 2  # twice the on-screen resolution, for slides and papers
-        host = self.plots_host
-        canvas = QImage(host.width() * scale, host.height() * scale, QImage.Format_ARGB32)
-        canvas.fill(QColor(theme.PLOT_BG))
-        painter = QPainter(canvas)
-        try:
-            for pw in self.plots.values():
-                exporter = ImageExporter(pw.getPlotItem())
-                exporter.parameters()["width"] = max(1, pw.width() * scale)
-                image = exporter.export(toBytes=True)
-                top_left = pw.mapTo(host, pw.rect().topLeft())
-                painter.drawImage(QRectF(top_left.x() * scale, top_left.y() * scale, pw.width() * scale, pw.height() * scale), image)
-        finally:
-            painter.end()
-        canvas.save(str(path))
+        self.plots_host.render_png(str(path), scale=2)  # twice the on-screen resolution, for slides and papers
         self.message.emit(f"Exported plots to {path}.")
         return path
 

@@ -1,0 +1,206 @@
+"""The Monitor's plot panel: one pyqtgraph PlotWidget per plot group of the metric registry.
+
+The plots, their legends and crosshair lines are created once; curves are pairs of PlotDataItems (raw faint,
+smoothed bold) made once per run and metric and fed with `setData` by the monitor's timer. Every plot and
+curve uses peak downsampling and clip-to-view. The panel knows nothing of runs: the monitor tells it the
+colours, which metrics are present and what x is.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from ganstudio.core import metric_registry
+from ganstudio.qt import theme
+
+# Within one plot, the second, third... metric of a run is told apart by its line style.
+STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
+
+
+def plot_table() -> list[tuple[str, str, tuple[str, ...], str]]:
+    """(objectName, title, metrics shown, y label) of each plot, from ganstudio.core.metric_registry."""
+    return [(f"{g.key}Plot", g.title, metric_registry.metrics_in_group(g.key), g.unit)
+            for g in metric_registry.plot_groups()]
+
+
+def metric_label(name: str) -> str:
+    spec = metric_registry.metric(name)
+    return spec.label if spec is not None else name
+
+
+def is_smoothed(name: str) -> bool:
+    spec = metric_registry.metric(name)
+    return spec is None or spec.smoothed  # lr_d, lr_g: set by the user, not noisy, so shown exactly
+
+
+class TimedPlotWidget(pg.PlotWidget):
+    """A PlotWidget that adds the time its paint events take to `paint_clock[0]`."""
+
+    def __init__(self, paint_clock: list[float], parent=None):
+        super().__init__(parent)
+        self._paint_clock = paint_clock
+
+    def paintEvent(self, event) -> None:
+        t0 = time.perf_counter()
+        super().paintEvent(event)
+        self._paint_clock[0] += time.perf_counter() - t0
+
+
+class MetricPlots(QWidget):
+    """The grid of plots (objectNames `lossPlot`, `wassersteinPlot`, ...), their legends and crosshair."""
+
+    mouse_moved = Signal(str, float)  # plot objectName, x under the mouse (data coordinates)
+
+    def __init__(self, paint_clock: list[float], log_y: bool = False, parent=None):
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(6)
+        self.plots: dict[str, pg.PlotWidget] = {}
+        self.vlines: dict[str, pg.InfiniteLine] = {}
+        self.legends: dict[str, pg.LegendItem] = {}
+        self.groups: dict[str, str] = {}  # plot objectName -> metric_registry plot group
+        for i, (key, title, _metrics, _unit) in enumerate(plot_table()):
+            self.groups[key] = key.removesuffix("Plot")
+            pw = TimedPlotWidget(paint_clock)
+            pw.setObjectName(key)
+            pi = pw.getPlotItem()
+            pi.setTitle(title, size="9pt")
+            pi.showGrid(x=True, y=True, alpha=0.15)
+            pi.setDownsampling(auto=True, mode="peak")
+            pi.setClipToView(True)
+            # No y-axis label: the title says what is plotted, and the tick labels get the room.
+            pi.getAxis("left").setWidth(60)
+            for axis in ("left", "bottom"):
+                pi.getAxis(axis).enableAutoSIPrefix(False)  # "0.5", not "500 (x0.001)"
+            self.legends[key] = pi.addLegend(offset=(-6, 6), labelTextSize="8pt", brush=pg.mkBrush(22, 24, 28, 200))
+            vline = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((255, 255, 255, 60), width=1))
+            vline.setVisible(False)
+            pi.addItem(vline, ignoreBounds=True)
+            self.vlines[key] = vline
+            pw.scene().sigMouseMoved.connect(lambda pos, k=key: self._on_mouse_moved(k, pos))
+            # Not setXLink: a linked plot repaints whenever another one's range grows, and the plots are
+            # refreshed one per tick to keep every event-loop pass short. Zooming one zooms the others.
+            pi.vb.sigRangeChangedManually.connect(lambda _mask, k=key: self.sync_x_range(k))
+            if log_y:
+                pi.setLogMode(y=True)
+            self.plots[key] = pw
+            # Equal cells: linked x axes line up only when the plots have the same width.
+            grid.addWidget(pw, i // 2, i % 2)
+        grid.setRowStretch(0, 3)
+        grid.setRowStretch(1, 3)
+        grid.setRowStretch(2, 2)
+
+    # --- curves -------------------------------------------------------------------------------------
+    def plot_for(self, metric: str) -> str | None:
+        """The objectName of the plot that shows `metric` (None: no plot does)."""
+        spec = metric_registry.metric(metric)
+        if spec is None or spec.group is None:
+            return None
+        key = f"{spec.group}Plot"
+        return key if key in self.plots else None
+
+    def new_curve(self, plot_key: str) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+        """A (raw, smoothed) pair of items added to one plot; the raw one is drawn below."""
+        pi = self.plots[plot_key].getPlotItem()
+        raw = pg.PlotDataItem(connect="finite")
+        smooth = pg.PlotDataItem(connect="finite")
+        for item in (raw, smooth):
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            pi.addItem(item)
+        raw.setZValue(-1)
+        return raw, smooth
+
+    def remove_curve(self, plot_key: str, raw: pg.PlotDataItem, smooth: pg.PlotDataItem) -> None:
+        pi = self.plots[plot_key].getPlotItem()
+        pi.removeItem(raw)
+        pi.removeItem(smooth)
+
+    def style_curve(self, plot_key: str, metric: str, raw: pg.PlotDataItem, smooth: pg.PlotDataItem,
+                    run_color: str, several: bool) -> None:
+        """One run shown: colours by metric; several: the run's colour, the metric told by line style."""
+        metrics = metric_registry.metrics_in_group(self.groups[plot_key])
+        style_index = metrics.index(metric) % len(STYLES) if metric in metrics else 0
+        color = QColor(run_color if several else theme.curve_color(metric, run_color))
+        style = STYLES[style_index] if several else Qt.SolidLine
+        faint = QColor(color)
+        faint.setAlpha(70)
+        raw.setPen(pg.mkPen(faint, width=1, style=style))
+        smooth.setPen(pg.mkPen(color, width=2, style=style))
+
+    def update_legends(self, shown: set[tuple[str, str]], several: bool) -> None:
+        """One entry per metric of `shown` ((plot key, metric) pairs of visible runs). With several runs the
+        colour is the run's (see the run list) and the legend shows each metric's line style in grey, so it
+        stays short however many runs there are."""
+        for key, group in self.groups.items():
+            metrics = metric_registry.metrics_in_group(group)
+            present = [m for m in metrics if (key, m) in shown]
+            legend = self.legends[key]
+            legend.clear()
+            for m in present:
+                style = STYLES[metrics.index(m) % len(STYLES)] if several else Qt.SolidLine
+                color = "#c8ccd4" if several else theme.curve_color(m, "#c8ccd4")
+                sample = pg.PlotDataItem(pen=pg.mkPen(color, width=2, style=style))
+                legend.addItem(sample, metric_label(m))
+            legend.setVisible(bool(present))
+
+    # --- axes ---------------------------------------------------------------------------------------
+    def set_log_y(self, on: bool) -> None:
+        for pw in self.plots.values():
+            pw.getPlotItem().setLogMode(y=on)
+
+    def set_x_label(self, mode: str) -> None:
+        for pw in self.plots.values():
+            pw.getPlotItem().setLabel("bottom", "wall time (s)" if mode == "wall_time" else "step")
+
+    def auto_range(self, log_y: bool) -> None:
+        for key, pw in self.plots.items():
+            if key == "lrPlot" and not log_y:
+                pw.getPlotItem().enableAutoRange(axis="x")
+            else:
+                pw.getPlotItem().enableAutoRange()
+
+    def set_y_range(self, plot_key: str, low: float, high: float) -> None:
+        self.plots[plot_key].getPlotItem().setYRange(low, high, padding=0)
+
+    def sync_x_range(self, source: str) -> None:
+        x_range = self.plots[source].getPlotItem().vb.viewRange()[0]
+        for key, pw in self.plots.items():
+            if key != source:
+                pw.getPlotItem().setXRange(*x_range, padding=0)
+
+    # --- crosshair ----------------------------------------------------------------------------------
+    def _on_mouse_moved(self, plot_key: str, pos: QPointF) -> None:
+        pi = self.plots[plot_key].getPlotItem()
+        if not pi.sceneBoundingRect().contains(pos):
+            return
+        x = pi.vb.mapSceneToView(pos).x()
+        for line in self.vlines.values():
+            line.setPos(x)
+            line.setVisible(True)
+        self.mouse_moved.emit(plot_key, x)
+
+    # --- export -------------------------------------------------------------------------------------
+    def render_png(self, path: str, scale: int = 2) -> None:
+        """All plots in their on-screen layout, each rendered by pyqtgraph's ImageExporter, `scale` times."""
+        from pyqtgraph.exporters import ImageExporter
+
+        canvas = QImage(self.width() * scale, self.height() * scale, QImage.Format_ARGB32)
+        canvas.fill(QColor(theme.PLOT_BG))
+        painter = QPainter(canvas)
+        try:
+            for pw in self.plots.values():
+                exporter = ImageExporter(pw.getPlotItem())
+                exporter.parameters()["width"] = max(1, pw.width() * scale)
+                image = exporter.export(toBytes=True)
+                top_left = pw.mapTo(self, pw.rect().topLeft())
+                painter.drawImage(QRectF(top_left.x() * scale, top_left.y() * scale, pw.width() * scale, pw.height() * scale), image)
+        finally:
+            painter.end()
+        canvas.save(path)
