@@ -47,7 +47,7 @@ from ganstudio.qt.explore.model_bar import ModelBar
 from ganstudio.qt.explore.samples import SamplesPanel
 from ganstudio.qt.explore.selection import SelectionPanel
 from ganstudio.qt.render_worker import ModelRenderer, PartResult
-from ganstudio.qt.widgets.message_strip import MessageStrip
+from ganstudio.qt.widgets.message_strip import AreaMessages, MessageStrip
 from ganstudio.qt.workers import JobError, JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _panel_attr(panel: str, name: str) -> property:
     return property(lambda self: getattr(getattr(self, panel), name), doc=f"{panel}.{name}.")
 
 
-class ExplorerArea(QWidget):
+class ExplorerArea(AreaMessages, QWidget):
     """The Explore area. `load_generator(path)` opens a checkpoint, run folder, bundled model or
     pytorch/examples `netG_*.pth`; everything else is driven from the panels (and the public methods
     below, which do what the panels do)."""
@@ -213,24 +213,8 @@ class ExplorerArea(QWidget):
             QTimer.singleShot(0, self.refresh_models)
 
     # ======================================================================================================
-    # messages, model list, loading
+    # model list, loading (messages: AreaMessages)
     # ======================================================================================================
-    def show_error(self, text: str) -> None:
-        self.message.emit(self.messageLabel.show_error(text))
-
-    def show_note(self, text: str) -> None:
-        self.message.emit(self.messageLabel.show_note(text))
-
-    def clear_message(self) -> None:
-        self.messageLabel.clear_message()
-
-    def error_text(self) -> str:
-        """The error sentence shown in the area, or "" (for tests)."""
-        return self.messageLabel.text_of("error")
-
-    def note_text(self) -> str:
-        return self.messageLabel.text_of("note")
-
     def refresh_models(self) -> None:
         """Fill the model list: bundled models, then the recent checkpoints the app knows."""
         self._models_listed = True

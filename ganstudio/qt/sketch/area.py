@@ -63,7 +63,7 @@ from ganstudio.qt.sketch.recovery_banner import RecoveryBanner
 from ganstudio.qt.sketch.tools import DEFAULT_COLOR, PALETTE, ToolColumn
 from ganstudio.qt.sketch.top_bar import TopBar
 from ganstudio.qt.sketch.variants import VariantsPanel
-from ganstudio.qt.widgets.message_strip import MessageStrip
+from ganstudio.qt.widgets.message_strip import AreaMessages, MessageStrip
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def _panel_attr(panel: str, name: str) -> property:
     return property(lambda self: getattr(getattr(self, panel), name), doc=f"{panel}.{name}.")
 
 
-class SketchArea(QWidget):
+class SketchArea(AreaMessages, QWidget):
     """The Sketch area. `load_model(path)` opens a generator; the rest is driven by the panels (and the
     public methods below, which do what the panels do: open_image, open_sketch, save_sketch,
     export_output, export_side_by_side, choose_candidate, shuffle_candidates, start_edit,
@@ -772,18 +772,3 @@ class SketchArea(QWidget):
         # This session's work is safe (or deliberately left unsaved); an unanswered offer of a crashed
         # sketch stays on offer next time.
         self.recovery.close()
-
-    # ======================================================================================================
-    # messages
-    # ======================================================================================================
-    def show_error(self, text: str) -> None:
-        self.message.emit(self.messageLabel.show_error(text))
-
-    def show_note(self, text: str) -> None:
-        self.message.emit(self.messageLabel.show_note(text))
-
-    def clear_message(self) -> None:
-        self.messageLabel.clear_message()
-
-    def error_text(self) -> str:
-        return self.messageLabel.text_of("error")

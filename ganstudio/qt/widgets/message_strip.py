@@ -71,3 +71,26 @@ class MessageStrip(QLabel):
     def text_of(self, level: str) -> str:
         """The sentence shown at `level`, or ""."""
         return self.text() if self.level == level and not self.isHidden() else ""
+
+
+class AreaMessages:
+    """An area's message methods, for areas that hold a MessageStrip as `messageLabel` and a `message`
+    signal (the status bar's copy of the sentence)."""
+
+    messageLabel: MessageStrip
+
+    def show_error(self, text: str) -> None:
+        self.message.emit(self.messageLabel.show_error(text))
+
+    def show_note(self, text: str) -> None:
+        self.message.emit(self.messageLabel.show_note(text))
+
+    def clear_message(self) -> None:
+        self.messageLabel.clear_message()
+
+    def error_text(self) -> str:
+        """The error sentence shown in the area, or "" (tests read it)."""
+        return self.messageLabel.text_of("error")
+
+    def note_text(self) -> str:
+        return self.messageLabel.text_of("note")
