@@ -61,6 +61,20 @@ def _make_pictures(folder: Path, n: int = 4, size: int = 64) -> Path:
 
 
 @pytest.fixture(scope="session")
+def digit_judge():
+    """(classifier, accuracy on held-out real digits): the bundled digits' judge, a small CNN trained for 250
+    steps on the real digits, once per session (the CLI and the bundled-model tests both read with it)."""
+    from ganstudio.core.bundled.quality import train_digit_classifier
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # several times faster than two threads on a busy 2-core machine
+    try:
+        return train_digit_classifier(steps=250, seed=0)
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
 def make_pictures():
     """make_pictures(folder, n=4, size=64) -> folder of n PNG pictures."""
     return _make_pictures

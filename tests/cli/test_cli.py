@@ -14,7 +14,6 @@ import torch
 from PIL import Image
 
 from ganstudio.cli import main as cli_main
-from ganstudio.core.bundled.quality import train_digit_classifier
 from ganstudio.core.bundled.recipes import load_bundled_generator
 from ganstudio.core.generators.catalogue import catalogue_entry
 
@@ -78,19 +77,6 @@ def test_digits_sample_writes_a_png_grid_and_a_folder(tmp_path: Path):
     assert out.returncode == 2 and "--class must be between 0 and 9" in out.stderr
 
 
-@pytest.fixture(scope="module")
-def digit_judge():
-    """The bundled digits' judge (a small CNN trained on the real digits), trained once for this module."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # several times faster than two threads on a busy 2-core machine
-    try:
-        classifier, real_accuracy = train_digit_classifier(steps=250, seed=0)
-    finally:
-        torch.set_num_threads(threads)
-    assert real_accuracy > 0.95
-    return classifier
-
-
 def _read_samples(folder: Path, n: int) -> np.ndarray:
     return np.stack([np.asarray(Image.open(folder / f"sample_{i:05d}.png")) for i in range(n)])
 
@@ -99,6 +85,8 @@ def test_sample_class_7_of_the_bundled_digits_model_is_sevens(tmp_path: Path, di
     """`ganstudio sample --class K` (run in-process, for speed) with the bundled conditional digits
     model: the pictures are the generator module's own for label K on the seed's latents, and the
     digit classifier reads them as K."""
+    judge, real_accuracy = digit_judge
+    assert real_accuracy > 0.95
     model = catalogue_entry("digits-conditional").path
     n, seed = 20, 5
     pictures = {}
@@ -109,7 +97,7 @@ def test_sample_class_7_of_the_bundled_digits_model_is_sevens(tmp_path: Path, di
         assert pictures[k].shape == (n, 32, 32, 3)
         grey = torch.from_numpy(pictures[k][..., 0].copy()).float()[:, None] / 127.5 - 1
         with torch.no_grad():
-            read_as = digit_judge(grey).argmax(1)
+            read_as = judge(grey).argmax(1)
         assert int((read_as == k).sum()) >= n - 3, read_as.tolist()  # 98.2 % per docs/QUALITY.md
 
     # The same pictures by hand: z from torch.randn with the seed's generator, labels all K, the

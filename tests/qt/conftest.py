@@ -57,6 +57,21 @@ def settings(tmp_path: Path) -> AppSettings:
 
 
 @pytest.fixture
+def monitor(qtbot, settings):
+    """A TrainingMonitor on its own, shown at a desktop size (the monitor, registry and run-control tests)."""
+    from ganstudio.qt.monitor.monitor import TrainingMonitor
+    from ganstudio.qt.theme import configure_pyqtgraph
+
+    configure_pyqtgraph()
+    m = TrainingMonitor(settings)
+    qtbot.addWidget(m)
+    m.resize(1200, 800)
+    m.show()
+    yield m
+    m.shutdown()
+
+
+@pytest.fixture
 def window(qtbot, settings):
     from ganstudio.qt.main_window import MainWindow
 

@@ -61,20 +61,6 @@ def test_objective_setting_rows_show_for_the_objectives_that_have_them(panel):
         assert shown("objective.r1_gamma")  # shared by every objective
 
 
-@pytest.fixture
-def monitor(qtbot, settings):
-    from ganstudio.qt.monitor.monitor import TrainingMonitor
-    from ganstudio.qt.theme import configure_pyqtgraph
-
-    configure_pyqtgraph()
-    m = TrainingMonitor(settings)
-    qtbot.addWidget(m)
-    m.resize(1200, 800)
-    m.show()
-    yield m
-    m.shutdown()
-
-
 def test_the_monitor_plots_a_registered_metric_from_scalars_events(qtbot, dummy_metric, monitor):
     from ganstudio.qt import theme
     from ganstudio.qt.monitor.monitor import PLOTS

@@ -13,7 +13,7 @@ import torch
 
 from ganstudio.core.bundled import __main__ as bundled_cli
 from ganstudio.core.bundled import quality as bundled_quality
-from ganstudio.core.bundled.quality import sketch_quality, train_digit_classifier
+from ganstudio.core.bundled.quality import sketch_quality
 from ganstudio.core.bundled.recipes import load_bundled_generator
 from ganstudio.core.bundled.sheets import demo_sketch_input
 from ganstudio.core.checkpoint import load_checkpoint
@@ -73,17 +73,12 @@ def test_bundled_generator_is_float32_in_eval_mode_with_varied_finite_pictures(m
     assert out.std(0).mean() > 0.1  # pictures differ from one another
 
 
-def test_conditional_digits_are_the_requested_digits(models):
+def test_conditional_digits_are_the_requested_digits(models, digit_judge):
     """docs/QUALITY.md: 98.2 % of 100 digits per requested class read as that class (every class at
     95 % or more). Deterministic (fixed seeds; the same on one or two threads): a 250-step judge reads
     98.6 % of the held-out real digits and 98.8 % of the generated ones, every class at 96 % or more."""
     G, _, _ = models["digits-conditional"]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # several times faster than two threads on a busy 2-core machine
-    try:
-        classifier, real_accuracy = train_digit_classifier(steps=250, seed=0)
-    finally:
-        torch.set_num_threads(threads)
+    classifier, real_accuracy = digit_judge
     assert real_accuracy > 0.97  # the judge itself reads real digits well (97.5 % documented)
     quality = bundled_quality.digits_quality(G, per_class=100, classifier=classifier)
     assert quality["generated_accuracy"] >= 0.975  # chance is 0.1

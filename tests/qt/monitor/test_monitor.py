@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from ganstudio.qt.monitor.monitor import PLOTS, MetricTable, TrainingMonitor, ema_smooth
+from ganstudio.qt.monitor.monitor import PLOTS, MetricTable, ema_smooth
 
 
 def tensorboard_smooth(values, weight):
@@ -46,19 +46,6 @@ def test_metric_table_pads_missing_values():
     np.testing.assert_array_equal(t.get("step"), [1, 2, 3])
     assert np.isnan(t.get("d_loss")[1:]).all()
     assert np.isnan(t.get("critic_gap")[:2]).all() and t.get("critic_gap")[2] == 0.5
-
-
-@pytest.fixture
-def monitor(qtbot, settings):
-    from ganstudio.qt.theme import configure_pyqtgraph
-
-    configure_pyqtgraph()
-    m = TrainingMonitor(settings)
-    qtbot.addWidget(m)
-    m.resize(1200, 800)
-    m.show()
-    yield m
-    m.shutdown()
 
 
 def headless_run(folder, steps=30, **overrides):

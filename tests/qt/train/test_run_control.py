@@ -2,26 +2,12 @@
 the checkpoint is written and the monitor wired to it has the curves."""
 
 import numpy as np
-import pytest
 
 from ganstudio.core.config import preset
 from ganstudio.qt.train.run_control import RunControl
 
 TOY = ["model.g_width=32", "model.d_width=32", "train.log_every=5", "train.sample_every=20", "train.eval_every=0",
        "train.checkpoint_every=0", "optim.lr_decay=none"]
-
-
-@pytest.fixture
-def monitor(qtbot, settings):
-    from ganstudio.qt.monitor.monitor import TrainingMonitor
-    from ganstudio.qt.theme import configure_pyqtgraph
-
-    configure_pyqtgraph()
-    m = TrainingMonitor(settings)
-    qtbot.addWidget(m)
-    m.show()
-    yield m
-    m.shutdown()
 
 
 def step_of(run: RunControl) -> int:
