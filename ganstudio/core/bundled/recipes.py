@@ -45,7 +45,6 @@ def load_bundled_generator(name: str, folder: str | Path | None = None, device: 
             f"'{BUILD_COMMAND}'."
         )
     G, cfg, ckpt = generator_from_checkpoint(path, use_ema=True, device=device)
-    G.float().eval()
     return G, cfg, ckpt.meta
 
 

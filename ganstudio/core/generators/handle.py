@@ -326,7 +326,6 @@ def _open_checkpoint(file: Path, device: torch.device, use_ema: bool) -> Generat
     from ganstudio.core.models.from_config import generator_from_checkpoint
 
     G, cfg, ckpt = generator_from_checkpoint(file, use_ema=use_ema, device=device)
-    G.float()  # bundled models ship in float16
     bundled = is_bundled(file)
     name = file.stem if bundled else cfg.name
     source = SOURCE_BUNDLED if bundled else SOURCE_CHECKPOINT

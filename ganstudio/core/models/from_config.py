@@ -64,7 +64,8 @@ def config_from_checkpoint(ckpt: Checkpoint) -> RunConfig:
 
 
 def generator_from_checkpoint(path: str | Path, use_ema: bool = True, device: str | torch.device = "cpu"):
-    """(G, config, checkpoint) ready for sampling: the EMA weights when the run kept them."""
+    """(G, config, checkpoint) ready for sampling: the EMA weights when the run kept them, in eval mode.
+    G is built in float32 and the stored weights (bundled models ship float16) are copied into it."""
     ckpt = load_checkpoint(path)
     cfg = config_from_checkpoint(ckpt)
     G, _ = build_models(replace(cfg, tricks=replace(cfg.tricks, spectral_norm=False)), int(ckpt.meta.get("n_classes", 0)))
