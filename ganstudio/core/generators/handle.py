@@ -291,7 +291,8 @@ def input_from_layers(input_kind: str, lines: np.ndarray, hint_rgb: np.ndarray, 
         from ganstudio.core.sketch.encoding import strokes_to_sketch_input
 
         rgb = np.ascontiguousarray(np.asarray(hint_rgb, np.uint8).transpose(2, 0, 1))
-        return strokes_to_sketch_input(np.asarray(lines) > 0, rgb, np.asarray(hint_mask) > 0)
+        # the layers are 0/1 uint8: the encoding reads "on" above 0.5, the one place lines are binarised
+        return strokes_to_sketch_input(np.asarray(lines), rgb, np.asarray(hint_mask))
     if input_kind == INPUT_IMAGE:
         on = torch.from_numpy(np.asarray(lines) > 0)
         picture = torch.where(on, torch.tensor(-1.0), torch.tensor(1.0))
