@@ -88,9 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     parser = build_parser()
     if not argv:
-        from ganstudio.qt.app import run_app
-
-        return run_app([])
+        return launch_app([])
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -111,6 +109,19 @@ def main(argv: list[str]) -> int:
         print(f"ganstudio: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     return 0
+
+
+def launch_app(qt_argv: list[str]) -> int:
+    """Open the desktop app, or say in one sentence why it cannot start here (before Qt aborts)."""
+    from ganstudio.system_libraries import desktop_problem
+
+    problem = desktop_problem()
+    if problem:
+        print(f"ganstudio: error: {problem}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    from ganstudio.qt.app import run_app
+
+    return run_app(qt_argv)
 
 
 # --- train -----------------------------------------------------------------------------------------
