@@ -175,6 +175,12 @@ class ModelRenderer(QObject):
         super().__init__(parent)
         self._accept, self._identity, self._device = accept, identity, device
         self.worker = RenderWorker(name, parent=self)
+        if parent is not None:
+            # A widget deleted without shutdown(): join the render thread while the widget's destructor runs,
+            # before its children go, so no result is emitted from a half-deleted object. The slot holds the
+            # worker's Python side only (its lock and thread), which outlives the C++ object.
+            worker = self.worker
+            parent.destroyed.connect(lambda *_: worker.close(5.0))
         self.worker.rendered.connect(self._on_rendered)
         self.worker.failed.connect(self._on_failed)
         # render-thread state (touched only by _run)

@@ -112,3 +112,22 @@ def test_model_renderer_cancels_superseded_parts_and_keeps_the_old_model_when_a_
     qtbot.waitUntil(lambda: len(shown) == 2, timeout=30000)
     assert renderer.info["n_classes"] == 10 and not failures
     renderer.shutdown()
+
+
+def test_deleting_the_owner_without_shutdown_joins_the_render_thread_first(qtbot):
+    """A widget torn down without shutdown() (a test's teardown, a closed dialog) must not leave a thread that
+    emits into a half-deleted object ("Signal source has been deleted")."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QWidget
+
+    from ganstudio.qt.render_worker import ModelRenderer
+
+    owner = QWidget()
+    renderer = ModelRenderer("teardown", owner)
+    thread = renderer.worker._thread
+    started = threading.Event()
+    renderer.worker.submit(lambda: started.set() or time.sleep(0.3) or 1)
+    assert started.wait(5)
+    owner.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    assert not thread.is_alive()  # joined inside the owner's destructor, after the render finished
