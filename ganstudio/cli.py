@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a setting, e.g. --set optim.lr_g=1e-4 (repeatable)")
     p.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint (.safetensors or run folder)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch CPU threads (default: 1 for 2-D toys, all CPUs but one for image models)")
 
     p = sub.add_parser("sample", help="generate samples from a checkpoint")
     p.add_argument("checkpoint", help="a .safetensors checkpoint, a run folder or a pytorch/examples netG .pth")
@@ -54,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-ema", action="store_true", help="use the raw generator instead of its EMA copy")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where to render (default auto: CUDA if present, as the app does)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch CPU threads (default: all CPUs but one)")
 
     p = sub.add_parser("info", help="describe a checkpoint: model, training, metrics")
     p.add_argument("checkpoint")
@@ -82,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to run the model (default auto: CUDA if present, as the app does)")
     p.add_argument("--hints", type=int, default=10, metavar="N",
                    help="colour hints taken from a picture INPUT for sketch models (default 10)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="torch CPU threads (default: all CPUs but one)")
     return parser
 
 
@@ -137,6 +143,8 @@ def _config_from_args(args):
         sets.append(f"train.steps={args.steps}")
     if args.device:
         sets.append(f"train.device={args.device}")
+    if args.threads is not None:
+        sets.append(f"train.threads={args.threads}")
     if args.seed is not None:
         sets.append(f"train.seed={args.seed}")
     return validate(cfg.with_overrides(sets))
@@ -218,12 +226,13 @@ class _StopOnCtrlC:
 
 
 def cmd_train(args) -> int:
-    from ganstudio.core.device import device_description
+    from ganstudio.core.device import apply_threads, device_description
     from ganstudio.core.train.distributed import DistributedContext
     from ganstudio.core.train.trainer import Trainer
 
     cfg = _config_from_args(args)
     dist = DistributedContext.from_environment(cfg.train.device)
+    apply_threads("toy" if cfg.data.task == "toy" else "image", cfg.train.threads)
     run_dir = Path(args.out) if args.out else new_run_dir("runs", cfg.name)
     bar: ProgressBar | None = None
     messages: list[str] = []
@@ -276,6 +285,14 @@ def cmd_train(args) -> int:
         dist.close()
 
 
+def _apply_render_threads(requested: int | None) -> None:
+    from ganstudio.core.device import apply_threads
+
+    if requested is not None and requested < 1:
+        raise GanStudioError(f"--threads must be 1 or more, not {requested}.")
+    apply_threads("image", requested)
+
+
 # --- sample ----------------------------------------------------------------------------------------
 
 def cmd_sample(args) -> int:
@@ -287,6 +304,7 @@ def cmd_sample(args) -> int:
 
     if args.n < 1:
         raise GanStudioError(f"--n must be 1 or more, not {args.n}.")
+    _apply_render_threads(args.threads)
     model = open_generator(args.checkpoint, device=args.device, use_ema=not args.no_ema)
     if model.is_translation:
         raise GanStudioError(f"{args.checkpoint} is an image-to-image model; use `ganstudio translate` for it.")
@@ -382,6 +400,7 @@ def cmd_translate(args) -> int:
         raise GanStudioError(f"--out must end in .png, not {out_path.name}.")
     if args.hints < 0:
         raise GanStudioError(f"--hints must be 0 or more, not {args.hints}.")
+    _apply_render_threads(args.threads)
     model = open_generator(args.model, device=args.device)
     mode = "eval" if args.eval else "reference"
     picture = translate_file(model, args.input, mode=mode, seed=args.seed, n_hints=args.hints)

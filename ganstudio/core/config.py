@@ -128,6 +128,7 @@ class TrainConfig:
     n_preview: int = 64  # fixed latent batch for preview grids (points for toys)
     nan_policy: str = "stop"
     best_metric: str = "sliced_w"  # a metric that can pick the best checkpoint (ganstudio.core.metric_registry)
+    threads: int = 0  # torch CPU threads; 0 chooses for the model and machine (core.device.choose_threads)
 
 
 @dataclass(frozen=True)
@@ -357,7 +358,8 @@ def validate(cfg: RunConfig, complete: bool = True) -> RunConfig:
                           ("tricks.feature_matching", t.feature_matching), ("tricks.unrolled_steps", t.unrolled_steps),
                           ("tricks.historical_averaging", t.historical_averaging), ("tricks.grad_clip", t.grad_clip),
                           ("tricks.minibatch_disc", t.minibatch_disc), ("train.sample_every", tr.sample_every),
-                          ("train.checkpoint_every", tr.checkpoint_every), ("train.eval_every", tr.eval_every)):
+                          ("train.checkpoint_every", tr.checkpoint_every), ("train.eval_every", tr.eval_every),
+                          ("train.threads", tr.threads)):
         _positive(value, dotted, allow_zero=True)
     if o.gp_weight is not None:
         _positive(o.gp_weight, "objective.gp_weight", allow_zero=True)

@@ -104,10 +104,11 @@ def load_engine() -> dict[str, Any]:
     t0 = time.perf_counter()
     import torch
 
-    # Keep one core for the window. On a busy 2-core machine this also trains the small models several
-    # times faster than two threads do (benchmarks/gui_overhead.py). GANSTUDIO_TORCH_THREADS overrides it.
-    threads = int(os.environ.get("GANSTUDIO_TORCH_THREADS", "0") or 0) or max(1, (os.cpu_count() or 2) - 1)
-    torch.set_num_threads(threads)
+    from ganstudio.core.device import apply_threads
+
+    # Keep one core for the window (the CLI's policy for image models; a training run sets its own count
+    # for the model it trains, see TrainerWorker). GANSTUDIO_TORCH_THREADS overrides it.
+    threads = apply_threads("image")
     # The trainer thread runs Python between its tensor ops and holds the GIL; the GUI thread asks for it
     # for every paint. A 1 ms switch interval (default 5 ms) keeps painting from queueing behind it.
     sys.setswitchinterval(0.001)

@@ -173,6 +173,9 @@ FIELDS: dict[str, list[FieldSpec]] = {
                   "the best checkpoint is kept by it.", minimum=0, maximum=10**6, step=50),
         FieldSpec("train.checkpoint_every", "Checkpoint every", "int",
                   "Steps between automatic checkpoints (latest.safetensors in the run folder).", minimum=0, maximum=10**7, step=500),
+        FieldSpec("train.threads", "CPU threads", "int",
+                  "Torch threads for a CPU run; 0 chooses: 1 for 2-D toys (small models gain nothing from threads), "
+                  "all CPUs but one for image models.", minimum=0, maximum=1024),
         FieldSpec("train.nan_policy", "If a loss becomes NaN", "choice",
                   "'stop' ends training and keeps the last good checkpoint; 'rollback' returns to the last good "
                   "state and halves the learning rates (up to 3 times).", choices=C.NAN_POLICIES),

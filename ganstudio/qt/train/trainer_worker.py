@@ -147,7 +147,7 @@ class TrainerWorker(BackgroundWorker):
 
     # --- the run -------------------------------------------------------------------------------------
     def _work(self) -> None:
-        from ganstudio.core.device import device_description
+        from ganstudio.core.device import apply_threads, device_description
         from ganstudio.core.train.runlog import real_toy_points
         from ganstudio.core.train.trainer import Trainer
 
@@ -156,6 +156,8 @@ class TrainerWorker(BackgroundWorker):
             self.trainer = trainer = Trainer(self.config, run_dir=self.run_dir, report=self._on_event,
                                              resume=self.resume_from)
             total = self.max_steps if self.max_steps is not None else trainer.cfg.train.steps
+            # the CLI's thread policy, so a run trains as fast here as headless (the app's count comes back after)
+            apply_threads("toy" if trainer.task == "toy" else "image", trainer.cfg.train.threads)
             info: dict[str, Any] = {
                 "device": device_description(trainer.device), "step": trainer.step_count, "total": total,
                 "task": trainer.task, "run_dir": str(self.run_dir) if self.run_dir else None,
@@ -179,6 +181,7 @@ class TrainerWorker(BackgroundWorker):
             )
             summary.update(reason=result.reason, step=result.step, checkpoint=result.checkpoint)
         finally:
+            apply_threads("image")
             if self.trainer is not None:
                 try:
                     self.trainer.finish()  # run() has done it, unless the error came before the loop
