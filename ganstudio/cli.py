@@ -147,7 +147,39 @@ def _config_from_args(args):
         sets.append(f"train.threads={args.threads}")
     if args.seed is not None:
         sets.append(f"train.seed={args.seed}")
-    return validate(cfg.with_overrides(sets))
+    cfg = validate(cfg.with_overrides(sets))
+    if cfg.data.path and cfg.data.kind not in FOLDER_KINDS:
+        raise GanStudioError(
+            f"{cfg.name} trains on {cfg.data.kind} data, which reads no folder, but a data folder was given "
+            f"({cfg.data.path}); folders are read by image-folder, paired and sketch presets "
+            "(e.g. pix2pix-folder, sketch-folder) or with --set data.kind=folder.")
+    return cfg
+
+
+FOLDER_KINDS = ("folder", "paired", "autopair")
+DATA_NOUNS = {"folder": "pictures", "paired": "pairs", "autopair": "pictures (each its own sketch pair)",
+              "digits": "digits"}
+
+
+def _data_line(cfg, trainer) -> str | None:
+    """'data: 412 pairs from ~/facades (3 files skipped)': what the run found, said before it trains."""
+    data = getattr(trainer, "data", None)
+    count = getattr(data, "n_items", None)
+    if cfg.data.kind not in DATA_NOUNS or not count:
+        return None
+    where = f" from {cfg.data.path}" if cfg.data.path else " (bundled)"
+    skipped = len(getattr(data, "skipped", []) or [])
+    return f"data: {count} {DATA_NOUNS[cfg.data.kind]}{where}" + (f" ({skipped} files skipped)" if skipped else "")
+
+
+def _resume_run_dir(resume: str) -> Path | None:
+    """Resuming continues in the checkpoint's own run folder (or the run folder given)."""
+    from ganstudio.core.train.runlog import run_folder_of
+
+    path = Path(resume)
+    if path.is_dir() and (path / "config.json").is_file():
+        return path
+    return run_folder_of(path)
 
 
 class ProgressBar:
@@ -233,7 +265,8 @@ def cmd_train(args) -> int:
     cfg = _config_from_args(args)
     dist = DistributedContext.from_environment(cfg.train.device)
     apply_threads("toy" if cfg.data.task == "toy" else "image", cfg.train.threads)
-    run_dir = Path(args.out) if args.out else new_run_dir("runs", cfg.name)
+    resumed_in = _resume_run_dir(args.resume) if args.resume and not args.out else None
+    run_dir = Path(args.out) if args.out else resumed_in or new_run_dir("runs", cfg.name)
     bar: ProgressBar | None = None
     messages: list[str] = []
 
@@ -255,6 +288,9 @@ def cmd_train(args) -> int:
         if dist.is_main:
             print(f"ganstudio: training {cfg.name} on {device_description(trainer.device)}"
                   f"{f' x{dist.world_size} processes' if dist.world_size > 1 else ''}; run folder {run_dir}", file=sys.stderr)
+            line = _data_line(cfg, trainer)
+            if line:
+                print(f"ganstudio: {line}", file=sys.stderr)
         if not args.quiet and dist.is_main:
             bar = ProgressBar(cfg.train.steps, start=trainer.step_count)
         interrupted = _StopOnCtrlC()
@@ -340,7 +376,7 @@ def cmd_sample(args) -> int:
         return 0
     if out_path.suffix.lower() == ".png":
         save_png(make_grid_uint8(out), out_path)
-        print(f"ganstudio: wrote a grid of {out.shape[0]} samples to {out_path}", file=sys.stderr)
+        print(f"ganstudio: wrote a grid of {out.shape[0]} sample{'s' if out.shape[0] != 1 else ''} to {out_path}", file=sys.stderr)
     elif out_path.suffix:
         raise GanStudioError(f"--out must end in .png (a grid) or name a folder (one PNG per sample), not {out_path.name}.")
     else:

@@ -27,7 +27,8 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
 def device_description(device: torch.device) -> str:
     if device.type == "cuda":
         return f"GPU: {torch.cuda.get_device_name(device)}"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    n = torch.get_num_threads()
+    return f"CPU ({n} thread{'s' if n != 1 else ''})"
 
 
 # --- CPU threads: one policy for the CLI and the app ---------------------------------------------------

@@ -121,6 +121,8 @@ def test_sample_class_7_of_the_bundled_digits_model_is_sevens(tmp_path: Path, di
         (["train", "sketch-folder", "--data", "/nonexistent/photos"], "/nonexistent/photos"),
         (["sample", "/nonexistent/ckpt.safetensors", "--out", "x.png"], "does not exist"),
         (["info", "/nonexistent/ckpt.safetensors"], "does not exist"),
+        (["train", "digits-dcgan", "--data", "/nonexistent"], "digits-dcgan trains on digits data, which reads no folder"),
+        (["train", "toy-ring", "--set", "data.path=/tmp"], "toy-ring trains on ring data, which reads no folder"),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(args, message, tmp_path: Path):
@@ -153,3 +155,37 @@ def test_ctrl_c_saves_a_checkpoint(tmp_path: Path):
     assert "checkpoint saved" in err
     meta = json.loads((run / "checkpoints" / "latest.json").read_text())
     assert meta["step"] > 0
+
+
+def test_pix2pix_on_plain_photos_says_no_pairs_and_a_real_folder_says_how_many(tmp_path: Path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        Image.new("RGB", (40, 40), (30 * i, 90, 160)).save(photos / f"p{i}.png")
+    out = ganstudio("train", "pix2pix-folder", "--data", str(photos), "--steps", "1", "--quiet", cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"{photos} has no usable pair: all 3 file(s) were skipped" in out.stderr
+    assert "not a side-by-side A|B pair" in out.stderr
+    pairs = tmp_path / "pairs"
+    pairs.mkdir()
+    for i in range(2):
+        Image.new("RGB", (64, 32), (40 * i, 60, 200)).save(pairs / f"ab{i}.png")
+    out = ganstudio("train", "pix2pix-folder", "--data", str(pairs), "--steps", "1", "--out", str(tmp_path / "r"),
+                    "--set", "data.image_size=32", "--set", "train.sample_every=0", "--set", "train.eval_every=0",
+                    "--quiet", cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert f"data: 2 pairs from {pairs}" in out.stderr
+
+
+def test_resume_continues_in_the_checkpoints_own_run_folder(tmp_path: Path):
+    run = tmp_path / "ring"
+    assert ganstudio("train", "toy-ring", "--steps", "4", "--out", str(run), *QUICK, cwd=tmp_path).returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = ganstudio("train", "toy-ring", "--steps", "10", "--resume", str(run / "checkpoints" / "latest.safetensors"),
+                    *QUICK, cwd=elsewhere)
+    assert out.returncode == 0, out.stderr
+    assert f"run folder {run}" in out.stderr
+    assert not (elsewhere / "runs").exists()  # no new run folder in the current directory
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert max(steps) == 10  # logged every 5 steps: step 10 is the resumed run's, in the same file

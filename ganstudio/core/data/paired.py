@@ -118,8 +118,8 @@ class PairedFolder(torch.utils.data.Dataset):
 
         if not self.pairs:
             raise DataError(
-                f"Paired image folder {self.root} has no readable pair: all {len(self.skipped)} "
-                f"pair(s) have a broken file, for example {describe_skipped(self.skipped[:2], self.root)}."
+                f"Paired image folder {self.root} has no usable pair: all {len(self.skipped)} "
+                f"file(s) were skipped, for example {describe_skipped(self.skipped[:2], self.root)}."
             )
         warn_skipped(self.skipped, self.root)
         self._pixels: tuple[np.ndarray, np.ndarray] | None = (
@@ -200,6 +200,11 @@ def _split_side_by_side(image: Image.Image, path: Path) -> tuple[Image.Image, Im
     half = width // 2
     if half < 1:
         raise _UnreadablePair(path, f"too narrow to split into A and B ({width}x{height})")
+    # A|B files are two pictures side by side (pix2pix's combine_A_and_B writes exactly 2:1); a plain photo
+    # split in half would train a model to turn its left half into its right half.
+    # Photos (square, 4:3, 3:2, portrait) are caught; halves of any shape that are wider are accepted.
+    if width < 1.6 * height:
+        raise _UnreadablePair(path, f"not a side-by-side A|B pair: {width}x{height} is not about twice as wide as high")
     return image.crop((0, 0, half, height)), image.crop((half, 0, 2 * half, height))
 
 

@@ -120,7 +120,7 @@ def test_broken_side_by_side_files_are_skipped(tmp_path, caplog):
 
 def test_all_pairs_broken_is_a_data_error(tmp_path):
     (tmp_path / "one.png").write_bytes(b"")
-    with pytest.raises(DataError, match=f"{tmp_path} has no readable pair: all 1"):
+    with pytest.raises(DataError, match=f"{tmp_path} has no usable pair: all 1"):
         PairedFolder(tmp_path, 8)
 
 
@@ -213,3 +213,13 @@ def test_bad_hint_range_is_a_config_error(tmp_path):
     make_pictures(tmp_path, 1)
     with pytest.raises(ConfigError, match=r"\(5, 2\)"):
         AutoPairedFolder(tmp_path, 32, n_hints_range=(5, 2))
+
+
+def test_a_folder_of_plain_photos_is_not_taken_for_side_by_side_pairs(tmp_path):
+    """Splitting a square photo in half would train on left-half -> right-half; say it instead."""
+    for i in range(3):
+        Image.new("RGB", (64, 64), "green").save(tmp_path / f"photo{i}.png")
+    Image.new("RGB", (64, 48), "green").save(tmp_path / "photo_4_3.png")
+    with pytest.raises(DataError, match="no usable pair: all 4 file") as info:
+        PairedFolder(tmp_path, 32)
+    assert "not a side-by-side A|B pair" in str(info.value) and str(tmp_path) in str(info.value)
