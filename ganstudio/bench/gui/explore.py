@@ -122,6 +122,7 @@ def explore_latency(app, path: Path, moves: int, grids: int, cache_dir: Path, dr
         if area.error_text():
             raise RuntimeError(area.error_text())
         first_grid_s = time.perf_counter() - t0
+        device = area.render_device
         if not drv.wait(lambda: area.directions is not None, 600):
             raise RuntimeError("the principal directions did not arrive within 600 s")
         directions_s = time.perf_counter() - t0
@@ -184,13 +185,14 @@ def explore_latency(app, path: Path, moves: int, grids: int, cache_dir: Path, dr
         app.processEvents()
     return {"slider": slider, "slider_render": render_only, "slider_submit": submit_to_set, "paint": paint,
             "drag": drag, "drag_moves": len(drag_log), "drag_renders": drag_renders, "grid": grid,
-            "grid_render": grid_render, "first_grid_s": first_grid_s, "directions_s": directions_s}
+            "grid_render": grid_render, "first_grid_s": first_grid_s, "directions_s": directions_s, "device": device}
 
 
 def measure_explorer(quick: bool, progress: Progress = lambda s: None, *, ngfs: tuple[int, ...] | None = None,
                      moves: int | None = None, grids: int | None = None, drag_moves: int | None = None,
                      direction_samples: int | None = None) -> dict[str, Any]:
-    """Slider -> view and Reseed -> 16-grid on 64x64 DCGAN generators (the area renders on the CPU)."""
+    """Slider -> view and Reseed -> 16-grid on 64x64 DCGAN generators, rendered where the area's own device
+    choice puts them (CUDA when present, else the CPU; "device" in the result says which)."""
     import torch
 
     app = qapp()
@@ -199,7 +201,7 @@ def measure_explorer(quick: bool, progress: Progress = lambda s: None, *, ngfs: 
     grids = grids or (5 if quick else 30)
     direction_samples = direction_samples or 3000  # the area's own default
     out: dict[str, Any] = {"model": "64x64 DCGAN, z 100, pytorch/examples layout, random weights",
-                           "device": "cpu (the Explore area renders on the CPU)", "moves": moves, "grids": grids,
+                           "device": "auto", "moves": moves, "grids": grids,  # the area's device, once loaded
                            "torch_threads": torch.get_num_threads()}
     with tempfile.TemporaryDirectory(prefix="ganstudio-bench-explore-") as tmp:
         for ngf in ngfs:
@@ -210,6 +212,7 @@ def measure_explorer(quick: bool, progress: Progress = lambda s: None, *, ngfs: 
                 save_reference_generator(path, ngf)
                 raw = raw_forward(path, repeats=max(5, moves // 2))
                 res = explore_latency(app, path, moves, grids, Path(tmp) / "cache", drag_moves, direction_samples)
+                out["device"] = res["device"]
                 return {"slider_to_view": stats_ms(res["slider"]), "slider_render": stats_ms(res["slider_render"]),
                         "slider_submit_to_set": stats_ms(res["slider_submit"]),
                         "drag_60hz": {**stats_ms(res["drag"]), "moves": res["drag_moves"], "renders": res["drag_renders"]},

@@ -8,7 +8,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ganstudio.bench.gui.common import TARGETS, Progress, guarded, qapp, stats_ms, wait_until
 
@@ -65,24 +65,6 @@ def unet_256_pth(folder: Path) -> Path:
     return path
 
 
-@contextlib.contextmanager
-def sketch_device(device: str | None) -> Iterator[None]:
-    """Make the Sketch area render on `device` (it picks CUDA when present; None leaves that alone)."""
-    from ganstudio.qt.sketch import area as sketch_area
-
-    if device is None:
-        yield
-        return
-    import torch
-
-    before = sketch_area._device
-    sketch_area._device = lambda: torch.device(device)
-    try:
-        yield
-    finally:
-        sketch_area._device = before
-
-
 def pen_strokes(app, area, strokes: int, moves: int = 10, move_interval_s: float = 1 / 120):
     """Draw `strokes` strokes with QTest mouse events; per stroke the time from the release event to the
     picture being set in the output view, and to its paint. Returns (to_set, to_paint, preview_reused)."""
@@ -136,32 +118,34 @@ def sketch_latency(app, path: Path, mode: str | None, strokes: int, data_dir: Pa
     """One SketchArea, one model, one mode (None: the model's default): pen lifted -> picture."""
     from ganstudio.qt.sketch.area import SketchArea
 
-    with sketch_device(device):
-        area = SketchArea(data_dir=data_dir, autosave_ms=600_000)
-        try:
-            area.resize(1300, 820)
-            area.show()
-            if area.model_path != str(path):
-                area.load_model(path)
-            if not wait_until(lambda: area.model_ready and area.output.image() is not None, 180):
-                raise RuntimeError(f"the Sketch area did not show a first picture: {area.error_text() or 'timeout'}")
-            if mode is not None:
-                index = area.modeCombo.findData(mode)
-                if index < 0:
-                    raise RuntimeError(f"the model has no '{mode}' mode")
-                area.modeCombo.setCurrentIndex(index)
-            area.lockCandidate.setChecked(True)  # the chosen variant only, as while drawing
-            pen_strokes(app, area, 2)  # warm-up
-            area.render_ms.clear()
-            to_set, to_paint, reused = pen_strokes(app, area, strokes)
-            out = {"mode": area.mode, "device": device or "auto",
-                   **stats_ms(to_set), "painted_p50_ms": round(statistics.median(to_paint), 2),
-                   "render_p50_ms": round(statistics.median(area.render_ms), 2) if area.render_ms else None,
-                   "preview_already_had_stroke": reused}
-        finally:
-            area.shutdown()
-            area.deleteLater()
-            app.processEvents()
+    # device=None keeps the area's own choice (CUDA when present, else the CPU)
+    area = SketchArea(data_dir=data_dir, autosave_ms=600_000, device=device or "auto")
+    try:
+        area.resize(1300, 820)
+        area.show()
+        if area.model_path != str(path):
+            area.load_model(path)
+        if not wait_until(lambda: area.model_ready and area.output.image() is not None, 180):
+            raise RuntimeError(f"the Sketch area did not show a first picture: {area.error_text() or 'timeout'}")
+        if device is not None and not area.render_device.startswith(device):  # measure where we say we do
+            raise RuntimeError(f"the Sketch area renders on {area.render_device}, not {device}")
+        if mode is not None:
+            index = area.modeCombo.findData(mode)
+            if index < 0:
+                raise RuntimeError(f"the model has no '{mode}' mode")
+            area.modeCombo.setCurrentIndex(index)
+        area.lockCandidate.setChecked(True)  # the chosen variant only, as while drawing
+        pen_strokes(app, area, 2)  # warm-up
+        area.render_ms.clear()
+        to_set, to_paint, reused = pen_strokes(app, area, strokes)
+        out = {"mode": area.mode, "device": device or "auto",
+               **stats_ms(to_set), "painted_p50_ms": round(statistics.median(to_paint), 2),
+               "render_p50_ms": round(statistics.median(area.render_ms), 2) if area.render_ms else None,
+               "preview_already_had_stroke": reused}
+    finally:
+        area.shutdown()
+        area.deleteLater()
+        app.processEvents()
     return out
 
 
