@@ -5,7 +5,7 @@ in pytorch/examples' layout and opened through the importer. Times are measured 
 (slider value set, Reseed clicked) to the moment the new picture is set in its widget (the area's
 partsDrawn signal, emitted after set_image), so they include the event-loop hop, the queue to the render
 thread, the forward pass, the uint8 conversion and the queued signal back. Paint time of the large view
-is measured separately (a synchronous repaint). The measurement lives in ganstudio.bench.gui
+is measured separately (a synchronous repaint). The measurement lives in ganstudio.bench.gui.explore
 (`ganstudio bench --only gui` runs it too); this is its command line and table.
 
     python benchmarks/explorer_latency.py                    # ngf 64, 48 and 32
@@ -27,7 +27,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ganstudio.bench.gui import app_threads, explore_latency, pct, raw_forward, save_reference_generator  # noqa: E402
+from ganstudio.bench.gui.common import app_threads, pct  # noqa: E402
+from ganstudio.bench.gui.explore import explore_latency, raw_forward, save_reference_generator  # noqa: E402
 
 
 def p50_95(values: list[float]) -> str:
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from ganstudio.bench import machine
-    from ganstudio.bench.gui import qapp
+    from ganstudio.bench.gui.common import qapp
 
     # the app keeps one core for the window (main_window.load_engine); the render thread inherits this
     torch.set_num_threads(args.threads or app_threads())

@@ -4,7 +4,7 @@ Both train the same config into a temporary run folder; the rate is read from th
 metrics.jsonl (wall_time at the first logged step after the warm-up and at the last), so both sides are
 measured the same way. Runs alternate (headless, GUI, headless, GUI, ...) to spread the noise of a shared
 machine; the medians are compared. A QTimer on the GUI thread records how late it fires during the GUI
-runs. The measurement lives in ganstudio.bench.gui (`ganstudio bench --only gui` runs it too).
+runs. The measurement lives in ganstudio.bench.gui.training (`ganstudio bench --only gui` runs it too).
 
     QT_QPA_PLATFORM=offscreen python benchmarks/gui_overhead.py --steps 1500 --repeats 3
 """
@@ -34,7 +34,7 @@ def main() -> int:
         # process, so both sides always train with the same number of threads.
         os.environ["GANSTUDIO_TORCH_THREADS"] = str(args.threads)
 
-    from ganstudio.bench.gui import measure_training_gui
+    from ganstudio.bench.gui.training import measure_training_gui
 
     overhead, loop = measure_training_gui(False, preset_name=args.preset, steps=args.steps, repeats=args.repeats,
                                           overrides=tuple(args.set), interval_ms=args.probe_ms,

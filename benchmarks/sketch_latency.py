@@ -7,7 +7,7 @@ column, when it has painted it). Targets (docs/BENCHMARKS.md): <= 50 ms median a
 the bundled-size model (unet_small: 5-channel input, 64x64, ngf 32, num_downs 6, the sketch-folder
 preset's generator: the bundled sketch model when installed, else an untrained one) on a 2-core CPU.
 unet_256 at 256x256 (pix2pix's own generator, imported from a reference-layout .pth) is measured for
-reference. The measurement lives in ganstudio.bench.gui (`ganstudio bench --only gui` runs it too).
+reference. The measurement lives in ganstudio.bench.gui.sketch (`ganstudio bench --only gui` runs it too).
 
     python benchmarks/sketch_latency.py [--strokes 30] [--threads 1] [--skip-256] [--device cpu]
 
@@ -25,7 +25,8 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ganstudio.bench.gui import app_threads, qapp, sketch_latency, sketch_model, unet_256_pth  # noqa: E402
+from ganstudio.bench.gui.common import app_threads, qapp  # noqa: E402
+from ganstudio.bench.gui.sketch import sketch_latency, sketch_model, unet_256_pth  # noqa: E402
 
 
 def _row(name: str, r: dict) -> str:

@@ -3,7 +3,7 @@
 Each launch is a fresh process (`python -m ganstudio`) with GANSTUDIO_STARTUP_PROBE=quit: the window
 prints when it is first shown (and its process age, read from /proc) and closes itself once the engine
 has loaded in the background. Settings go to a temporary XDG_CONFIG_HOME. The measurement lives in
-ganstudio.bench.gui (`ganstudio bench --only gui` runs it too); this is its command line.
+ganstudio.bench.gui.startup (`ganstudio bench --only gui` runs it too); this is its command line.
 
     python benchmarks/startup.py [--runs 5] [--platform offscreen] [--first-image]
 """
@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ganstudio.bench.gui import launch_app, launch_first_image, sketch_model  # noqa: E402
+from ganstudio.bench.gui.sketch import sketch_model  # noqa: E402
+from ganstudio.bench.gui.startup import launch_app, launch_first_image  # noqa: E402
 
 
 def main() -> int:

@@ -86,7 +86,8 @@ def _panel_attr(panel: str, name: str) -> property:
 class ExplorerArea(AreaMessages, QWidget):
     """The Explore area. `load_generator(path)` opens a checkpoint, run folder, bundled model or
     pytorch/examples `netG_*.pth`; everything else is driven from the panels (and the public methods
-    below, which do what the panels do)."""
+    below, which do what the panels do). `device=` ("auto", "cpu", "cuda") is where the render thread
+    runs the model; `render_device` says where it does."""
 
     modelLoaded = Signal(dict)  # model info (path, sha256, z_dim, n_classes, image_size, ...)
     message = Signal(str)  # a short status-bar text
@@ -130,7 +131,7 @@ class ExplorerArea(AreaMessages, QWidget):
     bookmarkList = _panel_attr("bookmarks_panel", "bookmarkList")
 
     def __init__(self, settings=None, parent: QWidget | None = None, *, cache_dir: str | Path | None = None,
-                 direction_samples: int = 3000, n_directions: int = 16):
+                 direction_samples: int = 3000, n_directions: int = 16, device: str = "auto"):
         super().__init__(parent)
         self.setObjectName("explorerArea")
         self.settings = settings
@@ -141,7 +142,8 @@ class ExplorerArea(AreaMessages, QWidget):
         self._loading_path: str | None = None
         self._after_load: list = []
         # rendering
-        self.renderer = ModelRenderer("explorer", parent=self, accept=_explorable, identity=True)
+        self._device_name = device
+        self.renderer = ModelRenderer("explorer", parent=self, accept=_explorable, identity=True, device=device)
         self.renderer.loaded.connect(self._on_model_ready)
         self.renderer.loadFailed.connect(self._on_load_failed)
         self.renderer.partsRendered.connect(self._on_rendered)
@@ -280,6 +282,13 @@ class ExplorerArea(AreaMessages, QWidget):
     def is_idle(self) -> bool:
         """Nothing waiting to be drawn and nothing being drawn (tests and benchmarks wait for this)."""
         return self.renderer.is_idle()
+
+    @property
+    def render_device(self) -> str:
+        """Where pictures are made: the loaded model's device ("cpu", "cuda:0"), or before a model has
+        loaded the one asked for (`device=` of the constructor: "auto", "cpu" or "cuda")."""
+        info = self.state.model_info
+        return str(info["device"]) if info is not None and "device" in info else self._device_name
 
     def _on_rendered(self, parts: dict[str, PartResult], seconds_ms: float, total_ms: float) -> None:
         if self._closed:

@@ -93,28 +93,22 @@ def _sketchable(model) -> None:
         raise ModelError(f"{model.path.name} is a 2-D toy model; the Sketch area needs an image model.")
 
 
-def _device():
-    """CUDA when present (the model and its tensors stay in the worker thread), else the CPU."""
-    from ganstudio.core.device import resolve_device
-
-    return resolve_device("auto")
-
-
-_EDIT_MODELS: dict[tuple[str, float], Any] = {}
+_EDIT_MODELS: dict[tuple[str, float, str], Any] = {}
 
 
 def edit_job(path: str, layers: tuple[np.ndarray, np.ndarray, np.ndarray], z_prev: np.ndarray | None,
-             seed: int, n_starts: int = 16, steps: int = 60):
+             seed: int, n_starts: int = 16, steps: int = 60, device: str = "auto"):
     """Background latent fit (JobWorker): yields EditResults, returns the final one. The generator is
-    loaded here (cached per file), in the job's own thread."""
+    loaded here (cached per file and device), in the job's own thread, on `device` ("auto": CUDA when
+    present, else the CPU)."""
     from ganstudio.core.generators.handle import open_generator
     from ganstudio.core.sketch.fit_latent import EditSettings, EditTarget, edit_latent
 
-    key = (path, os.path.getmtime(path) if os.path.exists(path) else 0.0)
+    key = (path, os.path.getmtime(path) if os.path.exists(path) else 0.0, device)
     model = _EDIT_MODELS.get(key)
     if model is None:
         _EDIT_MODELS.clear()
-        model = _EDIT_MODELS[key] = open_generator(path, device=_device())
+        model = _EDIT_MODELS[key] = open_generator(path, device=device)
     lines, rgb, mask = layers
     target = EditTarget(lines=lines, hint_rgb=rgb, hint_mask=mask)
     settings = EditSettings(n_starts=n_starts, steps=steps, keep=N_CANDIDATES, seed=seed, report_every=5)
@@ -141,7 +135,8 @@ class SketchArea(AreaMessages, QWidget):
     """The Sketch area. `load_model(path)` opens a generator; the rest is driven by the panels (and the
     public methods below, which do what the panels do: open_image, open_sketch, save_sketch,
     export_output, export_side_by_side, choose_candidate, shuffle_candidates, start_edit,
-    restore_recovery, shutdown)."""
+    restore_recovery, shutdown). `device=` ("auto", "cpu", "cuda") is where the model renders and fits;
+    `render_device` says where it does."""
 
     modelLoaded = Signal(dict)
     outputChanged = Signal()
@@ -177,9 +172,10 @@ class SketchArea(AreaMessages, QWidget):
     discardRecoveryButton = _panel_attr("recovery_banner", "discardRecoveryButton")
 
     def __init__(self, settings=None, parent: QWidget | None = None, *, data_dir: str | Path | None = None,
-                 autosave_ms: int = AUTOSAVE_MS, live_interval_ms: int = LIVE_INTERVAL_MS):
+                 autosave_ms: int = AUTOSAVE_MS, live_interval_ms: int = LIVE_INTERVAL_MS, device: str = "auto"):
         super().__init__(parent)
         self.setObjectName("sketchArea")
+        self._device_name = device  # the render thread and the latent fit open the model here
         self.settings = settings
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self.session = SketchSession()
@@ -196,7 +192,7 @@ class SketchArea(AreaMessages, QWidget):
         self.last_release_done: float | None = None  # when the picture of the last finished stroke was shown
 
         # parts: "main" (the chosen variant, or the latent's picture) and "candidates" (the variant strip)
-        self.renderer = ModelRenderer("sketch", parent=self, accept=_sketchable)
+        self.renderer = ModelRenderer("sketch", parent=self, accept=_sketchable, device=device)
         self.renderer.loaded.connect(self._on_model_loaded)
         self.renderer.loadFailed.connect(self._on_load_failed)
         self.renderer.partsRendered.connect(self._on_rendered)
@@ -368,6 +364,13 @@ class SketchArea(AreaMessages, QWidget):
     def model_ready(self) -> bool:
         return self.session.model_info is not None
 
+    @property
+    def render_device(self) -> str:
+        """Where pictures are made: the loaded model's device ("cpu", "cuda:0"), or before a model has
+        loaded the one asked for (`device=` of the constructor: "auto", "cpu" or "cuda")."""
+        info = self.session.model_info
+        return str(info["device"]) if info is not None and "device" in info else self._device_name
+
     def _on_model_loaded(self, info: dict[str, Any], seconds: float) -> None:
         if self._closed:
             return
@@ -522,7 +525,8 @@ class SketchArea(AreaMessages, QWidget):
         self.edit_job = start_job(edit_job, self.session.model_info["path"], (layers.lines, layers.hint_rgb, layers.hint_mask),
                                   z_prev, seed, on_progress=self._on_edit_progress, on_done=self._on_edit_done,
                                   on_error=self._on_edit_failed, on_cancelled=self._on_edit_cancelled, owner=self,
-                                  name="sketch-edit", progress_interval=0.1, **self.session.fit_settings)
+                                  name="sketch-edit", progress_interval=0.1, device=self._device_name,
+                                  **self.session.fit_settings)
         self.fit_panel.set_running(True)
         return self.edit_job
 

@@ -300,6 +300,17 @@ def test_imported_pytorch_examples_generator_and_the_empty_state(qtbot, settings
     a.shutdown()
 
 
+def test_the_model_renders_on_the_device_the_area_is_given(qtbot, area, settings, tmp_path, digits_ckpt):
+    assert area.render_device == ("cuda:0" if torch.cuda.is_available() else "cpu")  # "auto": CUDA when present
+    cpu = ExplorerArea(settings, cache_dir=tmp_path / "cache", direction_samples=300, n_directions=4, device="cpu")
+    qtbot.addWidget(cpu)
+    assert cpu.render_device == "cpu"  # before a model: what was asked for
+    cpu.load_generator(digits_ckpt)
+    qtbot.waitUntil(lambda: cpu.model_info is not None, timeout=30000)
+    assert cpu.render_device == cpu.model_info["device"] == "cpu"
+    cpu.shutdown()
+
+
 def test_the_panels_follow_the_state_and_a_refused_setting_is_one_sentence(qtbot, area):
     qtbot.waitUntil(lambda: area.directions is not None, timeout=30000)
     state = area.state  # what a script (or another panel) changes shows in every widget

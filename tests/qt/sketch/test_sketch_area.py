@@ -66,8 +66,8 @@ def areas_are_shut_down_and_deleted():
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
 
 
-def make_area(qtbot, tmp_path, model=None, name="data") -> SketchArea:
-    area = SketchArea(data_dir=tmp_path / name, autosave_ms=60_000)
+def make_area(qtbot, tmp_path, model=None, name="data", device="auto") -> SketchArea:
+    area = SketchArea(data_dir=tmp_path / name, autosave_ms=60_000, device=device)
     qtbot.addWidget(area)
     _AREAS.append(area)
     area.resize(1300, 820)
@@ -224,6 +224,18 @@ def test_autosave_is_offered_back_after_a_crash_and_restores_the_strokes(qtbot, 
     area.shutdown()
     third = make_area(qtbot, tmp_path)
     assert not third.recovery_available() and not third.recoveryBanner.isVisible()
+
+
+def test_the_model_renders_on_the_device_the_area_is_given(qtbot, tmp_path, sketch_model):
+    area = make_area(qtbot, tmp_path)
+    assert area.render_device == "auto"  # before a model: what was asked for
+    cpu = make_area(qtbot, tmp_path, name="cpu", device="cpu")
+    assert cpu.render_device == "cpu"
+    for a in (area, cpu):
+        a.load_model(sketch_model)
+        qtbot.waitUntil(lambda a=a: a.model_ready, timeout=30000)
+    assert cpu.render_device == cpu.model_info["device"] == "cpu"
+    assert area.render_device == ("cuda:0" if torch.cuda.is_available() else "cpu")  # "auto": CUDA when present
 
 
 def test_bad_model_files_are_refused_with_a_message(qtbot, tmp_path):
