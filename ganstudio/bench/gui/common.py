@@ -105,15 +105,23 @@ def app_like_process() -> Iterator[int]:
         sys.setswitchinterval(interval)
 
 
-def wait_until(cond: Callable[[], bool], timeout_s: float, poll_ms: int = 10) -> bool:
-    """Run the Qt event loop (no busy polling) until cond() or the timeout."""
+def wait_until(cond: Callable[[], bool], timeout_s: float, poll_ms: int = 10, wake=None) -> bool:
+    """Run the Qt event loop (no busy polling) until cond() or the timeout; `wake`, a signal, checks at once
+    when it fires (a drawn part ends the wait without waiting for the next poll)."""
     from PySide6.QtCore import QEventLoop, QTimer
 
     if cond():
         return True
     loop = QEventLoop()
+
+    def check(*_):
+        if cond():
+            loop.quit()
+
+    if wake is not None:
+        wake.connect(check)
     poll = QTimer()
-    poll.timeout.connect(lambda: cond() and loop.quit())
+    poll.timeout.connect(check)
     poll.start(poll_ms)
     guard = QTimer()
     guard.setSingleShot(True)
@@ -122,6 +130,8 @@ def wait_until(cond: Callable[[], bool], timeout_s: float, poll_ms: int = 10) ->
     loop.exec()
     poll.stop()
     guard.stop()
+    if wake is not None:
+        wake.disconnect(check)
     return cond()
 
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ganstudio.bench.gui.common import TARGETS, Progress, guarded, qapp, stats_ms
+from ganstudio.bench.gui.common import TARGETS, Progress, guarded, qapp, stats_ms, wait_until
 
 
 def save_reference_generator(path: Path, ngf: int, z_dim: int = 100, seed: int = 0) -> None:
@@ -62,29 +62,7 @@ class ExploreDriver:
         self.draws.append((time.perf_counter(), dict(versions)))
 
     def wait(self, cond, timeout_s: float = 120.0) -> bool:
-        from PySide6.QtCore import QEventLoop, QTimer
-
-        if cond():
-            return True
-        loop = QEventLoop()
-
-        def check(*_):
-            if cond():
-                loop.quit()
-
-        self.area.partsDrawn.connect(check)
-        poll = QTimer()
-        poll.timeout.connect(check)
-        poll.start(25)
-        guard = QTimer()
-        guard.setSingleShot(True)
-        guard.timeout.connect(loop.quit)
-        guard.start(int(timeout_s * 1000))
-        loop.exec()
-        poll.stop()
-        guard.stop()
-        self.area.partsDrawn.disconnect(check)
-        return cond()
+        return wait_until(cond, timeout_s, poll_ms=25, wake=self.area.partsDrawn)
 
     def drawn_version(self, part: str) -> int:
         return max((v[part] for _, v in self.draws if part in v), default=0)
