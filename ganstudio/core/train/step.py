@@ -214,11 +214,6 @@ class TrainingStep:
             return None
         return torch.randn(n, self.cfg.model.z_dim, generator=self.rng).to(self.device)
 
-    def _sample_y(self, n: int) -> torch.Tensor | None:
-        if not self._conditional:
-            return None
-        return torch.randint(0, self.data.n_classes, (n,), generator=self.rng).to(self.device)
-
     def _generate(self, G: torch.nn.Module, z, y, cond) -> torch.Tensor:
         if self.task == "paired":
             return G(cond)
