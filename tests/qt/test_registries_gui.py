@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from ganstudio.core import objective_registry
-from ganstudio.core.train.trainer import TrainEvent
+from ganstudio.core.train.reporting import TrainEvent
 
 
 @pytest.fixture
