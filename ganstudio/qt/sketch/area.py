@@ -71,6 +71,7 @@ log = logging.getLogger(__name__)
 __all__ = ["AUTOSAVE_MS", "LIVE_INTERVAL_MS", "N_CANDIDATES", "PALETTE", "SketchArea", "default_data_dir", "edit_job"]
 
 LIVE_INTERVAL_MS = 40  # output refresh while the pen moves
+BOTTOM_HEIGHT = 104  # the variants strip, the fit panel, the model / timing / message labels
 AUTOSAVE_MS = 3000
 N_CANDIDATES = N_VARIANTS
 IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)"
@@ -270,7 +271,13 @@ class SketchArea(AreaMessages, QWidget):
         middle.addWidget(self.splitter, 1)
         root.addLayout(middle, 1)
 
-        bottom = QHBoxLayout()
+        # The strip below has the variants' height: a long message wraps inside it instead of taking
+        # height from the canvas (or, at the area's minimum, asking the window for more).
+        strip = QWidget()
+        strip.setObjectName("sketchBottom")
+        strip.setFixedHeight(BOTTOM_HEIGHT)
+        bottom = QHBoxLayout(strip)
+        bottom.setContentsMargins(0, 0, 0, 0)
         bottom.setSpacing(8)
         self.variants_panel = VariantsPanel(session)
         bottom.addWidget(self.variants_panel, 1)
@@ -293,7 +300,7 @@ class SketchArea(AreaMessages, QWidget):
             right.addWidget(w)
         right.addStretch(1)
         bottom.addLayout(right)
-        root.addLayout(bottom)
+        root.addWidget(strip)
         self.fit_panel.setVisible(session.latent)
 
     def _list_models_and_load_default(self) -> None:
