@@ -401,10 +401,19 @@ class MainWindow(QMainWindow):
         self.actQuit = file_menu.addAction("&Quit", self.close)
         self.actQuit.setShortcut(QKeySequence("Ctrl+Q"))
 
+        edit = mb.addMenu("&Edit")
+        # Ctrl+V is the Sketch area's (a text field with the focus still pastes text: it takes the key
+        # first); enabled while that area is shown.
+        self.actPastePicture = edit.addAction("&Paste picture", self.paste_picture)
+        self.actPastePicture.setShortcut(QKeySequence.Paste)
+        self.actPastePicture.setToolTip("Start the sketch from the picture on the clipboard (Ctrl+V).")
+        self.actPastePicture.setStatusTip(self.actPastePicture.toolTip())
+
         view = mb.addMenu("&View")
         for i, name in enumerate(AREAS):
             act = view.addAction(name, lambda n=name: self.show_area(n))
             act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            self.areaList.item(i).setToolTip(f"{name} (Ctrl+{i + 1})")
         view.addSeparator()
         self.actAutoRange = view.addAction("&Auto-range plots", lambda: self.monitor and self.monitor.auto_range())
         self.actAutoRange.setShortcut(QKeySequence("Ctrl+R"))
@@ -438,7 +447,16 @@ class MainWindow(QMainWindow):
         tb.addAction(self.actOpenCheckpoint)
         view.addSeparator()
         view.addAction(tb.toggleViewAction())
+        for act, tip in ((self.actStart, "Start training with the Train area's settings"),
+                         (self.actPause, "Pause or resume training between two steps"),
+                         (self.actStop, "Stop after the current step; a checkpoint is saved"),
+                         (self.actSave, "Save a checkpoint of the run now"),
+                         (self.actOpenRun, "Open a run folder in the Monitor"),
+                         (self.actOpenCheckpoint, "Load a checkpoint's settings into the Train area to continue it")):
+            keys = act.shortcut().toString(QKeySequence.NativeText)
+            act.setToolTip(f"{tip} ({keys})" if keys else tip)
         self._sync_actions()
+        self._sync_area_actions()
 
     def _sync_actions(self) -> None:
         state = self.train_panel.state
@@ -469,6 +487,16 @@ class MainWindow(QMainWindow):
             if AREAS[row] == "Explore":
                 self.explorer  # noqa: B018 - builds the area on first use
             self.stack.setCurrentIndex(row)
+        self._sync_area_actions()
+
+    def _sync_area_actions(self) -> None:
+        if hasattr(self, "actPastePicture"):
+            self.actPastePicture.setEnabled(self.current_area() == "Sketch")
+
+    def paste_picture(self) -> None:
+        """Edit > Paste picture: the clipboard's picture becomes the one the sketch starts from."""
+        self.show_area("Sketch")
+        self.sketch.paste_picture()
 
     @property
     def explorer(self):

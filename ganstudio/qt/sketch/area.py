@@ -594,6 +594,20 @@ class SketchArea(AreaMessages, QWidget):
             self._remember_folder("sketch", path)
             self.open_image(path)
 
+    def paste_picture(self) -> bool:
+        """Edit > Paste picture (Ctrl+V): the clipboard's picture, opened as Open picture… does. Undoable."""
+        from ganstudio.qt.sketch.clipboard import NoPicture, picture_file_from_clipboard
+
+        try:
+            path = picture_file_from_clipboard(QApplication.clipboard(), self.data_dir)
+        except NoPicture as exc:
+            self.show_note(str(exc))
+            return False
+        except OSError as exc:
+            self.show_error(f"The pasted picture could not be kept in {self.data_dir}: {exc.strerror or exc}.")
+            return False
+        return self.open_image(path)
+
     def open_image(self, path: str | Path, n_hints: int = 12) -> bool:
         """Put a picture's lines and `n_hints` colour hints on the canvas (image_to_sketch_input, the code
         that builds training pairs). Undoable."""
