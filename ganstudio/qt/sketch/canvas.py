@@ -502,14 +502,20 @@ class SketchCanvas(QWidget):
                 p.setBrush(fill)
             else:
                 p.setBrush(Qt.NoBrush)
-            p.setPen(QPen(QColor(theme.ACCENT) if self._tool != "eraser" else QColor("#ff8c42"), 1))
-            p.drawEllipse(self._hover, max(radius, 1.5), max(radius, 1.5))
+            # The brush's true size on screen, in its tool's colour, with a faint dark ring just outside
+            # so that it shows on white paper and on black lines alike.
+            ring = max(radius, 1.5)
+            p.setPen(QPen(QColor(theme.ACCENT) if self._tool != "eraser" else QColor("#ff8c42"), 1.5))
+            p.drawEllipse(self._hover, ring, ring)
+            p.setBrush(Qt.NoBrush)
+            p.setPen(QPen(QColor(0, 0, 0, 90), 1))
+            p.drawEllipse(self._hover, ring + 1.5, ring + 1.5)
 
     def _cursor_rect(self, pos: QPointF | None) -> QRect:
         if pos is None:
             return QRect()
         r = self.view_rect()
-        radius = self.widths[self._tool] / 2 / self.size_px * max(r.width(), 1) + 4
+        radius = self.widths[self._tool] / 2 / self.size_px * max(r.width(), 1) + 5
         return QRectF(pos.x() - radius, pos.y() - radius, 2 * radius, 2 * radius).toAlignedRect()
 
     def _set_hover(self, pos: QPointF | None) -> None:
