@@ -89,9 +89,11 @@ that <code>ganstudio sample CHECKPOINT --latent FILE.json</code> reproduces exac
 <p>Draw lines with the <b>pen</b>, drop <b>colour</b> hints with the brush (palette, colour picker, or the
 eyedropper on the output), erase with the <b>eraser</b>; the wheel changes the brush size, Ctrl+Z / Ctrl+Shift+Z
 undo and redo every stroke. The picture on the right follows as you draw. <b>Variants</b> below show other
-noise draws; lock the one you like. Open or drop a photo to start from its lines and colours; open a
-pix2pix checkpoint (yours or a pytorch-CycleGAN-and-pix2pix <code>.pth</code>). With an unconditional
-generator, <b>Fit</b> searches its latent space for a picture matching your strokes (iGAN). Sketches
+noise draws; lock the one you like. Open, drop or paste (Ctrl+V) a photo to start from its lines and
+colours; open a pix2pix checkpoint (yours or a pytorch-CycleGAN-and-pix2pix <code>.pth</code>). With an
+unconditional generator (the bundled landscape DCGAN, marked <i>latent fit</i>), <b>Fit</b> searches its
+latent space for a picture matching your strokes (iGAN). The brush size is in screen pixels; the circle
+under the cursor shows it. Sketches
 autosave and are offered back after a crash.</p>
 <h3>Headless</h3>
 <p><code>ganstudio train toy-ring</code> trains the same way without a window; its run folder can be
