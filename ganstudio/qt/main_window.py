@@ -50,6 +50,7 @@ PREFERRED_SIZE = QSize(1360, 860)  # the first window where the screen has room 
 FIRST_FRACTION = 0.9  # else this much of the screen's free area
 MIN_AREA = QSize(480, 320)  # below this the area page scrolls rather than squeeze
 FRAME_ALLOWANCE = QSize(16, 48)  # the window manager's frame and title bar, unknown before the first show
+ROOM = QSize(40, 0)  # beyond the areas' minimum: combos show their whole text
 AREA_TEXT = {
     "Explore": ("Explore a trained generator",
                 "Open a checkpoint to walk its latent space: interpolate between samples (lerp and slerp), do "
@@ -244,7 +245,7 @@ class MainWindow(QMainWindow):
             return
         size = PREFERRED_SIZE.boundedTo(QSize(int(avail.width() * FIRST_FRACTION), int(avail.height() * FIRST_FRACTION)))
         # ... but no smaller than what the areas need without scrolling, where the screen has the room
-        size = size.expandedTo(self.comfortable_size()).boundedTo(avail.size() - FRAME_ALLOWANCE)
+        size = size.expandedTo(self.comfortable_size() + ROOM).boundedTo(avail.size() - FRAME_ALLOWANCE)
         self.resize(size)
         self.move(avail.center() - QPoint(size.width() // 2, size.height() // 2))
 

@@ -297,6 +297,7 @@ class SketchArea(AreaMessages, QWidget):
         self.messageLabel.setMaximumWidth(360)
         for w in (self.modelLabel, self.latencyLabel, self.messageLabel):
             w.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
+            w.setMinimumWidth(300)  # a wrapped label's own width is a guess: narrow, its lines outgrew the strip
             right.addWidget(w)
         right.addStretch(1)
         bottom.addLayout(right)

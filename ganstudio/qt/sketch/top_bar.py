@@ -66,7 +66,7 @@ class TopBar(QWidget):
         self.modeCombo = QComboBox()
         self.modeCombo.setObjectName("sketchModeCombo")
         self.modeCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.modeCombo.setMinimumContentsLength(12)
+        self.modeCombo.setMinimumContentsLength(13)  # "Reference (variants)" whole
         for text, mode, tip in MODES:
             self.modeCombo.addItem(text, mode)
             self.modeCombo.setItemData(self.modeCombo.count() - 1, tip, Qt.ToolTipRole)
