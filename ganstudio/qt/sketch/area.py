@@ -607,9 +607,9 @@ class SketchArea(AreaMessages, QWidget):
         except OSError as exc:
             self.show_error(f"The pasted picture could not be kept in {self.data_dir}: {exc.strerror or exc}.")
             return False
-        return self.open_image(path)
+        return self.open_image(path, label="the pasted picture" if path.parent == self.data_dir else None)
 
-    def open_image(self, path: str | Path, n_hints: int = 12) -> bool:
+    def open_image(self, path: str | Path, n_hints: int = 12, *, label: str | None = None) -> bool:
         """Put a picture's lines and `n_hints` colour hints on the canvas (image_to_sketch_input, the code
         that builds training pairs). Undoable."""
         from ganstudio.core.data import load_image
@@ -625,7 +625,7 @@ class SketchArea(AreaMessages, QWidget):
         doc = document_from_image(image, size, n_hints=n_hints, seed=self.session.seed)
         doc.extra["image"] = str(path)
         self.canvas.set_document(doc, undoable=True, text="open picture")
-        self.show_note(f"Started from {Path(path).name}: its lines and {n_hints} colour hints.")
+        self.show_note(f"Started from {label or Path(path).name}: its lines and {n_hints} colour hints.")
         return True
 
     def choose_sketch(self) -> None:

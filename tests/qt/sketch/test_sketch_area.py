@@ -439,7 +439,7 @@ def test_a_picture_on_the_clipboard_is_pasted_as_the_picture_the_sketch_starts_f
     clipboard.setImage(picture)
     assert area.paste_picture()
     doc = area.canvas.document
-    assert doc.base is not None and "pasted-picture.png" in area.note_text()
+    assert doc.base is not None and "Started from the pasted picture" in area.note_text()
     assert (tmp_path / "data" / "pasted-picture.png").is_file()  # kept in the area's data folder
     assert doc.base.lines.any() and doc.base.hint_mask.any()
     area.canvas.undo()
