@@ -6,9 +6,12 @@ the user as its message alone (CLI: one line on stderr and a non-zero exit; GUI:
 
 
 def as_sentence(text: str) -> str:
-    """Capitalised and ending in a full stop, as every message the app shows reads."""
+    """Capitalised and ending in a full stop, as every message the app shows reads. A sentence that
+    starts with a file name or a path keeps it as it is ("latest.safetensors is a 2-D toy model")."""
     text = text.strip()
-    if text and text[0].islower():
+    first = text.split(maxsplit=1)[0] if text else ""
+    names_a_file = "/" in first or "\\" in first or "." in first.rstrip(".,;:")
+    if text and text[0].islower() and not names_a_file:
         text = text[0].upper() + text[1:]
     if text and text[-1] not in ".!?":
         text += "."

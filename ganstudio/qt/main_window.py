@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QScrollArea,
     QStackedWidget,
     QStyle,
     QTextBrowser,
@@ -45,6 +46,11 @@ from ganstudio.qt.workers import JobWorker, start_job, stop_all_workers
 log = logging.getLogger(__name__)
 
 AREAS = ("Train", "Monitor", "Explore", "Sketch")
+PREFERRED_SIZE = QSize(1360, 860)  # the first window where the screen has room for it
+FIRST_FRACTION = 0.9  # else this much of the screen's free area
+MIN_AREA = QSize(480, 320)  # below this the area page scrolls rather than squeeze
+FRAME_ALLOWANCE = QSize(16, 48)  # the window manager's frame and title bar, unknown before the first show
+ROOM = QSize(40, 0)  # beyond the areas' minimum: combos show their whole text
 AREA_TEXT = {
     "Explore": ("Explore a trained generator",
                 "Open a checkpoint to walk its latent space: interpolate between samples (lerp and slerp), do "
@@ -84,9 +90,11 @@ that <code>ganstudio sample CHECKPOINT --latent FILE.json</code> reproduces exac
 <p>Draw lines with the <b>pen</b>, drop <b>colour</b> hints with the brush (palette, colour picker, or the
 eyedropper on the output), erase with the <b>eraser</b>; the wheel changes the brush size, Ctrl+Z / Ctrl+Shift+Z
 undo and redo every stroke. The picture on the right follows as you draw. <b>Variants</b> below show other
-noise draws; lock the one you like. Open or drop a photo to start from its lines and colours; open a
-pix2pix checkpoint (yours or a pytorch-CycleGAN-and-pix2pix <code>.pth</code>). With an unconditional
-generator, <b>Fit</b> searches its latent space for a picture matching your strokes (iGAN). Sketches
+noise draws; lock the one you like. Open, drop or paste (Ctrl+V) a photo to start from its lines and
+colours; open a pix2pix checkpoint (yours or a pytorch-CycleGAN-and-pix2pix <code>.pth</code>). With an
+unconditional generator (the bundled landscape DCGAN, marked <i>latent fit</i>), <b>Fit</b> searches its
+latent space for a picture matching your strokes (iGAN). The brush size is in screen pixels; the circle
+under the cursor shows it. Sketches
 autosave and are offered back after a crash.</p>
 <h3>Headless</h3>
 <p><code>ganstudio train toy-ring</code> trains the same way without a window; its run folder can be
@@ -154,6 +162,37 @@ class Banner(QFrame):
         return self.label.text() if self.isVisible() else ""
 
 
+class AreaPage(QWidget):
+    """What the area scroll area scrolls: the area stack, as large as the view and never below the
+    minimum size of the area shown (a stacked widget's own minimum is the largest of all its pages).
+    It has no layout on purpose: a layout would pass on the areas' height-for-width (their word-wrapped
+    labels), and the scroll area then sizes the page to the areas' preferred height and scrolls where
+    the minimum fits."""
+
+    def __init__(self, stack: QStackedWidget):
+        super().__init__()
+        self.setObjectName("areaPage")
+        self.stack = stack
+        stack.setParent(self)
+        stack.currentChanged.connect(lambda _i: self.updateGeometry())
+
+    def minimumSizeHint(self) -> QSize:
+        current = self.stack.currentWidget()
+        return current.minimumSizeHint().expandedTo(current.minimumSize()) if current is not None else QSize()
+
+    def sizeHint(self) -> QSize:
+        return self.stack.sizeHint()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.stack.setGeometry(self.rect())
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.LayoutRequest:  # an area's minimum size changed: tell the scroll area
+            self.updateGeometry()
+        return super().event(event)
+
+
 class MainWindow(QMainWindow):
     engineReady = Signal(object)
 
@@ -173,14 +212,65 @@ class MainWindow(QMainWindow):
         self._help: QDialog | None = None
         self._build()
         self._build_actions()
-        geometry = self.settings.geometry()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1360, 860)
+        self._place_on_screen()
         state = self.settings.window_state()
         if state is not None:
             self.restoreState(state)
+
+    # --- window geometry ----------------------------------------------------------------------------
+    @staticmethod
+    def screen_key(screen) -> str:
+        """The settings key of a screen: its size ("1920x1080")."""
+        size = screen.geometry().size()
+        return f"{size.width()}x{size.height()}"
+
+    def _start_screen(self):
+        """The screen the window opens on: the one under the mouse (where the user launched it), else
+        the primary one."""
+        from PySide6.QtGui import QCursor
+
+        return QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+
+    def _place_on_screen(self) -> None:
+        """The geometry this screen had last time, kept inside it; on a screen seen for the first time
+        min(PREFERRED_SIZE, 90% of the free area), centred."""
+        screen = self._start_screen()
+        if screen is None:  # no screen at all (should not happen): Qt's default
+            self.resize(PREFERRED_SIZE)
+            return
+        avail = screen.availableGeometry()
+        saved = self.settings.geometry(self.screen_key(screen))
+        if saved is not None and self.restoreGeometry(saved):
+            on = QGuiApplication.screenAt(self.geometry().center()) or screen  # a second monitor still there
+            self.fit_into(on.availableGeometry())
+            return
+        size = PREFERRED_SIZE.boundedTo(QSize(int(avail.width() * FIRST_FRACTION), int(avail.height() * FIRST_FRACTION)))
+        # ... but no smaller than what the areas need without scrolling, where the screen has the room
+        size = size.expandedTo(self.comfortable_size() + ROOM).boundedTo(avail.size() - FRAME_ALLOWANCE)
+        self.resize(size)
+        self.move(avail.center() - QPoint(size.width() // 2, size.height() // 2))
+
+    def comfortable_size(self) -> QSize:
+        """The smallest window in which no area built so far needs a scroll bar."""
+        scroll = self.areaScroll.minimumSize().expandedTo(self.areaScroll.minimumSizeHint())
+        extra = self.minimumSizeHint() - scroll  # the area list, menus, tool bar and status bar
+        return extra + self.stack.minimumSizeHint()  # the stack's: the largest of its pages
+
+    def fit_into(self, avail: QRect) -> None:
+        """Shrink and move the window so that it lies inside `avail` (a saved geometry from a larger
+        screen, or a screen that became smaller)."""
+        if self.isMaximized() or self.isFullScreen():
+            return  # the window manager fits those
+        frame, inner = self.frameGeometry(), self.geometry()
+        extra_w, extra_h = frame.width() - inner.width(), frame.height() - inner.height()
+        w = min(inner.width(), avail.width() - extra_w)
+        h = min(inner.height(), avail.height() - extra_h)
+        if (w, h) != (inner.width(), inner.height()):
+            self.resize(w, h)
+        x = min(max(frame.x(), avail.x()), avail.right() + 1 - (w + extra_w))
+        y = min(max(frame.y(), avail.y()), avail.bottom() + 1 - (h + extra_h))
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
 
     # --- layout -------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -191,7 +281,7 @@ class MainWindow(QMainWindow):
         self.areaList = QListWidget()
         self.areaList.setObjectName("areaList")
         self.areaList.addItems(AREAS)
-        self.areaList.setFixedWidth(120)
+        self.areaList.setFixedWidth(104)  # the longest name ("Monitor") and its padding
         self.areaList.setFocusPolicy(Qt.NoFocus)
         outer.addWidget(self.areaList)
         right = QVBoxLayout()
@@ -203,7 +293,16 @@ class MainWindow(QMainWindow):
         right.addWidget(self.warningBanner)
         self.stack = QStackedWidget()
         self.stack.setObjectName("areaStack")
-        right.addWidget(self.stack, 1)
+        # The areas are laid out to fit a 1280x720 screen (tests/qt/test_layout_fits.py). On a smaller
+        # window the area scrolls instead: nothing an area shows (a message, a model with more
+        # controls) may grow the window by itself.
+        self.areaScroll = QScrollArea()
+        self.areaScroll.setObjectName("areaScroll")
+        self.areaScroll.setWidgetResizable(True)
+        self.areaScroll.setFrameShape(QFrame.NoFrame)
+        self.areaScroll.setMinimumSize(MIN_AREA)
+        self.areaScroll.setWidget(AreaPage(self.stack))
+        right.addWidget(self.areaScroll, 1)
         outer.addLayout(right, 1)
         self.setCentralWidget(central)
 
@@ -306,10 +405,19 @@ class MainWindow(QMainWindow):
         self.actQuit = file_menu.addAction("&Quit", self.close)
         self.actQuit.setShortcut(QKeySequence("Ctrl+Q"))
 
+        edit = mb.addMenu("&Edit")
+        # Ctrl+V is the Sketch area's (a text field with the focus still pastes text: it takes the key
+        # first); enabled while that area is shown.
+        self.actPastePicture = edit.addAction("&Paste picture", self.paste_picture)
+        self.actPastePicture.setShortcut(QKeySequence.Paste)
+        self.actPastePicture.setToolTip("Start the sketch from the picture on the clipboard (Ctrl+V).")
+        self.actPastePicture.setStatusTip(self.actPastePicture.toolTip())
+
         view = mb.addMenu("&View")
         for i, name in enumerate(AREAS):
             act = view.addAction(name, lambda n=name: self.show_area(n))
             act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            self.areaList.item(i).setToolTip(f"{name} (Ctrl+{i + 1})")
         view.addSeparator()
         self.actAutoRange = view.addAction("&Auto-range plots", lambda: self.monitor and self.monitor.auto_range())
         self.actAutoRange.setShortcut(QKeySequence("Ctrl+R"))
@@ -343,7 +451,16 @@ class MainWindow(QMainWindow):
         tb.addAction(self.actOpenCheckpoint)
         view.addSeparator()
         view.addAction(tb.toggleViewAction())
+        for act, tip in ((self.actStart, "Start training with the Train area's settings"),
+                         (self.actPause, "Pause or resume training between two steps"),
+                         (self.actStop, "Stop after the current step; a checkpoint is saved"),
+                         (self.actSave, "Save a checkpoint of the run now"),
+                         (self.actOpenRun, "Open a run folder in the Monitor"),
+                         (self.actOpenCheckpoint, "Load a checkpoint's settings into the Train area to continue it")):
+            keys = act.shortcut().toString(QKeySequence.NativeText)
+            act.setToolTip(f"{tip} ({keys})" if keys else tip)
         self._sync_actions()
+        self._sync_area_actions()
 
     def _sync_actions(self) -> None:
         state = self.train_panel.state
@@ -374,6 +491,16 @@ class MainWindow(QMainWindow):
             if AREAS[row] == "Explore":
                 self.explorer  # noqa: B018 - builds the area on first use
             self.stack.setCurrentIndex(row)
+        self._sync_area_actions()
+
+    def _sync_area_actions(self) -> None:
+        if hasattr(self, "actPastePicture"):
+            self.actPastePicture.setEnabled(self.current_area() == "Sketch")
+
+    def paste_picture(self) -> None:
+        """Edit > Paste picture: the clipboard's picture becomes the one the sketch starts from."""
+        self.show_area("Sketch")
+        self.sketch.paste_picture()
 
     @property
     def explorer(self):
@@ -573,7 +700,7 @@ class MainWindow(QMainWindow):
     # --- closing -------------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
         self._closing = True
-        self.settings.set_geometry(self.saveGeometry())
+        self.settings.set_geometry(self.saveGeometry(), self.screen_key(self.screen()))
         self.settings.set_window_state(self.saveState())
         self.settings.set_last_area(self.current_area())
         if self.worker is not None and self.worker.is_running():

@@ -54,11 +54,19 @@ class AppSettings:
         return bool(value)
 
     # --- window ------------------------------------------------------------------------------------
-    def geometry(self) -> QByteArray | None:
-        value = self._s.value("window/geometry")
-        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+    # The geometry is kept per screen size ("window/geometry@1920x1080"): a laptop that is docked to a
+    # large monitor and undocked again gets back the window it had on each. The plain key holds the
+    # last one on any screen, for a screen seen for the first time (the window fits it to the screen).
+    def geometry(self, screen: str = "") -> QByteArray | None:
+        for key in ([f"window/geometry@{screen}"] if screen else []) + ["window/geometry"]:
+            value = self._s.value(key)
+            if isinstance(value, QByteArray) and not value.isEmpty():
+                return value
+        return None
 
-    def set_geometry(self, value: QByteArray) -> None:
+    def set_geometry(self, value: QByteArray, screen: str = "") -> None:
+        if screen:
+            self._s.setValue(f"window/geometry@{screen}", value)
         self._s.setValue("window/geometry", value)
 
     def window_state(self) -> QByteArray | None:

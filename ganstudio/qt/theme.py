@@ -18,6 +18,7 @@ PANEL = "#262930"
 TEXT = "#d7dae0"
 MUTED = "#8b909a"
 ACCENT = "#4f9dff"
+ACCENT_DARK = "#24528c"  # behind white text: a checked tool button
 ERROR = "#ff6b6b"
 ERROR_BG = "#4a1f24"
 WARNING_BG = "#4a3b1a"
@@ -58,6 +59,10 @@ QListWidget#areaList {{ background: {BASE}; border: none; font-size: 13px; paddi
 QListWidget#areaList::item {{ padding: 10px 14px; border-left: 3px solid transparent; }}
 QListWidget#areaList::item:selected {{ background: {PANEL}; border-left: 3px solid {ACCENT}; color: white; }}
 QStatusBar QLabel {{ padding: 0 8px; }}
+#sketchTools QToolButton {{ padding: 3px 6px; border-radius: 4px; border: 1px solid #3a3f4b; background: {PANEL}; }}
+#sketchTools QToolButton:hover {{ border-color: {ACCENT}; }}
+#sketchTools QToolButton:checked {{ background: {ACCENT_DARK}; border: 1px solid {ACCENT}; color: white; font-weight: 600; }}
+#sketchTools QPushButton {{ padding: 4px 4px; }}
 QScrollArea {{ border: none; }}
 """
 

@@ -72,6 +72,23 @@ def monitor(qtbot, settings):
 
 
 @pytest.fixture
+def themed():
+    """The app's theme (Fusion, palette, style sheet) for one test, then Qt's defaults again: its paddings
+    set the widgets' sizes, and its colours what a highlighted button looks like."""
+    from PySide6.QtWidgets import QApplication
+
+    from ganstudio.qt.theme import apply_theme
+
+    app = QApplication.instance()
+    style, palette, sheet = app.style().name(), app.palette(), app.styleSheet()
+    apply_theme(app)
+    yield
+    app.setStyleSheet(sheet)
+    app.setStyle(style)
+    app.setPalette(palette)
+
+
+@pytest.fixture
 def window(qtbot, settings):
     from ganstudio.qt.main_window import MainWindow
 

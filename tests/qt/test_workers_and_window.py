@@ -242,3 +242,32 @@ def test_first_launch_opens_on_sketch_with_a_hint(qtbot, tmp_path):
     assert "Draw" in w.statusBar().currentMessage()
     qtbot.waitUntil(lambda: w.engine_ready, timeout=60000)
     w.close()
+
+
+def test_paste_picture_is_the_sketch_areas_and_tooltips_state_the_shortcuts(qtbot, window):
+    from PySide6.QtGui import QColor, QImage, QKeySequence
+    from PySide6.QtWidgets import QApplication
+
+    from ganstudio.qt.main_window import AREAS
+
+    act = window.actPastePicture
+    assert act.shortcut() == QKeySequence(QKeySequence.Paste) and "Ctrl+V" in act.toolTip()
+    assert window.current_area() == "Train" and not act.isEnabled()  # Ctrl+V elsewhere is not the sketch's
+    picture = QImage(64, 64, QImage.Format_RGB32)
+    picture.fill(QColor(250, 250, 250))
+    picture.setPixelColor(20, 20, QColor(10, 10, 10))
+    QApplication.clipboard().setImage(picture)
+    window.show_area("Sketch")
+    assert act.isEnabled()
+    act.trigger()
+    assert window.sketch.canvas.document.base is not None
+
+    for act in (window.actSave, window.actOpenRun, window.actOpenCheckpoint):
+        assert f"({act.shortcut().toString(QKeySequence.NativeText)})" in act.toolTip(), act.toolTip()
+    for i, name in enumerate(AREAS):
+        assert window.areaList.item(i).toolTip() == f"{name} (Ctrl+{i + 1})"
+    sketch = window.sketch
+    for button, key in ((sketch.penTool, "(P)"), (sketch.eraserTool, "(E)"), (sketch.colorTool, "(B)"),
+                        (sketch.eyedropperTool, "(I)"), (sketch.undoButton, "Ctrl+Z"), (sketch.redoButton, "Ctrl+Shift+Z")):
+        assert key in button.toolTip(), button.objectName()
+    assert "Ctrl+V" in sketch.openImageButton.toolTip() and "[ and ]" in sketch.sizeSpin.toolTip()

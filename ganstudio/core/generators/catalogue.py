@@ -1,7 +1,8 @@
 """The one catalogue of the models that ship with GAN Studio (resources/models/NAME.safetensors).
 
 Each entry says which area offers it: "sketch" models translate a drawing (Sketch area), "conditional"
-and "unconditional" ones have a latent space (Explore area). The files are GAN Studio checkpoints and
+and "unconditional" ones have a latent space (Explore area); unconditional ones are also steered by
+strokes in the Sketch area (latent fitting). The files are GAN Studio checkpoints and
 open through `generators.open_generator` like any other; how they are built and measured lives in
 `ganstudio.core.bundled`.
 """
@@ -14,7 +15,9 @@ from pathlib import Path
 from ganstudio.core.errors import ModelError
 
 KINDS = ("sketch", "conditional", "unconditional")
-AREA_KINDS = {"sketch": ("sketch",), "explore": ("conditional", "unconditional")}
+# The Sketch area also steers unconditional generators: its latent fit (iGAN) searches z for a picture that
+# follows the strokes, so the landscape DCGAN is offered there too (after the sketch model, its default).
+AREA_KINDS = {"sketch": ("sketch", "unconditional"), "explore": ("conditional", "unconditional")}
 MODELS_FOLDER = "models"  # under resources/ (ganstudio.resources when installed)
 BUILD_COMMAND = "python -m ganstudio.core.bundled build"
 

@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QStyle,
+    QVBoxLayout,
+)
 
 from ganstudio.core.latent.explore_state import INTERPOLATION_MODES, STEPS_RANGE, ExploreState
 from ganstudio.qt.widgets.image_views import ImageGridView, PixelImageView
@@ -30,6 +40,10 @@ class InterpolationPanel(QGroupBox):
         self.keyframeInfo = QLabel("")
         self.keyframeInfo.setObjectName("keyframeInfo")
         self.keyframeInfo.setProperty("muted", True)
+        # It takes the room the controls leave (clipped on a narrow window; the tooltip has it all): its
+        # text must not set the width of the area.
+        self.keyframeInfo.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.keyframeInfo.setMinimumWidth(120)
         row.addWidget(self.keyframeInfo, 1)
         row.addWidget(QLabel("Path"))
         self.interpModeCombo = QComboBox()
@@ -56,10 +70,13 @@ class InterpolationPanel(QGroupBox):
         self.fpsSpin.setToolTip("Playback and GIF speed, frames per second.")
         self.fpsSpin.valueChanged.connect(self._on_fps)
         row.addWidget(self.fpsSpin)
-        self.playButton = QPushButton("▶ Play")
+        # Standard icons, not ▶/⏸ characters: ⏸ is missing from common fonts (DejaVu) and showed as a box.
+        style = self.style()
+        self._play_icon, self._pause_icon = style.standardIcon(QStyle.SP_MediaPlay), style.standardIcon(QStyle.SP_MediaPause)
+        self.playButton = QPushButton(self._play_icon, "Play")
         self.playButton.setObjectName("playButton")
         self.playButton.setCheckable(True)
-        self.playButton.setToolTip("Play the interpolation in a loop.")
+        self.playButton.setToolTip("Play the interpolation in a loop (Space while the button has the focus).")
         self.playButton.toggled.connect(self.play)
         row.addWidget(self.playButton)
         self.exportStripButton = QPushButton("PNG strip…")
@@ -134,10 +151,12 @@ class InterpolationPanel(QGroupBox):
             return
         if on and self.state.frames_z is not None:
             self.play_timer.start(int(1000 / self.fpsSpin.value()))
-            self.playButton.setText("⏸ Pause")
+            self.playButton.setText("Pause")
+            self.playButton.setIcon(self._pause_icon)
         else:
             self.play_timer.stop()
-            self.playButton.setText("▶ Play")
+            self.playButton.setText("Play")
+            self.playButton.setIcon(self._play_icon)
             if on:
                 self.playButton.setChecked(False)
 
@@ -190,6 +209,7 @@ class InterpolationPanel(QGroupBox):
             self.keyframeInfo.setText("1 keyframe; add another to interpolate.")
         else:
             self.keyframeInfo.setText(f"{n} keyframes · {self.state.path_length()} frames · {self.state.interp_mode}")
+        self.keyframeInfo.setToolTip(self.keyframeInfo.text())
 
     def _enable(self, on: bool) -> None:
         for w in (self.playButton, self.exportStripButton, self.exportGifButton):

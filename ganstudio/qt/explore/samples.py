@@ -51,10 +51,7 @@ class SamplesPanel(QGroupBox):
         self.reseedButton.setToolTip("Draw 16 new samples with a new random seed.")
         self.reseedButton.clicked.connect(state.reseed)
         row.addWidget(self.reseedButton)
-        row.addStretch(1)
-        lay.addLayout(row)
-
-        row = QHBoxLayout()
+        row.addSpacing(8)
         self.classLabel = QLabel("Class")
         row.addWidget(self.classLabel)
         self.classCombo = QComboBox()
@@ -62,11 +59,24 @@ class SamplesPanel(QGroupBox):
         self.classCombo.setToolTip("For class-conditional models: the class every sample is drawn from "
                                    "(Mixed cycles through the classes, as `ganstudio sample` does).")
         self.classCombo.currentIndexChanged.connect(self._on_class_combo)
+        self.classCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.classCombo.setMinimumContentsLength(7)
         row.addWidget(self.classCombo)
-        row.addSpacing(8)
+        # Hidden for unconditional models, but its room kept: opening a conditional model must not
+        # widen the panel (and the area).
+        for w in (self.classLabel, self.classCombo):
+            policy = w.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            w.setSizePolicy(policy)
+        row.addStretch(1)
+        lay.addLayout(row)
+
+        row = QHBoxLayout()
         row.addWidget(QLabel("Truncation"))
         self.truncationCombo = QComboBox()
         self.truncationCombo.setObjectName("truncationCombo")
+        self.truncationCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.truncationCombo.setMinimumContentsLength(8)
         for text, mode, tip in TRUNCATION_ITEMS:
             self.truncationCombo.addItem(text, mode)
             self.truncationCombo.setItemData(self.truncationCombo.count() - 1, tip, Qt.ToolTipRole)
@@ -90,7 +100,7 @@ class SamplesPanel(QGroupBox):
                                         placeholder="Open a checkpoint, a bundled model or a pytorch/examples "
                                                     "netG_*.pth to see its samples here.")
         self.latentGrid.setObjectName("latentGrid")
-        self.latentGrid.setMinimumSize(260, 260)
+        self.latentGrid.setMinimumSize(180, 180)  # at 1280x720 the area gives it ~240
         self.latentGrid.setToolTip("Click a sample to select it; right-click to add it to a group or the keyframes.")
         self.latentGrid.cellClicked.connect(state.select_cell)
         self.latentGrid.cellMenuRequested.connect(self._cell_menu)

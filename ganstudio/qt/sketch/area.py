@@ -71,6 +71,7 @@ log = logging.getLogger(__name__)
 __all__ = ["AUTOSAVE_MS", "LIVE_INTERVAL_MS", "N_CANDIDATES", "PALETTE", "SketchArea", "default_data_dir", "edit_job"]
 
 LIVE_INTERVAL_MS = 40  # output refresh while the pen moves
+BOTTOM_HEIGHT = 104  # the variants strip, the fit panel, the model / timing / message labels
 AUTOSAVE_MS = 3000
 N_CANDIDATES = N_VARIANTS
 IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)"
@@ -266,7 +267,13 @@ class SketchArea(AreaMessages, QWidget):
         middle.addWidget(self.splitter, 1)
         root.addLayout(middle, 1)
 
-        bottom = QHBoxLayout()
+        # The strip below has the variants' height: a long message wraps inside it instead of taking
+        # height from the canvas (or, at the area's minimum, asking the window for more).
+        strip = QWidget()
+        strip.setObjectName("sketchBottom")
+        strip.setFixedHeight(BOTTOM_HEIGHT)
+        bottom = QHBoxLayout(strip)
+        bottom.setContentsMargins(0, 0, 0, 0)
         bottom.setSpacing(8)
         self.variants_panel = VariantsPanel(session)
         bottom.addWidget(self.variants_panel, 1)
@@ -286,10 +293,11 @@ class SketchArea(AreaMessages, QWidget):
         self.messageLabel.setMaximumWidth(360)
         for w in (self.modelLabel, self.latencyLabel, self.messageLabel):
             w.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
+            w.setMinimumWidth(300)  # a wrapped label's own width is a guess: narrow, its lines outgrew the strip
             right.addWidget(w)
         right.addStretch(1)
         bottom.addLayout(right)
-        root.addLayout(bottom)
+        root.addWidget(strip)
         self.fit_panel.setVisible(session.latent)
 
     def _list_models_and_load_default(self) -> None:
@@ -591,7 +599,21 @@ class SketchArea(AreaMessages, QWidget):
             self._remember_folder("sketch", path)
             self.open_image(path)
 
-    def open_image(self, path: str | Path, n_hints: int = 12) -> bool:
+    def paste_picture(self) -> bool:
+        """Edit > Paste picture (Ctrl+V): the clipboard's picture, opened as Open picture… does. Undoable."""
+        from ganstudio.qt.sketch.clipboard import NoPicture, picture_file_from_clipboard
+
+        try:
+            path = picture_file_from_clipboard(QApplication.clipboard(), self.data_dir)
+        except NoPicture as exc:
+            self.show_note(str(exc))
+            return False
+        except OSError as exc:
+            self.show_error(f"The pasted picture could not be kept in {self.data_dir}: {exc.strerror or exc}.")
+            return False
+        return self.open_image(path, label="the pasted picture" if path.parent == self.data_dir else None)
+
+    def open_image(self, path: str | Path, n_hints: int = 12, *, label: str | None = None) -> bool:
         """Put a picture's lines and `n_hints` colour hints on the canvas (image_to_sketch_input, the code
         that builds training pairs). Undoable."""
         from ganstudio.core.data import load_image
@@ -607,7 +629,7 @@ class SketchArea(AreaMessages, QWidget):
         doc = document_from_image(image, size, n_hints=n_hints, seed=self.session.seed)
         doc.extra["image"] = str(path)
         self.canvas.set_document(doc, undoable=True, text="open picture")
-        self.show_note(f"Started from {Path(path).name}: its lines and {n_hints} colour hints.")
+        self.show_note(f"Started from {label or Path(path).name}: its lines and {n_hints} colour hints.")
         return True
 
     def choose_sketch(self) -> None:

@@ -112,8 +112,10 @@ class SketchCanvas(QWidget):
     widthChanged(str, float)  a tool's width (model pixels) changed, e.g. by the wheel
     toolChanged(str)
     fileDropped(str)      a file was dropped on the canvas
+    viewChanged()         the canvas is drawn at another size on screen (resize, zoom, model size)
     """
 
+    viewChanged = Signal()
     strokeChanged = Signal()
     strokeFinished = Signal()
     documentChanged = Signal()
@@ -161,6 +163,7 @@ class SketchCanvas(QWidget):
                               QImage.Format_RGB888)
         self.undo_stack.clear()
         self.update()
+        self.viewChanged.emit()
         if self.isVisible():
             self.widthChanged.emit(self._tool, self.widths[self._tool])  # widths follow the model size
 
@@ -318,9 +321,20 @@ class SketchCanvas(QWidget):
         a, b = self.from_model(x0 / s, y0 / s), self.from_model(x1 / s, y1 / s)
         return QRectF(a, b).toAlignedRect().adjusted(-2, -2, 2, 2)
 
+    def screen_scale(self) -> float:
+        """Screen pixels per model pixel as the canvas is drawn now (before it is first laid out: its
+        display enlargement). A brush `w` model pixels wide covers w * screen_scale() screen pixels."""
+        r = self.view_rect()
+        return r.width() / self.size_px if r.width() > 0 else float(self.scale)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.viewChanged.emit()
+
     def zoom_to_fit(self) -> None:
         self._zoom, self._pan = 1.0, QPointF(0, 0)
         self.update()
+        self.viewChanged.emit()
 
     @property
     def zoom(self) -> float:
@@ -336,6 +350,7 @@ class SketchCanvas(QWidget):
         else:
             self._zoom = zoom
         self.update()
+        self.viewChanged.emit()
 
     def sizeHint(self) -> QSize:
         return QSize(DISPLAY_SIDE + 12, DISPLAY_SIDE + 12)
@@ -487,14 +502,20 @@ class SketchCanvas(QWidget):
                 p.setBrush(fill)
             else:
                 p.setBrush(Qt.NoBrush)
-            p.setPen(QPen(QColor(theme.ACCENT) if self._tool != "eraser" else QColor("#ff8c42"), 1))
-            p.drawEllipse(self._hover, max(radius, 1.5), max(radius, 1.5))
+            # The brush's true size on screen, in its tool's colour, with a faint dark ring just outside
+            # so that it shows on white paper and on black lines alike.
+            ring = max(radius, 1.5)
+            p.setPen(QPen(QColor(theme.ACCENT) if self._tool != "eraser" else QColor("#ff8c42"), 1.5))
+            p.drawEllipse(self._hover, ring, ring)
+            p.setBrush(Qt.NoBrush)
+            p.setPen(QPen(QColor(0, 0, 0, 90), 1))
+            p.drawEllipse(self._hover, ring + 1.5, ring + 1.5)
 
     def _cursor_rect(self, pos: QPointF | None) -> QRect:
         if pos is None:
             return QRect()
         r = self.view_rect()
-        radius = self.widths[self._tool] / 2 / self.size_px * max(r.width(), 1) + 4
+        radius = self.widths[self._tool] / 2 / self.size_px * max(r.width(), 1) + 5
         return QRectF(pos.x() - radius, pos.y() - radius, 2 * radius, 2 * radius).toAlignedRect()
 
     def _set_hover(self, pos: QPointF | None) -> None:

@@ -7,12 +7,23 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QPushButton, QSpinBox, QWidget
 
 from ganstudio.core.sketch.session import SEED_LIMIT, SketchSession
 
 log = logging.getLogger(__name__)
+
+MODES = (("Deterministic", "eval", "Batch norm running statistics, no dropout: one picture per sketch."),
+         ("Reference (variants)", "reference", "As the pix2pix test script runs: batch norm on each picture's "
+                                               "own statistics, dropout on; each seed gives a variant."))
+
+
+def _buddy(text: str, widget: QWidget) -> QLabel:
+    """A label whose Alt+letter puts the focus on `widget`."""
+    label = QLabel(text)
+    label.setBuddy(widget)
+    return label
 
 
 class TopBar(QWidget):
@@ -30,15 +41,20 @@ class TopBar(QWidget):
     def __init__(self, session: SketchSession, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
+        # One row that fits a 1280-pixel screen (with the tool column and the area list beside it): the
+        # combos size to a few characters, not to their longest item, and say the rest in tooltips.
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
         bar.setSpacing(6)
-        bar.addWidget(QLabel("Model"))
         self.modelCombo = QComboBox()
         self.modelCombo.setObjectName("sketchModelCombo")
-        self.modelCombo.setMinimumWidth(220)
-        self.modelCombo.setToolTip("Bundled sketch models and the models opened in this session.")
+        self.modelCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.modelCombo.setMinimumContentsLength(12)
+        self.modelCombo.setToolTip("Bundled models and the models opened in this session: sketch models turn the "
+                                   "drawing into a picture; unconditional ones (latent fit) search their latent "
+                                   "space for a picture that follows the strokes.")
         self.modelCombo.activated.connect(self._on_model_chosen)
+        bar.addWidget(_buddy("&Model", self.modelCombo))
         bar.addWidget(self.modelCombo, 1)
         self.openModelButton = QPushButton("Open model…")
         self.openModelButton.setObjectName("sketchOpenModelButton")
@@ -46,19 +62,21 @@ class TopBar(QWidget):
                                         "runs are steered by latent fitting), or a pix2pix reference netG .pth.")
         self.openModelButton.clicked.connect(self.openModelRequested)
         bar.addWidget(self.openModelButton)
-        bar.addSpacing(10)
-        bar.addWidget(QLabel("Mode"))
+        bar.addSpacing(4)
         self.modeCombo = QComboBox()
         self.modeCombo.setObjectName("sketchModeCombo")
-        self.modeCombo.addItem("Deterministic (eval)", "eval")
-        self.modeCombo.addItem("Reference (dropout, per-image norm)", "reference")
+        self.modeCombo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.modeCombo.setMinimumContentsLength(13)  # "Reference (variants)" whole
+        for text, mode, tip in MODES:
+            self.modeCombo.addItem(text, mode)
+            self.modeCombo.setItemData(self.modeCombo.count() - 1, tip, Qt.ToolTipRole)
         self.modeCombo.setToolTip("Deterministic: batch norm running statistics, no dropout. Reference: as the "
                                   "pix2pix test script runs (batch norm on each picture's own statistics, dropout "
                                   "on): each seed gives a variant.")
         self.modeCombo.setCurrentIndex(max(0, self.modeCombo.findData(session.mode)))
         self.modeCombo.currentIndexChanged.connect(lambda _i: session.set_mode(self.modeCombo.currentData()))
+        bar.addWidget(_buddy("M&ode", self.modeCombo))
         bar.addWidget(self.modeCombo)
-        bar.addWidget(QLabel("Seed"))
         self.seedSpin = QSpinBox()
         self.seedSpin.setObjectName("sketchSeedSpin")
         self.seedSpin.setRange(0, SEED_LIMIT)
@@ -66,24 +84,29 @@ class TopBar(QWidget):
         self.seedSpin.setToolTip("The chosen variant: dropout masks in Reference mode, the starting latent for "
                                  "unconditional models.")
         self.seedSpin.valueChanged.connect(session.set_seed)
+        bar.addWidget(_buddy("See&d", self.seedSpin))
         bar.addWidget(self.seedSpin)
-        bar.addSpacing(10)
+        bar.addSpacing(4)
         self.openImageButton = QPushButton("Open picture…")
         self.openImageButton.setObjectName("openImageButton")
         self.openImageButton.setToolTip("Start from a picture: its lines and a few colour hints, made exactly as "
-                                        "training pairs are. Undoable.")
+                                        "training pairs are. Undoable. Edit > Paste picture (Ctrl+V) starts from the "
+                                        "picture on the clipboard.")
         self.openImageButton.clicked.connect(self.openImageRequested)
         bar.addWidget(self.openImageButton)
         self.openSketchButton = QPushButton("Open sketch…")
         self.openSketchButton.setObjectName("openSketchButton")
+        self.openSketchButton.setToolTip("Open a sketch saved with Save sketch… (its strokes, colours, model and seed).")
         self.openSketchButton.clicked.connect(self.openSketchRequested)
         bar.addWidget(self.openSketchButton)
         self.saveSketchButton = QPushButton("Save sketch…")
         self.saveSketchButton.setObjectName("saveSketchButton")
+        self.saveSketchButton.setToolTip("Save the strokes, colours, model and seed as a sketch document (JSON).")
         self.saveSketchButton.clicked.connect(self.saveSketchRequested)
         bar.addWidget(self.saveSketchButton)
         self.exportButton = QPushButton("Export")
         self.exportButton.setObjectName("sketchExportButton")
+        self.exportButton.setToolTip("Save the output picture, or the sketch and the output side by side, as PNG.")
         menu = QMenu(self.exportButton)
         menu.addAction("Output picture (PNG)…", lambda: self.exportRequested.emit("output"))
         menu.addAction("Sketch | output side by side (PNG)…", lambda: self.exportRequested.emit("side_by_side"))
@@ -105,7 +128,9 @@ class TopBar(QWidget):
             from ganstudio.core.generators.catalogue import list_bundled
 
             for m in list_bundled(area="sketch"):
-                combo.addItem(m.title, str(m.path))
+                latent = m.kind != "sketch"
+                combo.addItem(f"{m.title} (latent fit)" if latent else m.title, str(m.path))
+                combo.setItemData(combo.count() - 1, m.description, Qt.ToolTipRole)
         except Exception as exc:  # noqa: BLE001 - a broken bundled file must not break the area
             log.warning("listing bundled sketch models failed: %s", exc)
         if current and combo.findData(current) < 0:

@@ -130,7 +130,8 @@ def test_quick_build_trains_and_ships_every_model(tmp_path, monkeypatch, capsys)
         assert meta["quality"]["train_seconds"] >= 0 and cfg.name == name
 
 
-def test_the_sketch_area_finds_the_bundled_sketch_model():
+def test_the_sketch_area_finds_the_bundled_sketch_model_and_the_dcgan_for_latent_fitting():
     from ganstudio.core.generators.catalogue import list_bundled
 
-    assert [m.name for m in list_bundled(area="sketch")] == ["sketch-landscapes"]
+    # the sketch model first: the area opens the first one
+    assert [m.name for m in list_bundled(area="sketch")] == ["sketch-landscapes", "landscapes-dcgan"]

@@ -384,3 +384,97 @@ def test_the_live_picture_is_the_headless_translation_of_the_same_drawing(
                                       (layers.lines, layers.hint_rgb, layers.hint_mask)))
         wrong = model.to_pixels(model.translate(x[None], mode=mode, seeds=[doc.seed]))[0]
         assert not np.array_equal(wrong, expected), name
+
+
+def _mean_colour(widget) -> np.ndarray:
+    image = widget.grab().toImage().convertToFormat(widget.grab().toImage().Format.Format_RGB888)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return pixels[:, : image.width() * 3].reshape(image.height(), image.width(), 3).reshape(-1, 3).mean(axis=0)
+
+
+def test_the_active_tool_is_highlighted_and_the_brush_size_is_what_the_screen_shows(qtbot, tmp_path, themed):
+    area = make_area(qtbot, tmp_path)
+    tools = (area.penTool, area.eraserTool, area.colorTool)
+    assert all(b.isCheckable() for b in tools) and area.toolGroup.exclusive()
+    assert area.penTool.isChecked() and not area.eraserTool.isChecked()
+    checked, unchecked = _mean_colour(area.penTool), _mean_colour(area.eraserTool)
+    assert np.abs(checked - unchecked).max() > 20  # the checked one has another background
+    area.set_tool("eraser")
+    assert area.eraserTool.isChecked() and not area.penTool.isChecked()
+    assert np.abs(_mean_colour(area.eraserTool) - checked).max() < 20
+
+    c = area.canvas
+    scale = c.screen_scale()
+    assert scale == pytest.approx(c.view_rect().width() / c.size_px) and scale > 2
+    width = c.width_of()
+    assert area.sizeSpin.value() == max(1, round(width * scale)) and area.sizeSpin.suffix() == " px"
+    assert f"{width:.3g} of {c.size_px} model px" in area.tools.brushModelLabel.text()
+    area.sizeSpin.setValue(round(3 * scale))  # three model pixels, typed as what the screen shows
+    assert c.width_of() == pytest.approx(3, abs=0.5 / scale)
+    c.set_zoom(2.0)  # zooming in: the same brush covers twice the screen pixels
+    assert area.sizeSpin.value() == round(c.width_of() * c.screen_scale())
+    assert c.screen_scale() == pytest.approx(2 * scale)
+    c.zoom_to_fit()
+
+
+def test_the_brush_outline_under_the_cursor_has_the_brush_size_on_screen(qtbot, tmp_path):
+    from ganstudio.qt import theme
+
+    area = make_area(qtbot, tmp_path)
+    c = area.canvas
+    c.set_width(6)
+    centre = QPoint(c.width() // 2, c.height() // 2)
+    QTest.mouseMove(c, centre)
+    qtbot.waitUntil(lambda: c._hover is not None)
+    radius = 6 / 2 * c.screen_scale()
+    image = c.grab().toImage()
+    assert QColor(theme.ACCENT).blue() > QColor(theme.ACCENT).red() + 100
+    ring = [image.pixelColor(round(centre.x() + dx * radius), round(centre.y() + dy * radius))
+            for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+    inside = image.pixelColor(centre.x() + round(radius / 2), centre.y())
+    assert inside.name() == "#ffffff"  # white paper inside the pen's ring
+    assert all(p.blue() - p.red() > 60 for p in ring), [p.name() for p in ring]  # the accent ring at the radius
+
+
+def test_a_picture_on_the_clipboard_is_pasted_as_the_picture_the_sketch_starts_from(qtbot, tmp_path, make_pictures):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QApplication
+
+    area = make_area(qtbot, tmp_path)
+    clipboard = QApplication.clipboard()
+    picture = QImage(96, 64, QImage.Format_RGB32)
+    picture.fill(QColor(240, 240, 235))
+    for x in range(20, 60):
+        for y in range(10, 50):
+            picture.setPixelColor(x, y, QColor(30, 90, 200))
+    clipboard.setImage(picture)
+    assert area.paste_picture()
+    doc = area.canvas.document
+    assert doc.base is not None and "Started from the pasted picture" in area.note_text()
+    assert (tmp_path / "data" / "pasted-picture.png").is_file()  # kept in the area's data folder
+    assert doc.base.lines.any() and doc.base.hint_mask.any()
+    area.canvas.undo()
+    assert area.canvas.document.base is None  # undoable, as Open picture… is
+
+    file = make_pictures(tmp_path / "pictures", n=1) / "0.png"
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(file))])
+    clipboard.setMimeData(mime)  # a picture file copied in a file manager
+    assert area.paste_picture() and "0.png" in area.note_text() and area.canvas.document.base is not None
+
+    clipboard.setText("not a picture")
+    assert not area.paste_picture()
+    assert "text, not a picture" in area.note_text()
+
+
+def test_the_model_list_offers_the_bundled_dcgan_for_latent_fitting(qtbot, tmp_path):
+    from ganstudio.core.generators.catalogue import catalogue_entry
+
+    area = make_area(qtbot, tmp_path)
+    area.refresh_models()
+    combo = area.modelCombo
+    paths = [combo.itemData(i) for i in range(combo.count())]
+    assert paths[0] == str(catalogue_entry("sketch-landscapes").path)  # the default stays the sketch model
+    dcgan = paths.index(str(catalogue_entry("landscapes-dcgan").path))
+    assert combo.itemText(dcgan).endswith("(latent fit)")
