@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -127,7 +128,14 @@ def launch_app(qt_argv: list[str]) -> int:
         return EXIT_USER_ERROR
     from ganstudio.qt.app import run_app
 
-    return run_app(qt_argv)
+    code = run_app(qt_argv)
+    # Everything is saved when the window closes (settings, checkpoint, sketch); Python's teardown of torch,
+    # Qt and pyqtgraph would add ~1.2 s (measured) before the process is gone, so a quick relaunch could meet
+    # the old process still holding its run folder.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 # --- train -----------------------------------------------------------------------------------------

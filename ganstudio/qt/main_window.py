@@ -698,7 +698,26 @@ class MainWindow(QMainWindow):
                           "<p>PySide6, pyqtgraph and PyTorch.</p>")
 
     # --- closing -------------------------------------------------------------------------------------
+    def ask_close_while_training(self) -> bool:
+        """Closing while a run trains: stop it (saving a checkpoint) and quit, or keep training. True to quit."""
+        box = QMessageBox(QMessageBox.Question, "Training is running",
+                          f"A training run is at step {self.worker.step}. Stop it between two steps, save a "
+                          "checkpoint and quit, or keep training?", parent=self)
+        box.setObjectName("closeWhileTrainingBox")
+        stop = box.addButton("Stop, save and quit", QMessageBox.AcceptRole)
+        stop.setObjectName("closeStopButton")
+        keep = box.addButton("Keep training", QMessageBox.RejectRole)
+        keep.setObjectName("closeKeepButton")
+        box.setDefaultButton(stop)
+        box.setEscapeButton(keep)
+        box.exec()
+        return box.clickedButton() is stop
+
     def closeEvent(self, event) -> None:
+        if self.worker is not None and self.worker.is_running() and not self._closing:
+            if not self.ask_close_while_training():
+                event.ignore()
+                return
         self._closing = True
         self.settings.set_geometry(self.saveGeometry(), self.screen_key(self.screen()))
         self.settings.set_window_state(self.saveState())

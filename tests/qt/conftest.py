@@ -98,6 +98,7 @@ def window(qtbot, settings):
     w.show()
     qtbot.waitUntil(lambda: w.engine_ready, timeout=60000)
     yield w
+    w.run_control.shutdown()  # a run a test left going: stopped and saved here, so close() asks nothing
     w.close()
 
 
