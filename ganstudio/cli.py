@@ -96,6 +96,8 @@ def main(argv: list[str]) -> int:
     parser = build_parser()
     if not argv:
         return launch_app([])
+    if argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        return open_in_app(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -118,7 +120,23 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def launch_app(qt_argv: list[str]) -> int:
+COMMANDS = ("train", "sample", "info", "bench", "translate")
+
+
+def open_in_app(paths: list[str]) -> int:
+    """`ganstudio FILE...`: open each in the area that fits it; what cannot be opened is said before the window."""
+    from ganstudio.core.open_target import classify
+
+    try:
+        for path in paths:
+            classify(path)
+    except GanStudioError as exc:
+        print(f"ganstudio: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return launch_app([], open_paths=paths)
+
+
+def launch_app(qt_argv: list[str], open_paths: list[str] | None = None) -> int:
     """Open the desktop app, or say in one sentence why it cannot start here (before Qt aborts)."""
     from ganstudio.system_libraries import desktop_problem
 
@@ -128,7 +146,7 @@ def launch_app(qt_argv: list[str]) -> int:
         return EXIT_USER_ERROR
     from ganstudio.qt.app import run_app
 
-    code = run_app(qt_argv)
+    code = run_app(qt_argv, open_paths)
     # Everything is saved when the window closes (settings, checkpoint, sketch); Python's teardown of torch,
     # Qt and pyqtgraph would add ~1.2 s (measured) before the process is gone, so a quick relaunch could meet
     # the old process still holding its run folder.

@@ -26,9 +26,9 @@ def process_age_s() -> float | None:
         return None
 
 
-def run_app(argv: list[str]) -> int:
+def run_app(argv: list[str], open_paths: list[str] | None = None) -> int:
     launch = time.perf_counter()
-    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtWidgets import QApplication
 
     from ganstudio.qt.settings import APPLICATION, ORGANIZATION
@@ -46,6 +46,8 @@ def run_app(argv: list[str]) -> int:
 
     apply_theme(app)
     window = MainWindow(launch_time=launch)
+    for path in open_paths or []:  # `ganstudio FILE`: opened once the engine is there, in the area that fits
+        window.engineReady.connect(lambda _info, path=path: window.open_path(path), Qt.SingleShotConnection)
     window.show()
     code = app.exec()
     log.info("window was shown %.2f s after run_app started", window.shown_after_s or -1)

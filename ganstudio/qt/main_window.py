@@ -12,10 +12,11 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -210,6 +211,7 @@ class MainWindow(QMainWindow):
         self._first_show = True
         self._closing = False
         self._help: QDialog | None = None
+        self._opening_model: str | None = None
         self._build()
         self._build_actions()
         self._place_on_screen()
@@ -652,6 +654,58 @@ class MainWindow(QMainWindow):
         self.settings.add_recent_checkpoint(path)
         self.show_area("Train")
         self.train_panel.load_checkpoint(path)
+
+    # --- opening what the app is given (ganstudio FILE) ----------------------------------------------
+    def open_path(self, text: str) -> None:
+        """Open a checkpoint, generator, bundled model, run folder, sketch, bookmark or picture in the area
+        that fits it (core.open_target); a generator is opened in the background to see which area."""
+        from ganstudio.core.errors import GanStudioError
+        from ganstudio.core.open_target import classify
+
+        try:
+            target = classify(text)
+        except GanStudioError as exc:
+            self.show_error(str(exc))
+            return
+        if target.kind == "model":
+            self._opening_model = str(target.path)
+            from ganstudio.core.open_target import model_area
+
+            self.show_status_message(f"Opening {target.path.name}…")
+            start_job(model_area, str(target.path), on_done=self._open_model_in, on_error=self._on_open_failed,
+                      owner=self, name="open-model")
+            return
+        self.show_area(target.area)
+        if target.kind == "run_folder":
+            self._when_monitor_ready(lambda: self.monitor.open_run_folder(target.path))
+        elif target.kind == "sketch_document":
+            self.sketch.open_sketch(target.path)
+        elif target.kind == "picture":
+            self.sketch.open_image(target.path)
+        elif target.kind == "bookmark":
+            self.explorer.load_bookmark(target.path)
+
+    def _when_monitor_ready(self, fn: Callable[[], Any]) -> None:
+        if self.monitor is not None:
+            fn()
+        else:
+            self.engineReady.connect(lambda _info: fn(), Qt.SingleShotConnection)
+
+    @Slot(object)
+    def _open_model_in(self, area: str) -> None:
+        path, self._opening_model = self._opening_model, None
+        if path is None or self._closing:
+            return
+        self.show_area(area)
+        if area == "Sketch":
+            self.sketch.load_model(path)
+        else:
+            self.explorer.load_generator(path)
+
+    @Slot(object)
+    def _on_open_failed(self, err) -> None:
+        self._opening_model = None
+        self.show_error(err.message)
 
     def open_run_folder_dialog(self) -> None:
         if self.monitor is None:
