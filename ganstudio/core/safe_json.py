@@ -52,7 +52,7 @@ def read_json(path: str | Path, *, what: str = "JSON file", max_bytes: int = MAX
         if size > max_bytes:
             raise error(as_sentence(f"{where} is larger than {_size(max_bytes)} ({_size(size)})"))
         with open(path, "rb") as fh:
-            data = fh.read(max_bytes + 1)  # the file may have grown since stat
+            data = fh.read(size + 1)  # read(n) allocates n bytes at once; the file may have grown since stat
     except OSError as exc:  # a name too long, no permission, a device error
         raise error(as_sentence(f"{where} cannot be read ({exc.strerror or exc})")) from None
     return loads_json(data, where, max_bytes=max_bytes, max_depth=max_depth, error=error)
