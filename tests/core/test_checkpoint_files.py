@@ -244,3 +244,14 @@ def test_optimizer_state_of_the_wrong_shape_is_refused_before_training_on_it():
     flat["0.exp_avg"] = torch.zeros(5)
     with pytest.raises(CheckpointError, match=r"0\.exp_avg.*shape"):
         optimizer_from_flat(torch.optim.Adam(torch.nn.Linear(3, 2).parameters()), flat, groups)
+
+
+def test_importing_a_foreign_generator_with_nan_weights_names_the_tensor(tmp_path):
+    from ganstudio.core.models.dcgan import DCGANGenerator
+    from ganstudio.core.models.importers import import_foreign_generator
+
+    state = DCGANGenerator(z_dim=8, ngf=8, nc=3, image_size=32).state_dict()
+    state["main.0.weight"][0, 0, 0, 0] = float("nan")
+    torch.save(state, tmp_path / "netG.pth")
+    with pytest.raises(CheckpointError, match=r"netG.pth.*main\.0\.weight"):
+        import_foreign_generator(tmp_path / "netG.pth")
