@@ -255,3 +255,16 @@ def test_importing_a_foreign_generator_with_nan_weights_names_the_tensor(tmp_pat
     torch.save(state, tmp_path / "netG.pth")
     with pytest.raises(CheckpointError, match=r"netG.pth.*main\.0\.weight"):
         import_foreign_generator(tmp_path / "netG.pth")
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_all_finite_finds_every_nan_and_infinity(dtype):
+    from ganstudio.core.checkpoint import all_finite
+
+    x = torch.randn(64).to(dtype)
+    x[5] = torch.finfo(dtype).max  # large but finite
+    assert all_finite(x) and all_finite(torch.randn(4, 6).to(dtype).t())
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        y = x.clone()
+        y[37] = bad
+        assert not all_finite(y)
