@@ -31,6 +31,7 @@ from safetensors.torch import save as st_save_bytes
 
 from ganstudio.core.errors import CheckpointError
 from ganstudio.core.safe_json import loads_json
+from ganstudio.core.safe_names import check_path_text
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def _json_default(obj: Any) -> Any:
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Load a GAN Studio checkpoint; one clear CheckpointError for anything wrong with the file."""
-    path = Path(path)
+    path = Path(check_path_text(str(path), "the checkpoint path", CheckpointError))
     if path.is_dir():
         for candidate in (path / "checkpoints" / "latest.safetensors", path / "latest.safetensors"):
             if candidate.is_file():
@@ -429,7 +430,7 @@ def optimizer_from_flat(opt: torch.optim.Optimizer, flat: dict[str, torch.Tensor
 
 def read_foreign_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Read a .pth state dict saved by another program without executing any pickled code."""
-    path = Path(path)
+    path = Path(check_path_text(str(path), "the weights file path", CheckpointError))
     if not path.is_file():
         raise CheckpointError(f"weights file {path} does not exist.")
     if path.suffix == ".safetensors":

@@ -268,3 +268,12 @@ def test_all_finite_finds_every_nan_and_infinity(dtype):
         y = x.clone()
         y[37] = bad
         assert not all_finite(y)
+
+
+@pytest.mark.parametrize("path", ["x" * 5000, "x" * 5000 + ".pth", "a/" + "b" * 300 + ".safetensors", "a\0b.safetensors"])
+def test_model_paths_no_file_system_takes_are_one_sentence(path):
+    from ganstudio.core.generators.handle import open_generator
+
+    for load in (load_checkpoint, read_foreign_state_dict, open_generator):
+        with pytest.raises(CheckpointError, match="(?i)path"):
+            load(path)

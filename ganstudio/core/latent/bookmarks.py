@@ -169,7 +169,7 @@ def bookmark_model_warning(bookmark: Bookmark, checkpoint: str | Path, use_ema: 
 def read_latents(path: str | Path, z_dim: int) -> tuple[np.ndarray, list[int] | None, Bookmark | None]:
     """Latents to render from a file, as `ganstudio sample --latent` takes them: a bookmark .json (its
     latents, labels and the bookmark itself, which names its weights) or a .npy array (N, z_dim)."""
-    path = Path(path)
+    path = Path(check_path_text(str(path), "the latent file path", GanStudioError))
     if not path.is_file():
         raise GanStudioError(f"latent file {path} does not exist.")
     bookmark = None

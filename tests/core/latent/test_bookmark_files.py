@@ -91,3 +91,9 @@ def test_seed_range_is_the_seed_boxes_range():
     from ganstudio.core.latent.explore_state import SEED_LIMIT
 
     assert SEED_MAX == SEED_LIMIT
+
+
+@pytest.mark.parametrize("path", ["x" * 5000 + ".npy", "x" * 5000 + ".json", "a\0b.npy"])
+def test_latent_paths_no_file_system_takes_are_one_sentence(path):
+    with pytest.raises(GanStudioError, match="(?i)path|cannot be read"):
+        read_latents(path, 4)
