@@ -401,16 +401,18 @@ def optimizer_to_flat(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tenso
     return flat, sd["param_groups"]
 
 
-def optimizer_from_flat(opt: torch.optim.Optimizer, flat: dict[str, torch.Tensor], groups: list[dict[str, Any]]) -> None:
+def optimizer_from_flat(opt: torch.optim.Optimizer, flat: dict[str, torch.Tensor], groups: list[dict[str, Any]],
+                        where: str = "the checkpoint") -> None:
+    """Load flat optimizer tensors into `opt`; `where` names the file in errors ("checkpoint PATH")."""
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, tensor in flat.items():
         m = _OPT_KEY.match(key)
         if m is None:
-            raise CheckpointError(f"optimizer state {key} in the checkpoint belongs to no parameter.")
+            raise CheckpointError(f"optimizer state {key} in {where} belongs to no parameter.")
         state.setdefault(int(m.group(1)), {})[m.group(2)] = tensor
     current = opt.state_dict()["param_groups"]
     if len(current) != len(groups) or any(len(a["params"]) != len(b["params"]) for a, b in zip(current, groups)):
-        raise CheckpointError("optimizer state in the checkpoint does not match the model's parameters.")
+        raise CheckpointError(f"optimizer state in {where} does not match the model's parameters.")
     # Saved parameter numbers -> this optimizer's parameters, in order, as load_state_dict pairs them.
     params = [p for g in opt.param_groups for p in g["params"]]
     saved_ids = [i for g in groups for i in g["params"]]
@@ -418,10 +420,10 @@ def optimizer_from_flat(opt: torch.optim.Optimizer, flat: dict[str, torch.Tensor
     for idx, values in state.items():
         param = by_id.get(idx)
         if param is None:
-            raise CheckpointError(f"optimizer state for parameter {idx} in the checkpoint belongs to no parameter of the model.")
+            raise CheckpointError(f"optimizer state for parameter {idx} in {where} belongs to no parameter of the model.")
         for name, tensor in values.items():
             if name != "step" and tuple(tensor.shape) != tuple(param.shape):
-                raise CheckpointError(f"optimizer state {idx}.{name} in the checkpoint has shape {tuple(tensor.shape)}; "
+                raise CheckpointError(f"optimizer state {idx}.{name} in {where} has shape {tuple(tensor.shape)}; "
                                       f"its parameter has {tuple(param.shape)}.")
     opt.load_state_dict({"state": state, "param_groups": groups})
 
