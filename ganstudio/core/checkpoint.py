@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,8 @@ from safetensors.torch import load as st_load_bytes
 from safetensors.torch import save as st_save_bytes
 
 from ganstudio.core.errors import CheckpointError
+from ganstudio.core.safe_json import loads_json
+from ganstudio.core.safe_names import check_path_text
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,7 @@ class Checkpoint:
 
     states: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)  # part -> state dict
     meta: dict[str, Any] = field(default_factory=dict)  # config, step, metrics, optimizer groups, ...
+    source: str = ""  # the file it was loaded from, for messages
 
     @property
     def config(self) -> dict[str, Any]:
@@ -121,7 +126,7 @@ def _json_default(obj: Any) -> Any:
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Load a GAN Studio checkpoint; one clear CheckpointError for anything wrong with the file."""
-    path = Path(path)
+    path = Path(check_path_text(str(path), "the checkpoint path", CheckpointError))
     if path.is_dir():
         for candidate in (path / "checkpoints" / "latest.safetensors", path / "latest.safetensors"):
             if candidate.is_file():
@@ -146,23 +151,220 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
                 f"checkpoint {path} is truncated or not a safetensors file "
                 f"(header claims {header_len} bytes, file has {len(raw)})."
             )
-        header = json.loads(raw[8 : 8 + header_len])
+        header = loads_json(raw[8 : 8 + header_len], f"the header of checkpoint {path}", max_bytes=100 << 20,
+                            error=CheckpointError)
         tensors = st_load_bytes(raw)
     except CheckpointError:
         raise
-    except (SafetensorError, ValueError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (SafetensorError, ValueError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"checkpoint {path} is corrupted or truncated ({exc}).") from None
-    meta_json = (header.get("__metadata__") or {}).get("ganstudio")
+    meta_json = (header.get("__metadata__") or {}).get("ganstudio") if isinstance(header, dict) else None
     if meta_json is None:
         raise CheckpointError(f"{path} is a safetensors file but not a GAN Studio checkpoint (no metadata).")
-    meta = json.loads(meta_json)
+    meta = loads_json(meta_json, f"the metadata of checkpoint {path}", error=CheckpointError)
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"the metadata of checkpoint {path} is not a JSON object.")
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a GAN Studio checkpoint (format {meta.get('format')!r}).")
     states: dict[str, dict[str, torch.Tensor]] = {}
     for key, tensor in tensors.items():
         part, _, name = key.partition(".")
         states.setdefault(part, {})[name] = tensor
-    return Checkpoint(states=states, meta=meta)
+    # Checked here, once, so that every caller (sampling, info, the trainer's resume) gets one
+    # CheckpointError naming the file instead of a KeyError or garbage at its first use.
+    _check_meta(meta, path)
+    _check_states(states, meta, path)
+    return Checkpoint(states=CheckpointParts(states, str(path)), meta=meta, source=str(path))
+
+
+class CheckpointParts(dict):
+    """part -> state dict. Asking for a part the file lacks (`states["D"]` of a generator-only file) is a
+    CheckpointError naming the file, not a KeyError; `get` and `in` work as for any dict."""
+
+    def __init__(self, parts: dict[str, dict[str, torch.Tensor]], source: str):
+        super().__init__(parts)
+        self.source = source
+
+    def __missing__(self, part: str):
+        held = ", ".join(sorted(self)) or "nothing"
+        raise CheckpointError(f"checkpoint {self.source} has no {part} part (it holds {held}); "
+                              f"{_PART_NEEDS.get(part, 'this use needs it')}.")
+
+
+_PART_NEEDS = {"G": "every use needs the generator", "D": "resuming training needs the discriminator",
+               "opt_G": "resuming needs the optimizer state", "opt_D": "resuming needs the optimizer state"}
+MODEL_PARTS = ("G", "G_ema", "D", "hist_G", "hist_D")  # weights: finite floating-point numbers
+INTEGER_BUFFERS = ("num_batches_tracked",)  # BatchNorm's step counters: the only integer tensors of a network
+CONFIG_SECTIONS = ("data", "model", "objective", "tricks", "optim", "train")
+MAX_CLASSES = 100_000
+_OPT_KEY = re.compile(r"^(\d+)\.(\w+)$")
+
+
+def check_weight_tensors(state: dict[str, torch.Tensor], where: str, prefix: str = "") -> None:
+    """Refuse weights that would render garbage: NaN or infinite values, or integers where a network has
+    floating-point numbers (integer BatchNorm counters excepted). Names the first tensors at fault."""
+    integer = [k for k, t in state.items()
+               if not t.is_floating_point() and not (k.endswith(INTEGER_BUFFERS) and not t.is_complex() and t.dtype != torch.bool)]
+    if integer:
+        first = integer[0]
+        raise CheckpointError(f"{where} holds {state[first].dtype} values in {prefix}{first}"
+                              f"{_more(integer)}, where weights are floating-point numbers.")
+    bad = [k for k, t in state.items() if t.is_floating_point() and not all_finite(t)]
+    if bad:
+        raise CheckpointError(f"{where} holds NaN or infinite values in {', '.join(prefix + k for k in bad[:3])}{_more(bad, 3)}.")
+
+
+def all_finite(tensor: torch.Tensor) -> bool:
+    """No NaN or infinity in a floating-point tensor. Opening a model checks every weight, so this takes
+    the fast way: numpy's isfinite (4-15x faster than torch's on the CPU) and, for float16, whose isfinite
+    numpy emulates, the exponent bits (all ones for NaN and infinity): 5 ms for 7 million weights."""
+    if tensor.device.type == "cpu" and tensor.dtype in (torch.float16, torch.float32, torch.float64):
+        import numpy as np
+
+        values = tensor.detach().numpy()
+        if tensor.dtype == torch.float16:
+            return not bool(((values.view(np.uint16) & 0x7C00) == 0x7C00).any())
+        return bool(np.isfinite(values).all())
+    return bool(torch.isfinite(tensor).all())
+
+
+def _more(items: list, shown: int = 1) -> str:
+    return f" and {len(items) - shown} more tensors" if len(items) > shown else ""
+
+
+def _is_whole(value: Any, low: int = 0, high: int = 10**15) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_finite(value: Any, low: float = -math.inf, high: float = math.inf) -> bool:
+    return _is_number(value) and math.isfinite(value) and low <= value <= high
+
+
+def _check_meta(meta: dict[str, Any], path: Path) -> None:
+    """The types and ranges of every metadata field a reader uses; one CheckpointError naming the field."""
+    def bad(field_name: str, expected: str) -> CheckpointError:
+        value = repr(meta.get(field_name))
+        value = value if len(value) <= 40 else value[:40] + "..."
+        return CheckpointError(f"checkpoint {path} is corrupted: its {field_name!r} must be {expected}, not {value}.")
+
+    config = meta.get("config", {})
+    if not isinstance(config, dict):
+        raise bad("config", "an object of run settings")
+    for section in CONFIG_SECTIONS:
+        if section in config and not isinstance(config[section], dict):
+            raise CheckpointError(f"checkpoint {path} is corrupted: its config section {section!r} is not an object.")
+    checks = {
+        "step": (lambda v: _is_whole(v), "a whole number of steps, 0 or more"),
+        "wall_time": (lambda v: _is_finite(v, 0.0), "a number of seconds, 0 or more"),
+        "n_classes": (lambda v: _is_whole(v, 0, MAX_CLASSES), f"a whole number from 0 to {MAX_CLASSES}"),
+        "n_critic": (lambda v: _is_whole(v, 1, 1000), "a whole number from 1 to 1000"),
+        "ema_updates": (lambda v: _is_whole(v), "a whole number, 0 or more"),
+        "hist_counts": (lambda v: isinstance(v, list) and len(v) == 2 and all(_is_whole(c) for c in v), "two whole numbers"),
+        "best_value": (lambda v: v is None or _is_finite(v), "a finite number or null"),
+        "best_metric": (lambda v: v is None or isinstance(v, str), "a metric name or null"),
+        "metrics": (lambda v: isinstance(v, dict) and all(_is_number(x) for x in v.values()), "an object of numbers"),
+    }
+    for key, (ok, expected) in checks.items():
+        if key in meta and not ok(meta[key]):
+            raise bad(key, expected)
+    has_g, has_d = "opt_G_groups" in meta, "opt_D_groups" in meta
+    if has_g != has_d:
+        raise CheckpointError(f"checkpoint {path} is corrupted: it has the optimizer settings of "
+                              f"{'the generator' if has_g else 'the critic'} only.")
+    for key in ("opt_G_groups", "opt_D_groups"):
+        if key in meta:
+            _check_optimizer_groups(meta[key], f"checkpoint {path} is corrupted: its {key!r}")
+
+
+_OPT_FLAGS = ("amsgrad", "maximize", "capturable", "differentiable", "nesterov", "centered", "decoupled_weight_decay")
+
+
+def _check_optimizer_groups(groups: Any, what: str) -> None:
+    if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
+        raise CheckpointError(f"{what} must be a list of parameter groups.")
+    seen: set[int] = set()
+    for group in groups:
+        params = group.get("params")
+        if not isinstance(params, list) or not all(_is_whole(i, 0, 10**7) for i in params) or seen & set(params) \
+                or len(set(params)) != len(params):
+            raise CheckpointError(f"{what} holds a group whose 'params' are not distinct parameter numbers.")
+        seen |= set(params)
+        for key, value in group.items():
+            if key == "params":
+                continue
+            if key == "betas":
+                ok = isinstance(value, list) and len(value) == 2 and all(_is_finite(b, 0.0, 1.0) for b in value)
+            elif key in _OPT_FLAGS:
+                ok = isinstance(value, bool)
+            elif key in ("foreach", "fused"):
+                ok = value is None or isinstance(value, bool)
+            elif key in ("lr", "eps", "weight_decay", "momentum", "alpha", "dampening", "initial_lr"):
+                ok = _is_finite(value, 0.0)
+            else:  # settings of other optimizers: plain values only
+                ok = value is None or isinstance(value, (bool, str)) or _is_finite(value)
+            if not ok:
+                raise CheckpointError(f"{what} has an invalid {key!r} ({str(value)[:40]}).")
+
+
+def _check_states(states: dict[str, dict[str, torch.Tensor]], meta: dict[str, Any], path: Path) -> None:
+    if "G" not in states:
+        raise CheckpointError(f"checkpoint {path} has no generator weights (G); it holds {', '.join(sorted(states)) or 'no tensors'}.")
+    for part in MODEL_PARTS:
+        if part in states:
+            check_weight_tensors(states[part], f"checkpoint {path}", f"{part}.")
+    for part in ("hist_G", "hist_D"):
+        if part in states and sorted(states[part]) != sorted(str(i) for i in range(len(states[part]))):
+            raise CheckpointError(f"checkpoint {path} is corrupted: its {part} tensors are not numbered 0 to {len(states[part]) - 1}.")
+    if "opt_G_groups" in meta:
+        # Saved before the first step the optimizers have no state tensors: empty parts. After it both
+        # have (the critic steps first), so one without the other is a damaged file.
+        if ("opt_G" in states) != ("opt_D" in states):
+            lacking = "opt_D" if "opt_G" in states else "opt_G"
+            raise CheckpointError(f"checkpoint {path} is corrupted: it lacks the optimizer state {lacking}.")
+        for part in ("opt_G", "opt_D"):
+            states.setdefault(part, {})
+            _check_optimizer_state(states[part], meta[f"{part}_groups"], f"checkpoint {path}", part)
+    if "rng" in states:
+        _check_rng(states["rng"], path)
+
+
+def _check_optimizer_state(flat: dict[str, torch.Tensor], groups: list[dict[str, Any]], where: str, part: str) -> None:
+    """Keys `<param>.<name>` of known parameters, finite floating-point values, the same names for every
+    parameter (a parameter without Adam's `step` would fail at the first training step)."""
+    known = {i for g in groups for i in g["params"]}
+    names: dict[int, set[str]] = {}
+    for key, tensor in flat.items():
+        m = _OPT_KEY.match(key)
+        if m is None or int(m.group(1)) not in known:
+            raise CheckpointError(f"{where} is corrupted: its optimizer state {part}.{key} belongs to no parameter.")
+        if not tensor.is_floating_point() or not all_finite(tensor):
+            raise CheckpointError(f"{where} holds an invalid optimizer state in {part}.{key} "
+                                  "(not finite floating-point numbers).")
+        if m.group(2) == "step" and (tensor.numel() != 1 or float(tensor) < 0):
+            raise CheckpointError(f"{where} is corrupted: its optimizer step count {part}.{key} is not one number, 0 or more.")
+        names.setdefault(int(m.group(1)), set()).add(m.group(2))
+    if len({frozenset(v) for v in names.values()}) > 1:
+        raise CheckpointError(f"{where} is corrupted: the optimizer state {part} does not hold the same values for every parameter.")
+
+
+def _check_rng(rng: dict[str, torch.Tensor], path: Path) -> None:
+    size = torch.get_rng_state().numel()
+    if set(rng) != {"trainer", "torch"}:
+        raise CheckpointError(f"checkpoint {path} is corrupted: its random-number state holds {', '.join(sorted(rng))}, "
+                              "not the trainer's and torch's.")
+    scratch = torch.Generator()
+    for name, state in rng.items():
+        if state.dtype != torch.uint8 or state.dim() != 1 or state.numel() != size:
+            raise CheckpointError(f"checkpoint {path} is corrupted: its random-number state rng.{name} is not "
+                                  f"{size} bytes ({state.dtype}, {tuple(state.shape)}).")
+        try:
+            scratch.set_state(state)
+        except RuntimeError:
+            raise CheckpointError(f"checkpoint {path} is corrupted: its random-number state rng.{name} is invalid.") from None
 
 
 def load_state_into(module: torch.nn.Module, state: dict[str, torch.Tensor], what: str, path: Path | str) -> None:
@@ -199,14 +401,30 @@ def optimizer_to_flat(opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tenso
     return flat, sd["param_groups"]
 
 
-def optimizer_from_flat(opt: torch.optim.Optimizer, flat: dict[str, torch.Tensor], groups: list[dict[str, Any]]) -> None:
+def optimizer_from_flat(opt: torch.optim.Optimizer, flat: dict[str, torch.Tensor], groups: list[dict[str, Any]],
+                        where: str = "the checkpoint") -> None:
+    """Load flat optimizer tensors into `opt`; `where` names the file in errors ("checkpoint PATH")."""
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, tensor in flat.items():
-        idx, _, name = key.partition(".")
-        state.setdefault(int(idx), {})[name] = tensor
+        m = _OPT_KEY.match(key)
+        if m is None:
+            raise CheckpointError(f"optimizer state {key} in {where} belongs to no parameter.")
+        state.setdefault(int(m.group(1)), {})[m.group(2)] = tensor
     current = opt.state_dict()["param_groups"]
     if len(current) != len(groups) or any(len(a["params"]) != len(b["params"]) for a, b in zip(current, groups)):
-        raise CheckpointError("optimizer state in the checkpoint does not match the model's parameters.")
+        raise CheckpointError(f"optimizer state in {where} does not match the model's parameters.")
+    # Saved parameter numbers -> this optimizer's parameters, in order, as load_state_dict pairs them.
+    params = [p for g in opt.param_groups for p in g["params"]]
+    saved_ids = [i for g in groups for i in g["params"]]
+    by_id = dict(zip(saved_ids, params))
+    for idx, values in state.items():
+        param = by_id.get(idx)
+        if param is None:
+            raise CheckpointError(f"optimizer state for parameter {idx} in {where} belongs to no parameter of the model.")
+        for name, tensor in values.items():
+            if name != "step" and tuple(tensor.shape) != tuple(param.shape):
+                raise CheckpointError(f"optimizer state {idx}.{name} in {where} has shape {tuple(tensor.shape)}; "
+                                      f"its parameter has {tuple(param.shape)}.")
     opt.load_state_dict({"state": state, "param_groups": groups})
 
 
@@ -214,16 +432,26 @@ def optimizer_from_flat(opt: torch.optim.Optimizer, flat: dict[str, torch.Tensor
 
 def read_foreign_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Read a .pth state dict saved by another program without executing any pickled code."""
-    path = Path(path)
+    path = Path(check_path_text(str(path), "the weights file path", CheckpointError))
     if not path.is_file():
         raise CheckpointError(f"weights file {path} does not exist.")
     if path.suffix == ".safetensors":
         try:
             from safetensors.torch import load_file
 
-            return load_file(str(path))
+            obj = load_file(str(path))
         except (SafetensorError, OSError) as exc:
             raise CheckpointError(f"weights file {path} is corrupted ({exc}).") from None
+    else:
+        obj = _torch_load_weights_only(path)
+    # DataParallel saves add a 'module.' prefix; drop it so names match the plain model.
+    if obj and all(k.startswith("module.") for k in obj):
+        obj = {k[len("module."):]: v for k, v in obj.items()}
+    check_weight_tensors(obj, f"weights file {path}")
+    return obj
+
+
+def _torch_load_weights_only(path: Path) -> dict[str, torch.Tensor]:
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # UnpicklingError for code-carrying files, RuntimeError for truncation
@@ -238,7 +466,4 @@ def read_foreign_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise CheckpointError(f"{path.name} does not hold a state dict of tensors.")
-    # DataParallel saves add a 'module.' prefix; drop it so names match the plain model.
-    if obj and all(k.startswith("module.") for k in obj):
-        obj = {k[len("module."):]: v for k, v in obj.items()}
     return obj

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 CHECKPOINT_SUFFIXES = (".safetensors", ".json")
@@ -49,13 +48,18 @@ def file_sha256(path: str | Path) -> str:
 def is_ganstudio_safetensors(path: Path) -> bool:
     """True for our checkpoints (metadata key "ganstudio"); unreadable headers count as ours so that
     `checkpoint.load_checkpoint` reports what is wrong with the file."""
+    from ganstudio.core.errors import GanStudioError
+    from ganstudio.core.safe_json import loads_json
+
     try:
         with open(path, "rb") as fh:
             n = int.from_bytes(fh.read(8), "little")
             if n <= 0 or n > 100_000_000:
                 return False
-            header = json.loads(fh.read(n))
-    except (OSError, ValueError):
+            header = loads_json(fh.read(n), f"the header of {path}", max_bytes=100_000_000)
+    except (OSError, GanStudioError):
+        return True
+    if not isinstance(header, dict) or not isinstance(header.get("__metadata__") or {}, dict):
         return True
     return "ganstudio" in (header.get("__metadata__") or {})
 

@@ -307,9 +307,10 @@ def open_generator(path: str | Path, device: str | torch.device = "auto", use_em
     """Open any generator the app knows, in eval mode on `device` ("auto": CUDA when present); one
     GanStudioError naming the file otherwise. `sha256` spares hashing a file whose hash is known."""
     from ganstudio.core.device import resolve_device
+    from ganstudio.core.safe_names import check_path_text
 
     device = resolve_device(device)
-    given = Path(path)
+    given = Path(check_path_text(str(path), "the model path", CheckpointError))  # before any lookup can raise ENAMETOOLONG
     if given.suffix.lower() in formats.PICTURE_SUFFIXES:
         raise CheckpointError(f"{given.name} is a picture, not a model: give the checkpoint or weights file first.")
     file = formats.weights_file(given)

@@ -14,6 +14,8 @@ import numpy as np
 from ganstudio.core.errors import GanStudioError
 from ganstudio.core.generators.formats import file_sha256, weights_file
 from ganstudio.core.latent.space import Truncation
+from ganstudio.core.safe_json import read_json
+from ganstudio.core.safe_names import check_path_text
 
 # --- bookmarks ----------------------------------------------------------------------------------------
 
@@ -79,31 +81,73 @@ def save_bookmark(path: str | Path, bookmark: Bookmark) -> Path:
     return path
 
 
+MAX_BOOKMARK_BYTES = 16 << 20  # thousands of latents of z_dim 512 as JSON text
+MAX_LATENTS = 100_000  # rows of a bookmark or a .npy latent file (each is one picture to render)
+MAX_LABEL = 99_999  # class ids: far more classes than any conditional model has
+SEED_MAX = 2**31 - 1  # the seed boxes' range (explore_state.SEED_LIMIT)
+_MODEL_TEXT_KEYS = ("sha256", "name", "source")
+
+
 def load_bookmark(path: str | Path) -> Bookmark:
+    """A bookmark file; GanStudioError (one sentence naming the file) for anything that does not fit."""
     path = Path(path)
-    if not path.is_file():
-        raise GanStudioError(f"bookmark file {path} does not exist.")
+    where = f"bookmark file {path}"
+    doc = read_json(path, what="bookmark file", max_bytes=MAX_BOOKMARK_BYTES)
     try:
-        doc = json.loads(path.read_text())
-        z = np.asarray(doc["latents"], dtype=np.float32)
-    except (OSError, ValueError, KeyError, TypeError):
-        raise GanStudioError(f"bookmark file {path} is not a bookmark (JSON with a 'latents' list).") from None
+        with np.errstate(over="ignore"):  # values beyond float32 become inf, refused below
+            z = np.asarray(doc["latents"], dtype=np.float32)
+    except (ValueError, KeyError, TypeError, OverflowError):
+        raise GanStudioError(f"{where} is not a bookmark (JSON with a 'latents' list).") from None
     if z.ndim == 1:
         z = z[None]
-    if z.ndim != 2 or z.shape[0] == 0 or not np.isfinite(z).all():
-        raise GanStudioError(f"bookmark file {path} holds latents of shape {tuple(z.shape)}; expected (N, z_dim) finite numbers.")
+    if z.ndim != 2 or z.shape[0] == 0 or z.shape[1] == 0 or not np.isfinite(z).all():
+        raise GanStudioError(f"{where} holds latents of shape {tuple(z.shape)}; expected (N, z_dim) finite numbers.")
     labels = doc.get("labels")
     if labels is not None:
+        if not isinstance(labels, list) or not all(_is_whole(v, 0, MAX_LABEL) for v in labels):
+            raise GanStudioError(f"{where}: 'labels' must be a list of class numbers 0 to {MAX_LABEL}, or null.")
         if len(labels) != z.shape[0]:
-            raise GanStudioError(f"bookmark file {path} has {len(labels)} labels for {z.shape[0]} latents.")
+            raise GanStudioError(f"{where} has {len(labels)} labels for {z.shape[0]} latents.")
         labels = [int(v) for v in labels]
+    model = _bookmark_model(doc.get("model"), where)
+    trunc_doc = doc.get("truncation")
+    if trunc_doc is not None and not isinstance(trunc_doc, dict):
+        raise GanStudioError(f"{where}: 'truncation' must be an object {{mode, value}}.")
     try:
-        trunc = Truncation.from_dict(doc.get("truncation"))
-    except (GanStudioError, TypeError, ValueError):
-        trunc = Truncation()
-    return Bookmark(latents=z, model=dict(doc.get("model") or {}), labels=labels, truncation=trunc,
-                    seed=doc.get("seed"), note=str(doc.get("note", "")), metadata=dict(doc.get("metadata") or {}),
-                    created=str(doc.get("created", "")))
+        trunc = Truncation.from_dict(trunc_doc)
+    except (GanStudioError, TypeError, ValueError) as exc:
+        raise GanStudioError(f"{where}: its truncation does not fit ({exc}).") from None
+    seed = doc.get("seed")
+    if seed is not None and not _is_whole(seed, 0, SEED_MAX):
+        raise GanStudioError(f"{where}: 'seed' must be a whole number from 0 to {SEED_MAX}, or null.")
+    metadata = doc.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise GanStudioError(f"{where}: 'metadata' must be an object.")
+    for key in ("note", "created"):
+        if not isinstance(doc.get(key, ""), str):
+            raise GanStudioError(f"{where}: '{key}' must be text.")
+    return Bookmark(latents=z, model=model, labels=labels, truncation=trunc, seed=seed, note=doc.get("note", ""),
+                    metadata=dict(metadata or {}), created=doc.get("created", ""))
+
+
+def _bookmark_model(model: Any, where: str) -> dict[str, Any]:
+    """The bookmark's `model` object, with a path the file system can take: the Explore area looks it up."""
+    if model is None:
+        return {}
+    if not isinstance(model, dict):
+        raise GanStudioError(f"{where}: 'model' must be an object {{path, sha256, name, ...}}.")
+    if model.get("path") is not None:
+        check_path_text(model["path"], f"{where}: the model path", GanStudioError)
+    for key in _MODEL_TEXT_KEYS:
+        if model.get(key) is not None and not isinstance(model[key], str):
+            raise GanStudioError(f"{where}: the model's '{key}' must be text.")
+    if "use_ema" in model and not isinstance(model["use_ema"], bool):
+        raise GanStudioError(f"{where}: the model's 'use_ema' must be true or false.")
+    return dict(model)
+
+
+def _is_whole(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def bookmark_model_warning(bookmark: Bookmark, checkpoint: str | Path, use_ema: bool = True) -> str | None:
@@ -125,7 +169,7 @@ def bookmark_model_warning(bookmark: Bookmark, checkpoint: str | Path, use_ema: 
 def read_latents(path: str | Path, z_dim: int) -> tuple[np.ndarray, list[int] | None, Bookmark | None]:
     """Latents to render from a file, as `ganstudio sample --latent` takes them: a bookmark .json (its
     latents, labels and the bookmark itself, which names its weights) or a .npy array (N, z_dim)."""
-    path = Path(path)
+    path = Path(check_path_text(str(path), "the latent file path", GanStudioError))
     if not path.is_file():
         raise GanStudioError(f"latent file {path} does not exist.")
     bookmark = None
@@ -134,14 +178,33 @@ def read_latents(path: str | Path, z_dim: int) -> tuple[np.ndarray, list[int] | 
         bookmark = load_bookmark(path)
         z, labels = bookmark.latents, bookmark.labels
     else:
-        try:
-            z = np.load(path, allow_pickle=False).astype(np.float32)
-        except (ValueError, OSError):
-            raise GanStudioError(f"latent file {path} is not a readable .npy array.") from None
+        z = _read_npy_latents(path)
     if z.ndim == 1:
         z = z[None]
     if z.ndim != 2 or z.shape[1] != z_dim:
         raise GanStudioError(f"latent file {path} holds shape {tuple(z.shape)}; this generator needs (N, {z_dim}).")
+    if z.shape[0] == 0:
+        raise GanStudioError(f"latent file {path} holds no latents.")
     if not np.isfinite(z).all():
         raise GanStudioError(f"latent file {path} holds values that are not finite numbers.")
     return z, labels, bookmark
+
+
+def _read_npy_latents(path: Path) -> np.ndarray:
+    """A .npy array of real numbers as float32; its header (dtype, shape) is checked before the data is read."""
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(fh)  # the header alone, not the data
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError):
+        raise GanStudioError(f"latent file {path} is not a readable .npy array.") from None
+    if dtype.kind not in "fiu":  # complex, bool, text and object arrays are no latents
+        raise GanStudioError(f"latent file {path} holds {dtype} values; latents are real numbers.")
+    if len(shape) >= 1 and shape[0] > MAX_LATENTS or int(np.prod(shape, dtype=np.float64)) > MAX_LATENTS * 4096:
+        raise GanStudioError(f"latent file {path} holds {shape} values; at most {MAX_LATENTS} latents are rendered at once.")
+    try:
+        with np.errstate(over="ignore"):  # values beyond float32 become inf, refused below
+            return np.load(path, allow_pickle=False).astype(np.float32)
+    except (ValueError, OSError, EOFError):
+        raise GanStudioError(f"latent file {path} is not a readable .npy array.") from None

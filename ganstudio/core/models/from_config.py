@@ -12,6 +12,7 @@ import torch
 
 from ganstudio.core.checkpoint import Checkpoint, load_checkpoint, load_state_into
 from ganstudio.core.config import RunConfig
+from ganstudio.core.errors import CheckpointError, GanStudioError
 from ganstudio.core.models.layers import apply_spectral_norm
 
 
@@ -60,7 +61,15 @@ def build_models(cfg: RunConfig, n_classes: int = 0) -> tuple[torch.nn.Module, t
 
 
 def config_from_checkpoint(ckpt: Checkpoint) -> RunConfig:
-    return RunConfig.from_dict(ckpt.config, source="checkpoint")
+    """The run config a checkpoint was trained with; a config that does not validate (a damaged or
+    hand-edited file) is a CheckpointError naming the file."""
+    source = ckpt.source or "checkpoint"
+    try:
+        return RunConfig.from_dict(ckpt.config, source=source)
+    except GanStudioError as exc:
+        raise CheckpointError(f"checkpoint {source} holds a run config that does not fit: {exc}") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:  # from_dict given types it never writes
+        raise CheckpointError(f"checkpoint {source} holds a run config that does not fit ({exc}).") from None
 
 
 def generator_from_checkpoint(path: str | Path, use_ema: bool = True, device: str | torch.device = "cpu"):

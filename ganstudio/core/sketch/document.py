@@ -33,6 +33,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from ganstudio.core.errors import DataError
+from ganstudio.core.safe_json import loads_json, read_json
+from ganstudio.core.safe_names import check_path_text
 
 FORMAT = "ganstudio-sketch"
 FORMAT_VERSION = 1
@@ -43,6 +45,18 @@ MODES = ("eval", "reference")
 MIN_RADIUS = 0.5
 # Largest document side the file format accepts (a 4096-pixel model would be far beyond the GPU).
 MAX_SIDE = 4096
+# What a document file may ask for, checked before anything is inflated or drawn, so that a hostile or
+# broken file is refused in milliseconds instead of taking minutes or gigabytes to open:
+MAX_DOCUMENT_BYTES = 64 << 20  # a 4096-pixel base compresses to a few MB; long sessions reach ~10 MB
+MAX_STROKES = 100_000
+MAX_POINTS = 1_000_000  # all strokes together (a 10-minute scribble at 120 Hz is ~70 000)
+CANVAS_MARGIN = 32  # points may lie this many canvas sides outside it (a drag may leave the canvas)
+SEED_MAX = 2**31 - 1  # the seed boxes' range (session.SEED_LIMIT)
+# Pixel visits of all stamps, at the canvas's display scale and at model resolution together (see
+# render_work): several seconds of drawing on one core. 2000 points of the widest eraser the canvas
+# offers use half of it; the 4096-pixel, 1000-point document of canvas-wide strokes asks for 60 times more.
+MAX_RENDER_WORK = 2**28
+STAMP_OVERHEAD = 1024  # the fixed cost of one stamp, in pixel visits (numpy calls on a tiny box)
 
 
 def pressure_factor(pressure: float) -> float:
@@ -69,7 +83,8 @@ class Stroke:
         }
 
     @classmethod
-    def from_json(cls, d: Any, where: str) -> "Stroke":
+    def from_json(cls, d: Any, where: str, size: tuple[int, int] = (MAX_SIDE, MAX_SIDE)) -> "Stroke":
+        """A stroke of a document of `size` (H, W): its points must lie near that canvas."""
         if not isinstance(d, dict):
             raise DataError(f"{where}: a stroke must be an object, not {type(d).__name__}.")
         tool = d.get("tool")
@@ -84,9 +99,18 @@ class Stroke:
             raise DataError(f"{where}: stroke width {width} must be a positive number of pixels.")
         if not points or not all(math.isfinite(v) for pt in points for v in pt):
             raise DataError(f"{where}: a stroke needs at least one point of finite numbers.")
+        height, width_px = size
+        for x, y, p in points:
+            # Far-off points would overflow the pixel arithmetic; a drag leaves the canvas by far less.
+            if not (-CANVAS_MARGIN * width_px <= x <= (CANVAS_MARGIN + 1) * width_px
+                    and -CANVAS_MARGIN * height <= y <= (CANVAS_MARGIN + 1) * height):
+                raise DataError(f"{where}: the point ({x:g}, {y:g}) lies far outside the {width_px}x{height} canvas.")
+            if not 0.0 <= p <= 1.0:
+                raise DataError(f"{where}: pressure {p:g} must lie between 0 and 1.")
         color = d.get("color")
         if tool == "hint":
-            if not (isinstance(color, list) and len(color) == 3 and all(isinstance(c, int) and 0 <= c <= 255 for c in color)):
+            if not (isinstance(color, list) and len(color) == 3
+                    and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in color)):
                 raise DataError(f"{where}: a hint stroke needs a colour [r, g, b] of whole numbers 0-255.")
             color = (int(color[0]), int(color[1]), int(color[2]))
         else:
@@ -246,6 +270,29 @@ def draw_stroke(layers: SketchLayers, stroke: Stroke, scale: int = 1) -> Box | N
     return box
 
 
+def render_work(size: tuple[int, int], strokes: list[Stroke], scale: int = 1) -> int:
+    """Pixel visits of drawing `strokes` at `scale`: the area of every stamp's box (as `stamp` computes
+    it, clipped to the layers) plus STAMP_OVERHEAD per stamp. Vectorised, so that it costs milliseconds
+    for documents that would take minutes to draw."""
+    height, width = size[0] * scale, size[1] * scale
+    total = 0
+    for stroke in strokes:
+        pts = np.asarray(stroke.points, np.float64).reshape(-1, 3)
+        pressure = np.clip(pts[:, 2], 0.0, 1.0)
+        radius = np.maximum(MIN_RADIUS, stroke.width * (0.25 + 0.75 * pressure) / 2) * scale
+        x, y = pts[:, 0] * scale, pts[:, 1] * scale
+        # Stamp i is the segment from point i-1 (point 0: a dot) to point i.
+        x0, y0, r0 = np.r_[x[:1], x[:-1]], np.r_[y[:1], y[:-1]], np.r_[radius[:1], radius[:-1]]
+        reach = np.maximum(r0, radius)
+        top = np.maximum(0, np.floor(np.minimum(y0, y) - reach - 0.5))
+        bottom = np.minimum(height, np.ceil(np.maximum(y0, y) + reach + 0.5) + 1)
+        left = np.maximum(0, np.floor(np.minimum(x0, x) - reach - 0.5))
+        right = np.minimum(width, np.ceil(np.maximum(x0, x) + reach + 0.5) + 1)
+        area = np.clip(bottom - top, 0, None) * np.clip(right - left, 0, None)
+        total += int(area.sum()) + STAMP_OVERHEAD * len(pts)
+    return total
+
+
 # --- documents ------------------------------------------------------------------------------------------
 
 @dataclass
@@ -302,25 +349,35 @@ class SketchDocument:
         if mode not in MODES:
             raise DataError(f"{where}: \"mode\" must be one of {', '.join(MODES)}, not {mode!r}.")
         seed = d.get("seed", 0)
-        if not isinstance(seed, int):
-            raise DataError(f"{where}: \"seed\" must be a whole number, not {seed!r}.")
+        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= SEED_MAX:
+            raise DataError(f"{where}: \"seed\" must be a whole number from 0 to {SEED_MAX}, not {_preview(seed)}.")
         raw_strokes = d.get("strokes") or []
         if not isinstance(raw_strokes, list):
             raise DataError(f"{where}: \"strokes\" must be a list.")
-        strokes = [Stroke.from_json(s, f"{where}, stroke {i + 1}") for i, s in enumerate(raw_strokes)]
-        base = _layers_from_json(d["base"], (size[0], size[1]), where) if d.get("base") else None
+        if len(raw_strokes) > MAX_STROKES:
+            raise DataError(f"{where} has {len(raw_strokes)} strokes; a document holds at most {MAX_STROKES}.")
+        n_points = sum(len(s.get("points") or ()) for s in raw_strokes if isinstance(s, dict) and isinstance(s.get("points"), list))
+        if n_points > MAX_POINTS:
+            raise DataError(f"{where} has {n_points} stroke points; a document holds at most {MAX_POINTS}.")
+        shape = (size[0], size[1])
+        strokes = [Stroke.from_json(s, f"{where}, stroke {i + 1}", shape) for i, s in enumerate(raw_strokes)]
+        # Both renders of an opened document: the canvas's (display scale) and the model's.
+        from ganstudio.core.sketch.sizes import display_scale
+
+        work = render_work(shape, strokes, display_scale(max(shape))) + render_work(shape, strokes, 1)
+        if work > MAX_RENDER_WORK:
+            raise DataError(f"{where} asks for too much drawing ({work / 1e6:.0f} million pixel visits; at most "
+                            f"{MAX_RENDER_WORK / 1e6:.0f}): its strokes are too many or too wide.")
+        base = _layers_from_json(d["base"], shape, where) if d.get("base") else None
         model_id = d.get("model_id")
+        if model_id is not None:
+            model_id = check_path_text(model_id, f"{where}: the model path \"model_id\"", DataError)
         extra = d.get("extra") if isinstance(d.get("extra"), dict) else {}
-        return cls(size=(size[0], size[1]), strokes=strokes, base=base,
-                   model_id=str(model_id) if model_id is not None else None, seed=seed, mode=mode, extra=extra)
+        return cls(size=shape, strokes=strokes, base=base, model_id=model_id, seed=seed, mode=mode, extra=extra)
 
     @classmethod
     def from_bytes(cls, data: bytes, where: str = "sketch document") -> "SketchDocument":
-        try:
-            d = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataError(f"{where} is not valid JSON ({exc}).") from None
-        return cls.from_json(d, where)
+        return cls.from_json(loads_json(data, where, max_bytes=MAX_DOCUMENT_BYTES, error=DataError), where)
 
 
 def save_document(doc: SketchDocument, path: str | Path) -> Path:
@@ -333,10 +390,10 @@ def save_document(doc: SketchDocument, path: str | Path) -> Path:
 
 
 def load_document(path: str | Path) -> SketchDocument:
+    """A saved or recovered document; DataError (one sentence naming the file) for anything wrong."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"Sketch document {path} does not exist.")
-    return SketchDocument.from_bytes(path.read_bytes(), where=f"Sketch document {path}")
+    d = read_json(path, what="Sketch document", max_bytes=MAX_DOCUMENT_BYTES, error=DataError)
+    return SketchDocument.from_json(d, where=f"Sketch document {path}")
 
 
 def document_from_image(image, size: int, n_hints: int = 12, seed: int = 0) -> SketchDocument:
@@ -374,13 +431,28 @@ def _array_to_text(a: np.ndarray) -> str:
 
 
 def _array_from_text(text: Any, shape: tuple[int, ...], where: str, what: str) -> np.ndarray:
+    expected = int(np.prod(shape))
+    if not isinstance(text, str):
+        raise DataError(f"{where}: the base layer {what} must be base64 text.")
+    # zlib never grows data by more than a few bytes per 16 KB: longer text cannot be this layer.
+    if len(text) > 4 * (expected + expected // 1000 + 64) // 3 + 4:
+        raise DataError(f"{where}: the base layer {what} is {len(text)} characters, too long for {expected} bytes.")
     try:
-        raw = zlib.decompress(base64.b64decode(str(text), validate=True))
+        inflater = zlib.decompressobj()
+        # Inflate at most one byte more than the layer holds: a zlib bomb stops there, not at gigabytes.
+        raw = inflater.decompress(base64.b64decode(text, validate=True), expected + 1)
     except (ValueError, zlib.error):
         raise DataError(f"{where}: the base layer {what} is corrupted.") from None
-    if len(raw) != int(np.prod(shape)):
-        raise DataError(f"{where}: the base layer {what} holds {len(raw)} bytes, expected {int(np.prod(shape))}.")
+    if len(raw) > expected or inflater.unconsumed_tail:
+        raise DataError(f"{where}: the base layer {what} inflates to more than the {expected} bytes of a {shape} layer.")
+    if len(raw) != expected:
+        raise DataError(f"{where}: the base layer {what} holds {len(raw)} bytes, expected {expected}.")
     return np.frombuffer(raw, np.uint8).reshape(shape).copy()
+
+
+def _preview(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _layers_to_json(layers: SketchLayers) -> dict[str, str]:

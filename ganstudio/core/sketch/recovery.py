@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from pathlib import Path
+
+from ganstudio.core.errors import GanStudioError
+from ganstudio.core.safe_json import read_json
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +45,19 @@ class SketchRecovery:
         return self.data_dir / CLEAN_FILE
 
     def last_clean_time(self) -> float:
-        try:
-            return float(json.loads(self.clean_path.read_text())["time"])
-        except (OSError, ValueError, KeyError, TypeError):
+        """When the last session ended cleanly; 0 (offer any recovery file) when the mark is missing or
+        broken, so that a damaged mark never keeps the Sketch area from starting."""
+        if not self.clean_path.is_file():
             return 0.0
+        try:
+            mark = read_json(self.clean_path, what="Clean-exit mark", max_bytes=4096)
+        except GanStudioError as exc:
+            log.warning("%s", exc)
+            return 0.0
+        value = mark.get("time") if isinstance(mark, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+        return 0.0
 
     def mark_clean(self) -> None:
         """The work of this session is safe: a later start offers nothing older than now."""

@@ -20,3 +20,12 @@ def default_hint_size(size: int) -> int:
 def default_blur_sigma(size: int) -> float:
     """Gaussian blur before edge detection: 1 px up to 128 px, wider for bigger images (less texture)."""
     return max(1.0, size / 128)
+
+
+DISPLAY_SIDE = 512  # about how many pixels per side the canvas shows a document with
+
+
+def display_scale(size: int) -> int:
+    """Integer enlargement of a `size`-pixel model canvas for the screen: 8 at 64, 2 at 256, 1 from 768.
+    The canvas draws at this scale; a document's drawing budget counts the work at it."""
+    return max(1, round(DISPLAY_SIDE / max(1, size)))
