@@ -90,6 +90,21 @@ class AppSettings:
     def set_last_folder(self, purpose: str, folder: str | Path) -> None:
         self._s.setValue(f"folders/{purpose}", str(folder))
 
+    def model_folders(self) -> list[Path]:
+        """Where the user keeps models: the runs folder and the folders model dialogs last opened from
+        (only ones the user chose; the home-folder default would make every file a known place)."""
+        folders = [self.runs_folder()]
+        for purpose in ("checkpoints", "sketch-models", "explore"):
+            if self._s.contains(f"folders/{purpose}"):
+                folders.append(Path(self._get_str(f"folders/{purpose}")))
+        return folders
+
+    def is_known_model_place(self, path: str | Path) -> bool:
+        """May a model a sketch or bookmark names open without asking (bundled, model folders, recent)?"""
+        from ganstudio.core.generators.known_places import is_known_model_place
+
+        return is_known_model_place(path, self.model_folders(), self.recent_checkpoints() + self.recent_models())
+
     def runs_folder(self) -> Path:
         """Parent folder of the run folders the app creates when it trains."""
         return Path(self._get_str("training/runs_folder", str(default_runs_folder())))
@@ -97,20 +112,33 @@ class AppSettings:
     def set_runs_folder(self, folder: str | Path) -> None:
         self._s.setValue("training/runs_folder", str(folder))
 
-    # --- recent checkpoints ------------------------------------------------------------------------
-    def recent_checkpoints(self) -> list[str]:
-        value = self._s.value("recent/checkpoints", [])
+    # --- recent files ------------------------------------------------------------------------------
+    def _recent(self, key: str) -> list[str]:
+        value = self._s.value(key, [])
         if isinstance(value, str):  # QSettings returns a bare string for a one-item list
             value = [value]
         return [str(v) for v in (value or []) if v]
 
-    def add_recent_checkpoint(self, path: str | Path) -> list[str]:
+    def _add_recent(self, key: str, path: str | Path) -> list[str]:
         path = str(path)
-        items = [p for p in self.recent_checkpoints() if p != path]
+        items = [p for p in self._recent(key) if p != path]
         items.insert(0, path)
         items = items[:MAX_RECENT]
-        self._s.setValue("recent/checkpoints", items)
+        self._s.setValue(key, items)
         return items
+
+    def recent_checkpoints(self) -> list[str]:
+        return self._recent("recent/checkpoints")
+
+    def add_recent_checkpoint(self, path: str | Path) -> list[str]:
+        return self._add_recent("recent/checkpoints", path)
+
+    def recent_models(self) -> list[str]:
+        """Generators opened in Sketch or Explore, newest first (known places for the files they name)."""
+        return self._recent("recent/models")
+
+    def add_recent_model(self, path: str | Path) -> list[str]:
+        return self._add_recent("recent/models", path)
 
     def clear_recent_checkpoints(self) -> None:
         self._s.setValue("recent/checkpoints", [])

@@ -47,6 +47,7 @@ from ganstudio.qt.explore.model_bar import ModelBar
 from ganstudio.qt.explore.samples import SamplesPanel
 from ganstudio.qt.explore.selection import SelectionPanel
 from ganstudio.qt.render_worker import ModelRenderer, PartResult
+from ganstudio.qt.widgets.ask import may_open_named_model
 from ganstudio.qt.widgets.message_strip import AreaMessages, MessageStrip
 from ganstudio.qt.workers import JobError, JobWorker, start_job, stop_jobs
 
@@ -241,6 +242,8 @@ class ExplorerArea(AreaMessages, QWidget):
         self.renderer.load(str(path), use_ema=True)  # parts drawn for the previous model are dropped
 
     def _on_model_ready(self, info: dict[str, Any], _seconds: float = 0.0) -> None:
+        if self.settings is not None and hasattr(self.settings, "add_recent_model") and info.get("path"):
+            self.settings.add_recent_model(info["path"])
         self._loading_path = None
         self.state.set_model(info)  # the panels reset themselves
         self.model_bar.show_model(info)
@@ -452,6 +455,9 @@ class ExplorerArea(AreaMessages, QWidget):
         model_path = bm.model.get("path")
         if self.state.model_info is None:
             if model_path and Path(model_path).is_file():
+                if not may_open_named_model(self, self.settings, model_path, named_by=path):
+                    self.show_error(f"Open a model first: {Path(path).name} was made with {model_path}.")
+                    return False
                 self._after_load.append(lambda: self._apply_bookmark(bm, Path(path)))
                 self.load_generator(model_path)
                 return True

@@ -63,6 +63,7 @@ from ganstudio.qt.sketch.recovery_banner import RecoveryBanner
 from ganstudio.qt.sketch.tools import DEFAULT_COLOR, PALETTE, ToolColumn
 from ganstudio.qt.sketch.top_bar import TopBar
 from ganstudio.qt.sketch.variants import VariantsPanel
+from ganstudio.qt.widgets.ask import may_open_named_model
 from ganstudio.qt.widgets.message_strip import AreaMessages, MessageStrip
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
@@ -382,6 +383,8 @@ class SketchArea(AreaMessages, QWidget):
     def _on_model_loaded(self, info: dict[str, Any], seconds: float) -> None:
         if self._closed:
             return
+        if self.settings is not None and hasattr(self.settings, "add_recent_model") and info.get("path"):
+            self.settings.add_recent_model(info["path"])
         size = int(info["image_size"])
         if self.canvas.size_px != size:
             had = not self.canvas.is_empty()
@@ -647,16 +650,17 @@ class SketchArea(AreaMessages, QWidget):
         except GanStudioError as exc:
             self.show_error(str(exc))
             return False
-        self._adopt_document(doc)
+        self._adopt_document(doc, named_by=path)
         self.show_note(f"Opened {Path(path).name}.")
         return True
 
-    def _adopt_document(self, doc) -> None:
+    def _adopt_document(self, doc, named_by: str | Path = "The recovered sketch") -> None:
         """Show a saved or recovered document: its seed and mode, and its model when it is not loaded.
         Undoable when it has the canvas's size."""
         self.canvas.set_document(doc, undoable=doc.size == self.canvas.document.size, text="open sketch")
         wanted = doc.model_id
-        if wanted and wanted != self.model_path and Path(wanted).exists():
+        if wanted and wanted != self.model_path and Path(wanted).exists() \
+                and may_open_named_model(self, self.settings, wanted, named_by=named_by):
             self.load_model(wanted)  # its size is applied when it has loaded
         elif self.model_info is not None and self.canvas.size_px != self.model_info["image_size"]:
             self.canvas.resize_document(int(self.model_info["image_size"]))

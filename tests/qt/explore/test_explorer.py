@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -349,3 +350,45 @@ def test_a_bookmark_opened_without_a_model_opens_the_bookmarked_model_first(qtbo
         assert fresh.bookmarkList.count() == 1 and fresh.error_text() == ""
     finally:
         fresh.shutdown()
+
+
+def _answer_next_question(qtbot, button_name: str) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        button = box.findChild(QPushButton, button_name) if box is not None else None
+        if button is None:
+            QTimer.singleShot(20, answer)
+            return
+        qtbot.mouseClick(button, Qt.LeftButton)
+
+    QTimer.singleShot(20, answer)
+
+
+def test_a_bookmark_naming_a_model_elsewhere_asks_before_opening_it(qtbot, area, tmp_path, digits_ckpt, settings):
+    """A file must not make the app open whatever model it names anywhere on disk without asking."""
+    import shutil
+
+    path = area.save_bookmark(tmp_path / "b.json")
+    elsewhere = tmp_path / "downloads"
+    elsewhere.mkdir()
+    for part in (digits_ckpt, digits_ckpt.with_suffix(".json")):
+        shutil.copy(part, elsewhere / part.name)
+    doc = json.loads(path.read_text())
+    doc["model"]["path"] = str(elsewhere / digits_ckpt.name)
+    path.write_text(json.dumps(doc))
+
+    fresh = ExplorerArea(settings, cache_dir=tmp_path / "cache2", direction_samples=500, n_directions=8)
+    qtbot.addWidget(fresh)
+    assert not settings.is_known_model_place(elsewhere / digits_ckpt.name)
+    assert settings.is_known_model_place(digits_ckpt)  # opened in this area before: a recent model
+    _answer_next_question(qtbot, "openNamedModelNo")
+    assert not fresh.load_bookmark(path)
+    assert fresh.model_info is None and "Open a model first" in fresh.error_text()
+    _answer_next_question(qtbot, "openNamedModelYes")
+    assert fresh.load_bookmark(path)
+    qtbot.waitUntil(lambda: fresh.model_info is not None, timeout=30000)
+    assert Path(fresh.model_info["path"]) == elsewhere / digits_ckpt.name
+    fresh.shutdown()
