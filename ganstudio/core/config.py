@@ -440,13 +440,13 @@ def check_field(dotted: str, value: Any, rule: FieldRule | None = None) -> None:
         raise ConfigError(f"'{dotted}' must be set.")
     expected = {"int": int, "float": (int, float), "bool": bool, "str": str}[rule.kind]
     if not isinstance(value, expected) or (rule.kind in ("int", "float") and isinstance(value, bool)):
-        raise ConfigError(f"'{dotted}' must be {_article(rule.kind)}, not {value!r}.")
+        raise ConfigError(f"'{dotted}' must be {_article(rule.kind)}, not {_shown(value)}.")
     if rule.kind == "float" and rule.finite and not math.isfinite(value):
         raise ConfigError(f"'{dotted}' must be a finite number, not {value}.")
     choices = rule.allowed()
     if choices and value not in choices:
         if rule.kind == "str":
-            raise ConfigError(f"'{dotted}' is '{value}'; choose one of {', '.join(map(str, choices))}.")
+            raise ConfigError(f"'{dotted}' is {_shown(value)}; choose one of {', '.join(map(str, choices))}.")
         raise ConfigError(f"'{dotted}' must be {_or_list(choices)}, not {value}.")
     low, high = rule.minimum, rule.maximum
     if (low is not None and value < low) or (high is not None and value > high):
@@ -491,7 +491,7 @@ def _check_model_names(m: ModelConfig, task: str) -> None:
     for role in ("generator", "discriminator"):
         name, allowed = getattr(m, role), MODEL_NAMES[task][role]
         if name not in allowed:
-            raise ConfigError(f"'model.{role}' is '{name}', which {task} data cannot train; "
+            raise ConfigError(f"'model.{role}' is {_shown(name)}, which {task} data cannot train; "
                               f"choose {_or_list(allowed)}.")
 
 
