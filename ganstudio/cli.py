@@ -1,7 +1,10 @@
-"""Headless commands: `ganstudio train | sample | info | translate`. With no subcommand, `ganstudio` opens the app.
+"""Headless commands: `ganstudio train | sample | info | translate | bench`. With no subcommand, `ganstudio` opens
+the app.
 
-User errors (GanStudioError) print one line, `ganstudio: error: ...`, and exit with status 2; only bugs
-show a traceback.
+Every exception that reaches `run_command` becomes one line on stderr: a user error (a GanStudioError, an
+OSError naming a path, running out of memory) prints `ganstudio: error: ...` and exits with status 2; a bug
+prints `ganstudio: internal error: <type>: <message>` and exits with 1. `--debug` (or GANSTUDIO_DEBUG=1) adds
+the traceback.
 """
 
 from __future__ import annotations
@@ -11,14 +14,18 @@ import logging
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from ganstudio import __version__
-from ganstudio.core.errors import GanStudioError
+from ganstudio.core.destinations import check_file_destination, check_folder_destination, writing
+from ganstudio.core.errors import DestinationError, GanStudioError, os_error_sentence, user_error_message
 from ganstudio.core.train.runlog import format_hms, new_run_dir
 
 EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 1
 EXIT_INTERRUPTED = 130
+DEBUG_HELP = "show the traceback of an error (also GANSTUDIO_DEBUG=1)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,9 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
         "Run without a command to open the app.",
     )
     parser.add_argument("--version", action="version", version=f"ganstudio {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    # --debug after the command too; SUPPRESS keeps an absent one from overwriting the top-level value
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("train", help="train a GAN headless (same engine as the app)",
+    p = sub.add_parser("train", parents=[debug], help="train a GAN headless (same engine as the app)",
                        description="Train a GAN from a preset or a TOML config. Presets: " + ", ".join(PRESETS) + ".")
     p.add_argument("config", help="a preset name or a CONFIG.toml file")
     p.add_argument("--data", help="image folder for folder / paired / autopair data")
@@ -47,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch CPU threads (default: 1 for 2-D toys, all CPUs but one for image models)")
 
-    p = sub.add_parser("sample", help="generate samples from a checkpoint")
+    p = sub.add_parser("sample", parents=[debug], help="generate samples from a checkpoint")
     p.add_argument("checkpoint", help="a .safetensors checkpoint, a run folder or a pytorch/examples netG .pth")
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--out", required=True, help="PATH.png for a grid, PATH.npy for 2-D points, or a folder for one PNG per sample")
@@ -60,17 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch CPU threads (default: all CPUs but one)")
 
-    p = sub.add_parser("info", help="describe a checkpoint: model, training, metrics")
+    p = sub.add_parser("info", parents=[debug], help="describe a checkpoint: model, training, metrics")
     p.add_argument("checkpoint")
 
-    p = sub.add_parser("bench", help="measure training throughput and interactive latency; writes JSON",
+    p = sub.add_parser("bench", parents=[debug], help="measure training throughput and interactive latency; writes JSON",
                        description="Measure what users feel (see docs/BENCHMARKS.md). Benchmarks are not tests.")
     p.add_argument("--quick", action="store_true", help="a short smoke run (CI uses it)")
     p.add_argument("--out", metavar="FILE.json", help="write the full report here")
     p.add_argument("--only", choices=("training", "gui"), help="run one section")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
-    p = sub.add_parser("translate", help="apply a sketch / pix2pix model to a picture or a sketch document",
+    p = sub.add_parser("translate", parents=[debug], help="apply a sketch / pix2pix model to a picture or a sketch document",
                        description="Apply a sketch or pix2pix generator headless. MODEL is a GAN Studio checkpoint "
                        "(or run folder) of a paired / autopair run, or a pytorch-CycleGAN-and-pix2pix U-Net .pth "
                        "(read without running pickled code). For sketch (autopair) models a picture INPUT is turned "
@@ -103,21 +114,44 @@ def main(argv: list[str]) -> int:
         parser.print_help()
         return 0
     logging.basicConfig(level=logging.WARNING, format="ganstudio: %(levelname)s: %(message)s")
+    debug = args.debug or os.environ.get("GANSTUDIO_DEBUG", "") not in ("", "0")
+    return run_command(COMMANDS[args.command], args, debug=debug)
+
+
+# What each command is doing, for "not enough memory for ...".
+DOING = {"train": "training", "sample": "sampling", "info": "reading the checkpoint", "bench": "the benchmark",
+         "translate": "translating"}
+
+
+def run_command(command, args, debug: bool = False) -> int:
+    """Run one subcommand; every exception leaving it becomes one line on stderr (see the module docstring)."""
     try:
-        if args.command == "train":
-            return cmd_train(args)
-        if args.command == "sample":
-            return cmd_sample(args)
-        if args.command == "info":
-            return cmd_info(args)
-        if args.command == "bench":
-            return cmd_bench(args)
-        if args.command == "translate":
-            return cmd_translate(args)
-    except GanStudioError as exc:
-        print(f"ganstudio: error: {exc}", file=sys.stderr)
+        return command(args)
+    except KeyboardInterrupt:  # Ctrl-C outside the training loop (which saves and exits itself)
+        print("ganstudio: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        return report_exception(exc, doing=DOING.get(getattr(args, "command", ""), "this command"), debug=debug)
+
+
+def report_exception(exc: BaseException, doing: str = "this command", debug: bool = False, stream=None) -> int:
+    """Print the one line of an exception (after its traceback with debug) and return the exit status."""
+    stream = stream or sys.stderr
+    if debug:
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=stream)
+    message = user_error_message(exc, doing=doing)
+    if message is not None:
+        print(f"ganstudio: error: {_one_line(message)}", file=stream)
         return EXIT_USER_ERROR
-    return 0
+    text = _one_line(str(exc))
+    hint = "" if debug else " (run with --debug for the traceback)"
+    print(f"ganstudio: internal error: {type(exc).__name__}{': ' + text if text else ''}{hint}", file=stream)
+    return EXIT_INTERNAL_ERROR
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    text = " ".join(line.strip() for line in str(text).splitlines() if line.strip())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 COMMANDS = ("train", "sample", "info", "bench", "translate")
@@ -174,12 +208,43 @@ def _config_from_args(args):
     if args.seed is not None:
         sets.append(f"train.seed={args.seed}")
     cfg = validate(cfg.with_overrides(sets))
+    if args.resume:
+        _check_resume(cfg, args.resume)
     if cfg.data.path and cfg.data.kind not in FOLDER_KINDS:
         raise GanStudioError(
             f"{cfg.name} trains on {cfg.data.kind} data, which reads no folder, but a data folder was given "
             f"({cfg.data.path}); folders are read by image-folder, paired and sketch presets "
             "(e.g. pix2pix-folder, sketch-folder) or with --set data.kind=folder.")
     return cfg
+
+
+def _saved_config(resume: str) -> dict | None:
+    """The config stored in a checkpoint's header (read without its tensors), or None if it cannot be read:
+    the trainer's own load then says what is wrong with the file."""
+    import json
+
+    from safetensors import safe_open
+
+    path = Path(resume)
+    if path.is_dir():
+        path = next((p for p in (path / "checkpoints" / "latest.safetensors", path / "latest.safetensors")
+                     if p.is_file()), path)
+    if path.suffix == ".json":
+        path = path.with_suffix(".safetensors")
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            return json.loads((fh.metadata() or {})["ganstudio"]).get("config")
+    except Exception:  # not readable here; Trainer.load reports it in one sentence
+        return None
+
+
+def _check_resume(cfg, resume: str) -> None:
+    from ganstudio.core.config import resume_conflict
+
+    saved = _saved_config(resume)
+    problem = resume_conflict(cfg, saved, f"checkpoint {resume}") if saved else None
+    if problem:
+        raise GanStudioError(problem)
 
 
 FOLDER_KINDS = ("folder", "paired", "autopair")
@@ -285,14 +350,17 @@ class _StopOnCtrlC:
 
 def cmd_train(args) -> int:
     from ganstudio.core.device import apply_threads, device_description
+    from ganstudio.core.models.size_check import check_model_size
     from ganstudio.core.train.distributed import DistributedContext
     from ganstudio.core.train.trainer import Trainer
 
     cfg = _config_from_args(args)
-    dist = DistributedContext.from_environment(cfg.train.device)
-    apply_threads("toy" if cfg.data.task == "toy" else "image", cfg.train.threads)
+    check_model_size(cfg)
     resumed_in = _resume_run_dir(args.resume) if args.resume and not args.out else None
     run_dir = Path(args.out) if args.out else resumed_in or new_run_dir("runs", cfg.name)
+    check_folder_destination(run_dir)  # before minutes of loading data, not at the first save
+    dist = DistributedContext.from_environment(cfg.train.device)
+    apply_threads("toy" if cfg.data.task == "toy" else "image", cfg.train.threads)
     bar: ProgressBar | None = None
     messages: list[str] = []
 
@@ -343,6 +411,11 @@ def cmd_train(args) -> int:
             print(f"ganstudio: finished {trainer.step_count} steps in {format_hms(trainer.elapsed)}; {summary}", file=sys.stderr)
             print(f"ganstudio: checkpoint {result.checkpoint}", file=sys.stderr)
         return 0
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        # A write that names no file (a full disk inside a checkpoint or log write): name the run folder.
+        raise DestinationError(os_error_sentence(exc, "cannot write in", run_dir)) from None
     finally:
         dist.close()
 
@@ -366,6 +439,11 @@ def cmd_sample(args) -> int:
 
     if args.n < 1:
         raise GanStudioError(f"--n must be 1 or more, not {args.n}.")
+    out_path = Path(args.out)
+    if out_path.suffix:  # a .png grid or .npy points; no suffix: a folder of PNGs
+        check_file_destination(out_path)
+    else:
+        check_folder_destination(out_path)
     _apply_render_threads(args.threads)
     model = open_generator(args.checkpoint, device=args.device, use_ema=not args.no_ema)
     if model.is_translation:
@@ -391,24 +469,26 @@ def cmd_sample(args) -> int:
         raise GanStudioError(f"{args.checkpoint} is not class-conditional; drop --class.")
     else:
         labels = None
+    if model.input_kind == INPUT_POINTS and out_path.suffix != ".npy":
+        raise GanStudioError(f"a 2-D model writes points: give --out a path ending in .npy, not {out_path.name}.")
+    if model.input_kind != INPUT_POINTS and out_path.suffix and out_path.suffix.lower() != ".png":
+        raise GanStudioError(f"--out must end in .png (a grid) or name a folder (one PNG per sample), not {out_path.name}.")
     out = model.generate(z, labels)
-    out_path = Path(args.out)
     if model.input_kind == INPUT_POINTS:
-        if out_path.suffix != ".npy":
-            raise GanStudioError(f"a 2-D model writes points: give --out a path ending in .npy, not {out_path.name}.")
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(out_path, out.numpy())
+        with writing(out_path):
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(out_path, out.numpy())
         print(f"ganstudio: wrote {out.shape[0]} points to {out_path}", file=sys.stderr)
         return 0
-    if out_path.suffix.lower() == ".png":
-        save_png(make_grid_uint8(out), out_path)
+    if out_path.suffix:
+        with writing(out_path):
+            save_png(make_grid_uint8(out), out_path)
         print(f"ganstudio: wrote a grid of {out.shape[0]} sample{'s' if out.shape[0] != 1 else ''} to {out_path}", file=sys.stderr)
-    elif out_path.suffix:
-        raise GanStudioError(f"--out must end in .png (a grid) or name a folder (one PNG per sample), not {out_path.name}.")
     else:
         pics = to_uint8(out)
         for i, pic in enumerate(pics):
-            save_png(pic, out_path / f"sample_{i:05d}.png")
+            with writing(out_path / f"sample_{i:05d}.png"):
+                save_png(pic, out_path / f"sample_{i:05d}.png")
         print(f"ganstudio: wrote {len(pics)} PNG files to {out_path}", file=sys.stderr)
     return 0
 
@@ -462,11 +542,13 @@ def cmd_translate(args) -> int:
         raise GanStudioError(f"--out must end in .png, not {out_path.name}.")
     if args.hints < 0:
         raise GanStudioError(f"--hints must be 0 or more, not {args.hints}.")
+    check_file_destination(out_path)
     _apply_render_threads(args.threads)
     model = open_generator(args.model, device=args.device)
     mode = "eval" if args.eval else "reference"
     picture = translate_file(model, args.input, mode=mode, seed=args.seed, n_hints=args.hints)
-    save_png(picture, out_path)
+    with writing(out_path):
+        save_png(picture, out_path)
     print(f"ganstudio: {model.title}, {mode} mode, seed {args.seed}: wrote {out_path}", file=sys.stderr)
     return 0
 
@@ -476,12 +558,18 @@ def cmd_translate(args) -> int:
 def cmd_bench(args) -> int:
     from ganstudio.bench import SECTIONS, format_table, main_progress, run_bench, write_report
 
+    if args.out:
+        check_file_destination(args.out)  # a report that cannot be written must not cost the whole run first
     sections = (args.only,) if args.only else SECTIONS
     report = run_bench(quick=args.quick, sections=sections, device=args.device, progress=main_progress)
     print(format_table(report))
     if args.out:
         print(f"ganstudio: wrote {write_report(report, args.out)}", file=sys.stderr)
     return 0
+
+
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "info": cmd_info, "bench": cmd_bench,
+            "translate": cmd_translate}
 
 
 if __name__ == "__main__":

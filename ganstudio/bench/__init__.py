@@ -179,9 +179,12 @@ def format_table(report: dict[str, Any]) -> str:
 
 
 def write_report(report: dict[str, Any], path: str | Path) -> Path:
+    from ganstudio.core.destinations import writing
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2))
+    with writing(path):  # a disk that filled up during the run: one sentence, and the table is already printed
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2))
     return path
 
 

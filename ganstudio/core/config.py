@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import tomllib
 
 from ganstudio.core import metric_registry, objective_registry
-from ganstudio.core.errors import ConfigError
+from ganstudio.core.errors import ConfigError, os_error_reason
 
 TOY_DATA = ("ring", "grid", "spiral", "moons", "swissroll")
 IMAGE_DATA = ("digits", "folder")
@@ -27,6 +28,17 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 NAN_POLICIES = ("stop", "rollback")
+NORMS = ("batch", "instance", "layer", "none")
+IMAGE_SIZES = (32, 64, 128, 256)
+
+# The networks models.from_config.build_models can build for each data task (ganstudio.core.models.registry
+# has the constructors). A name outside its task's list would be ignored or fail late, so validate refuses it.
+MODEL_NAMES = {
+    "toy": {"generator": ("mlp",), "discriminator": ("mlp",)},
+    "image": {"generator": ("dcgan",), "discriminator": ("dcgan",)},
+    "paired": {"generator": ("unet", "unet_128", "unet_256", "unet_small"),
+               "discriminator": ("patchgan", "basic", "n_layers", "pixel")},
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -218,39 +230,69 @@ def _from_dict(cls, d: dict[str, Any], source: str) -> RunConfig:
             raise ConfigError(
                 f"{source}: unknown section '{key}'; sections are {', '.join(_SECTION_CLASSES)}."
             )
-    return validate(cls(**kwargs), complete=False)
+    try:
+        return validate(cls(**kwargs), complete=False)
+    except ConfigError as exc:  # name the file the bad value came from
+        raise (ConfigError(f"{source}: {exc}") if source != "config" else exc) from None
 
 
 def _coerce(value: Any, f: dataclasses.Field, dotted: str, source: str) -> Any:
-    """Turn a TOML value or a --set string into the field's type, with one clear error."""
+    """Turn a TOML value or a --set string into the field's type, with one clear error.
+
+    Only the type is settled here; whether the value is finite and in range is FIELD_RULES' job in validate.
+    """
     annotation = str(f.type)
+    kind = annotation.split("|")[0].strip()
     try:
-        if value is None or (isinstance(value, str) and value.lower() in ("none", "null") and "None" in annotation):
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "null") and "None" in annotation):
             if "None" in annotation:
                 return None
             raise ValueError
-        if annotation.startswith("bool"):
+        if isinstance(value, (dict, list, tuple)):
+            raise ValueError  # a TOML table or array where one value belongs
+        if kind == "bool":
             if isinstance(value, bool):
                 return value
-            if isinstance(value, str) and value.lower() in ("true", "yes", "on", "1"):
+            if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1"):
                 return True
-            if isinstance(value, str) and value.lower() in ("false", "no", "off", "0"):
+            if isinstance(value, str) and value.strip().lower() in ("false", "no", "off", "0"):
                 return False
             raise ValueError
-        if annotation.startswith("int"):
+        if kind == "int":
+            return _whole_number(value)
+        if kind == "float":
             if isinstance(value, bool):
                 raise ValueError
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError
-            return int(float(value)) if isinstance(value, str) and "e" in value.lower() else int(value)
-        if annotation.startswith("float"):
-            if isinstance(value, bool):
-                raise ValueError
-            return float(value)
+            number = float(value.strip()) if isinstance(value, str) else float(value)
+            if isinstance(value, str) and math.isinf(number) and "inf" not in value.lower():
+                raise ConfigError(f"{source}: '{dotted}' must be a finite number, not {_shown(value)} (too large).")
+            return number  # nan and inf come back as they are; validate names them
         return _canonical_name(dotted, str(value))
-    except (TypeError, ValueError):
-        kind = annotation.split("|")[0].strip()
-        raise ConfigError(f"{source}: '{dotted}' must be {_article(kind)}, not {value!r}.") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{source}: '{dotted}' must be {_article(kind)}, not {_shown(value)}.") from None
+
+
+def _whole_number(value: Any) -> int:
+    """An int from 12, 12.0, "12", "1e3" or "12.0"; ValueError for 1.5, "1e400", nan, True and other text."""
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            value = float(text)  # "1e3"; ValueError for other text (and for ints of over 4300 digits)
+    if isinstance(value, float) and value.is_integer():  # False for nan and inf
+        return int(value)
+    raise ValueError
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it, cut short so that a pasted essay stays one readable sentence."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _canonical_name(dotted: str, text: str) -> str:
@@ -270,38 +312,166 @@ def _article(kind: str) -> str:
 def set_value(cfg: RunConfig, assignment: str) -> RunConfig:
     """Apply one `section.key=value` override (e.g. `optim.lr_g=1e-4`)."""
     if "=" not in assignment:
-        raise ConfigError(f"--set '{assignment}' must look like section.key=value, e.g. optim.lr_g=1e-4.")
+        raise ConfigError(f"--set {_shown(assignment)} must look like section.key=value, e.g. optim.lr_g=1e-4.")
     dotted, raw = assignment.split("=", 1)
     dotted = dotted.strip()
     if dotted == "name":
         return replace(cfg, name=raw.strip())
     if "." not in dotted:
-        raise ConfigError(f"--set '{assignment}': name the section too, e.g. optim.{dotted}={raw}.")
+        raise ConfigError(f"--set {_shown(assignment)}: name the section too, e.g. optim.{dotted}=....")
     section, key = dotted.split(".", 1)
     if section not in _SECTION_CLASSES:
-        raise ConfigError(f"--set '{assignment}': unknown section '{section}'; sections are {', '.join(_SECTION_CLASSES)}.")
+        raise ConfigError(f"--set {_shown(assignment)}: unknown section {_shown(section)}; "
+                          f"sections are {', '.join(_SECTION_CLASSES)}.")
     known = {f.name: f for f in fields(_SECTION_CLASSES[section])}
     if key not in known:
         raise ConfigError(
-            f"--set '{assignment}': unknown setting '{dotted}'; known settings of [{section}] are "
+            f"--set {_shown(assignment)}: unknown setting {_shown(dotted)}; known settings of [{section}] are "
             f"{', '.join(sorted(known))}."
         )
     value = _coerce(raw.strip(), known[key], dotted, "--set")
     return replace(cfg, **{section: replace(getattr(cfg, section), **{key: value})})
 
 
-def _choice(value: str, choices: tuple[str, ...], dotted: str) -> None:
-    if value not in choices:
-        raise ConfigError(f"'{dotted}' is '{value}'; choose one of {', '.join(choices)}.")
+# --- what each value may be -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FieldRule:
+    """What one config value may be. `validate` checks every field against its rule, and the Train form
+    (core.train.form) takes its spin-box ranges from the same rules, so the form and the CLI cannot disagree."""
+
+    kind: str  # "int", "float", "bool" or "str": the dataclass field's type
+    minimum: float | None = None  # inclusive
+    maximum: float | None = None  # inclusive; also keeps sizes allocatable (a z_dim of 1e11 is a typo)
+    choices: tuple | Callable[[], tuple] = ()  # allowed values; a callable reads a registry each time
+    optional: bool = False  # None is allowed: "the usual value"
+    finite: bool = True  # NaN and infinity are refused (no setting has a use for them)
+
+    def allowed(self) -> tuple:
+        return self.choices() if callable(self.choices) else self.choices
 
 
-def _or_list(names: tuple[str, ...]) -> str:
+def _rule(kind: str, lo: float | None = None, hi: float | None = None, **kw: Any) -> FieldRule:
+    return FieldRule(kind, lo, hi, **kw)
+
+
+# One row per config field ("section.field" -> rule); tests/core/test_config_rules.py checks that every field
+# has one, that kinds match the dataclass types and that the Train form's bounds are these.
+FIELD_RULES: dict[str, FieldRule] = {
+    "data.kind": _rule("str", choices=DATA_KINDS),
+    "data.path": _rule("str", optional=True),
+    "data.image_size": _rule("int", choices=IMAGE_SIZES),
+    "data.channels": _rule("int", choices=(1, 3)),
+    "data.toy_std": _rule("float", 1e-4, 10.0, optional=True),
+    "data.toy_modes": _rule("int", 1, 1024, optional=True),
+    "data.paired_direction": _rule("str", choices=("AtoB", "BtoA")),
+    "data.hints_max": _rule("int", 0, 500),
+    "data.workers": _rule("int", 0, 256),
+    "model.generator": _rule("str"),  # the data task's names (MODEL_NAMES), checked in validate
+    "model.discriminator": _rule("str"),
+    "model.z_dim": _rule("int", 1, 1024),
+    "model.g_width": _rule("int", 4, 4096),
+    "model.d_width": _rule("int", 4, 4096),
+    "model.g_depth": _rule("int", 1, 12),
+    "model.d_depth": _rule("int", 1, 12),
+    "model.d_norm": _rule("str", choices=NORMS),
+    "model.g_norm": _rule("str", choices=("batch", "instance", "none")),
+    "model.class_conditional": _rule("bool"),
+    "model.dropout": _rule("bool"),
+    "model.sync_batchnorm": _rule("bool"),
+    "objective.loss": _rule("str", choices=objective_registry.objective_names),
+    "objective.gp_weight": _rule("float", 0.0, 1000.0, optional=True),
+    "objective.r1_gamma": _rule("float", 0.0, 1000.0),
+    "objective.clip_value": _rule("float", 1e-4, 10.0),
+    "objective.l1_weight": _rule("float", 0.0, 10000.0),
+    "tricks.label_smoothing": _rule("float", 0.0, 0.49),
+    "tricks.instance_noise": _rule("float", 0.0, 10.0),
+    "tricks.instance_noise_steps": _rule("int", 0, 10**7),
+    "tricks.feature_matching": _rule("float", 0.0, 100.0),
+    "tricks.minibatch_stddev": _rule("bool"),
+    "tricks.minibatch_disc": _rule("int", 0, 256),
+    "tricks.spectral_norm": _rule("bool"),
+    "tricks.ema": _rule("float", 0.0, 0.9999),  # 0 is off
+    "tricks.pack": _rule("int", 1, 16),
+    "tricks.unrolled_steps": _rule("int", 0, 50),
+    "tricks.historical_averaging": _rule("float", 0.0, 100.0),
+    "tricks.grad_clip": _rule("float", 0.0, 1e6),
+    "optim.optimizer": _rule("str", choices=OPTIMIZERS),
+    "optim.lr_g": _rule("float", 1e-8, 1.0),
+    "optim.lr_d": _rule("float", 1e-8, 1.0),
+    "optim.beta1": _rule("float", 0.0, 0.999),
+    "optim.beta2": _rule("float", 0.0, 0.9999),
+    "optim.n_critic": _rule("int", 1, 100),
+    "optim.batch_size": _rule("int", 1, 8192),
+    "optim.lr_decay": _rule("str", choices=("none", "linear")),
+    "train.steps": _rule("int", 1, 10**8),
+    "train.seed": _rule("int", 0, 2**31 - 1),
+    "train.device": _rule("str", choices=DEVICES),
+    "train.precision": _rule("str", choices=PRECISIONS),
+    "train.log_every": _rule("int", 1, 100000),
+    "train.sample_every": _rule("int", 0, 10**6),
+    "train.checkpoint_every": _rule("int", 0, 10**7),
+    "train.eval_every": _rule("int", 0, 10**6),
+    "train.n_preview": _rule("int", 1, 4096),
+    "train.nan_policy": _rule("str", choices=NAN_POLICIES),
+    "train.best_metric": _rule("str", choices=metric_registry.best_metric_names),
+    "train.threads": _rule("int", 0, 1024),
+}
+
+# One preview batch is generated in one forward pass; more than this is a typo, not a preview.
+PREVIEW_MEMORY_LIMIT = 4 * 1024**3
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _or_list(names: tuple) -> str:
+    names = tuple(str(n) for n in names)
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def check_field(dotted: str, value: Any, rule: FieldRule | None = None) -> None:
+    """One sentence naming the setting when `value` breaks its rule."""
+    rule = rule or FIELD_RULES[dotted]
+    if value is None:
+        if rule.optional:
+            return
+        raise ConfigError(f"'{dotted}' must be set.")
+    expected = {"int": int, "float": (int, float), "bool": bool, "str": str}[rule.kind]
+    if not isinstance(value, expected) or (rule.kind in ("int", "float") and isinstance(value, bool)):
+        raise ConfigError(f"'{dotted}' must be {_article(rule.kind)}, not {_shown(value)}.")
+    if rule.kind == "float" and rule.finite and not math.isfinite(value):
+        raise ConfigError(f"'{dotted}' must be a finite number, not {value}.")
+    choices = rule.allowed()
+    if choices and value not in choices:
+        if rule.kind == "str":
+            raise ConfigError(f"'{dotted}' is {_shown(value)}; choose one of {', '.join(map(str, choices))}.")
+        raise ConfigError(f"'{dotted}' must be {_or_list(choices)}, not {value}.")
+    low, high = rule.minimum, rule.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        if high is None:
+            raise ConfigError(f"'{dotted}' must be {_number(low)} or more, not {_number(value)}.")
+        raise ConfigError(f"'{dotted}' must be between {_number(low)} and {_number(high)}, not {_number(value)}.")
+
+
+def preview_bytes(cfg: RunConfig) -> int:
+    """About how much memory one preview batch (train.n_preview samples, one forward pass) takes: its
+    outputs plus the generator's last hidden layer, which for conv nets is half the side at g_width channels."""
+    n, m, d = cfg.train.n_preview, cfg.model, cfg.data
+    if d.task == "toy":
+        return 4 * n * (m.z_dim + 2 * m.g_width + 2)
+    side = d.image_size
+    channels = 3 + (5 + 3 + 3 if d.task == "paired" else 0)  # paired previews hold input, output and target
+    return 4 * n * (channels * side * side + m.g_width * (side // 2) ** 2)
+
+
+def _gigabytes(n: int) -> str:
+    return f"{n / 1024**3:.1f} GB"
 
 
 def _check_objective(o: ObjectiveConfig, task: str) -> None:
     """The objective exists, trains on this kind of data, and its settings are fields of [objective]."""
-    _choice(o.loss, objective_registry.objective_names(), "objective.loss")
     spec = objective_registry.objective_spec(o.loss)
     if task not in spec.tasks:
         if task == "paired":
@@ -317,58 +487,30 @@ def _check_objective(o: ObjectiveConfig, task: str) -> None:
                               "field to ganstudio.core.config.ObjectiveConfig.")
 
 
-def _positive(value: float, dotted: str, allow_zero: bool = False) -> None:
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = "zero or more" if allow_zero else "greater than zero"
-        raise ConfigError(f"'{dotted}' must be {bound}, not {value}.")
+def _check_model_names(m: ModelConfig, task: str) -> None:
+    for role in ("generator", "discriminator"):
+        name, allowed = getattr(m, role), MODEL_NAMES[task][role]
+        if name not in allowed:
+            raise ConfigError(f"'model.{role}' is {_shown(name)}, which {task} data cannot train; "
+                              f"choose {_or_list(allowed)}.")
 
 
 def validate(cfg: RunConfig, complete: bool = True) -> RunConfig:
     """Check every value that can be checked before building anything; return cfg unchanged.
 
-    complete=False skips the checks that only a runnable config must pass (a folder preset has no
-    folder until the user names one).
+    Each field is checked against its row of FIELD_RULES, then the combinations. complete=False skips the
+    checks that only a runnable config must pass (a folder preset has no folder until the user names one).
     """
+    if not isinstance(cfg.name, str) or not cfg.name.strip():
+        raise ConfigError("'name' must be a non-empty text.")
+    for dotted, rule in FIELD_RULES.items():
+        section, key = dotted.split(".")
+        check_field(dotted, getattr(getattr(cfg, section), key), rule)
     d, m, o, t, opt, tr = cfg.data, cfg.model, cfg.objective, cfg.tricks, cfg.optim, cfg.train
-    _choice(d.kind, DATA_KINDS, "data.kind")
     if complete and d.kind in ("folder", "paired", "autopair") and not d.path:
         raise ConfigError(f"data.kind '{d.kind}' needs a folder: pass --data PATH (or set data.path).")
-    if d.image_size not in (32, 64, 128, 256):
-        raise ConfigError(f"'data.image_size' must be 32, 64, 128 or 256, not {d.image_size}.")
-    if d.channels not in (1, 3):
-        raise ConfigError(f"'data.channels' must be 1 or 3, not {d.channels}.")
-    _choice(d.paired_direction, ("AtoB", "BtoA"), "data.paired_direction")
     _check_objective(o, d.task)
-    _choice(m.d_norm, ("batch", "instance", "layer", "none"), "model.d_norm")
-    _choice(m.g_norm, ("batch", "instance", "none"), "model.g_norm")
-    _choice(opt.optimizer, OPTIMIZERS, "optim.optimizer")
-    _choice(opt.lr_decay, ("none", "linear"), "optim.lr_decay")
-    _choice(tr.device, DEVICES, "train.device")
-    _choice(tr.precision, PRECISIONS, "train.precision")
-    _choice(tr.nan_policy, NAN_POLICIES, "train.nan_policy")
-    _choice(tr.best_metric, metric_registry.best_metric_names(), "train.best_metric")
-    for dotted, value in (("optim.lr_g", opt.lr_g), ("optim.lr_d", opt.lr_d), ("model.z_dim", m.z_dim),
-                          ("model.g_width", m.g_width), ("model.d_width", m.d_width),
-                          ("optim.batch_size", opt.batch_size), ("optim.n_critic", opt.n_critic),
-                          ("tricks.pack", t.pack), ("train.log_every", tr.log_every),
-                          ("train.n_preview", tr.n_preview)):
-        _positive(value, dotted)
-    for dotted, value in (("train.steps", tr.steps), ("objective.r1_gamma", o.r1_gamma),
-                          ("objective.l1_weight", o.l1_weight), ("tricks.instance_noise", t.instance_noise),
-                          ("tricks.feature_matching", t.feature_matching), ("tricks.unrolled_steps", t.unrolled_steps),
-                          ("tricks.historical_averaging", t.historical_averaging), ("tricks.grad_clip", t.grad_clip),
-                          ("tricks.minibatch_disc", t.minibatch_disc), ("train.sample_every", tr.sample_every),
-                          ("train.checkpoint_every", tr.checkpoint_every), ("train.eval_every", tr.eval_every),
-                          ("train.threads", tr.threads)):
-        _positive(value, dotted, allow_zero=True)
-    if o.gp_weight is not None:
-        _positive(o.gp_weight, "objective.gp_weight", allow_zero=True)
-    if not 0.0 <= t.label_smoothing < 0.5:
-        raise ConfigError(f"'tricks.label_smoothing' must be in [0, 0.5), not {t.label_smoothing}.")
-    if not (t.ema == 0.0 or 0.0 < t.ema < 1.0):
-        raise ConfigError(f"'tricks.ema' must be 0 (off) or a decay in (0, 1), not {t.ema}.")
-    if not (0.0 <= opt.beta1 < 1.0 and 0.0 <= opt.beta2 < 1.0):
-        raise ConfigError(f"optimizer betas must lie in [0, 1), not ({opt.beta1}, {opt.beta2}).")
+    _check_model_names(m, d.task)
     if t.pack > 1 and d.task == "paired":
         raise ConfigError("'tricks.pack' (PacGAN) applies to toy and image data, not to paired image translation.")
     if opt.batch_size % t.pack:
@@ -377,7 +519,25 @@ def validate(cfg: RunConfig, complete: bool = True) -> RunConfig:
         raise ConfigError("model.class_conditional needs labelled images (data.kind digits).")
     if m.class_conditional and d.kind == "folder":
         raise ConfigError("model.class_conditional needs labels; image folders have none (use data.kind digits).")
+    need = preview_bytes(cfg)
+    if need > PREVIEW_MEMORY_LIMIT:
+        size = "" if d.task == "toy" else f" at {d.image_size}x{d.image_size}"
+        raise ConfigError(f"'train.n_preview' {tr.n_preview}{size} needs about {_gigabytes(need)} for one preview "
+                          f"batch (at most {_gigabytes(PREVIEW_MEMORY_LIMIT)}); lower train.n_preview.")
     return cfg
+
+
+def resume_conflict(cfg: RunConfig, saved: dict[str, Any], source: str) -> str | None:
+    """Why `cfg` cannot continue a checkpoint trained with the config dict `saved`, or None.
+
+    The optimizer's saved state only fits the optimizer that made it (Adam's moments are no SGD momentum), so
+    changing it on resume is refused up front instead of failing mid-training. The trainer checks the networks."""
+    theirs = (saved.get("optim") or {}).get("optimizer")
+    mine = cfg.optim.optimizer
+    if theirs and theirs != mine:
+        return (f"{source} was trained with optim.optimizer '{theirs}'; it cannot continue with '{mine}' (the saved "
+                f"optimizer state is {theirs}'s): keep '{theirs}' or start a new run.")
+    return None
 
 
 def load_toml(path: str | Path) -> RunConfig:
@@ -386,6 +546,8 @@ def load_toml(path: str | Path) -> RunConfig:
         raise ConfigError(f"config file {path} does not exist.")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {os_error_reason(exc, path)}.") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}.") from None
     base = data.pop("preset", None)
@@ -402,8 +564,15 @@ def load_toml(path: str | Path) -> RunConfig:
 
 
 def load_json(path: str | Path) -> RunConfig:
+    """A run folder's config.json; a truncated or hand-broken one is one sentence naming the file."""
     path = Path(path)
-    return RunConfig.from_dict(json.loads(path.read_text(encoding="utf-8")), source=str(path))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {os_error_reason(exc, path)}.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid JSON (truncated?): {exc}.") from None
+    return RunConfig.from_dict(data, source=str(path))
 
 
 # --- presets --------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_overrides_are_typed():
         ("lr_g=1", "name the section too"),
         ("train.steps=1.5", "'train.steps' must be a whole number"),
         ("objective.loss=magic", "choose one of minimax"),
-        ("optim.lr_d=-1", "'optim.lr_d' must be greater than zero"),
+        ("optim.lr_d=-1", "'optim.lr_d' must be between 1e-08 and 1, not -1"),
         ("tricks.pack=3", "multiple of 'tricks.pack'"),
         ("data.image_size=48", "'data.image_size' must be 32, 64, 128 or 256"),
     ],

@@ -1,8 +1,8 @@
 """What the Train form holds, without Qt: the values of its fields, the chosen preset and data kind, the
 folder, which rows show, the RunConfig they describe, and the checkpoint a Start would resume.
 
-`FIELDS` lists one `FieldSpec` per config field worth showing (label, kind, tooltip, range; the widgets are
-made from it in `qt.train.fields`). `TrainForm` is an evented model (as `latent.explore_state`): the
+`FIELDS` lists one `FieldSpec` per config field worth showing (label, kind, tooltip; the widgets are made
+from it in `qt.train.fields`). Its range is the field's row of `config.FIELD_RULES`, the bounds `validate` applies. `TrainForm` is an evented model (as `latent.explore_state`): the
 methods mirror what the user does (`choose_preset`, `set_value`, `set_data_kind`, `set_folder`, ...) and
 announce changes on `form.events`; `config()` builds and validates the RunConfig (a ConfigError says
 what is wrong). Importing this module loads neither torch nor Qt: the window shows before PyTorch loads.
@@ -40,12 +40,23 @@ class FieldSpec:
     kind: str  # choice | int | float | log | bool | optional_float
     tip: str
     choices: tuple = ()
-    minimum: float = 0.0
-    maximum: float = 1e9
+    minimum: float | None = None  # None: the bounds of config.FIELD_RULES, the ones validation applies
+    maximum: float | None = None
     step: float = 1.0
     decimals: int = 3
     only_for: tuple = ()  # show the row only for these data kinds ("data:folder"); an objective's own setting
     #   (ObjectiveSpec.settings) shows only for the objectives that have it
+
+    def __post_init__(self) -> None:
+        rule = C.FIELD_RULES.get(self.key)
+        low = rule.minimum if rule is not None and rule.minimum is not None else 0.0
+        high = rule.maximum if rule is not None and rule.maximum is not None else 1e9
+        if self.kind == "optional_float":
+            low -= self.step  # the widget's lowest value stands for None ('auto'), one step below the rule's
+        if self.minimum is None:
+            object.__setattr__(self, "minimum", low)
+        if self.maximum is None:
+            object.__setattr__(self, "maximum", high)
 
 
 FIELDS: dict[str, list[FieldSpec]] = {
@@ -61,22 +72,21 @@ FIELDS: dict[str, list[FieldSpec]] = {
                   choices=("AtoB", "BtoA"), only_for=("data:paired",)),
         FieldSpec("data.hints_max", "Colour hints (max)", "int",
                   "Up to this many random colour dots are given with each training sketch, so the model learns to "
-                  "follow colour hints as well as lines.", minimum=0, maximum=500, only_for=("data:autopair",)),
+                  "follow colour hints as well as lines.", only_for=("data:autopair",)),
     ],
     "Model": [
         FieldSpec("model.z_dim", "Latent size z", "int",
-                  "Length of the random vector G turns into a sample. 2-D toys need little (8-16); images 64-128.",
-                  minimum=1, maximum=1024),
+                  "Length of the random vector G turns into a sample. 2-D toys need little (8-16); images 64-128."),
         FieldSpec("model.g_width", "G width", "int",
                   "Hidden units (MLP) or base channel count (DCGAN/U-Net) of the generator. Wider learns more but "
-                  "is slower.", minimum=4, maximum=4096, step=8),
+                  "is slower.", step=8),
         FieldSpec("model.d_width", "D width", "int",
                   "Hidden units or base channel count of the discriminator. Keep it close to G's width so neither "
-                  "player overpowers the other.", minimum=4, maximum=4096, step=8),
+                  "player overpowers the other.", step=8),
         FieldSpec("model.g_depth", "G depth", "int",
-                  "Hidden layers of an MLP generator; downsamplings of a U-Net.", minimum=1, maximum=12),
+                  "Hidden layers of an MLP generator; downsamplings of a U-Net."),
         FieldSpec("model.d_depth", "D depth", "int",
-                  "Hidden layers of an MLP discriminator; layers of a PatchGAN (3 = 70x70 patches).", minimum=1, maximum=12),
+                  "Hidden layers of an MLP discriminator; layers of a PatchGAN (3 = 70x70 patches)."),
         FieldSpec("model.d_norm", "D normalisation", "choice",
                   "Normalisation inside D. Use 'none' or 'layer' with gradient penalties (WGAN-GP, R1): batch norm "
                   "makes samples in a batch depend on each other, which breaks the penalty.",
@@ -88,94 +98,92 @@ FIELDS: dict[str, list[FieldSpec]] = {
     "Objective": [
         FieldSpec("objective.gp_weight", "Gradient penalty λ", "optional_float",
                   "WGAN-GP's penalty weight (Gulrajani et al. 2017). 'auto' means 10 for wgan-gp and off otherwise; "
-                  "set it to add the penalty to other losses.", minimum=-1, maximum=1000, step=1, decimals=2),
+                  "set it to add the penalty to other losses.", step=1, decimals=2),
         FieldSpec("objective.r1_gamma", "R1 penalty γ", "float",
                   "Penalise D's gradient on real data (Mescheder et al. 2018). Stabilises most losses; try 0.1-10. "
-                  "0 turns it off.", maximum=1000, step=0.1, decimals=3),
+                  "0 turns it off.", step=0.1, decimals=3),
         FieldSpec("objective.clip_value", "Weight clip c", "float",
                   "The original WGAN keeps D Lipschitz by clipping every weight to [-c, c]. Too small: D learns "
-                  "nothing; too large: training is unstable.", maximum=10, step=0.005, decimals=4),
+                  "nothing; too large: training is unstable.", step=0.005, decimals=4),
         FieldSpec("objective.l1_weight", "L1 weight λ", "float",
                   "pix2pix: how much G is pulled towards the target picture, against the adversarial loss. 100 as "
-                  "in the paper; lower gives sharper but less faithful results.", maximum=10000, step=10, decimals=1),
+                  "in the paper; lower gives sharper but less faithful results.", step=10, decimals=1),
     ],
     "Optimizer": [
         FieldSpec("optim.optimizer", "Optimizer", "choice",
                   "Adam with β1 = 0.5 is the usual GAN choice; RMSprop for the original WGAN.", choices=C.OPTIMIZERS),
         FieldSpec("optim.lr_g", "Learning rate G", "log",
                   "Step size of the generator. Can be changed while training. Lower it when the curves oscillate "
-                  "wildly; 1e-4 to 2e-4 is typical.", minimum=1e-8, maximum=1.0),
+                  "wildly; 1e-4 to 2e-4 is typical."),
         FieldSpec("optim.lr_d", "Learning rate D", "log",
                   "Step size of the discriminator. Can be changed while training. A larger D rate than G's is TTUR "
-                  "(Heusel et al. 2017), which often stabilises training.", minimum=1e-8, maximum=1.0),
+                  "(Heusel et al. 2017), which often stabilises training."),
         FieldSpec("optim.beta1", "Adam β1", "float",
                   "Momentum of Adam. 0.5 (DCGAN) or 0 (WGAN-GP) keeps the game from overshooting; 0.9 is the "
-                  "non-GAN default.", maximum=0.999, step=0.05, decimals=3),
+                  "non-GAN default.", step=0.05, decimals=3),
         FieldSpec("optim.beta2", "Adam β2", "float",
-                  "Averaging of squared gradients in Adam; 0.999 (or 0.9 for WGAN-GP).", maximum=0.9999, step=0.001, decimals=4),
+                  "Averaging of squared gradients in Adam; 0.999 (or 0.9 for WGAN-GP).", step=0.001, decimals=4),
         FieldSpec("optim.n_critic", "D steps per G step", "int",
                   "How many discriminator updates per generator update. Can be changed while training. WGAN needs "
-                  "5; the other losses usually 1.", minimum=1, maximum=100),
+                  "5; the other losses usually 1."),
         FieldSpec("optim.batch_size", "Batch size", "int",
                   "Samples per step. Larger batches give smoother curves but fewer steps per second; must be a "
-                  "multiple of PacGAN's pack.", minimum=1, maximum=8192, step=8),
+                  "multiple of PacGAN's pack.", step=8),
     ],
     "Tricks": [
         FieldSpec("tricks.label_smoothing", "One-sided label smoothing", "float",
                   "Train D towards 1 - value on real data instead of 1 (Salimans et al. 2016), so it is less "
-                  "over-confident. Try 0.1-0.2; not with WGAN.", maximum=0.49, step=0.05, decimals=2),
+                  "over-confident. Try 0.1-0.2; not with WGAN.", step=0.05, decimals=2),
         FieldSpec("tricks.instance_noise", "Instance noise", "float",
                   "Gaussian noise added to everything D sees, annealed to 0 (Sønderby et al. 2016). Helps when the "
-                  "real and fake distributions barely overlap early on.", maximum=10, step=0.05, decimals=3),
+                  "real and fake distributions barely overlap early on.", step=0.05, decimals=3),
         FieldSpec("tricks.instance_noise_steps", "Noise annealing steps", "int",
-                  "Over how many steps the instance noise goes to 0; 0 means the whole run.", minimum=0, maximum=10**7, step=100),
+                  "Over how many steps the instance noise goes to 0; 0 means the whole run.", step=100),
         FieldSpec("tricks.feature_matching", "Feature matching", "float",
                   "Weight of a term pulling G's features (D's last hidden layer) towards the real data's "
-                  "(Salimans et al. 2016). Reduces mode collapse at some cost in sharpness.", maximum=100, step=0.1, decimals=3),
+                  "(Salimans et al. 2016). Reduces mode collapse at some cost in sharpness.", step=0.1, decimals=3),
         FieldSpec("tricks.minibatch_stddev", "Minibatch stddev", "bool",
                   "D sees the spread of features across the batch (ProGAN), so a collapsed generator is easy to spot."),
         FieldSpec("tricks.minibatch_disc", "Minibatch discrimination", "int",
                   "Number of minibatch-discrimination kernels (Salimans et al. 2016); 0 is off. Another cure for "
-                  "mode collapse.", minimum=0, maximum=256),
+                  "mode collapse."),
         FieldSpec("tricks.spectral_norm", "Spectral normalisation", "bool",
                   "Normalise each D layer by its largest singular value (Miyato et al. 2018): a cheap way to keep D "
                   "smooth; works well with hinge loss."),
         FieldSpec("tricks.ema", "Generator EMA", "float",
                   "Show and save a moving average of G's weights (decay, e.g. 0.999); samples are smoother and "
-                  "better. 0 is off.", maximum=0.9999, step=0.001, decimals=4),
+                  "better. 0 is off.", step=0.001, decimals=4),
         FieldSpec("tricks.pack", "PacGAN pack", "int",
-                  "D judges this many samples at once (Lin et al. 2018); 2-4 strongly discourages mode collapse.",
-                  minimum=1, maximum=16),
+                  "D judges this many samples at once (Lin et al. 2018); 2-4 strongly discourages mode collapse."),
         FieldSpec("tricks.unrolled_steps", "Unrolled D steps", "int",
                   "G looks this many D updates ahead (Metz et al. 2017). 5-10 fixes mode collapse on the toys but "
-                  "makes each step several times slower.", minimum=0, maximum=50),
+                  "makes each step several times slower."),
         FieldSpec("tricks.historical_averaging", "Historical averaging", "float",
                   "Penalise both players for moving far from their average past weights (Salimans et al. 2016).",
-                  maximum=100, step=0.1, decimals=3),
+                  step=0.1, decimals=3),
         FieldSpec("tricks.grad_clip", "Gradient clipping", "float",
-                  "Clip both players' gradient norms to this value; 0 is off. A safety net against sudden blow-ups.",
-                  maximum=1e6, step=1, decimals=2),
+                  "Clip both players' gradient norms to this value; 0 is off. A safety net against sudden blow-ups.", step=1, decimals=2),
     ],
     "Training": [
         FieldSpec("train.steps", "Steps", "int",
-                  "Generator steps to train. The run can be stopped earlier at any time.", minimum=1, maximum=10**8, step=500),
+                  "Generator steps to train. The run can be stopped earlier at any time.", step=500),
         FieldSpec("train.seed", "Seed", "int",
-                  "Random seed: the same seed and settings give the same run.", minimum=0, maximum=2**31 - 1),
+                  "Random seed: the same seed and settings give the same run."),
         FieldSpec("train.precision", "Precision", "choice",
                   "bf16 runs the models in bfloat16 on a CUDA GPU (faster on recent GPUs); CPU runs stay fp32.",
                   choices=C.PRECISIONS),
         FieldSpec("train.log_every", "Log every", "int",
-                  "Steps between logged curve points (averaged over those steps).", minimum=1, maximum=100000),
+                  "Steps between logged curve points (averaged over those steps)."),
         FieldSpec("train.sample_every", "Samples every", "int",
-                  "Steps between sample grids (or 2-D views); 0 turns them off.", minimum=0, maximum=10**6, step=50),
+                  "Steps between sample grids (or 2-D views); 0 turns them off.", step=50),
         FieldSpec("train.eval_every", "Evaluate every", "int",
                   "Steps between quality measurements on a large sample (modes captured, sliced Wasserstein); "
-                  "the best checkpoint is kept by it.", minimum=0, maximum=10**6, step=50),
+                  "the best checkpoint is kept by it.", step=50),
         FieldSpec("train.checkpoint_every", "Checkpoint every", "int",
-                  "Steps between automatic checkpoints (latest.safetensors in the run folder).", minimum=0, maximum=10**7, step=500),
+                  "Steps between automatic checkpoints (latest.safetensors in the run folder).", step=500),
         FieldSpec("train.threads", "CPU threads", "int",
                   "Torch threads for a CPU run; 0 chooses: 1 for 2-D toys (small models gain nothing from threads), "
-                  "all CPUs but one for image models.", minimum=0, maximum=1024),
+                  "all CPUs but one for image models."),
         FieldSpec("train.nan_policy", "If a loss becomes NaN", "choice",
                   "'stop' ends training and keeps the last good checkpoint; 'rollback' returns to the last good "
                   "state and halves the learning rates (up to 3 times).", choices=C.NAN_POLICIES),

@@ -150,14 +150,15 @@ def test_closing_the_window_while_training_saves_and_joins(qtbot, fill_form, set
 
 
 def test_non_finite_loss_is_reported_and_the_app_keeps_running(qtbot, fill_form, window):
-    fill_form(window.train_panel, "toy-ring", **{"train.steps": 200})
-    # A learning rate of 1e30 blows the weights up within a few steps (deterministic on every machine);
-    # the form allows at most 1, so the test widens the field first.
+    fill_form(window.train_panel, "toy-ring", **{"train.steps": 100000})
+    click(qtbot, window, "trainStartButton")
+    qtbot.waitUntil(lambda: window.worker is not None and window.train_panel.state == "running", timeout=60000)
+    # A learning rate of 1e30 blows the weights up within a few steps (deterministic on every machine). A config
+    # may hold at most 1 (config.FIELD_RULES), so it is sent as a live change, with the fields widened first.
     window.train_panel.widgets["optim.lr_g"].setMaximum(1e31)
     window.train_panel.widgets["optim.lr_d"].setMaximum(1e31)
     window.train_panel.widgets["optim.lr_g"].setValue(1e30)
     window.train_panel.widgets["optim.lr_d"].setValue(1e30)
-    click(qtbot, window, "trainStartButton")
     banner = window.findChild(QLabel, "errorBanner")
     qtbot.waitUntil(lambda: window.errorBanner.isVisible(), timeout=30000)
     assert "NaN or infinite" in banner.text()
