@@ -113,8 +113,8 @@ class Checkpointing:
                 hist._means = [saved[str(i)].to(self.device) for i in range(len(saved))]
                 hist.count = int(count)
         if "opt_G" in ckpt.states and "opt_G_groups" in ckpt.meta:
-            optimizer_from_flat(self.opt_G, ckpt.states["opt_G"], ckpt.meta["opt_G_groups"])
-            optimizer_from_flat(self.opt_D, ckpt.states["opt_D"], ckpt.meta["opt_D_groups"])
+            optimizer_from_flat(self.opt_G, ckpt.states["opt_G"], ckpt.meta["opt_G_groups"], where=f"checkpoint {path}")
+            optimizer_from_flat(self.opt_D, ckpt.states["opt_D"], ckpt.meta["opt_D_groups"], where=f"checkpoint {path}")
             # Learning rates in the config win over the saved ones when the user changed them.
             self.set_learning_rates(self.cfg.optim.lr_g, self.cfg.optim.lr_d)
         rng = ckpt.states.get("rng", {})

@@ -33,7 +33,6 @@ clean save (a crash) is offered back on the next start (`recoveryBanner`).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -583,10 +582,15 @@ class SketchArea(AreaMessages, QWidget):
         """What a file dropped on the canvas does: pictures and sketches open, generators load."""
         suffix = Path(path).suffix.lower()
         if suffix == ".json":
-            try:
-                head = json.loads(Path(path).read_text(encoding="utf-8"))
-            except (OSError, ValueError, UnicodeDecodeError):
-                head = {}
+            from ganstudio.core.errors import GanStudioError
+            from ganstudio.core.safe_json import read_json
+            from ganstudio.core.sketch.document import MAX_DOCUMENT_BYTES
+
+            try:  # bounded: a deeply nested or huge file is one sentence, not a RecursionError
+                head = read_json(path, what="File", max_bytes=MAX_DOCUMENT_BYTES)
+            except GanStudioError as exc:
+                self.show_error(str(exc))
+                return
             if isinstance(head, dict) and head.get("format") == "ganstudio-sketch":
                 self.open_sketch(path)
             else:

@@ -33,20 +33,17 @@ from ganstudio.core.sketch.document import (
     stamp,
     union_box,
 )
+from ganstudio.core.sketch.sizes import DISPLAY_SIDE, display_scale  # the drawing budget counts at this scale
 from ganstudio.qt import theme
 
 log = logging.getLogger(__name__)
 
 TOOLS = ("pen", "eraser", "hint")
-DISPLAY_SIDE = 512  # about how many display pixels the canvas layers have per side
 DROP_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".json",
                  ".safetensors", ".pth", ".pt"}
 _MIN_STEP = 0.05  # model pixels: closer points add nothing to a stroke
 
 
-def display_scale(size: int) -> int:
-    """Integer enlargement of a `size`-pixel model canvas for the screen: 8 at 64, 2 at 256."""
-    return max(1, round(DISPLAY_SIDE / max(1, size)))
 
 
 def default_widths(size: int) -> dict[str, float]:

@@ -258,6 +258,14 @@ def test_bad_model_files_are_refused_with_a_message(qtbot, tmp_path):
     qtbot.waitUntil(lambda: "main.0" in area.error_text() and "netd.pth" in area.error_text().lower(), timeout=15000)
 
 
+def test_a_dropped_json_bomb_is_one_sentence_and_the_area_stays(qtbot, tmp_path):
+    area = make_area(qtbot, tmp_path)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100000 + "]" * 100000)  # a RecursionError for json.loads
+    area.open_file(str(deep))
+    assert "deep.json" in area.error_text() and area.isVisible()
+
+
 def test_unconditional_models_follow_the_strokes_by_latent_fitting(qtbot, tmp_path):
     model = _train(tmp_path, "digits-dcgan", [], steps=0)  # untrained weights: the fit still has work to do
     area = make_area(qtbot, tmp_path, model)
