@@ -73,8 +73,9 @@ class RunData:
     def add_sample(self, step: int, payload: Any) -> None:
         self.samples.append((step, payload))
         if len(self.samples) > MAX_SAMPLE_HISTORY:
-            # Keep the first and thin out the rest, so the whole history stays scrubbable.
-            self.samples = self.samples[:1] + self.samples[1::2]
+            # Keep the first and the newest and thin out the rest, so the whole history stays scrubbable
+            # (thinning every other one alone dropped the sample that had just arrived).
+            self.samples = self.samples[:1] + self.samples[1:-1:2] + self.samples[-1:]
         self.new_samples = True
 
 

@@ -94,7 +94,10 @@ def test_long_sample_histories_are_thinned_keeping_the_first(state):
     run = state.add_run("a")
     state.add_samples(run, [(s, None) for s in range(MAX_SAMPLE_HISTORY + 1)])
     steps = [s for s, _ in run.samples]
-    assert steps[0] == 0 and len(steps) <= MAX_SAMPLE_HISTORY // 2 + 2 and steps == sorted(steps)
+    assert steps[0] == 0 and steps[-1] == MAX_SAMPLE_HISTORY and steps == sorted(steps)
+    assert len(steps) <= MAX_SAMPLE_HISTORY // 2 + 2
+    state.add_samples(run, [(MAX_SAMPLE_HISTORY + 1 + s, None) for s in range(MAX_SAMPLE_HISTORY)])
+    assert run.samples[-1][0] == 2 * MAX_SAMPLE_HISTORY and len(run.samples) <= MAX_SAMPLE_HISTORY
 
 
 def test_removing_the_current_run_makes_its_neighbour_current(state, heard):
