@@ -1,5 +1,6 @@
 """Plain-callback events for the areas' Qt-free state objects (napari's `EmitterGroup`, reduced to
-what the app needs): `ExploreState` and `SketchSession` announce their changes with these."""
+what the app needs): `ExploreState`, `SketchSession`, `TrainForm` and `MonitorState` announce their
+changes with these."""
 
 from __future__ import annotations
 

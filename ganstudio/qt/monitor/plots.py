@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from ganstudio.core import metric_registry
+from ganstudio.core.train.monitor_state import is_smoothed  # noqa: F401  (re-exported: decided by the state)
 from ganstudio.qt import theme
 
 # Within one plot, the second, third... metric of a run is told apart by its line style.
@@ -31,11 +32,6 @@ def plot_table() -> list[tuple[str, str, tuple[str, ...], str]]:
 def metric_label(name: str) -> str:
     spec = metric_registry.metric(name)
     return spec.label if spec is not None else name
-
-
-def is_smoothed(name: str) -> bool:
-    spec = metric_registry.metric(name)
-    return spec is None or spec.smoothed  # lr_d, lr_g: set by the user, not noisy, so shown exactly
 
 
 class TimedPlotWidget(pg.PlotWidget):

@@ -1,8 +1,8 @@
 """The Monitor's sample pane: the sample grid of image runs or the 2-D view of toy runs, with the history
 slider that scrubs the saved samples (at its right end it follows the newest).
 
-The pane shows what it is given; which run and which saved sample is the monitor's choice. The 2-D view
-itself is `toy_view.ToyView`.
+Given a `MonitorState`, the pane shows its current run's saved sample at the state's sample index and the
+slider scrubs that index; without one it shows what it is given. The 2-D view itself is `toy_view.ToyView`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QStackedWidget, QVBoxLayout, QWidget
 
+from ganstudio.core.train.monitor_state import MonitorState
 from ganstudio.qt.monitor.toy_view import ToyView
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,10 @@ class SampleGridView(pg.GraphicsLayoutWidget):
 class SamplePane(QWidget):
     """Title, the stack (empty text | `sampleGrid` | `toyView`), the toy layer boxes and the history row."""
 
-    def __init__(self, parent=None):
+    def __init__(self, state: MonitorState | None = None, parent=None):
         super().__init__(parent)
+        self.state = state
+        self._shown: tuple[int, int, int] | None = None  # (run, index, step) on screen: not read again
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel("Samples")
@@ -103,6 +106,11 @@ class SamplePane(QWidget):
         history.addWidget(self.history_slider, 1)
         history.addWidget(self.history_label)
         layout.addLayout(history)
+        if state is not None:
+            self.history_slider.valueChanged.connect(state.scrub_samples)
+            state.events.current.connect(lambda _run: self.show_current(force=True))
+            state.events.sample_index.connect(lambda _index: self.show_current())
+            self.show_current_kind()
 
     def show_kind(self, toy: bool, empty: bool) -> None:
         """The 2-D view for toy runs (even before a sample), else the grid, or the empty text."""
@@ -136,3 +144,32 @@ class SamplePane(QWidget):
             self.grid.show_grid(payload["grid"], step)
         elif "points" in payload:
             self.toy_view.show_state(payload, step)
+
+    # --- the state's current run ----------------------------------------------------------------------
+    def show_current_kind(self) -> None:
+        run = self.state.current
+        self.show_kind(toy=run is not None and run.task == "toy", empty=run is None or not run.samples)
+
+    def show_current(self, force: bool = False) -> None:
+        """The current run's sample at the state's index; `force`: a run newly shown (toy bounds and real
+        points again, the sample even if it is the one on screen)."""
+        state, run = self.state, self.state.current
+        self.show_current_kind()
+        self.set_history(state.sample_count, follow=state.follows_newest)
+        if run is not None and run.task == "toy" and force:
+            self.reset_toy(run.bounds, run.real_points)
+        index = state.shown_sample_index()
+        if index is None:
+            self.history_label.setText("no samples yet")
+            return
+        step, payload = run.samples[index]
+        if not force and self._shown == (id(run), index, step):
+            return
+        self._shown = (id(run), index, step)
+        if isinstance(payload, Path):
+            payload = read_sample_file(payload)
+            if payload is None:
+                return
+        newest = " (newest)" if index == len(run.samples) - 1 else ""
+        self.history_label.setText(f"step {step}{newest}")
+        self.show_payload(payload, step)

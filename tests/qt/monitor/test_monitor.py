@@ -172,3 +172,14 @@ def test_a_million_points_stay_responsive(qtbot, monitor, capsys):
     with capsys.disabled():
         print(f"\n[benchmark] 10^6 points, {fed} plot items: first draw {first * 1000:.0f} ms; +1000 points: "
               f"one-plot tick {tick * 1000:.0f} ms, all plots {everything * 1000:.0f} ms")
+
+
+def test_removing_the_selected_run_shows_the_one_that_takes_its_row(qtbot, monitor):
+    a = monitor.add_run("a", task="image")
+    b = monitor.add_run("b", task="image")
+    monitor.add_progress({"samples": [(10, {"grid": np.zeros((4, 4, 3), np.uint8)})]}, run=b)
+    monitor.run_list.setCurrentRow(0)
+    assert monitor.current is a and monitor.history_label.text() == "no samples yet"
+    monitor.remove_current_run()
+    assert monitor.runs == [b] and monitor.current is b and monitor.run_list.currentRow() == 0
+    assert monitor.history_label.text() == "step 10 (newest)" and monitor.sample_grid.step == 10

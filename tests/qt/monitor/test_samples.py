@@ -51,3 +51,20 @@ def test_read_sample_file_reads_npy_and_png_and_survives_a_broken_file(tmp_path)
     assert read_sample_file(tmp_path / "step_10.npy")["points"].shape == (4, 2)
     assert read_sample_file(tmp_path / "step_20.png")["grid"].shape == (4, 6, 3)
     assert read_sample_file(tmp_path / "step_30.png") is None
+
+
+def test_with_a_state_the_pane_shows_the_current_run_and_scrubs_its_index(qtbot):
+    from ganstudio.core.train.monitor_state import MonitorState
+
+    state = MonitorState(("#ffffff",))
+    pane = SamplePane(state)
+    qtbot.addWidget(pane)
+    run = state.add_run("a", task="image")
+    assert pane.stack.currentWidget() is pane.empty and pane.history_label.text() == "no samples yet"
+    state.add_samples(run, [(s, {"grid": np.full((4, 4, 3), s, np.uint8)}) for s in (10, 20, 30)])
+    pane.show_current()  # what the monitor's refresh tick does when samples arrived
+    assert pane.stack.currentWidget() is pane.grid and pane.history_label.text() == "step 30 (newest)"
+    pane.history_slider.setValue(0)
+    assert state.sample_index == 0 and pane.grid.step == 10 and pane.history_label.text() == "step 10"
+    state.set_current(state.add_run("b", task="toy"))
+    assert pane.stack.currentWidget() is pane.toy_view and pane.history_slider.maximum() == 0

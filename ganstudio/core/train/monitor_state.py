@@ -1,0 +1,377 @@
+"""What the Monitor shows, without Qt (an evented model, as `form.TrainForm` and `latent.explore_state`).
+
+`MonitorState` holds the runs (`RunData`: name, colour, folder and its follower, the metric table, the
+evaluations, the saved samples, the 2-D view's real points and bounds), which runs are shown, the current
+run (whose samples and evaluation show) and which of its saved samples (`sample_index`, None: the newest),
+the smoothing weight, log y, the x axis and the run being trained in the app (`live_run`). The methods
+mirror what happens (add_run, remove_run, set_visible, set_current, scrub_samples, begin_live /
+add_progress / end_live, open_folder_run, poll, set_smoothing, set_log_y, set_x_mode); each change is
+announced once on `state.events` (plain callbacks, in order, on the caller's thread). The numbers the
+widgets show are worked out here too: smoothed values, the values under the crosshair, the learning-rate
+plot's range and the evaluation line. numpy and `series` only: no Qt, no torch.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ganstudio.core import metric_registry
+from ganstudio.core.events import EventGroup
+from ganstudio.core.train.series import X_AXES, MetricTable, SmoothedSeries, nearest_row
+
+log = logging.getLogger(__name__)
+
+SAMPLE_FILE = re.compile(r"step_(\d+)\.(png|npy)$")
+MAX_SAMPLE_HISTORY = 400
+SMOOTHING_MAX = 0.99  # the slider's right end; 1.0 would never move
+LR_HEADROOM = 1.2  # the learning-rate plot goes from 0 to this times the largest rate
+
+
+class MonitorEvents(EventGroup):
+    """The events of a MonitorState (arguments in brackets).
+
+    Runs: `added(run)` a run joined the end of `runs`, `removed(run, index)` it left from `index`,
+    `visible(run)` it was ticked or unticked, `current(run)` the current run (None: none) changed and its
+    sample index went back to following the newest, `live(run)` the app's training run began (None: ended).
+    Data: `rows(run, metrics)` new rows with finite values of these metrics, `samples(run)` new saved
+    samples, `evals(run)` new evaluation results.
+    View: `sample_index(index)` (None: the newest), `smoothing(weight)`, `log_y(on)`, `x_mode(mode)`.
+    """
+
+    NAMES = ("added", "removed", "visible", "current", "live", "rows", "samples", "evals", "sample_index",
+             "smoothing", "log_y", "x_mode")
+
+
+@dataclass
+class RunData:
+    name: str
+    color: str
+    folder: Path | None = None
+    live: bool = False
+    task: str | None = None  # toy | image | paired (None until known)
+    table: MetricTable = field(default_factory=MetricTable)
+    evals: list[dict] = field(default_factory=list)
+    samples: list[tuple[int, Any]] = field(default_factory=list)  # (step, payload dict or file Path)
+    real_points: np.ndarray | None = None
+    bounds: tuple[float, float, float, float] | None = None
+    smoothed: dict[str, SmoothedSeries] = field(default_factory=dict)  # per metric, extended as rows arrive
+    dirty: set[str] = field(default_factory=set)  # metrics with rows the plots have not drawn yet
+    follower: Any = None  # runlog.MetricsFollower of a followed run folder
+    seen_sample_files: set[str] = field(default_factory=set)
+    visible: bool = True
+    new_samples: bool = False  # samples arrived since the pane last showed this run
+    curves: dict[tuple[str, str], Any] = field(default_factory=dict)  # the GUI's plot items per (plot, metric);
+    #   kept with the run so that they go with it, never read here
+
+    def add_sample(self, step: int, payload: Any) -> None:
+        self.samples.append((step, payload))
+        if len(self.samples) > MAX_SAMPLE_HISTORY:
+            # Keep the first and the newest and thin out the rest, so the whole history stays scrubbable
+            # (thinning every other one alone dropped the sample that had just arrived).
+            self.samples = self.samples[:1] + self.samples[1:-1:2] + self.samples[-1:]
+        self.new_samples = True
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One run's values under the crosshair: the row's step (None: not logged), its x, and per metric
+    (metric, value, smoothed value or None)."""
+
+    run: RunData
+    step: int | None
+    x: float
+    values: tuple[tuple[str, float, float | None], ...]
+
+
+def scan_sample_files(folder: Path, seen: set[str]) -> list[tuple[int, Path]]:
+    """The sample files of a run folder not in `seen` (added to it), by step."""
+    samples_dir = folder / "samples"
+    if not samples_dir.is_dir():
+        return []
+    found = []
+    for entry in samples_dir.iterdir():
+        if entry.name in seen:
+            continue
+        m = SAMPLE_FILE.match(entry.name)
+        if m:
+            seen.add(entry.name)
+            found.append((int(m.group(1)), entry))
+    return sorted(found)
+
+
+def is_smoothed(metric: str) -> bool:
+    spec = metric_registry.metric(metric)
+    return spec is None or spec.smoothed  # lr_d, lr_g: set by the user, not noisy, so shown exactly
+
+
+class MonitorState:
+    """The Monitor's state. `palette` is the theme's run colours; `smoothing` and `log_y` start from the
+    user's settings."""
+
+    def __init__(self, palette: Sequence[str], smoothing: float = 0.6, log_y: bool = False) -> None:
+        self.events = MonitorEvents()
+        self.palette = tuple(palette)
+        self.runs: list[RunData] = []
+        self.current: RunData | None = None  # the run whose samples and evaluation show
+        self.live_run: RunData | None = None
+        self.sample_index: int | None = None  # None: follow the newest sample
+        self.smoothing = float(smoothing)
+        self.log_y = bool(log_y)
+        self.x_mode = "step"
+
+    # --- runs ---------------------------------------------------------------------------------------------
+    def next_color(self) -> str:
+        """The first palette colour no run has; with more runs than colours, they repeat in turn. A run
+        keeps its colour while it stays, so removing one never recolours the others."""
+        used = {r.color for r in self.runs}
+        for c in self.palette:
+            if c not in used:
+                return c
+        return self.palette[len(self.runs) % len(self.palette)]
+
+    def add_run(self, name: str, folder: Path | None = None, live: bool = False, task: str | None = None,
+                **data: Any) -> RunData:
+        """A new run (RunData fields in `data`), shown, and made current."""
+        run = RunData(name=name, color=self.next_color(), folder=folder, live=live, task=task, **data)
+        self.runs.append(run)
+        self.events.added.emit(run)
+        self.set_current(run)
+        return run
+
+    def remove_run(self, run: RunData) -> None:
+        """Forget a run (its files stay). If it was current, the one that takes its place in the list is
+        (the one before it when it was the last)."""
+        index = self.runs.index(run)
+        self.runs.pop(index)
+        if run is self.live_run:
+            self._set_live(None)
+        self.events.removed.emit(run, index)
+        if run is self.current:
+            self.set_current(self.runs[min(index, len(self.runs) - 1)] if self.runs else None)
+
+    def run_at(self, row: int) -> RunData | None:
+        return self.runs[row] if 0 <= row < len(self.runs) else None
+
+    def set_visible(self, run: RunData, on: bool) -> None:
+        on = bool(on)
+        if run.visible != on:
+            run.visible = on
+            self.events.visible.emit(run)
+
+    def visible_runs(self) -> list[RunData]:
+        return [r for r in self.runs if r.visible]
+
+    @property
+    def several_shown(self) -> bool:
+        """More than one run ticked: curves take their run's colour (else each metric has its own)."""
+        return sum(r.visible for r in self.runs) > 1
+
+    def set_current(self, run: RunData | None) -> None:
+        """Show this run's samples and evaluation, from the newest sample."""
+        if run is self.current:
+            return
+        self.current = run
+        self.sample_index = None
+        self.events.current.emit(run)
+
+    # --- the data of a run --------------------------------------------------------------------------------
+    def add_rows(self, run: RunData, records: list[dict[str, Any]]) -> None:
+        touched = run.table.append(records)
+        if touched:
+            run.dirty |= touched
+            self.events.rows.emit(run, touched)
+
+    def add_samples(self, run: RunData, samples: Iterable[tuple[int, Any]]) -> None:
+        added = False
+        for step, payload in samples:
+            run.add_sample(step, payload)
+            added = True
+        if added:
+            self.events.samples.emit(run)
+
+    def add_evals(self, run: RunData, evals: list[dict[str, Any]]) -> None:
+        if evals:
+            run.evals.extend(evals)
+            self.events.evals.emit(run)
+
+    # --- the live run from the app's trainer ---------------------------------------------------------------
+    def begin_live(self, info: dict[str, Any]) -> RunData:
+        """A run started in the app (`info`: run_dir, name, task, real_points, bounds): added, current, live."""
+        folder = Path(info["run_dir"]) if info.get("run_dir") else None
+        name = folder.name if folder else info.get("name", "run")
+        run = self.add_run(name, folder=folder, live=True, task=info.get("task"),
+                           real_points=info.get("real_points"), bounds=info.get("bounds"))
+        self._set_live(run)
+        return run
+
+    def add_progress(self, batch: dict[str, Any], run: RunData | None = None) -> None:
+        """One batch of the trainer's progress (scalars, samples, evals) for `run` (default: the live run)."""
+        run = run or self.live_run
+        if run is None:
+            return
+        self.add_rows(run, batch.get("scalars") or [])
+        self.add_samples(run, batch.get("samples", ()))
+        self.add_evals(run, batch.get("evals") or [])
+
+    def end_live(self) -> None:
+        """The app's run ended; it stays in the list."""
+        if self.live_run is not None:
+            self.live_run.live = False
+        self._set_live(None)
+
+    def _set_live(self, run: RunData | None) -> None:
+        if run is not self.live_run:
+            self.live_run = run
+            self.events.live.emit(run)
+
+    # --- run folders ---------------------------------------------------------------------------------------
+    def open_folder_run(self, loaded: dict[str, Any]) -> RunData:
+        """A run folder read by `runlog.load_run_folder`: added (replacing an earlier copy of the same
+        folder that is not training here), followed from where it was read, and made current."""
+        folder = loaded["folder"]
+        for old in self.runs:
+            if old.folder is not None and old.folder.resolve() == folder.resolve() and not old.live:
+                self.remove_run(old)
+                break
+        run = RunData(name=loaded["name"], color=self.next_color(), folder=folder, task=loaded["task"],
+                      follower=loaded["follower"], real_points=loaded["real_points"], bounds=loaded["bounds"])
+        run.dirty |= run.table.append(loaded["scalars"])
+        run.evals.extend(loaded["evals"])
+        for step, path in scan_sample_files(folder, run.seen_sample_files):
+            run.add_sample(step, path)
+        self.runs.append(run)  # filled first, so that the panels show it whole
+        self.events.added.emit(run)
+        self.set_current(run)
+        return run
+
+    def followed(self) -> list[RunData]:
+        """The runs whose folders are followed as they grow."""
+        return [r for r in self.runs if r.follower is not None and r.folder is not None]
+
+    def poll(self) -> None:
+        """Read what the followed run folders gained since the last poll (only the new bytes)."""
+        for run in self.followed():
+            try:
+                records = run.follower.poll()
+            except OSError as exc:
+                log.warning("cannot read %s: %s", run.folder, exc)
+                continue
+            if records:
+                self.add_rows(run, [r for r in records if r.get("kind", "scalars") != "eval"])
+                self.add_evals(run, [r for r in records if r.get("kind") == "eval"])
+            self.add_samples(run, scan_sample_files(run.folder, run.seen_sample_files))
+
+    # --- the current run's samples -------------------------------------------------------------------------
+    @property
+    def sample_count(self) -> int:
+        return len(self.current.samples) if self.current is not None else 0
+
+    @property
+    def follows_newest(self) -> bool:
+        return self.sample_index is None or self.sample_index >= self.sample_count
+
+    def shown_sample_index(self) -> int | None:
+        """Which saved sample of the current run shows (None: it has none)."""
+        n = self.sample_count
+        if n == 0:
+            return None
+        return n - 1 if self.sample_index is None else min(self.sample_index, n - 1)
+
+    def scrub_samples(self, position: int) -> None:
+        """The history slider moved to `position`; at the newest sample it follows the ones to come."""
+        index = None if position >= self.sample_count - 1 else int(position)
+        if index != self.sample_index:
+            self.sample_index = index
+            self.events.sample_index.emit(index)
+
+    # --- how the curves are drawn --------------------------------------------------------------------------
+    def set_smoothing(self, weight: float) -> None:
+        """TensorBoard's smoothing weight, in steps of 0.01 from 0 to SMOOTHING_MAX."""
+        weight = min(SMOOTHING_MAX, max(0.0, round(float(weight) * 100) / 100))
+        if weight == self.smoothing:
+            return
+        self.smoothing = weight
+        for run in self.runs:
+            for series in run.smoothed.values():
+                series.reset()
+        self.events.smoothing.emit(weight)
+
+    def set_log_y(self, on: bool) -> None:
+        on = bool(on)
+        if on != self.log_y:
+            self.log_y = on
+            self.events.log_y.emit(on)
+
+    def set_x_mode(self, mode: str) -> None:
+        """x by "step" or "wall_time"."""
+        if mode not in X_AXES:
+            raise ValueError(f"unknown x axis {mode!r}")
+        if mode != self.x_mode:
+            self.x_mode = mode
+            self.events.x_mode.emit(mode)
+
+    def shows_raw(self, metric: str) -> bool:
+        """The faint raw curve is drawn under the smoothed one (not when nothing is smoothed)."""
+        return self.smoothing > 0 and is_smoothed(metric)
+
+    def x_values(self, run: RunData) -> np.ndarray | None:
+        return run.table.get(self.x_mode)
+
+    def smoothed_values(self, run: RunData, metric: str) -> np.ndarray | None:
+        """What the bold curve draws: the smoothed column (only the new rows are smoothed), or the column
+        itself when smoothing is off or the metric is shown exactly."""
+        y = run.table.get(metric)
+        if y is None or not self.shows_raw(metric):
+            return y
+        return run.smoothed.setdefault(metric, SmoothedSeries()).update(y, self.smoothing)
+
+    def reading(self, run: RunData, x: float, metrics: Iterable[str]) -> Reading | None:
+        """`run`'s values of `metrics` in the row nearest to x (None: no rows, or no finite value there)."""
+        xs = self.x_values(run)
+        if xs is None or not len(xs):
+            return None
+        i = nearest_row(xs, x)
+        values = []
+        for metric in metrics:
+            y = run.table.get(metric)
+            if y is None or not math.isfinite(y[i]):
+                continue
+            series = run.smoothed.get(metric) if self.smoothing > 0 else None
+            sm = series.view() if series is not None else None
+            sm_value = float(sm[i]) if sm is not None and i < len(sm) and math.isfinite(sm[i]) else None
+            values.append((metric, float(y[i]), sm_value))
+        if not values:
+            return None
+        step = run.table.get("step")
+        step_value = int(step[i]) if step is not None and math.isfinite(step[i]) else None
+        return Reading(run, step_value, float(xs[i]), tuple(values))
+
+    def lr_range(self) -> tuple[float, float] | None:
+        """The learning-rate plot's y range: 0 to a bit above the largest rate of the shown runs, so that a
+        flat line stays a readable 1e-4 and a halving shows as a step of half the height (auto-range would
+        zoom into rounding noise). None: log y, or no rates yet."""
+        if self.log_y:
+            return None
+        tops = []
+        for run in self.visible_runs():
+            for metric in metric_registry.metrics_in_group("lr"):
+                y = run.table.get(metric)
+                if y is not None and np.isfinite(y).any():
+                    tops.append(np.nanmax(y))
+        return (0.0, LR_HEADROOM * float(max(tops))) if tops else None
+
+    def eval_summary(self) -> str:
+        """The current run's latest evaluation in one line ("" before any)."""
+        run = self.current
+        if run is None or not run.evals:
+            return ""
+        e = run.evals[-1]
+        parts = [text for spec in metric_registry.summary_metrics() if (text := spec.format_value(e)) is not None]
+        return f"Evaluation at step {int(e.get('step', 0))}: " + ", ".join(parts)
