@@ -65,13 +65,17 @@ def describe_exception(exc: BaseException) -> JobError:
             detail=text, user_error=True, kind="out_of_memory",
         )
     detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if isinstance(exc, OSError):  # a path that cannot be read or written, a full disk: the CLI's sentence
+        from ganstudio.core.errors import user_error_message
+
+        message = user_error_message(exc)
+        if message:
+            return JobError(as_sentence(message), detail=detail, user_error=True)
     short = text.splitlines()[0] if text else ""
     return JobError(
         f"Unexpected error ({name}{': ' + short if short else ''}); this is a bug, the details are in the log.",
         detail=detail, user_error=False, kind="bug",
     )
-
-
 
 
 def live_workers() -> list["BackgroundWorker"]:

@@ -271,3 +271,15 @@ def test_paste_picture_is_the_sketch_areas_and_tooltips_state_the_shortcuts(qtbo
                         (sketch.eyedropperTool, "(I)"), (sketch.undoButton, "Ctrl+Z"), (sketch.redoButton, "Ctrl+Shift+Z")):
         assert key in button.toolTip(), button.objectName()
     assert "Ctrl+V" in sketch.openImageButton.toolTip() and "[ and ]" in sketch.sizeSpin.toolTip()
+
+
+def test_a_job_that_cannot_write_a_path_is_a_user_error_naming_it(tmp_path):
+    """The app says what the CLI says for file-system faults (not 'this is a bug')."""
+    from ganstudio.qt.workers import describe_exception
+
+    try:
+        open(tmp_path / "no" / "such" / "folder" / "x.png", "wb")
+    except OSError as exc:
+        err = describe_exception(exc)
+    assert err.user_error and "x.png" in err.message and "bug" not in err.message
+    assert not describe_exception(KeyError("k")).user_error
