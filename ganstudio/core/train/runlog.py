@@ -155,6 +155,34 @@ class MetricsFollower:
         return fh.read(len(self._tail)) == self._tail
 
 
+def drop_records_after(path: str | Path, step: int) -> tuple[int, int]:
+    """A resumed run logs again every step after its checkpoint's: drop the records of metrics.jsonl past
+    `step`, and lines that are not records (torn by a kill), so that each step is there once. Returns
+    (records dropped, bad lines dropped). The file is rewritten (atomically) only when something goes, so a
+    follower of a clean file reads on undisturbed."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return 0, 0
+    kept, dropped, bad = [], 0, 0
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        record = parse_record(line)
+        if record is None:
+            bad += 1
+        elif isinstance(record.get("step"), (int, float)) and record["step"] > step:
+            dropped += 1
+        else:
+            kept.append(line.rstrip(b"\r") + b"\n")
+    if dropped or bad or (raw and not raw.endswith(b"\n")):
+        from ganstudio.core.checkpoint import atomic_write_bytes
+
+        atomic_write_bytes(path, b"".join(kept))
+    return dropped, bad
+
+
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     return MetricsFollower(path).poll()
 
