@@ -280,8 +280,9 @@ class _StopOnSignals:
 
         if threading.current_thread() is threading.main_thread():
             for name in STOP_SIGNALS:
-                if hasattr(signal, name):
-                    signum = getattr(signal, name)
+                signum = getattr(signal, name, None)
+                # An ignored signal stays ignored: `nohup ganstudio train` must outlive its terminal.
+                if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
                     self._previous[signum] = signal.signal(signum, self._handle)
         return self
 

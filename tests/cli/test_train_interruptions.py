@@ -93,6 +93,26 @@ def test_sigterm_and_sighup_stop_between_two_steps_and_save(tmp_path: Path, sign
     assert temp_files(run) == [] and not (run / "run.lock").exists()
 
 
+def test_under_nohup_a_hangup_is_ignored_and_sigterm_still_saves(tmp_path: Path):
+    run = tmp_path / "run"
+    proc = subprocess.Popen(["nohup", *train_cmd(run, *SMALL, "--quiet")], stderr=subprocess.PIPE, text=True,
+                            env=ENV, cwd=tmp_path)
+    try:
+        wait_for_metrics(proc, run)
+        proc.send_signal(signal.SIGHUP)  # nohup: the user asked to outlive the terminal
+        logged = len(logged_steps(run))
+        deadline = time.time() + 60
+        while len(logged_steps(run)) < logged + 3 and time.time() < deadline:
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.1)
+        assert proc.poll() is None and len(logged_steps(run)) >= logged + 3  # still training
+        proc.send_signal(signal.SIGTERM)
+    finally:
+        err = finish(proc)
+    assert proc.returncode == 130, err
+    assert load_checkpoint(run / "checkpoints" / "latest.safetensors").step == stopped_step(err)
+
+
 class Terminal:
     """A process in its own pseudo-terminal, as in a terminal window; hang_up() closes the window."""
 
