@@ -253,9 +253,6 @@ class _StopOnSignals:
         self._last_press = -PRESS_GAP_S
         self._previous: dict[int, object] = {}
 
-    def requested(self) -> bool:
-        return self.flag
-
     def arm(self) -> None:
         self.armed = True
 
