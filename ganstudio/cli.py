@@ -417,7 +417,7 @@ def cmd_train(args) -> int:
                 else:
                     held = _run_held_in(run_dir) if (run_dir / "checkpoints").is_dir() else None
                     kept = f"{run_dir} keeps {held}" if held and held != "its logged steps" else "no checkpoint was kept"
-                    _say(f"\nganstudio: quit at step {trainer.step_count} without saving; {kept}")
+                    _say(f"\nganstudio: quit at step {trainer.step_count} without waiting for the save; {kept}")
             return EXIT_INTERRUPTED
         finally:
             if lock is not None:
