@@ -253,6 +253,13 @@ def test_the_lock_of_a_killed_run_is_taken_over_and_its_leftovers_cleaned(tmp_pa
     proc = start(run, *SMALL, "--set", "train.checkpoint_every=10")
     try:
         wait_for_metrics(proc, run, lines=3)  # step 15: a checkpoint at 10, step 15 logged after it
+        for _ in range(200):  # frozen, then killed, between two checkpoints with a step logged after the last
+            proc.send_signal(signal.SIGSTOP)
+            time.sleep(0.05)
+            if logged_steps(run)[-1] % 10 == 5:
+                break
+            proc.send_signal(signal.SIGCONT)
+            time.sleep(0.01)
         proc.kill()  # kill -9: no handler runs
         proc.wait()
     finally:
