@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a setting, e.g. --set optim.lr_g=1e-4 (repeatable)")
     p.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint (.safetensors or run folder)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start a new run in an --out folder that holds one: its files move to OUT-replaced-DATE-TIME")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch CPU threads (default: 1 for 2-D toys, all CPUs but one for image models)")
@@ -305,62 +307,145 @@ class ProgressBar:
         bar = "#" * filled + "." * (width - filled)
         losses = " ".join(f"{k} {v:.3g}" for k, v in self.scalars.items() if k in ("d_loss", "g_loss", "sliced_w", "l1"))
         line = f"step {step}/{self.total} [{bar}] {pct:3d}% {rate:6.1f} it/s {losses} ETA {format_hms(eta)}"
-        if self.tty:
-            self.stream.write("\r" + line[:160].ljust(120))
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+        _say("\r" + line[:160].ljust(120) if self.tty else line + "\n", self.stream, end="")
 
     def close(self) -> None:
         if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
+            _say("", self.stream)
 
 
-class _StopOnCtrlC:
-    """The first Ctrl-C asks the trainer to stop between two steps (so the checkpoint is consistent);
-    a second one interrupts at once."""
+def _say(text: str, stream=None, end: str = "\n") -> None:
+    """Print to stderr; a terminal that was closed (SIGHUP, then EIO) must not stop the run from saving."""
+    stream = stream or sys.stderr
+    try:
+        stream.write(text + end)
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+
+
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")  # Ctrl-C, kill / a job scheduler, a closed terminal
+FORCE_QUIT_PRESSES = 3  # the Ctrl-C that quits without waiting for the save
+PRESS_GAP_S = 0.3  # SIGINTs closer than this are one press (torchrun passes on the terminal's own)
+
+
+class _StopOnSignals:
+    """Ctrl-C, SIGTERM and SIGHUP ask the trainer to stop between two steps, so the checkpoint it then
+    saves is consistent. More signals while it finishes the step or saves wait for the save (whose rename
+    is atomic); only a third Ctrl-C quits at once (a save can hang on a dead network disk), and then the
+    atomic write removes its temp file and the previous checkpoint stays. Before `arm()` (the run is being
+    set up, there is nothing to save yet) a signal quits at once."""
 
     def __init__(self) -> None:
         self.flag = False
-        self._previous = None
+        self.signal_name: str | None = None  # the first stop signal
+        self.armed = False
+        self.presses = 0
+        self._last_press = -PRESS_GAP_S
+        self._previous: dict[int, object] = {}
 
-    def requested(self) -> bool:
-        return self.flag
+    def arm(self) -> None:
+        self.armed = True
 
     def _handle(self, signum, frame) -> None:
-        if self.flag:
-            raise KeyboardInterrupt
-        self.flag = True
+        import signal
 
-    def __enter__(self) -> "_StopOnCtrlC":
+        if not self.armed:
+            raise KeyboardInterrupt
+        if not self.flag:
+            self.flag, self.signal_name = True, signal.Signals(signum).name
+        if signum == signal.SIGINT:
+            now = time.monotonic()
+            if now - self._last_press >= PRESS_GAP_S:
+                self.presses += 1
+            self._last_press = now
+            if self.presses >= FORCE_QUIT_PRESSES:
+                raise KeyboardInterrupt
+
+    def __enter__(self) -> "_StopOnSignals":
         import signal
         import threading
 
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for name in STOP_SIGNALS:
+                signum = getattr(signal, name, None)
+                # An ignored signal stays ignored: `nohup ganstudio train` must outlive its terminal.
+                if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+                    self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
         import signal
 
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            # After a stop the process is on its way out with its checkpoint saved: a late signal of a storm
+            # would only turn the exit status into "killed" and leave the run's lock file behind.
+            signal.signal(signum, signal.SIG_IGN if self.flag else previous)
+        self._previous.clear()
+
+
+RUN_OUTPUTS = ("checkpoints", "metrics.jsonl", "samples", "config.json", "config.toml")  # what a run writes
+
+
+def _run_held_in(run_dir: Path) -> str | None:
+    """What a training already left in `run_dir` that a new run would replace, in a few words; None when
+    there is nothing to lose (no checkpoint, no logged step)."""
+    checkpoints = sorted((run_dir / "checkpoints").glob("*.safetensors"))
+    metrics = run_dir / "metrics.jsonl"
+    if not checkpoints and not (metrics.is_file() and metrics.stat().st_size > 0):
+        return None
+    if not checkpoints:
+        return "its logged steps"
+    try:
+        import json
+
+        step = json.loads((run_dir / "checkpoints" / "latest.json").read_text(encoding="utf-8"))["step"]
+        return f"a checkpoint at step {int(step)}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a checkpoint"
+
+
+def _claim_run_folder(run_dir: Path, args, lock) -> None:
+    """Rank 0, before the trainer writes: own the folder, and refuse to start a new run over one that is
+    there unless the user said --overwrite (the old files then move aside, never deleted)."""
+    lock.acquire()
+    if lock.took_over is not None:
+        _say(f"ganstudio: {run_dir} was left locked by {lock.took_over.describe()}, which no longer runs; "
+             "taking it over")
+    if args.resume:
+        return
+    held = _run_held_in(run_dir)
+    if held is None:
+        return
+    if not args.overwrite:
+        raise GanStudioError(
+            f"{run_dir} already holds a run ({held}): continue it with --resume {run_dir}, start again "
+            "with --overwrite (its files move aside), or choose another --out.")
+    aside = new_run_dir(run_dir.parent, f"{run_dir.name}-replaced")
+    aside.mkdir()
+    for name in RUN_OUTPUTS:
+        if (run_dir / name).exists():
+            (run_dir / name).rename(aside / name)
+    _say(f"ganstudio: --overwrite: moved the previous run ({held}) to {aside}; delete that folder to free its space")
 
 
 def cmd_train(args) -> int:
     from ganstudio.core.device import apply_threads, device_description
     from ganstudio.core.models.size_check import check_model_size
     from ganstudio.core.train.distributed import DistributedContext
+    from ganstudio.core.train.run_lock import RunLock
     from ganstudio.core.train.trainer import Trainer
 
     cfg = _config_from_args(args)
     check_model_size(cfg)
+    if args.overwrite and args.resume:
+        raise GanStudioError("--overwrite starts a new run and --resume continues one: give only one of them.")
     resumed_in = _resume_run_dir(args.resume) if args.resume and not args.out else None
     run_dir = Path(args.out) if args.out else resumed_in or new_run_dir("runs", cfg.name)
     check_folder_destination(run_dir)  # before minutes of loading data, not at the first save
     dist = DistributedContext.from_environment(cfg.train.device)
     apply_threads("toy" if cfg.data.task == "toy" else "image", cfg.train.threads)
+    lock = RunLock(run_dir) if dist.is_main else None  # only rank 0 writes, so only rank 0 owns the folder
     bar: ProgressBar | None = None
     messages: list[str] = []
 
@@ -369,55 +454,74 @@ def cmd_train(args) -> int:
             bar.scalars = event.data
         elif event.kind == "warning":
             messages.append(event.data["message"])
-            print(f"ganstudio: warning: {event.data['message']}", file=sys.stderr)
+            _say(f"ganstudio: warning: {event.data['message']}")
         elif event.kind == "eval" and not args.quiet and dist.is_main:
             shown = {k: v for k, v in event.data.items() if k in ("modes_captured", "hq_fraction", "sliced_w", "l1", "reverse_kl")}
             if shown and bar is not None and not bar.tty:
-                print("eval " + " ".join(f"{k} {v:.4g}" for k, v in shown.items()), file=sys.stderr)
+                _say("eval " + " ".join(f"{k} {v:.4g}" for k, v in shown.items()))
 
-    try:
-        trainer = Trainer(cfg, run_dir=run_dir if dist.is_main else None, report=report if dist.is_main else None,
-                          resume=args.resume,
-                          rank=dist.rank, world_size=dist.world_size, distributed=dist)
-        if dist.is_main:
-            print(f"ganstudio: training {cfg.name} on {device_description(trainer.device)}"
-                  f"{f' x{dist.world_size} processes' if dist.world_size > 1 else ''}; run folder {run_dir}", file=sys.stderr)
-            line = _data_line(cfg, trainer)
-            if line:
-                print(f"ganstudio: {line}", file=sys.stderr)
-        if not args.quiet and dist.is_main:
-            bar = ProgressBar(cfg.train.steps, start=trainer.step_count)
-        interrupted = _StopOnCtrlC()
-        result = None
+    def show_progress(trainer) -> None:
+        if bar is not None and not stop.flag:  # after SIGHUP the terminal is gone
+            bar.update(trainer.step_count)
+
+    stop = _StopOnSignals()
+    trainer = None
+    with stop:  # to the very end: the lock is released and the exit status is ours even in a signal storm
         try:
-            with interrupted:
-                # The app's loop too: save when the loop ends (finished or stopped), evaluate when finished.
-                result = trainer.run(should_stop=interrupted.requested,
-                                     on_step=(lambda t: bar.update(t.step_count)) if bar else None,
-                                     save_at_end="always", evaluate_at_end=True)
-        except KeyboardInterrupt:  # a second Ctrl-C, or one outside the training loop
-            interrupted.flag = True
-        if interrupted.flag:
+            if lock is not None:
+                _claim_run_folder(run_dir, args, lock)
+            trainer = Trainer(cfg, run_dir=run_dir if dist.is_main else None, report=report if dist.is_main else None,
+                              resume=args.resume,
+                              rank=dist.rank, world_size=dist.world_size, distributed=dist)
+            if dist.is_main:
+                _say(f"ganstudio: training {cfg.name} on {device_description(trainer.device)}"
+                     f"{f' x{dist.world_size} processes' if dist.world_size > 1 else ''}; run folder {run_dir}")
+                line = _data_line(cfg, trainer)
+                if line:
+                    _say(f"ganstudio: {line}")
+            if not args.quiet and dist.is_main:
+                bar = ProgressBar(cfg.train.steps, start=trainer.step_count)
+            vote = dist.stop_vote()  # every rank stops at the same step, whichever got the signal
+            stop.arm()
+            # The app's loop too: save when the loop ends (finished or stopped), evaluate when finished.
+            result = trainer.run(should_stop=lambda: vote(stop.flag), on_step=show_progress,
+                                 save_at_end="always", evaluate_at_end=True)
+            vote.close()
+            if bar:
+                if not stop.flag:
+                    bar.update(trainer.step_count, force=True)
+                bar.close()
+            if stop.flag or result.reason == "stopped":
+                if dist.is_main:
+                    _say(f"ganstudio: {stop.signal_name or 'a stop signal'}: stopped at step {trainer.step_count}; "
+                         f"checkpoint saved to {result.checkpoint}")
+                return EXIT_INTERRUPTED
+            if dist.is_main:
+                summary = " ".join(f"{k} {v:.4g}" for k, v in result.metrics.items() if k != "n_modes")
+                _say(f"ganstudio: finished {trainer.step_count} steps in {format_hms(trainer.elapsed)}; {summary}")
+                _say(f"ganstudio: checkpoint {result.checkpoint}")
+            return 0
+        except KeyboardInterrupt:  # a signal while setting up, or the Ctrl-C that quits without waiting
+            stop.flag = True  # the process ends now: late signals are ignored
             if bar:
                 bar.close()
-            path = result.checkpoint if result is not None else trainer.save_checkpoint()
-            print(f"\nganstudio: interrupted at step {trainer.step_count}; checkpoint saved to {path}", file=sys.stderr)
+            if dist.is_main:
+                if trainer is None or not stop.armed:
+                    _say("\nganstudio: interrupted before training began; nothing was saved")
+                else:
+                    held = _run_held_in(run_dir) if (run_dir / "checkpoints").is_dir() else None
+                    kept = f"{run_dir} keeps {held}" if held and held != "its logged steps" else "no checkpoint was kept"
+                    _say(f"\nganstudio: quit at step {trainer.step_count} without waiting for the save; {kept}")
             return EXIT_INTERRUPTED
-        if bar:
-            bar.update(trainer.step_count, force=True)
-            bar.close()
-        if dist.is_main:
-            summary = " ".join(f"{k} {v:.4g}" for k, v in result.metrics.items() if k != "n_modes")
-            print(f"ganstudio: finished {trainer.step_count} steps in {format_hms(trainer.elapsed)}; {summary}", file=sys.stderr)
-            print(f"ganstudio: checkpoint {result.checkpoint}", file=sys.stderr)
-        return 0
-    except OSError as exc:
-        if exc.filename is not None:
-            raise
-        # A write that names no file (a full disk inside a checkpoint or log write): name the run folder.
-        raise DestinationError(os_error_sentence(exc, "cannot write in", run_dir)) from None
-    finally:
-        dist.close()
+        except OSError as exc:
+            if exc.filename is not None:
+                raise
+            # A write that names no file (a full disk inside a checkpoint or log write): name the run folder.
+            raise DestinationError(os_error_sentence(exc, "cannot write in", run_dir)) from None
+        finally:
+            if lock is not None:
+                lock.release()
+            dist.close()
 
 
 def _apply_render_threads(requested: int | None) -> None:

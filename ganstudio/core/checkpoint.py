@@ -60,8 +60,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that readers see either the old file or the whole new one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = None
     try:
+        # Inside the try: an interrupt right after the temp file is made still removes it.
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -69,10 +71,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except BaseException:
         # Full disk, Ctrl-C, ...: drop the partial temp file and keep the previous checkpoint.
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
         raise
     try:  # make the rename itself durable
         dir_fd = os.open(path.parent, os.O_RDONLY)
@@ -82,6 +85,29 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.close(dir_fd)
     except OSError:
         pass
+
+
+# atomic_write_bytes' temp files: ".NAME.<8 characters of mkstemp>.tmp" beside NAME. Only kill -9 (or a
+# power cut) mid-write leaves one behind.
+_UNFINISHED_WRITE = re.compile(r"^\.(?P<target>.+\.(?:safetensors|json|jsonl))\.[a-z0-9_]{8}\.tmp$")
+
+
+def remove_unfinished_writes(folder: str | Path) -> list[Path]:
+    """Delete the temp files of atomic writes in `folder` that never finished; returns what went. Call it
+    only while owning the folder (a run's lock): another writer's save in progress looks the same."""
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if _UNFINISHED_WRITE.match(entry.name) and entry.is_file():
+            try:
+                entry.unlink()
+                removed.append(entry)
+            except FileNotFoundError:
+                pass
+    return removed
 
 
 def _flatten(states: dict[str, dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:

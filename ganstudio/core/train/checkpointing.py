@@ -21,10 +21,12 @@ from ganstudio.core.checkpoint import (
     load_state_into,
     optimizer_from_flat,
     optimizer_to_flat,
+    remove_unfinished_writes,
     save_checkpoint,
 )
 from ganstudio.core.device import device_description
 from ganstudio.core.errors import CheckpointError, TrainingError
+from ganstudio.core.train.runlog import drop_records_after
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,27 @@ class Checkpointing:
         self._take_snapshot()
         self._emit("checkpoint", {"path": str(written)})
         return written
+
+    def _tidy_run_folder(self, resumed: bool) -> None:
+        """What killed runs left in the run folder, cleaned before this one writes (the caller owns the
+        folder): temp files of saves that never finished and, on resume, the records past the checkpoint's
+        step, which this run logs again."""
+        removed = []
+        for folder in (self.run_dir, self.run_dir / "checkpoints"):
+            removed += remove_unfinished_writes(folder)
+        if removed:
+            names = sorted({f".{p.name[1:].rsplit('.', 2)[0]}.*.tmp" for p in removed})
+            self._emit("warning", {"message": f"removed {len(removed)} unfinished files ({', '.join(names)}) "
+                                              f"that interrupted saves left in {self.run_dir}."})
+        if resumed:
+            dropped, torn = drop_records_after(self.run_dir / "metrics.jsonl", self.step_count)
+            if dropped or torn:
+                parts = []
+                if dropped:
+                    parts.append(f"dropped {dropped} records logged after step {self.step_count}, where this run resumes")
+                if torn:
+                    parts.append(f"{torn} torn line{'s' if torn != 1 else ''}")
+                self._emit("warning", {"message": f"metrics.jsonl: {' and '.join(parts)}."})
 
     def load(self, path: str | Path) -> None:
         ckpt = load_checkpoint(path)

@@ -56,6 +56,10 @@ class DistributedContext:
                 dist.destroy_process_group()
             self.initialised_here = False
 
+    def stop_vote(self) -> "StopVote":
+        """A should_stop that every rank answers alike (a collective: all ranks make it together)."""
+        return StopVote(self)
+
     # --- collectives used by the trainer (no-ops in a single process) ----------------------------------
 
     def all_reduce_grads(self, module: torch.nn.Module) -> None:
@@ -118,3 +122,47 @@ class DistributedContext:
         gathered = [torch.zeros(2, dtype=torch.float64, device=device) for _ in range(self.world_size)]
         dist.all_gather(gathered, local.to(device))
         return [float(g[0] + g[1]) for g in gathered]
+
+
+class StopVote:
+    """Ranks stop at the same step, whichever of them got the signal.
+
+    torchrun passes SIGTERM / SIGINT to every worker, but not at the same instant: a rank that stopped a
+    step before the others would leave them waiting in that step's all-reduce for ever. Called with this
+    rank's wish before each step, the vote starts a non-blocking all-reduce (MAX) of the wish over a CPU
+    (gloo) group and answers with the previous call's result, so every rank sees the same answer at the
+    same step, one step after the first rank asked, and no step waits on the network. The same number of
+    calls on every rank is what Trainer.run makes. In a single process it is the wish itself.
+    """
+
+    def __init__(self, context: DistributedContext):
+        self.enabled = context.enabled
+        self._work = None
+        self._vote: torch.Tensor | None = None
+        self._decided = False
+        self._group = None
+        if self.enabled:
+            import torch.distributed as dist
+
+            self._group = dist.new_group(backend="gloo")  # its own group: never in line with the gradients
+
+    def __call__(self, wish: bool) -> bool:
+        if not self.enabled or self._decided:
+            return bool(wish) or self._decided
+        import torch.distributed as dist
+
+        if self._work is not None:
+            self._work.wait()
+            self._decided = bool(self._vote.item())
+        if not self._decided:
+            self._vote = torch.tensor([int(bool(wish))], dtype=torch.int32)
+            self._work = dist.all_reduce(self._vote, op=dist.ReduceOp.MAX, group=self._group, async_op=True)
+        else:
+            self._work = None
+        return self._decided
+
+    def close(self) -> None:
+        """Wait for the last vote, so that no collective is left in flight when the group goes."""
+        if self._work is not None:
+            self._work.wait()
+            self._work = None

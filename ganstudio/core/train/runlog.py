@@ -2,13 +2,15 @@
 
 metrics.jsonl holds one JSON object per logged step, appended and flushed as it goes. The monitor follows
 this file while a run (GUI or `ganstudio train`) writes it, so the reader copes with a last line that is
-still being written.
+still being written, with lines a kill tore, and with the file being rewritten (a resume cuts it back to its
+checkpoint's step).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -53,6 +55,10 @@ class MetricsWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh: TextIO | None = open(self.path, "a", encoding="utf-8")
+        if _ends_mid_line(self.path):
+            # A run killed mid-line left a torn record: appending to it would glue the next record onto it.
+            self._fh.write("\n")
+            self._fh.flush()
 
     def write(self, record: dict[str, Any]) -> None:
         if self._fh is None:
@@ -73,36 +79,108 @@ class MetricsWriter:
         self.close()
 
 
+def _ends_mid_line(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        if fh.seek(0, os.SEEK_END) == 0:
+            return False
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) != b"\n"
+
+
+def parse_record(line: bytes) -> dict[str, Any] | None:
+    """One metrics.jsonl line as a record; None for a line that is not a JSON object (torn by a kill,
+    garbage, or JSON such as 42 or [1, 2]). Bytes that are not UTF-8 are replaced, not fatal."""
+    try:
+        value = json.loads(line.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 class MetricsFollower:
-    """Reads new complete lines of a growing metrics.jsonl on each `poll()`."""
+    """Reads the new complete lines of a growing metrics.jsonl on each `poll()`.
+
+    Lines that are not records (see `parse_record`) are skipped and counted in `bad_lines`. When the file
+    was rewritten behind the follower (shorter than what was read, another file under the name, or other
+    bytes where the last read ended: a resumed run cut it back) it reads again from the top: `restarts`
+    counts that, and `restarted` is True after such a poll, telling the caller to drop what it had.
+    """
+
+    TAIL = 64  # bytes just before the offset, compared on each poll to notice an in-place rewrite
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._offset = 0
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file being read
+        self._tail = b""
         self.bad_lines = 0  # counted, not silently dropped: shown by the monitor
+        self.restarts = 0
+        self.restarted = False
 
     def poll(self) -> list[dict[str, Any]]:
+        self.restarted = False
         try:
-            with open(self.path, "rb") as fh:
-                fh.seek(self._offset)
-                chunk = fh.read()
+            fh = open(self.path, "rb")
         except FileNotFoundError:
             return []
-        if not chunk:
-            return []
+        with fh:
+            st = os.fstat(fh.fileno())
+            identity = (st.st_dev, st.st_ino)
+            if self._offset and (identity != self._identity or st.st_size < self._offset or not self._tail_matches(fh)):
+                self._offset, self._tail, self.bad_lines = 0, b"", 0
+                self.restarts += 1
+                self.restarted = True
+            self._identity = identity
+            fh.seek(self._offset)
+            chunk = fh.read()
         end = chunk.rfind(b"\n")
         if end < 0:
-            return []  # a line still being written
-        self._offset += end + 1
+            return []  # nothing new, or a line still being written
+        complete = chunk[: end + 1]
+        self._offset += len(complete)
+        self._tail = (self._tail + complete)[-self.TAIL:]
         records = []
-        for line in chunk[: end + 1].splitlines():
+        for line in complete.splitlines():
             if not line.strip():
                 continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
+            record = parse_record(line)
+            if record is None:
                 self.bad_lines += 1
+            else:
+                records.append(record)
         return records
+
+    def _tail_matches(self, fh) -> bool:
+        fh.seek(self._offset - len(self._tail))
+        return fh.read(len(self._tail)) == self._tail
+
+
+def drop_records_after(path: str | Path, step: int) -> tuple[int, int]:
+    """A resumed run logs again every step after its checkpoint's: drop the records of metrics.jsonl past
+    `step`, and lines that are not records (torn by a kill), so that each step is there once. Returns
+    (records dropped, bad lines dropped). The file is rewritten (atomically) only when something goes, so a
+    follower of a clean file reads on undisturbed."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return 0, 0
+    kept, dropped, bad = [], 0, 0
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        record = parse_record(line)
+        if record is None:
+            bad += 1
+        elif isinstance(record.get("step"), (int, float)) and record["step"] > step:
+            dropped += 1
+        else:
+            kept.append(line.rstrip(b"\r") + b"\n")
+    if dropped or bad or (raw and not raw.endswith(b"\n")):
+        from ganstudio.core.checkpoint import atomic_write_bytes
+
+        atomic_write_bytes(path, b"".join(kept))
+    return dropped, bad
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:

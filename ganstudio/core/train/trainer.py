@@ -154,6 +154,7 @@ class Trainer(TrainingStep, Checkpointing, Reporting):
         self.writer: MetricsWriter | None = None
         if self.run_dir is not None and self.is_writer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
+            self._tidy_run_folder(resumed=resume is not None)
             (self.run_dir / "config.json").write_text(self.cfg.to_json())
             (self.run_dir / "config.toml").write_text(self.cfg.to_toml())
             self.writer = MetricsWriter(self.run_dir / "metrics.jsonl")

@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from ganstudio.core.train.run_lock import RunFolderBusy, RunLock
 from ganstudio.core.train.runlog import new_run_dir, run_folder_of
 from ganstudio.qt.train.trainer_worker import TrainerWorker
 
@@ -43,6 +44,7 @@ class RunControl(QObject):
         self.state = "idle"
         self.total = 0
         self._closing = False
+        self._lock: RunLock | None = None  # the run folder's, held from start until the training thread ends
 
     # --- what the areas ask ----------------------------------------------------------------------------
     @property
@@ -50,10 +52,13 @@ class RunControl(QObject):
         return self.worker is not None and self.worker.paused
 
     def start(self, cfg, resume: str | None = None) -> TrainerWorker | None:
-        """Train `cfg` (resuming a checkpoint: in its own run folder when it has one); None while a run is on."""
+        """Train `cfg` (resuming a checkpoint: in its own run folder when it has one); None while a run is on,
+        or when another process trains into that folder (the error signal says which)."""
         if self.worker is not None or self._closing:
             return None
         run_dir = (run_folder_of(resume) if resume else None) or new_run_dir(self.settings.runs_folder(), cfg.name)
+        if not self._own_run_folder(run_dir):
+            return None
         worker = TrainerWorker(cfg, run_dir, resume=resume)
         # Methods of this object, never lambdas: PySide6 would call a lambda in the worker's thread.
         worker.started.connect(self._on_started)
@@ -70,6 +75,28 @@ class RunControl(QObject):
         self.message.emit(f"Starting {cfg.name} in {run_dir}")
         worker.start()
         return worker
+
+    def _own_run_folder(self, run_dir) -> bool:
+        """Take the run folder's lock: a `ganstudio train` (or another window) writing there refuses this run."""
+        lock = RunLock(run_dir)
+        try:
+            lock.acquire()
+        except RunFolderBusy as exc:
+            self.error.emit(str(exc))
+            return False
+        except OSError as exc:
+            self.error.emit(f"Cannot write in the run folder {run_dir}: {exc.strerror or exc}.")
+            return False
+        self._lock = lock
+        if lock.took_over is not None:
+            self.message.emit(f"{run_dir} was left locked by {lock.took_over.describe()}, which no longer runs; "
+                              "taking it over.")
+        return True
+
+    def _release_run_folder(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def set_paused(self, pause: bool) -> None:
         if self.worker is None:
@@ -109,7 +136,8 @@ class RunControl(QObject):
         worker.stop()
         if not worker.wait(timeout_ms):
             log.error("the training thread did not stop within %.0f s", timeout_ms / 1000)
-            return None
+            return None  # the lock stays: the thread may still write (the process's end frees it)
+        self._release_run_folder()
         if worker.last_checkpoint:
             self.settings.add_recent_checkpoint(worker.last_checkpoint)
         return worker.last_checkpoint
@@ -174,6 +202,7 @@ class RunControl(QObject):
         if self.worker is not None:
             self.worker.wait(10000)
         self.worker = None
+        self._release_run_folder()
         self.runEnded.emit()
         if not self._closing:
             self._set_state("idle")

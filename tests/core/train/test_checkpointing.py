@@ -155,3 +155,66 @@ def test_rollback_also_restores_the_historical_averages_and_the_ema_count(tmp_pa
         t.step()
     assert t.rollbacks == 1 and t.step_count == 6
     assert all(torch.isfinite(p).all() for p in list(t.G.parameters()) + list(t.D.parameters()))
+
+
+# --- what killed runs leave behind: cleaned up on the next start or resume -------------------------------
+
+def _steps(run: Path) -> list[int]:
+    import json
+
+    return [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()
+            if line.startswith("{") and line.endswith("}")]
+
+
+def _orphans(run: Path) -> list[Path]:
+    return sorted(p for p in run.rglob(".*.tmp"))
+
+
+def test_a_resume_removes_unfinished_saves_and_the_records_it_logs_again(tmp_path: Path):
+    run = tmp_path / "run"
+    first = Trainer(small_toy("train.checkpoint_every=20", steps=40), run_dir=run)
+    first.run(max_steps=30)  # saves at step 20, logs 25 and 30, then dies before its next checkpoint
+    ckpt = run / "checkpoints" / "latest.safetensors"
+    with open(run / "metrics.jsonl", "a") as fh:
+        fh.write('{"step":35,"d_lo')  # kill -9 in the middle of a line
+    # kill -9 during saves: the temp files of atomic writes (and files that only look alike)
+    for name in (".latest.safetensors.ab12cd34.tmp", ".latest.json.x_9yz012.tmp", ".best.safetensors.00000000.tmp"):
+        (run / "checkpoints" / name).write_bytes(b"partial")
+    (run / ".metrics.jsonl.qwertyui.tmp").write_bytes(b"partial")
+    keep = [run / "checkpoints" / "notes.tmp", run / "checkpoints" / ".mine.tmp", run / ".latest.safetensors.tmp"]
+    for path in keep:
+        path.write_text("not ours")
+    assert _steps(run) == [5, 10, 15, 20, 25, 30]
+
+    warnings = []
+    second = Trainer(small_toy(steps=40), run_dir=run, resume=ckpt,
+                     report=lambda e: warnings.append(e.data["message"]) if e.kind == "warning" else None)
+    assert second.step_count == 20
+    assert _orphans(run) == sorted(p for p in keep if p.name.startswith("."))
+    assert all(p.is_file() for p in keep)
+    assert _steps(run) == [5, 10, 15, 20]  # what the resumed run will log again is gone, the torn line too
+    assert any("removed 4 unfinished files" in w for w in warnings), warnings
+    assert any("dropped 2 records logged after step 20" in w and "1 torn line" in w for w in warnings), warnings
+    second.run(max_steps=35)
+    assert _steps(run) == [5, 10, 15, 20, 25, 30, 35]  # every step once
+
+
+def test_a_new_start_removes_unfinished_saves_but_keeps_the_metrics(tmp_path: Path):
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / ".latest.safetensors.ab12cd34.tmp").write_bytes(b"partial")
+    (run / "metrics.jsonl").write_text('{"step":50}\n')
+    Trainer(small_toy(steps=2), run_dir=run)
+    assert not (run / "checkpoints" / ".latest.safetensors.ab12cd34.tmp").exists()
+    assert _steps(run) == [50]  # not a resume: nothing is logged again, nothing is cut
+
+
+def test_a_resume_leaves_a_clean_metrics_file_untouched(tmp_path: Path):
+    run = tmp_path / "run"
+    first = Trainer(small_toy(steps=10), run_dir=run)
+    first.run()
+    ckpt = first.save_checkpoint()
+    before = (run / "metrics.jsonl").stat()
+    Trainer(small_toy(steps=20), run_dir=run, resume=ckpt).finish()
+    after = (run / "metrics.jsonl").stat()
+    assert (after.st_ino, after.st_size) == (before.st_ino, before.st_size)  # not rewritten: a follower goes on

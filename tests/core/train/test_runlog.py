@@ -10,7 +10,15 @@ import pytest
 
 from ganstudio.core.config import preset
 from ganstudio.core.errors import GanStudioError
-from ganstudio.core.train.runlog import MetricsWriter, format_hms, load_run_folder, new_run_dir, run_folder_of
+from ganstudio.core.train.runlog import (
+    MetricsFollower,
+    MetricsWriter,
+    format_hms,
+    load_run_folder,
+    new_run_dir,
+    read_metrics,
+    run_folder_of,
+)
 
 NOON = datetime(2024, 5, 17, 12, 0, 0)
 
@@ -113,3 +121,72 @@ def test_load_run_folder_names_the_folder_at_fault(tmp_path: Path, make, message
     with pytest.raises(GanStudioError, match=message) as info:
         load_run_folder(folder)
     assert str(folder) in str(info.value)
+
+
+# --- metrics.jsonl after crashes, resumes and rewrites ---------------------------------------------------
+
+def test_a_writer_after_a_torn_line_starts_on_a_fresh_line_so_no_record_is_swallowed(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 5, "d_loss": 1.0}\n{"step": 10, "d_lo')  # killed mid-line
+    follower = MetricsFollower(path)
+    assert [r["step"] for r in follower.poll()] == [5]
+    with MetricsWriter(path) as w:  # a resumed run appends
+        w.write({"step": 15, "d_loss": 0.8})
+    assert [r["step"] for r in follower.poll()] == [15]
+    assert follower.bad_lines == 1  # the torn line, counted
+    assert [r["step"] for r in read_metrics(path)] == [5, 15]
+
+
+def test_a_writer_on_a_file_that_ends_cleanly_adds_no_blank_line(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    with MetricsWriter(path) as w:
+        w.write({"step": 1})
+    with MetricsWriter(path) as w:
+        w.write({"step": 2})
+    assert path.read_text() == '{"step":1}\n{"step":2}\n'
+
+
+def test_the_follower_starts_again_when_the_file_is_cut_back(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(json.dumps({"step": s}) + "\n" for s in (5, 10, 15, 20)))
+    follower = MetricsFollower(path)
+    assert len(follower.poll()) == 4 and follower.restarts == 0
+    path.write_text(json.dumps({"step": 5}) + "\n")  # rewritten shorter (a resume cut it back)
+    assert [r["step"] for r in follower.poll()] == [5]
+    assert follower.restarted and follower.restarts == 1
+    assert follower.poll() == [] and not follower.restarted
+
+
+def test_the_follower_notices_a_rewrite_that_grew_past_where_it_was(tmp_path: Path):
+    """Cut back and longer again before the next poll: same inode, bigger size; only the bytes tell."""
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(json.dumps({"step": s}) + "\n" for s in (5, 10)))
+    follower = MetricsFollower(path)
+    assert len(follower.poll()) == 2
+    with open(path, "w") as fh:  # in place: the inode stays
+        fh.write("".join(json.dumps({"step": s, "resumed": True}) + "\n" for s in (5, 10, 15, 20, 25)))
+    assert [r["step"] for r in follower.poll()] == [5, 10, 15, 20, 25]
+    assert follower.restarts == 1
+
+
+def test_the_follower_notices_a_file_replaced_under_its_name(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text(json.dumps({"step": 5}) + "\n")
+    follower = MetricsFollower(path)
+    assert len(follower.poll()) == 1
+    other = tmp_path / "new.jsonl"
+    other.write_text("".join(json.dumps({"step": s}) + "\n" for s in (1, 2, 3)))
+    other.replace(path)  # an atomic rewrite: another inode
+    assert [r["step"] for r in follower.poll()] == [1, 2, 3]
+    assert follower.restarts == 1
+
+
+def test_the_follower_skips_lines_that_are_not_objects_and_bytes_that_are_not_utf8(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_bytes(b'{"step": 1}\n42\n[1, 2]\n"text"\nnull\n{"step": 2, "name": "caf\xe9"}\n\xff\xfe{\n{"step": 3}\n')
+    follower = MetricsFollower(path)
+    records = follower.poll()  # no UnicodeDecodeError
+    assert [r["step"] for r in records] == [1, 2, 3]
+    assert all(isinstance(r, dict) for r in records)
+    assert records[1]["name"] == "caf\ufffd"  # the bad byte replaced, the record kept
+    assert follower.bad_lines == 5

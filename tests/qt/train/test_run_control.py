@@ -1,9 +1,15 @@
 """RunControl, the app's training run without the window: start, pause, resume, live learning rate, stop;
 the checkpoint is written and the monitor wired to it has the curves."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
+import pytest
 
 from ganstudio.core.config import preset
+from ganstudio.core.train.run_lock import RunFolderBusy, RunLock
 from ganstudio.qt.train.run_control import RunControl
 
 TOY = ["model.g_width=32", "model.d_width=32", "train.log_every=5", "train.sample_every=20", "train.eval_every=0",
@@ -93,3 +99,69 @@ def test_shutdown_stops_the_run_and_returns_its_checkpoint(qtbot, settings):
     assert ckpt is not None and ckpt == worker.last_checkpoint
     assert settings.recent_checkpoints()[0] == ckpt
     assert run.start(preset("toy-ring")) is None  # closing: no new run
+
+
+# --- one writer per run folder ------------------------------------------------------------------------------
+
+HOLD_LOCK = """
+import sys, time
+from ganstudio.core.train.run_lock import RunLock
+lock = RunLock(sys.argv[1]).acquire()
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def hold_run_folder(folder):
+    """Another process owning the run folder, as a `ganstudio train` into it does."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(folder)], stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def checkpoint_in_run_folder(run_dir):
+    from ganstudio.core.train.trainer import Trainer
+
+    trainer = Trainer(preset("toy-ring").with_overrides([*TOY, "train.steps=5"]), run_dir=run_dir)
+    trainer.run()
+    return trainer.save_checkpoint()
+
+
+def test_a_run_folder_another_process_trains_into_is_refused(qtbot, settings, tmp_path):
+    run_dir = tmp_path / "runs" / "ring"
+    ckpt = checkpoint_in_run_folder(run_dir)
+    holder = hold_run_folder(run_dir)
+    run = RunControl(settings)
+    errors, states, messages = [], [], []
+    run.error.connect(errors.append)
+    run.stateChanged.connect(states.append)
+    run.message.connect(messages.append)
+    cfg = preset("toy-ring").with_overrides([*TOY, "train.steps=10"])
+    try:
+        assert run.start(cfg, resume=str(ckpt)) is None
+        assert run.worker is None and run.state == "idle" and states == []
+        assert len(errors) == 1 and str(run_dir) in errors[0] and f"pid {holder.pid}" in errors[0]
+    finally:
+        holder.kill()
+        holder.wait()
+    # That process is gone (killed, its lock file left behind): the app takes the folder over.
+    assert run.start(cfg, resume=str(ckpt)) is not None
+    qtbot.waitUntil(lambda: run.worker is None and run.state == "idle", timeout=30000)
+    assert any("taking it over" in m and f"pid {holder.pid}" in m for m in messages)
+    assert not (run_dir / "run.lock").exists()
+
+
+def test_the_app_owns_its_run_folder_while_it_trains(qtbot, settings):
+    run = RunControl(settings)
+    info = []
+    run.runStarted.connect(info.append)
+    run.start(preset("toy-ring").with_overrides([*TOY, "train.steps=100000"]))
+    qtbot.waitUntil(lambda: bool(info) and step_of(run) >= 3, timeout=30000)
+    run_dir = info[0]["run_dir"]
+    with pytest.raises(RunFolderBusy, match=f"pid {os.getpid()}"):  # what `ganstudio train --out` meets
+        RunLock(run_dir).acquire()
+    run.stop()
+    qtbot.waitUntil(lambda: run.worker is None, timeout=30000)
+    with RunLock(run_dir):  # free again once the run has ended
+        pass

@@ -244,3 +244,33 @@ def test_resume_from_checkpoint_continues_the_run(qtbot, fill_form, window, tmp_
     assert "from step 20" in panel.messageLog.toPlainText()
     steps = [json.loads(line)["step"] for line in open(run_dir / "metrics.jsonl") if '"kind"' not in line]
     assert steps == [5, 10, 15, 20, 25, 30]  # the same run folder, continued
+
+
+def test_a_run_folder_in_use_by_another_process_is_refused_in_the_train_area(qtbot, window, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from ganstudio.core.config import preset
+    from ganstudio.core.train.trainer import Trainer
+
+    run_dir = tmp_path / "busy"
+    cfg = preset("toy-ring").with_overrides(["train.steps=5", "train.sample_every=0", "train.eval_every=0",
+                                             "model.g_width=32", "model.d_width=32"])
+    trainer = Trainer(cfg, run_dir=run_dir)
+    trainer.run()
+    ckpt = trainer.save_checkpoint()
+    hold = ("import sys, time\nfrom ganstudio.core.train.run_lock import RunLock\n"
+            "lock = RunLock(sys.argv[1]).acquire()\nprint('held', flush=True)\ntime.sleep(600)\n")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(run_dir)], stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert window.start_training(cfg.with_overrides(["train.steps=10"]), str(ckpt)) is None
+        assert window.worker is None
+        banner = window.findChild(QLabel, "errorBanner").text()
+        assert str(run_dir) in banner and f"pid {holder.pid}" in banner
+        assert f"pid {holder.pid}" in window.train_panel.messageLog.toPlainText()
+    finally:
+        holder.kill()
+        holder.wait()
