@@ -572,6 +572,10 @@ def load_json(path: str | Path) -> RunConfig:
         raise ConfigError(f"config file {path} cannot be read: {os_error_reason(exc, path)}.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid JSON (truncated?): {exc}.") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path} is nested too deeply to be a run config.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} is not a run config (it holds no table of settings).")
     return RunConfig.from_dict(data, source=str(path))
 
 

@@ -263,6 +263,10 @@ class MonitorState:
             except OSError as exc:
                 log.warning("cannot read %s: %s", run.folder, exc)
                 continue
+            if run.follower.restarted:  # the file was rewritten (a resumed run cut it back): start its table again
+                run.table = MetricTable()
+                run.evals = []
+                run.smoothed = {}
             if records:
                 self.add_rows(run, [r for r in records if r.get("kind", "scalars") != "eval"])
                 self.add_evals(run, [r for r in records if r.get("kind") == "eval"])

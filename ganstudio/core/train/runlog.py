@@ -19,7 +19,10 @@ from typing import Any, TextIO
 def new_run_dir(parent: str | Path, name: str, now: datetime | None = None) -> Path:
     """PARENT/NAME-YYYYmmdd-HHMMSS for a new run, with -2, -3... added when that folder exists already
     (two runs started in the same second must not write into one folder). Nothing is created."""
-    base = Path(parent) / f"{name}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}"
+    from ganstudio.core.safe_names import safe_folder_name
+
+    # a name from a TOML or --set name=... must not place the run anywhere ("../..", "/abs")
+    base = Path(parent) / f"{safe_folder_name(name)}-{(now or datetime.now()).strftime('%Y%m%d-%H%M%S')}"
     run_dir, n = base, 1
     while run_dir.exists():
         n += 1
@@ -211,10 +214,11 @@ def load_run_folder(folder: str | Path) -> dict[str, Any]:
         raise GanStudioError(f"{folder} is not a run folder: it has no metrics.jsonl or config.json.")
     config: dict[str, Any] = {}
     if (folder / "config.json").is_file():
-        try:
-            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise GanStudioError(f"{folder / 'config.json'} is not readable JSON.") from None
+        from ganstudio.core.safe_json import read_json
+
+        config = read_json(folder / "config.json", what="Run config")  # bounded: size and nesting checked
+        if not isinstance(config, dict):
+            raise GanStudioError(f"{folder / 'config.json'} is not a run config (it holds no settings table).")
     follower = MetricsFollower(metrics_path)
     records = follower.poll()
     scalars = [r for r in records if r.get("kind", "scalars") != "eval"]

@@ -245,3 +245,16 @@ def test_eval_summary_of_the_current_run(state):
     assert state.eval_summary() == "Evaluation at step 15: sliced W 0.25"
     state.set_current(None)
     assert state.eval_summary() == ""
+
+
+def test_a_rewritten_metrics_file_replaces_the_runs_table(state, heard, tmp_path):
+    """A resumed run cuts metrics.jsonl back to its checkpoint and logs again: no step may show twice."""
+    folder = _run_folder(tmp_path / "cli-run")
+    run = state.open_folder_run(load_run_folder(folder))
+    before = run.table.rows
+    lines = (folder / "metrics.jsonl").read_text().splitlines()
+    rewritten = [lines[0], json.dumps({"step": 7, "wall_time": 0.7, "d_loss": 0.3})]
+    (folder / "metrics.jsonl").write_text("\n".join(rewritten) + "\n")
+    state.poll()
+    steps = run.table.get("step")
+    assert run.follower.restarted and list(steps) == sorted(set(steps)) and run.table.rows == 2 != before + 2

@@ -113,7 +113,7 @@ def test_an_image_run_has_no_real_points(tmp_path: Path):
 @pytest.mark.parametrize("make, message", [
     (lambda p: None, "does not exist"),
     (lambda p: p.mkdir(), "is not a run folder"),
-    (lambda p: (p.mkdir(), (p / "config.json").write_text("{not json")), "is not readable JSON"),
+    (lambda p: (p.mkdir(), (p / "config.json").write_text("{not json")), "is not valid JSON"),
 ])
 def test_load_run_folder_names_the_folder_at_fault(tmp_path: Path, make, message):
     folder = tmp_path / "nothing-here"
@@ -190,3 +190,32 @@ def test_the_follower_skips_lines_that_are_not_objects_and_bytes_that_are_not_ut
     assert all(isinstance(r, dict) for r in records)
     assert records[1]["name"] == "caf\ufffd"  # the bad byte replaced, the record kept
     assert follower.bad_lines == 5
+
+
+def test_a_run_name_cannot_place_the_run_folder_elsewhere(tmp_path):
+    from ganstudio.core.train.runlog import new_run_dir
+
+    for name in ("../../escape", "/abs/path", ".."):
+        run = new_run_dir(tmp_path, name)
+        assert run.parent == tmp_path and ".." not in run.name.split("-")[0]
+
+
+def test_a_deep_or_non_table_config_is_one_sentence(tmp_path):
+    import pytest
+
+    from ganstudio.core.config import load_json
+    from ganstudio.core.errors import GanStudioError
+    from ganstudio.core.train.runlog import load_run_folder
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("[" * 50000 + "]" * 50000)
+    with pytest.raises(GanStudioError):
+        load_run_folder(run)
+    with pytest.raises(GanStudioError, match="nested"):
+        load_json(run / "config.json")
+    (run / "config.json").write_text("[1, 2]")
+    with pytest.raises(GanStudioError, match="run config"):
+        load_json(run / "config.json")
+    with pytest.raises(GanStudioError, match="run config"):
+        load_run_folder(run)
