@@ -109,16 +109,20 @@ def conv2d_resample(x: torch.Tensor, w: torch.Tensor, f: torch.Tensor | None = N
     """Convolve x with w (O, I, kh, kw), of the input upsampled `up` times when up > 1 (filtered by f).
 
     flip_weight True is correlation (what conv2d computes), False a true convolution. The padding is
-    relative to the upsampled picture and applied once, before the filter."""
-    if not flip_weight:
-        w = w.flip([2, 3])
+    relative to the upsampled picture and applied once, before the filter.
+
+    Upsampling runs as a stride-`up` transposed convolution (a true convolution of the zero-stuffed input,
+    at a quarter of the cost of convolving the upsampled picture) followed by the filter; convolution and
+    filter commute, so this equals zero-stuffing, padding, filtering and convolving."""
     if up == 1:
-        return F.conv2d(x, w, padding=padding)
+        return F.conv2d(x, w if flip_weight else w.flip([2, 3]), padding=padding)
+    _, _, kh, kw = w.shape
     fw, fh = filter_size(f)
-    pad = [padding + (fw + up - 1) // 2, padding + (fw - up) // 2,
-           padding + (fh + up - 1) // 2, padding + (fh - up) // 2]
-    x = upfirdn2d(x, f, up=up, padding=pad, gain=up * up)
-    return F.conv2d(x, w)
+    # conv_transpose2d is a true convolution with its kernel: flip it for correlation
+    x = F.conv_transpose2d(x, (w.flip([2, 3]) if flip_weight else w).transpose(0, 1), stride=up)
+    pad = [padding + (fw + up - 1) // 2 - (kw - 1), padding + (fw - up) // 2 - (kw - up),
+           padding + (fh + up - 1) // 2 - (kh - 1), padding + (fh - up) // 2 - (kh - up)]
+    return upfirdn2d(x, f, padding=pad, gain=up * up)
 
 
 def modulated_conv2d(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, noise: torch.Tensor | None = None,
