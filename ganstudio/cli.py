@@ -61,12 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch CPU threads (default: 1 for 2-D toys, all CPUs but one for image models)")
 
     p = sub.add_parser("sample", parents=[debug], help="generate samples from a checkpoint")
-    p.add_argument("checkpoint", help="a .safetensors checkpoint, a run folder or a pytorch/examples netG .pth")
+    p.add_argument("checkpoint", help="a .safetensors checkpoint, a run folder, a pytorch/examples netG .pth or an "
+                                      "NVlabs StyleGAN2-ADA network-snapshot .pkl")
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--out", required=True, help="PATH.png for a grid, PATH.npy for 2-D points, or a folder for one PNG per sample")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--latent", metavar="FILE", help="exact latent vectors to render (.npy of shape (N, z_dim), or a bookmark .json)")
     p.add_argument("--class", dest="class_id", type=int, metavar="K", help="class to generate (conditional models)")
+    p.add_argument("--truncation", type=float, metavar="PSI", default=1.0,
+                   help="truncation psi (default 1: none): StyleGAN pulls w toward its average w_avg; "
+                        "other models draw z scaled by psi (0 < psi <= 2)")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator instead of its EMA copy")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where to render (default auto: CUDA if present, as the app does)")
@@ -564,6 +568,7 @@ def cmd_sample(args) -> int:
                 print(f"ganstudio: warning: {warning}", file=sys.stderr)
     else:
         z = torch.randn(args.n, model.z_dim, generator=torch.Generator().manual_seed(args.seed))
+    z, psi_in_w = _sample_truncation(model, z, args)
     if model.n_classes:
         if args.class_id is not None:
             if not 0 <= args.class_id < model.n_classes:
@@ -577,7 +582,7 @@ def cmd_sample(args) -> int:
         raise GanStudioError(f"a 2-D model writes points: give --out a path ending in .npy, not {out_path.name}.")
     if model.input_kind != INPUT_POINTS and out_path.suffix and out_path.suffix.lower() != ".png":
         raise GanStudioError(f"--out must end in .png (a grid) or name a folder (one PNG per sample), not {out_path.name}.")
-    out = model.generate(z, labels)
+    out = model.generate(z, labels, truncation_psi=psi_in_w)
     if model.input_kind == INPUT_POINTS:
         with writing(out_path):
             out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -595,6 +600,25 @@ def cmd_sample(args) -> int:
                 save_png(pic, out_path / f"sample_{i:05d}.png")
         print(f"ganstudio: wrote {len(pics)} PNG files to {out_path}", file=sys.stderr)
     return 0
+
+
+def _sample_truncation(model, z, args):
+    """`--truncation PSI`: StyleGAN models take psi in W at render time (returned); the others keep the
+    Explore area's 'scale' truncation of z (z * psi, the same numbers as a scaled seeded draw)."""
+    import math
+
+    psi = float(args.truncation)
+    if not math.isfinite(psi):
+        raise GanStudioError(f"--truncation must be a finite number, not {args.truncation}.")
+    if model.truncates_in_w or psi == 1.0:
+        return z, psi
+    if args.latent:
+        raise GanStudioError(f"{args.checkpoint} truncates z, and --latent gives latents as they are; drop --truncation "
+                             "or --latent.")
+    from ganstudio.core.latent.space import Truncation
+
+    Truncation("scale", psi)  # the range check of the Explore area's psi
+    return z * psi, 1.0
 
 
 # --- info ------------------------------------------------------------------------------------------

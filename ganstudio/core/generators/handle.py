@@ -1,8 +1,8 @@
 """One handle for "open a generator and render it", used by Sketch, Explore, `sample` and `translate`.
 
 `open_generator(path)` accepts every format of `formats` (GAN Studio checkpoints and run folders, the
-bundled models, weights saved by pytorch/examples dcgan and pytorch-CycleGAN-and-pix2pix) and returns a
-`Generator` that says what it takes:
+bundled models, weights saved by pytorch/examples dcgan and pytorch-CycleGAN-and-pix2pix, NVlabs StyleGAN2-ADA
+pickles) and returns a `Generator` that says what it takes:
 
 - input kind "latent": an image generator of z (and a class label for conditional models);
 - "points": a 2-D toy generator of z (`ganstudio sample` writes its points);
@@ -46,6 +46,11 @@ SOURCE_CHECKPOINT = "checkpoint"
 SOURCE_BUNDLED = "bundled"
 SOURCE_DCGAN_EXAMPLE = "pytorch-examples-dcgan"
 SOURCE_PIX2PIX = "pix2pix-reference"
+SOURCE_NVLABS_STYLEGAN2 = "nvlabs-stylegan2-ada"
+
+# StyleGAN truncation: psi pulls w toward the generator's w_avg (psi 1: none, 0: the average picture).
+# Other generators truncate z instead (core.latent.space.Truncation).
+TRUNCATION_PSI_RANGE = (-2.0, 2.0)
 
 
 # --- requests and results ----------------------------------------------------------------------------------
@@ -53,10 +58,11 @@ SOURCE_PIX2PIX = "pix2pix-reference"
 @dataclass(frozen=True)
 class LatentRequest:
     """Pictures for latents z (N, z_dim) float32; `labels` one class per latent (conditional models;
-    default: cell i gets class i % n_classes)."""
+    default: cell i gets class i % n_classes); `truncation_psi` in W for StyleGAN models (1: none)."""
 
     z: np.ndarray
     labels: Sequence[int] | None = None
+    truncation_psi: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,11 @@ class Generator:
         return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.module.modules())
 
     @property
+    def truncates_in_w(self) -> bool:
+        """True for StyleGAN models: `truncation_psi` pulls w toward w_avg at render time."""
+        return self.info.get("truncation") == "w"
+
+    @property
     def is_stochastic(self) -> bool:
         """True when "reference" mode gives different variants for different seeds."""
         return self.is_translation and self.has_dropout
@@ -172,9 +183,11 @@ class Generator:
             raise GanStudioError(f"{self.name} has classes 0 to {self.n_classes - 1}, not {int(y.max())}.")
         return y
 
-    def generate(self, z: np.ndarray | torch.Tensor, labels: Sequence[int] | np.ndarray | None = None) -> torch.Tensor:
+    def generate(self, z: np.ndarray | torch.Tensor, labels: Sequence[int] | np.ndarray | None = None,
+                 truncation_psi: float = 1.0) -> torch.Tensor:
         """Raw outputs for latents z (N, z_dim): images (N, C, H, W) in [-1, 1] or points (N, 2), float32
-        on the CPU. The numbers `ganstudio sample` writes and the Explore area shows."""
+        on the CPU. The numbers `ganstudio sample` writes and the Explore area shows. `truncation_psi` != 1
+        only for models that `truncates_in_w` (StyleGAN)."""
         if not self.has_latent:
             raise ModelError(f"{self.name} translates pictures; it takes no latent vector.")
         zt = torch.as_tensor(np.ascontiguousarray(z, dtype=np.float32)) if not torch.is_tensor(z) else z.float()
@@ -183,20 +196,34 @@ class Generator:
         if zt.dim() != 2 or zt.shape[1] != self.z_dim:
             raise GanStudioError(f"{self.name} takes latents of shape (N, {self.z_dim}), not {tuple(zt.shape)}.")
         y = self.labels_for(zt.shape[0], labels)
+        extra = self._truncation_kwargs(truncation_psi)
         with self._lock, _exact_fp32(self.device), torch.inference_mode():
             self.module.eval()
             zd = zt.to(self.device)
-            out = self.module(zd, y.to(self.device)) if y is not None else self.module(zd)
+            out = self.module(zd, y.to(self.device), **extra) if y is not None else self.module(zd, **extra)
         return out.float().cpu()
 
-    def render_latents(self, z: np.ndarray, labels: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+    def _truncation_kwargs(self, psi: float) -> dict[str, float]:
+        psi = float(psi)
+        if psi == 1.0:
+            return {}
+        if not self.truncates_in_w:
+            raise GanStudioError(f"{self.name} truncates its latents z, not w: draw z with a truncation instead "
+                                 "of passing psi.")
+        low, high = TRUNCATION_PSI_RANGE
+        if not (low <= psi <= high):  # also refuses NaN
+            raise GanStudioError(f"the truncation psi must be between {low:g} and {high:g}, not {psi:g}.")
+        return {"truncation_psi": psi}
+
+    def render_latents(self, z: np.ndarray, labels: Sequence[int] | np.ndarray | None = None,
+                       truncation_psi: float = 1.0) -> np.ndarray:
         """uint8 pictures (N, H, W, 3) for latents (N, z_dim)."""
         from ganstudio.core.imaging import to_uint8
 
         if self.input_kind != INPUT_LATENT:
             raise ModelError(f"{self.name} makes 2-D points, not pictures." if self.input_kind == INPUT_POINTS
                              else f"{self.name} translates pictures; it takes no latent vector.")
-        return to_uint8(self.generate(z, labels))
+        return to_uint8(self.generate(z, labels, truncation_psi))
 
     # --- translation generators ----------------------------------------------------------------------------
     def input_from_layers(self, lines: np.ndarray, hint_rgb: np.ndarray, hint_mask: np.ndarray) -> torch.Tensor:
@@ -257,7 +284,7 @@ class Generator:
         t0 = time.perf_counter()
         try:
             if isinstance(request, LatentRequest):
-                pixels = self.render_latents(request.z, request.labels)
+                pixels = self.render_latents(request.z, request.labels, request.truncation_psi)
             elif isinstance(request, SketchRequest):
                 x = self.input_from_layers(request.lines, request.hint_rgb, request.hint_mask)
                 seeds = list(request.seeds)
@@ -351,13 +378,16 @@ def _open_checkpoint(file: Path, device: torch.device, use_ema: bool) -> Generat
 
 
 def _open_foreign(file: Path, device: torch.device) -> Generator:
-    """Weights saved by another program: pytorch/examples DCGANs (main.N) are latent generators, pix2pix
-    U-Nets translate."""
+    """Weights saved by another program: pytorch/examples DCGANs (main.N) and NVlabs StyleGANs are latent
+    generators, pix2pix U-Nets translate."""
+    from ganstudio.core.models import nvlabs_pickle
     from ganstudio.core.models.importers import import_foreign_generator
 
     imported = import_foreign_generator(file)
     s = imported.settings
     module = imported.model.to(device).eval()
+    if imported.program == nvlabs_pickle.PROGRAM:
+        return _nvlabs_stylegan_generator(file, module, s, device)
     if "nz" in s:
         desc = f"pytorch/examples DCGAN, nz {s['nz']}, ngf {s['ngf']}, {s['image_size']} px"
         return Generator(module=module, input_kind=INPUT_LATENT, image_size=s["image_size"], name=file.name,
@@ -375,3 +405,20 @@ def _open_foreign(file: Path, device: torch.device) -> Generator:
                      image_size=s["image_size"], name=file.name, title=title, source=SOURCE_PIX2PIX, path=file,
                      channels=s["output_nc"], use_ema=False, description=title, default_mode="reference",
                      info={"architecture": {k: v for k, v in s.items() if k != "dropped_keys"}}, device=device)
+
+
+def _nvlabs_stylegan_generator(file: Path, module: nn.Module, s: dict[str, Any], device: torch.device) -> Generator:
+    """An NVlabs StyleGAN2-ADA pickle: a latent generator of z (N, z_dim), one-hot classes for c_dim > 0,
+    truncation psi in W around w_avg; rendered with the stored noise (noise_mode 'const')."""
+    if s["img_channels"] not in (1, 3):
+        raise CheckpointError(f"{file.name} makes {s['img_channels']}-channel images; only 1 or 3 can be shown.")
+    res = s["img_resolution"]
+    title = f"{file.name} (NVlabs StyleGAN2, {res} px)"
+    desc = (f"NVlabs StyleGAN2-ADA {s['network']}, z {s['z_dim']}, w {s['w_dim']}, {res} px, "
+            f"{s['mapping_layers']} mapping layers, {s['architecture']}"
+            + (f", {s['c_dim']} classes" if s["c_dim"] else ""))
+    info = {"architecture": dict(s), "truncation": s["truncation"]}
+    return Generator(module=module, input_kind=INPUT_LATENT, image_size=res, name=file.name, title=title,
+                     source=SOURCE_NVLABS_STYLEGAN2, path=file, z_dim=s["z_dim"], n_classes=s["c_dim"],
+                     channels=s["img_channels"], use_ema=s["network"] == "G_ema", description=desc, info=info,
+                     device=device)

@@ -198,6 +198,9 @@ def import_pix2pix_generator(path: str | Path, use_dropout: bool = True, image_s
 def import_foreign_generator(path: str | Path) -> ImportedModel:
     """Any generator another program saved: the importer is chosen by the tensor names (pytorch/examples
     DCGANs keep their layers in `main.N`, pix2pix U-Nets in `model.model.N`)."""
+    from ganstudio.core.models import nvlabs_pickle  # NVlabs StyleGAN .pkl snapshots: read without running code
+    if nvlabs_pickle.is_nvlabs_pickle_file(path):
+        return nvlabs_pickle.import_nvlabs_pickle(path)
     path = Path(path)
     state = read_foreign_state_dict(path)  # safe: weights_only, refuses pickled code
     if state and all(k.startswith("main.") for k in state):
