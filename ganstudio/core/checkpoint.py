@@ -22,6 +22,7 @@ import os
 import pickle
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -544,7 +545,9 @@ def _plain_numpy_globals() -> list:
 
 def _torch_load_weights_only(path: Path) -> Any:
     try:
-        with torch.serialization.safe_globals(_plain_numpy_globals()):
+        # torch warns about pickle protocols it half supports; the refusal below says what matters, in one line
+        with torch.serialization.safe_globals(_plain_numpy_globals()), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
             return torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         needed = _globals_needed(path, str(exc))

@@ -344,7 +344,8 @@ def import_pix2pix_generator(path: str | Path, use_dropout: bool = True, image_s
 # at 4 + 3 * n_downsampling, after the 7x7 stem [pad, conv, norm, ReLU] and the stride-2 convolutions. The
 # norm shows at model.2: BatchNorm has weights and running statistics, affine instance norm weights only,
 # the reference's instance norm nothing (a pre-0.4 file: running statistics alone, dropped as the reference
-# does). A block's second convolution sits at conv_block.6 with dropout, at conv_block.5 without.
+# does). A block's second convolution sits at conv_block.6 with dropout, at conv_block.5 without (where
+# batch norm then puts its 1-D weight at 6).
 
 _RESNET_BLOCK = re.compile(r"^model\.(\d+)\.conv_block\.")
 
@@ -377,8 +378,12 @@ def _resnet_shape(state: dict[str, torch.Tensor], path: Path) -> dict[str, Any]:
     netG = {6: "resnet_6blocks", 9: "resnet_9blocks"}.get(n_blocks, f"resnet ({n_blocks} blocks)")
     return {"family": "resnet", "input_nc": int(stem.shape[1]), "output_nc": int(out.shape[0]),
             "ngf": int(stem.shape[0]), "n_blocks": n_blocks, "n_downsampling": n_down, "norm": norm,
-            "use_dropout": f"model.{first}.conv_block.6.weight" in state, "use_bias": "model.1.bias" in state,
+            "use_dropout": _is_conv(state.get(f"model.{first}.conv_block.6.weight")), "use_bias": "model.1.bias" in state,
             "netG": netG, "image_size": 256, "size_multiple": 2**n_down}
+
+
+def _is_conv(tensor: torch.Tensor | None) -> bool:
+    return tensor is not None and tensor.dim() == 4  # (a BatchNorm's weight at that index is 1-D)
 
 
 def import_resnet_generator(path: str | Path, state: dict[str, torch.Tensor] | None = None,
