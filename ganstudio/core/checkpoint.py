@@ -22,6 +22,7 @@ import os
 import pickle
 import re
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -543,18 +544,25 @@ def _plain_numpy_globals() -> list:
               and cls is not np.dtypes.ObjectDType]]
 
 
+_LOAD_LOCK = threading.Lock()
+
+
 def _torch_load_weights_only(path: Path) -> Any:
     try:
-        # torch warns about pickle protocols it half supports; the refusal below says what matters, in one line
-        with torch.serialization.safe_globals(_plain_numpy_globals()), warnings.catch_warnings():
+        # torch warns about pickle protocols it half supports; the refusal below says what matters, in one line.
+        # The lock: both the allowed names and the warning filters are process-wide, set and reset per load.
+        with _LOAD_LOCK, torch.serialization.safe_globals(_plain_numpy_globals()), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             return torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         needed = _globals_needed(path, str(exc))
         if needed:
+            # torch.save(netG) pickles the network's classes: the usual mistake, with a usual fix
+            whole = "; it is a whole pickled network, so save its state_dict() instead" \
+                if any(n.startswith("torch.nn.modules.") for n in needed) else ""
             raise CheckpointError(
                 f"{path.name} was refused: it needs pickled code to load ({', '.join(needed[:3])}), which GAN "
-                "Studio never runs (only tensors and plain data are read)."
+                f"Studio never runs (only tensors and plain data are read){whole}."
             ) from None
         raise CheckpointError(f"weights file {path} cannot be read: {_unpickler_reason(str(exc))}.") from None
     except Exception as exc:  # RuntimeError, OSError, EOFError, ...: a truncated or damaged archive

@@ -173,13 +173,18 @@ def _sequential_layout(state: dict[str, torch.Tensor], path: Path, class_count: 
         # Conv2d weights are (out, in, k, k): a critic's last convolution gives one score channel.
         raise CheckpointError(f"{path.name} looks like a DCGAN discriminator (netD): its last convolution "
                               f"{where}{convs[-1]}.weight {tuple(last.shape)} gives 1 channel from {last.shape[1]}.")
+    listed = ", ".join(f"{where}{i}.weight {tuple(w.shape)}" for i, w in list(zip(convs, weights))[:4])
+    transposed = all(a.shape[1] == b.shape[0] for a, b in zip(weights, weights[1:]))
+    if len(convs) > 1 and not transposed and all(a.shape[0] == b.shape[1] for a, b in zip(weights, weights[1:])):
+        raise CheckpointError(f"{path.name} looks like a discriminator or an encoder, not a generator: its "
+                              f"convolutions chain as Conv2d layers ({listed}).")
     for i, w in zip(convs, weights):
         if tuple(w.shape[2:]) != (4, 4):
             raise CheckpointError(f"{path.name} has a {w.shape[2]}x{w.shape[3]} kernel at {where}{i}; the DCGAN recipe "
                                   "(4x4 kernels, stride 1 then 2) is the one GAN Studio rebuilds.")
     if len(convs) not in _CONV_COUNT_TO_SIZE:
-        raise CheckpointError(f"{path.name} has {len(convs)} transposed convolutions; GAN Studio imports DCGAN "
-                              "generators with 4 to 7 of them (32 to 256 pixels).")
+        raise CheckpointError(f"{path.name} has {len(convs)} transposed convolutions ({listed}); GAN Studio "
+                              "imports DCGAN generators with 4 to 7 of them (32 to 256 pixels).")
     layers: dict[int, list] = {}
     last_conv = convs[-1]
     # Widths follow the chain (each convolution gives what the next one takes), so a tensor of another width

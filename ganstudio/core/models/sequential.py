@@ -26,7 +26,7 @@ from ganstudio.core.models.layers import require_int, require_labels
 
 LAYER_KINDS = ("convt", "bn", "relu", "tanh", "identity")
 MAX_LAYERS = 256
-_NAME_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_NAME_PART = re.compile(r"^[A-Za-z0-9_]{1,64}$")  # attribute names, or indices of an outer Sequential
 
 
 def _build_layer(spec: list | tuple) -> nn.Module:

@@ -42,6 +42,9 @@ def test_a_checkpoint_with_only_a_discriminator_is_told_apart(tmp_path):
     assert "top-level keys netD_state_dict, epoch" in refusal(tmp_path / "d_only.pth")
     torch.save(netd, tmp_path / "netD.pth")
     assert "looks like a DCGAN discriminator" in refusal(tmp_path / "netD.pth")
+    encoder = {"main.0.weight": torch.zeros(8, 3, 4, 4), "main.2.weight": torch.zeros(16, 8, 4, 4)}
+    torch.save(encoder, tmp_path / "encoder.pth")
+    assert "chain as Conv2d layers (main.0.weight (8, 3, 4, 4)" in refusal(tmp_path / "encoder.pth")
 
 
 @pytest.mark.parametrize("name,content,reason", [
@@ -86,3 +89,9 @@ def test_hostile_files_are_refused_and_nothing_runs(tmp_path, where, suffix):
     assert f"evil{suffix} was refused: it needs pickled code to load (io.open)" in message
     assert payload_is_live(tmp_path / "proof.txt") and (tmp_path / "proof.txt").exists()
     os.unlink(tmp_path / "proof.txt")
+
+
+def test_a_whole_pickled_network_is_refused_with_the_usual_fix(tmp_path):
+    torch.save(torch.nn.Sequential(torch.nn.ConvTranspose2d(8, 3, 4)), tmp_path / "netG_full.pth")  # torch.save(netG)
+    message = refusal(tmp_path / "netG_full.pth")
+    assert "torch.nn.modules.container.Sequential" in message and "save its state_dict() instead" in message

@@ -77,6 +77,12 @@ def test_bare_sequentials_and_bias_convolutions_without_batch_norm(tmp_path):
     assert_same_pixels(model, sd, layout, 6, prefix="")
 
 
+def test_a_sequential_inside_a_sequential_keeps_its_names(tmp_path):
+    sd = sequential_state(PYTORCH_EXAMPLES, 8, [16, 8, 8, 4, 3], prefix="0")  # nn.Sequential(nn.Sequential(...))
+    torch.save(sd, tmp_path / "nested.pth")
+    assert_same_pixels(open_generator(tmp_path / "nested.pth", device="cpu"), sd, PYTORCH_EXAMPLES, 8, prefix="0")
+
+
 def test_a_whole_gan_state_dict_gives_the_generator_part(tmp_path):
     sd = sequential_state(PYTORCH_EXAMPLES, 8, [16, 8, 8, 4, 3])
     whole = {**{f"generator.{k}": v for k, v in sd.items()}, "discriminator.main.0.weight": torch.zeros(4, 3, 4, 4)}
