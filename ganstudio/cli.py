@@ -1,4 +1,4 @@
-"""Headless commands: `ganstudio train | sample | info | translate | bench`. With no subcommand, `ganstudio` opens
+"""Headless commands: `ganstudio train | sample | info | translate | import | bench`. With no subcommand, `ganstudio` opens
 the app.
 
 Every exception that reaches `run_command` becomes one line on stderr: a user error (a GanStudioError, an
@@ -61,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch CPU threads (default: 1 for 2-D toys, all CPUs but one for image models)")
 
     p = sub.add_parser("sample", parents=[debug], help="generate samples from a checkpoint")
-    p.add_argument("checkpoint", help="a .safetensors checkpoint, a run folder, a pytorch/examples netG .pth or an "
-                                      "NVlabs StyleGAN2-ADA network-snapshot .pkl")
+    p.add_argument("checkpoint", help="a .safetensors checkpoint, a run folder, a DCGAN generator saved by another "
+                   "program (.pth, .pt, .tar, .ckpt, .bin) or an NVlabs StyleGAN2-ADA network-snapshot .pkl "
+                   "(read without running pickled code)")
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--out", required=True, help="PATH.png for a grid, PATH.npy for 2-D points, or a folder for one PNG per sample")
     p.add_argument("--seed", type=int, default=0)
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--truncation", type=float, metavar="PSI", default=1.0,
                    help="truncation psi (default 1: none): StyleGAN pulls w toward its average w_avg; "
                         "other models draw z scaled by psi (0 < psi <= 2)")
+    p.add_argument("--class-count", type=int, metavar="K",
+                   help="a foreign DCGAN's number of classes, whose one-hot labels are concatenated to z "
+                   "(its weights cannot tell label channels from z's)")
     p.add_argument("--no-ema", action="store_true", help="use the raw generator instead of its EMA copy")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where to render (default auto: CUDA if present, as the app does)")
@@ -89,8 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("translate", parents=[debug], help="apply a sketch / pix2pix model to a picture or a sketch document",
                        description="Apply a sketch or pix2pix generator headless. MODEL is a GAN Studio checkpoint "
-                       "(or run folder) of a paired / autopair run, or a pytorch-CycleGAN-and-pix2pix U-Net .pth "
-                       "(read without running pickled code). For sketch (autopair) models a picture INPUT is turned "
+                       "(or run folder) of a paired / autopair run, or a pytorch-CycleGAN-and-pix2pix U-Net or "
+                       "ResNet (CycleGAN) .pth (read without running pickled code). U-Nets take the picture "
+                       "cropped and resized to their size; ResNets keep its size, each side rounded to a multiple "
+                       "of 4 as the reference's --preprocess none does. For sketch (autopair) models a picture INPUT is turned "
                        "into lines and colour hints exactly as training pairs are; a saved sketch document (.json) "
                        "is replayed stroke by stroke.")
     p.add_argument("model", metavar="CHECKPOINT_OR_PTH")
@@ -106,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="colour hints taken from a picture INPUT for sketch models (default 10)")
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch CPU threads (default: all CPUs but one)")
+
+    p = sub.add_parser("import", parents=[debug], help="convert a generator saved by another program to a safe file",
+                       description="Convert a generator saved by another program (DCGAN-style Sequential generators "
+                       "such as pytorch/examples' and the PyTorch DCGAN tutorial's, pytorch-CycleGAN-and-pix2pix U-Net "
+                       "and ResNet generators; a state dict or a training checkpoint's dict, read with "
+                       "weights_only=True) once into a .safetensors file holding its weights and a JSON description. "
+                       "Every area and command opens the converted file as the same network, without PyTorch pickles.")
+    p.add_argument("file", metavar="FILE", help="the weights file (.pth, .pt, .tar, .ckpt, .bin or .safetensors)")
+    p.add_argument("--out", required=True, metavar="MODEL.safetensors", help="the converted model")
+    p.add_argument("--class-count", type=int, metavar="K",
+                   help="a DCGAN's number of classes, whose one-hot labels are concatenated to z (stored in the "
+                   "converted file)")
     return parser
 
 
@@ -126,7 +144,7 @@ def main(argv: list[str]) -> int:
 
 # What each command is doing, for "not enough memory for ...".
 DOING = {"train": "training", "sample": "sampling", "info": "reading the checkpoint", "bench": "the benchmark",
-         "translate": "translating"}
+         "translate": "translating", "import": "importing the model"}
 
 
 def run_command(command, args, debug: bool = False) -> int:
@@ -160,7 +178,7 @@ def _one_line(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-COMMANDS = ("train", "sample", "info", "bench", "translate")
+COMMANDS = ("train", "sample", "info", "bench", "translate", "import")
 
 
 def open_in_app(paths: list[str]) -> int:
@@ -553,7 +571,7 @@ def cmd_sample(args) -> int:
     else:
         check_folder_destination(out_path)
     _apply_render_threads(args.threads)
-    model = open_generator(args.checkpoint, device=args.device, use_ema=not args.no_ema)
+    model = open_generator(args.checkpoint, device=args.device, use_ema=not args.no_ema, class_count=args.class_count)
     if model.is_translation:
         raise GanStudioError(f"{args.checkpoint} is an image-to-image model; use `ganstudio translate` for it.")
     labels = None
@@ -677,7 +695,35 @@ def cmd_translate(args) -> int:
     picture = translate_file(model, args.input, mode=mode, seed=args.seed, n_hints=args.hints)
     with writing(out_path):
         save_png(picture, out_path)
-    print(f"ganstudio: {model.title}, {mode} mode, seed {args.seed}: wrote {out_path}", file=sys.stderr)
+    height, width = picture.shape[:2]
+    print(f"ganstudio: {model.title}, {mode} mode, seed {args.seed}: wrote {out_path} ({width}x{height})", file=sys.stderr)
+    return 0
+
+
+# --- import ----------------------------------------------------------------------------------------
+
+def cmd_import(args) -> int:
+    from ganstudio.core.generators import formats
+    from ganstudio.core.generators.handle import open_generator
+    from ganstudio.core.models.importers import export_imported, import_foreign_generator
+
+    source, out_path = Path(args.file), Path(args.out)
+    if out_path.suffix != ".safetensors":
+        raise GanStudioError(f"--out must end in .safetensors, not {out_path.name}.")
+    check_file_destination(out_path)
+    if out_path.exists() and source.exists() and out_path.resolve() == source.resolve():
+        raise GanStudioError(f"--out names {source.name} itself; give another file so that the original stays.")
+    if not source.is_file():
+        raise GanStudioError(f"{source} does not exist." if not source.exists() else f"{source} is not a file.")
+    if not formats.is_foreign(source):
+        raise GanStudioError(f"{source.name} is a GAN Studio checkpoint, which opens as it is; `ganstudio import` "
+                             f"converts weights files of other programs ({', '.join(formats.FOREIGN_SUFFIXES)}).")
+    imported = import_foreign_generator(source, class_count=args.class_count)
+    with writing(out_path):
+        export_imported(imported, out_path)
+    model = open_generator(out_path, device="cpu")  # what every area will open: said, and checked, once
+    print(f"ganstudio: {source.name}: {model.description}", file=sys.stderr)
+    print(f"ganstudio: wrote {out_path}", file=sys.stderr)
     return 0
 
 
@@ -697,7 +743,7 @@ def cmd_bench(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "sample": cmd_sample, "info": cmd_info, "bench": cmd_bench,
-            "translate": cmd_translate}
+            "translate": cmd_translate, "import": cmd_import}
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ people and tools; loading trusts only the copy inside the weights file, so the t
 Writes go to a temporary file in the same folder, are fsynced, then `os.replace`d over the old file:
 a crash or a full disk mid-save leaves the previous checkpoint intact.
 
-Foreign `.pth` state dicts (from the pix2pix reference code or pytorch/examples) are read with
-`torch.load(weights_only=True)` only; a file that needs pickled code to load is refused unexecuted.
+Weights saved by other programs (`read_foreign_weights`: bare state dicts or training checkpoints holding
+one, under any file name) are read with `torch.load(weights_only=True)` only; a file that needs pickled
+code to load is refused unexecuted.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ import json
 import logging
 import math
 import os
+import pickle
 import re
 import tempfile
+import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,10 +166,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         path = path.with_suffix(".safetensors")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist.")
-    if path.suffix in (".pth", ".pt", ".ckpt", ".pkl", ".bin"):
+    if path.suffix.lower() in (".pth", ".pt", ".ckpt", ".pkl", ".bin", ".tar"):
         raise CheckpointError(
-            f"{path.name} is a PyTorch pickle file, not a GAN Studio checkpoint; import it as foreign "
-            "weights (it is then read with weights_only=True) instead."
+            f"{path.name} is a PyTorch pickle file, not a GAN Studio checkpoint; open it as a model (it is read "
+            "with weights_only=True) or convert it once with `ganstudio import FILE --out MODEL.safetensors`."
         )
     raw = path.read_bytes()
     if len(raw) < 16:
@@ -455,41 +459,215 @@ def optimizer_from_flat(opt: torch.optim.Optimizer, flat: dict[str, torch.Tensor
 
 
 # --- foreign weights ---------------------------------------------------------------------------------
+# Other programs save either a bare state dict (torch.save(netG.state_dict())) or a training checkpoint: a dict
+# of state dicts, optimizer states and plain values (the PyTorch DCGAN tutorial's {"netG_state_dict": ...,
+# "optimizerG_state_dict": ..., "epoch": 5}). Both are read with torch.load(weights_only=True), which builds
+# tensors and plain data only, and the generator's state dict is picked from the outer dict by its name.
+
+# Entries that hold a generator, most specific first (g_ema: the averaged weights are the ones to show).
+GENERATOR_ENTRIES = ("g_ema", "netG_state_dict", "generator_state_dict", "G_state_dict", "gen_state_dict",
+                     "model_G", "netG", "generator", "G", "g", "gen", "state_dict", "model_state_dict", "model")
+# Submodule names of a generator inside a whole model's state dict ("generator.main.0.weight" of a
+# Lightning-style module that also holds "discriminator....").
+GENERATOR_PREFIXES = ("g_ema", "generator", "netG", "G", "gen")
+# Entries that are something else: discriminators, optimizers, schedulers.
+_NOT_GENERATOR = re.compile(r"^(net_?)?d(_|$)|^d_|discrim|critic|optim|sched|scaler", re.IGNORECASE)
+# Wrappers that prefix every name: DataParallel / DistributedDataParallel, torch.compile.
+_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+_SAFETENSORS_HEADER_LIMIT = 100_000_000
+
+
+@dataclass
+class ForeignWeights:
+    """What a weights file from another program holds: the generator's tensors (wrapper prefixes dropped),
+    the entry of the outer dict they came from (None for a bare state dict), the file's top-level keys
+    and a safetensors file's header metadata."""
+
+    state: dict[str, torch.Tensor]
+    entry: str | None = None
+    outer_keys: tuple[str, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+
 
 def read_foreign_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read a .pth state dict saved by another program without executing any pickled code."""
+    """The generator's state dict in a file saved by another program, read without executing pickled code."""
+    weights = read_foreign_weights(path)
+    if not weights.state:
+        path = Path(path)
+        raise CheckpointError(f"{path.name} holds no tensors to import ({_describe_keys(weights.outer_keys)}).")
+    return weights.state
+
+
+def read_foreign_weights(path: str | Path) -> ForeignWeights:
+    """Read a weights file from another program (a torch.save file under any name, or safetensors) without
+    running code: torch.load(weights_only=True) builds tensors and plain data only. Checks the generator's
+    tensors (finite floating-point numbers); its state is empty when no entry holds tensors."""
     path = Path(check_path_text(str(path), "the weights file path", CheckpointError))
     if not path.is_file():
         raise CheckpointError(f"weights file {path} does not exist.")
-    if path.suffix == ".safetensors":
-        try:
-            from safetensors.torch import load_file
-
-            obj = load_file(str(path))
-        except (SafetensorError, OSError) as exc:
-            raise CheckpointError(f"weights file {path} is corrupted ({exc}).") from None
+    kind = _sniff_weights_file(path)
+    if kind == "safetensors":
+        weights = _read_safetensors(path)
     else:
         obj = _torch_load_weights_only(path)
-    # DataParallel saves add a 'module.' prefix; drop it so names match the plain model.
-    if obj and all(k.startswith("module.") for k in obj):
-        obj = {k[len("module."):]: v for k, v in obj.items()}
-    check_weight_tensors(obj, f"weights file {path}")
-    return obj
+        weights = pick_generator_state(obj, path)
+    weights.state = _drop_wrapper_prefixes(weights.state)
+    check_weight_tensors(weights.state, f"weights file {path}")
+    return weights
 
 
-def _torch_load_weights_only(path: Path) -> dict[str, torch.Tensor]:
+def _sniff_weights_file(path: Path) -> str:
+    """"torch" (zip archive, legacy pickle or tar) or "safetensors", from the first bytes, whatever the
+    name says; anything else is not a PyTorch file, said before the unpickler sees it."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if head[:4] == b"PK\x03\x04":  # torch.save since PyTorch 1.6: a zip archive
+        return "torch"
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:  # legacy torch.save: a pickle (protocol 2+)
+        return "torch"
+    if head[257:262] == b"ustar":  # torch.save before 0.4 could write a tar archive
+        return "torch"
+    if len(head) > 9 and 2 <= int.from_bytes(head[:8], "little") <= _SAFETENSORS_HEADER_LIMIT and head[8:9] == b"{":
+        return "safetensors"
+    if path.suffix == ".safetensors":
+        return "safetensors"  # let the safetensors reader say what is wrong with it
+    raise CheckpointError(f"{path.name} is not a PyTorch file: {_what_the_bytes_are(head)}.")
+
+
+def _what_the_bytes_are(head: bytes) -> str:
+    if not head:
+        return "it is empty"
     try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:  # UnpicklingError for code-carrying files, RuntimeError for truncation
-        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "weights_only" in str(exc) or "Unsupported global" in str(exc) or "GLOBAL" in str(exc):
+        text = head[:200].decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and all(c.isprintable() or c in "\n\r\t" for c in text):
+        shown = " ".join(text.split())[:40]
+        return f"it holds text ({shown!r}), where torch.save writes a zip archive or a pickle"
+    return f"it starts with the bytes {head[:4].hex(' ')}, where torch.save writes a zip archive or a pickle"
+
+
+def _read_safetensors(path: Path) -> ForeignWeights:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            metadata = dict(fh.metadata() or {})
+            state = {key: fh.get_tensor(key) for key in fh.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"weights file {path} is corrupted ({exc}).") from None
+    return ForeignWeights(state=state, metadata=metadata)
+
+
+def _plain_numpy_globals() -> list:
+    """numpy scalars and arrays (a loss logged as np.float32 beside the weights): plain data, built without
+    calling anything but numpy's own constructors; torch.load refuses them unless they are named."""
+    import numpy as np
+
+    multiarray = getattr(np, "_core", None) or np.core
+    return [multiarray.multiarray.scalar, multiarray.multiarray._reconstruct, np.ndarray, np.dtype,
+            *[cls for cls in vars(np.dtypes).values() if isinstance(cls, type) and issubclass(cls, np.dtype)
+              and cls is not np.dtypes.ObjectDType]]
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+def _torch_load_weights_only(path: Path) -> Any:
+    try:
+        # torch warns about pickle protocols it half supports; the refusal below says what matters, in one line.
+        # The lock: both the allowed names and the warning filters are process-wide, set and reset per load.
+        with _LOAD_LOCK, torch.serialization.safe_globals(_plain_numpy_globals()), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        needed = _globals_needed(path, str(exc))
+        if needed:
+            # torch.save(netG) pickles the network's classes: the usual mistake, with a usual fix
+            whole = "; it is a whole pickled network, so save its state_dict() instead" \
+                if any(n.startswith("torch.nn.modules.") for n in needed) else ""
             raise CheckpointError(
-                f"{path.name} was refused: it needs pickled code to load, which GAN Studio never runs "
-                "(only plain state dicts of tensors can be imported)."
+                f"{path.name} was refused: it needs pickled code to load ({', '.join(needed[:3])}), which GAN "
+                f"Studio never runs (only tensors and plain data are read){whole}."
             ) from None
-        raise CheckpointError(f"weights file {path} cannot be read: {text}.") from None
-    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
-        obj = obj["state_dict"]
-    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise CheckpointError(f"{path.name} does not hold a state dict of tensors.")
-    return obj
+        raise CheckpointError(f"weights file {path} cannot be read: {_unpickler_reason(str(exc))}.") from None
+    except Exception as exc:  # RuntimeError, OSError, EOFError, ...: a truncated or damaged archive
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"weights file {path} cannot be read: it is truncated or damaged ({text}).") from None
+
+
+_GLOBAL_IN_MESSAGE = re.compile(r"GLOBAL ([\w.]+)")
+
+
+def _globals_needed(path: Path, message: str) -> list[str]:
+    """The Python names a refused file would import and call (read from its pickle opcodes, not run)."""
+    try:
+        names = list(torch.serialization.get_unsafe_globals_in_checkpoint(str(path)))
+    except Exception:  # a legacy (non-zip) file: the unpickler's message names the first one
+        names = []
+    allowed = {f"{g.__module__}.{g.__qualname__}" for g in _plain_numpy_globals()}
+    names = [n for n in names if n not in allowed]
+    return names or _GLOBAL_IN_MESSAGE.findall(message)
+
+
+def _unpickler_reason(message: str) -> str:
+    # torch wraps the unpickler's reason in advice about weights_only=False, which GAN Studio never follows.
+    reason = message.split("WeightsUnpickler error:")[-1] if "WeightsUnpickler error:" in message else message
+    lines = [line.strip() for line in reason.splitlines() if line.strip() and "weights_only" not in line]
+    detail = (lines[0] if lines else "unreadable").rstrip(".")
+    if detail.startswith("Unsupported operand"):  # pickle protocol 4+ opcodes: pickle.dump, not torch.save
+        return f"it is a Python pickle that torch.save did not write ({detail})"
+    return detail
+
+
+def _is_state_dict(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+
+
+def pick_generator_state(obj: Any, path: Path) -> ForeignWeights:
+    """The generator's tensors in what torch.load built: a bare state dict, or the entry of a checkpoint dict
+    named like a generator (GENERATOR_ENTRIES), or its one state dict that is not a discriminator's or an
+    optimizer's; other values (optimizer states, epochs, losses) are ignored. Empty state when none fits."""
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{path.name} holds a {type(obj).__name__}, not a dict of tensors (a state dict).")
+    outer = tuple(str(k) for k in obj)
+    if _is_state_dict(obj):
+        return _generator_submodule(ForeignWeights(state=dict(obj)))  # its keys are the tensor names
+    entry = next((name for name in GENERATOR_ENTRIES if _is_state_dict(obj.get(name))), None)
+    if entry is None:
+        others = [k for k, v in obj.items() if isinstance(k, str) and _is_state_dict(v) and not _NOT_GENERATOR.search(k)]
+        entry = others[0] if len(others) == 1 else None
+    if entry is not None:
+        return _generator_submodule(ForeignWeights(state=dict(obj[entry]), entry=entry, outer_keys=outer))
+    # A state dict with a few plain values beside its tensors ({"main.0.weight": ..., "epoch": 3}).
+    tensors = {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
+    return _generator_submodule(ForeignWeights(state=tensors, outer_keys=outer))
+
+
+def _generator_submodule(weights: ForeignWeights) -> ForeignWeights:
+    """A whole GAN's state dict ("generator.main.0.weight", "discriminator...."): the generator's part."""
+    state = _drop_wrapper_prefixes(weights.state)
+    for name in GENERATOR_PREFIXES:
+        part = {k[len(name) + 1:]: v for k, v in state.items() if k.startswith(name + ".")}
+        rest = {k.split(".")[0] for k in state if not k.startswith(name + ".")}
+        if part and all(_NOT_GENERATOR.search(other) for other in rest):
+            weights.state = part
+            weights.entry = f"{weights.entry}/{name}" if weights.entry else name
+            return weights
+    weights.state = state
+    return weights
+
+
+def _drop_wrapper_prefixes(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    for prefix in _WRAPPER_PREFIXES:
+        if state and all(k.startswith(prefix) for k in state):
+            state = {k[len(prefix):]: v for k, v in state.items()}
+    return state
+
+
+def _describe_keys(keys: tuple[str, ...] | list[str], shown: int = 5) -> str:
+    if not keys:
+        return "no top-level keys"
+    more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
+    return "top-level keys " + ", ".join(keys[:shown]) + more

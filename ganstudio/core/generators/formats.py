@@ -3,8 +3,9 @@
 - GAN Studio checkpoints: `NAME.safetensors` + `NAME.json` (either may be given), or a run folder
   (its `checkpoints/latest.safetensors`).
 - Weights saved by other programs (`FOREIGN_SUFFIXES`, or a safetensors file without GAN Studio's
-  metadata): read without unpickling code and rebuilt by `ganstudio.core.models.importers` (NVlabs StyleGAN
-  `.pkl` snapshots through the allow-list reader of `ganstudio.core.models.nvlabs_pickle`).
+  checkpoint metadata, such as those `ganstudio import` writes): read without unpickling code and rebuilt
+  by `ganstudio.core.models.importers`, which tell what a file holds from its bytes and tensor names (NVlabs
+  StyleGAN `.pkl` snapshots through the allow-list reader of `ganstudio.core.models.nvlabs_pickle`).
 """
 
 from __future__ import annotations

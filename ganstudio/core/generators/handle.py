@@ -1,8 +1,10 @@
 """One handle for "open a generator and render it", used by Sketch, Explore, `sample` and `translate`.
 
-`open_generator(path)` accepts every format of `formats` (GAN Studio checkpoints and run folders, the
-bundled models, weights saved by pytorch/examples dcgan and pytorch-CycleGAN-and-pix2pix, NVlabs StyleGAN2-ADA
-pickles) and returns a `Generator` that says what it takes:
+`open_generator(path, class_count=None)` accepts every format of `formats` (GAN Studio checkpoints and run
+folders, the bundled models, weights saved by other programs: DCGAN-style Sequential generators such as
+pytorch/examples dcgan and the PyTorch DCGAN tutorial's, pytorch-CycleGAN-and-pix2pix U-Net and ResNet
+generators, files `ganstudio import` converted, and NVlabs
+StyleGAN2-ADA pickles) and returns a `Generator` that says what it takes:
 
 - input kind "latent": an image generator of z (and a class label for conditional models);
 - "points": a 2-D toy generator of z (`ganstudio sample` writes its points);
@@ -103,6 +105,7 @@ class Generator:
     z_dim: int = 0
     n_classes: int = 0
     channels: int = 3  # of the output pictures (1: grey, shown as RGB)
+    size_multiple: int = 0  # fully convolutional models take any size that is a multiple of this; 0: image_size only
     use_ema: bool = True
     description: str = ""
     default_mode: str = "eval"
@@ -161,6 +164,7 @@ class Generator:
             "name": self.name, "title": self.title, "path": str(self.path), "source": self.source,
             "input_kind": self.input_kind, "image_size": self.image_size, "z_dim": self.z_dim,
             "n_classes": self.n_classes, "channels": self.channels, "out_channels": self.channels,
+            "size_multiple": self.size_multiple,
             "use_ema": self.use_ema, "description": self.description, "default_mode": self.default_mode,
             "stochastic": self.is_stochastic, "has_batchnorm": self.has_batchnorm, "device": str(self.device),
             "parameters": int(sum(p.numel() for p in self.module.parameters())), **self.info,
@@ -330,9 +334,11 @@ def input_from_layers(input_kind: str, lines: np.ndarray, hint_rgb: np.ndarray, 
 # --- opening ------------------------------------------------------------------------------------------------
 
 def open_generator(path: str | Path, device: str | torch.device = "auto", use_ema: bool = True,
-                   sha256: str | None = None) -> Generator:
+                   sha256: str | None = None, class_count: int | None = None) -> Generator:
     """Open any generator the app knows, in eval mode on `device` ("auto": CUDA when present); one
-    GanStudioError naming the file otherwise. `sha256` spares hashing a file whose hash is known."""
+    GanStudioError naming the file otherwise. `sha256` spares hashing a file whose hash is known.
+    `class_count`: the classes of a foreign DCGAN whose one-hot labels are concatenated to z (its shapes
+    cannot tell label channels from z's); a GAN Studio checkpoint knows its own and must agree."""
     from ganstudio.core.device import resolve_device
     from ganstudio.core.safe_names import check_path_text
 
@@ -345,7 +351,13 @@ def open_generator(path: str | Path, device: str | torch.device = "auto", use_em
         raise CheckpointError(f"model file {path} does not exist.")
     if file.is_dir():
         raise CheckpointError(f"{path} is a folder without a checkpoint (checkpoints/latest.safetensors).")
-    gen = _open_foreign(file, device) if formats.is_foreign(file) else _open_checkpoint(file, device, use_ema)
+    if formats.is_foreign(file):
+        gen = _open_foreign(file, device, class_count)
+    else:
+        gen = _open_checkpoint(file, device, use_ema)
+        if class_count is not None and class_count != gen.n_classes:
+            raise CheckpointError(f"{file.name} is a GAN Studio checkpoint with {gen.n_classes} classes; its class "
+                                  "count comes from the checkpoint (drop the class count).")
     gen._sha256 = sha256
     return gen
 
@@ -377,34 +389,53 @@ def _open_checkpoint(file: Path, device: torch.device, use_ema: bool) -> Generat
                      channels=int(channels), description=desc + (", EMA weights" if ema_used else ""), **common)
 
 
-def _open_foreign(file: Path, device: torch.device) -> Generator:
-    """Weights saved by another program: pytorch/examples DCGANs (main.N) and NVlabs StyleGANs are latent
-    generators, pix2pix U-Nets translate."""
+def _open_foreign(file: Path, device: torch.device, class_count: int | None = None) -> Generator:
+    """Weights saved by another program (or converted by `ganstudio import`): DCGAN-style Sequential
+    generators and NVlabs StyleGANs are latent generators, pix2pix U-Nets and CycleGAN ResNets translate."""
     from ganstudio.core.models import nvlabs_pickle
-    from ganstudio.core.models.importers import import_foreign_generator
+    from ganstudio.core.models.importers import describe_sequential, import_foreign_generator
 
-    imported = import_foreign_generator(file)
+    imported = import_foreign_generator(file, class_count=class_count)
     s = imported.settings
     module = imported.model.to(device).eval()
     if imported.program == nvlabs_pickle.PROGRAM:
         return _nvlabs_stylegan_generator(file, module, s, device)
-    if "nz" in s:
-        desc = f"pytorch/examples DCGAN, nz {s['nz']}, ngf {s['ngf']}, {s['image_size']} px"
+    origin = _origin_note(imported)
+    if imported.family == "sequential":
+        kind = "pytorch/examples DCGAN" if s["pytorch_examples_layout"] else "DCGAN-style generator"
+        classes = f", {s['n_classes']} classes (one-hot after z)" if s["n_classes"] else ""
+        desc = (f"{kind}, nz {s['nz']}, ngf {s['ngf']}, {s['image_size']} px{classes}; "
+                f"{describe_sequential(s)}{origin}")
         return Generator(module=module, input_kind=INPUT_LATENT, image_size=s["image_size"], name=file.name,
-                         title=f"{file.name} (pytorch/examples DCGAN)", source=SOURCE_DCGAN_EXAMPLE, path=file,
-                         z_dim=s["nz"], channels=s["nc"], use_ema=False, description=desc, device=device)
+                         title=f"{file.name} ({kind}, {s['image_size']} px)", source=SOURCE_DCGAN_EXAMPLE, path=file,
+                         z_dim=s["nz"], n_classes=s["n_classes"], channels=s["nc"], use_ema=False, description=desc,
+                         device=device, info={"architecture": imported.architecture})
     if s["input_nc"] not in (3, 5):
         raise CheckpointError(
-            f"{file.name} is a U-Net with {s['input_nc']} input channels; GAN Studio feeds 3 "
-            "(a line drawing as a picture) or 5 (its sketch encoding)."
+            f"{file.name} is a {s['netG']} generator with {s['input_nc']} input channels; GAN Studio feeds 3 "
+            "(a picture, or a line drawing as one) or 5 (its sketch encoding)."
         )
     if s["output_nc"] not in (1, 3):
         raise CheckpointError(f"{file.name} makes {s['output_nc']}-channel images; only 1 or 3 can be shown.")
-    title = f"{file.name} (pix2pix {s['netG']}, {s['norm']} norm)"
+    family = "CycleGAN" if imported.family == "resnet" else "pix2pix"
+    title = f"{file.name} ({family} {s['netG']}, {s['norm']} norm)"
+    size_note = (f", any size that is a multiple of {s['size_multiple']} (canvas {s['image_size']} px)"
+                 if imported.family == "resnet" else f", {s['image_size']} px")
     return Generator(module=module, input_kind=INPUT_SKETCH if s["input_nc"] == 5 else INPUT_IMAGE,
                      image_size=s["image_size"], name=file.name, title=title, source=SOURCE_PIX2PIX, path=file,
-                     channels=s["output_nc"], use_ema=False, description=title, default_mode="reference",
-                     info={"architecture": {k: v for k, v in s.items() if k != "dropped_keys"}}, device=device)
+                     channels=s["output_nc"], use_ema=False, description=title + size_note + origin,
+                     default_mode="reference", size_multiple=int(s.get("size_multiple", 0)),
+                     info={"architecture": imported.architecture}, device=device)
+
+
+def _origin_note(imported) -> str:
+    """Where in the file the weights were: the training checkpoint's entry, the file a conversion came from."""
+    note = ""
+    if imported.converted_from:
+        note += f"; converted from {imported.converted_from}"
+    if imported.entry:
+        note += f"; generator weights from the file's {imported.entry!r} entry"
+    return note
 
 
 def _nvlabs_stylegan_generator(file: Path, module: nn.Module, s: dict[str, Any], device: torch.device) -> Generator:

@@ -55,7 +55,9 @@ def test_import_matches_the_reference_forward(tmp_path, nz, ngf, nc, n_up, size)
     path = tmp_path / "netG_epoch_24.pth"
     torch.save(sd, path)
     imported = import_dcgan_generator(path)
-    assert imported.settings == {"nz": nz, "ngf": ngf, "nc": nc, "image_size": size}
+    s = imported.settings
+    assert (s["nz"], s["ngf"], s["nc"], s["image_size"], s["n_classes"]) == (nz, ngf, nc, size, 0)
+    assert s["pytorch_examples_layout"] and s["prefix"] == "main"
     assert imported.program == "pytorch/examples dcgan" and not imported.model.training
     z = torch.randn(5, nz, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -136,7 +138,7 @@ def test_discriminators_and_other_files_are_told_apart(tmp_path):
     with pytest.raises(CheckpointError, match="discriminator"):
         import_dcgan_generator(tmp_path / "netD_epoch_1.pth")
     torch.save({"fc.weight": torch.zeros(3, 3)}, tmp_path / "other.pth")
-    with pytest.raises(CheckpointError, match="not a pytorch/examples DCGAN generator"):
+    with pytest.raises(CheckpointError, match="not a DCGAN-style Sequential generator"):
         import_dcgan_generator(tmp_path / "other.pth")
 
 
