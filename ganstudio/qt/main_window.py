@@ -99,6 +99,12 @@ unconditional generator (the bundled landscape DCGAN, marked <i>latent fit</i>),
 latent space for a picture matching your strokes (iGAN). The brush size is in screen pixels; the circle
 under the cursor shows it. Sketches
 autosave and are offered back after a crash.</p>
+<h3>Between sessions</h3>
+<p>Closing the app keeps the run folders open in the Monitor, the Train form, what Explore showed (model, seed,
+class, truncation, selection, direction offsets) and the sketch with its model; the next start brings them
+back, and the status bar names anything that moved. <b>Edit ▸ Preferences</b> sets the runs folder, CPU threads,
+the device and the default export size. Edit ▸ Undo / Redo act on the sketch; Copy picture copies the Sketch
+output or the selected Explore sample.</p>
 <h3>Headless</h3>
 <p><code>ganstudio train toy-ring</code> trains the same way without a window; its run folder can be
 opened in the Monitor.</p>

@@ -152,6 +152,13 @@ def test_the_first_visit_to_explore_shows_the_bundled_digits_not_an_empty_page(q
     explorer = wait_explore(qtbot, window, BUNDLED_DIGITS.path)
     assert explorer.latentGrid.count() == 16 and explorer.latentView.image() is not None
     assert window.settings.remembered("explore") is None  # written when the window closes
+    # Edit > Copy picture here copies the selected sample at the export size
+    from PySide6.QtWidgets import QApplication
+
+    explorer.set_export_scale(4)
+    assert window.actCopyPicture.isEnabled() and window.copy_picture()
+    copied, picture = QApplication.clipboard().image(), explorer.latentView.image()
+    assert (copied.width(), copied.height()) == (4 * picture.shape[1], 4 * picture.shape[0])
     window.close()
     assert window.settings.remembered("explore")["model"] == {"bundled": "digits-conditional"}
 
@@ -256,3 +263,12 @@ def test_the_view_menus_log_y_follows_the_monitors_toolbar_and_back(qtbot, windo
     assert item.isChecked() == box.isChecked() == window.monitor.state.log_y
     window.monitor.set_log_y(True)
     assert item.isChecked() and box.isChecked()
+
+
+def test_remembered_run_folders_not_read_yet_at_close_are_kept(qtbot, monitor, tmp_path):
+    a = headless_run(tmp_path / "run-a")
+    monitor.reopen_run_folders({"folders": [str(a), str(tmp_path / "gone")], "current": 0})
+    assert monitor.remembered() == {"folders": [str(a), str(tmp_path / "gone")], "current": 0}  # still reading
+    with qtbot.waitSignal(monitor.runsReopened, timeout=30000) as done:
+        pass
+    assert done.args == [1, 1] and monitor.remembered() == {"folders": [str(a)], "current": 0}

@@ -112,6 +112,8 @@ class TrainingMonitor(QWidget):
         self.state = MonitorState(theme.RUN_COLORS, smoothing=settings.smoothing() if settings is not None else 0.6,
                                   log_y=settings.log_y() if settings is not None else False)
         self.last_redraw_ms = 0.0
+        self._reopening: list[str] | None = None  # remembered run folders still being read
+        self._reopen_current: Any = None
         self.last_cost_ms = 0.0
         self._last_refreshed = -1
         self.paint_clock = [0.0]  # seconds spent painting the plots since the last redraw
@@ -245,8 +247,12 @@ class TrainingMonitor(QWidget):
     def remembered(self) -> dict[str, Any]:
         """The run folders shown (in order) and which of them is current: plain values for the settings."""
         runs = [r for r in self.state.runs if r.folder is not None]
+        folders = [str(r.folder) for r in runs]
+        if self._reopening is not None:  # closed before the remembered folders were read: keep them
+            return {"folders": self._reopening + [f for f in folders if f not in self._reopening],
+                    "current": self._reopen_current}
         current = runs.index(self.state.current) if self.state.current in runs else None
-        return {"folders": [str(r.folder) for r in runs], "current": current}
+        return {"folders": folders, "current": current}
 
     def reopen_run_folders(self, saved: dict[str, Any] | None) -> JobWorker | None:
         """Open the folders `remembered` kept, in their order, and follow them live as ever; the current
@@ -257,11 +263,12 @@ class TrainingMonitor(QWidget):
         folders = [f for f in folders if isinstance(f, str) and f]
         if not folders:
             return None
-        self._reopen_current = saved.get("current")
+        self._reopening, self._reopen_current = folders, saved.get("current")
         return start_job(load_run_folders, folders, name="reopen_run_folders", owner=self,
                          on_done=self._on_run_folders_reopened, on_error=self._on_run_folder_failed)
 
     def _on_run_folders_reopened(self, loaded: list[dict[str, Any] | None]) -> None:
+        self._reopening = None
         shown_before = self.state.current  # a run opened or started while the folders were read
         runs = [self.state.open_folder_run(item) if item is not None else None for item in loaded]
         current = self._reopen_current
