@@ -227,6 +227,17 @@ class ModelRenderer(QObject):
         """Open models on `device` from the next load on (the loaded one stays where it is)."""
         self._device = str(device)
 
+    def loaded_elsewhere(self) -> bool:
+        """Whether the loaded model is on another device than the next load would use ("auto" on a machine
+        without a GPU is the CPU): the areas open it again only then."""
+        if self.info is None or "device" not in self.info:
+            return False
+        import torch
+
+        wanted = "cuda" if self._device == "auto" and torch.cuda.is_available() else self._device
+        wanted = "cpu" if wanted == "auto" else wanted
+        return str(self.info["device"]).split(":")[0] != wanted.split(":")[0]
+
     def request(self, part: str, render_request: Any, payload: Any = None, dedupe: bool = False,
                 immediate: bool = False, supersedes: tuple[str, ...] = ()) -> int:
         """Ask for a part; returns its version. dedupe=True: if the newest request of this part is the

@@ -297,13 +297,13 @@ class ExplorerArea(AreaMessages, QWidget):
 
     def set_device(self, device: str) -> None:
         """Render on `device` ("auto", "cpu", "cuda") from now on: the model opens there again with the
-        same seed, class, truncation, selection and offsets."""
+        same seed, class, truncation, selection and offsets when it is elsewhere."""
         if device == self._device_name:
             return
         self._device_name = device
         self.renderer.set_device(device)
         saved = self.remembered()
-        if saved is not None:
+        if saved is not None and (self.renderer.loading or self.renderer.loaded_elsewhere()):
             self.restore_session(saved)
 
     def set_export_scale(self, scale: int) -> None:

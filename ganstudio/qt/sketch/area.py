@@ -377,12 +377,13 @@ class SketchArea(AreaMessages, QWidget):
         return self.renderer.load(path)
 
     def set_device(self, device: str) -> None:
-        """Render and fit on `device` ("auto", "cpu", "cuda") from now on: the model opens there again."""
+        """Render and fit on `device` ("auto", "cpu", "cuda") from now on: the model opens there again when it is
+        elsewhere."""
         if device == self._device_name:
             return
         self._device_name = device
         self.renderer.set_device(device)
-        if self.model_path is not None:
+        if self.model_path is not None and (self.renderer.loading or self.renderer.loaded_elsewhere()):
             self.load_model(self.model_path)
 
     @property
