@@ -124,6 +124,6 @@ class PreferencesDialog(QDialog):
     def preferences(self) -> Preferences:
         """What the dialog shows now."""
         text = self.runsFolderEdit.text().strip()
-        folder = Path(text).expanduser() if text else default_runs_folder()
+        folder = Path(text).expanduser().absolute() if text else default_runs_folder()  # not relative to where the app started
         return Preferences(folder, int(self.threadsSpin.value()), str(self.deviceCombo.currentData()),
                            int(self.exportScaleCombo.currentData()))
