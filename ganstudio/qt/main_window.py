@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from ganstudio import __version__
 from ganstudio.qt.settings import AppSettings
@@ -97,14 +99,21 @@ unconditional generator (the bundled landscape DCGAN, marked <i>latent fit</i>),
 latent space for a picture matching your strokes (iGAN). The brush size is in screen pixels; the circle
 under the cursor shows it. Sketches
 autosave and are offered back after a crash.</p>
+<h3>Between sessions</h3>
+<p>Closing the app keeps the run folders open in the Monitor, the Train form, what Explore showed (model, seed,
+class, truncation, selection, direction offsets) and the sketch with its model; the next start brings them
+back, and the status bar names anything that moved. <b>Edit ▸ Preferences</b> sets the runs folder, CPU threads,
+the device and the default export size. Edit ▸ Undo / Redo act on the sketch; Copy picture copies the Sketch
+output or the selected Explore sample.</p>
 <h3>Headless</h3>
 <p><code>ganstudio train toy-ring</code> trains the same way without a window; its run folder can be
 opened in the Monitor.</p>
 """
 
 
-def load_engine() -> dict[str, Any]:
-    """Import the heavy parts (PyTorch, the core trainer) off the GUI thread.
+def load_engine(threads: int = 0) -> dict[str, Any]:
+    """Import the heavy parts (PyTorch, the core trainer) off the GUI thread; `threads` is the Preferences'
+    CPU threads (0 chooses).
 
     pyqtgraph is not imported here: importing it on a background thread while the GUI thread runs Qt
     crashed about one launch in six on a loaded machine; the monitor imports it on the GUI thread once
@@ -116,8 +125,8 @@ def load_engine() -> dict[str, Any]:
     from ganstudio.core.device import apply_threads
 
     # Keep one core for the window (the CLI's policy for image models; a training run sets its own count
-    # for the model it trains, see TrainerWorker). GANSTUDIO_TORCH_THREADS overrides it.
-    threads = apply_threads("image")
+    # for the model it trains, see TrainerWorker). The Preferences, then GANSTUDIO_TORCH_THREADS, override it.
+    threads = apply_threads("image", threads)
     # The trainer thread runs Python between its tensor ops and holds the GIL; the GUI thread asks for it
     # for every paint. A 1 ms switch interval (default 5 ms) keeps painting from queueing behind it.
     sys.setswitchinterval(0.001)
@@ -133,6 +142,12 @@ def load_engine() -> dict[str, Any]:
         "threads": threads,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def area_device(device: str) -> str:
+    """Where Explore and Sketch render for the Preferences' device: "cuda" is "auto" there, so a machine
+    without a GPU still draws (on the CPU) instead of failing to open every model."""
+    return "cpu" if device == "cpu" else "auto"
 
 
 class Banner(QFrame):
@@ -212,8 +227,12 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._help: QDialog | None = None
         self._opening_model: str | None = None
+        self._visited: set[str] = set()  # areas shown once (Explore and Sketch restore on their first visit)
+        self._not_restored: list[str] = []
         self._build()
         self._build_actions()
+        self.train_panel.form.set_run_defaults(self._run_defaults())
+        self._restore_train_form()
         self._place_on_screen()
         state = self.settings.window_state()
         if state is not None:
@@ -323,8 +342,9 @@ class MainWindow(QMainWindow):
         explore_placeholder = self._placeholder("Explore", "Opening the Explore area…", "")
         explore_placeholder.setObjectName("explorePlaceholder")
         self.stack.addWidget(explore_placeholder)
-        self.sketch = SketchArea(self.settings)
+        self.sketch = SketchArea(self.settings, device=area_device(self.settings.device()))
         self.sketch.message.connect(self.show_status_message)
+        self.sketch.tools.release_undo_keys()  # Edit > Undo / Redo are those keys (see _build_actions)
         self.stack.addWidget(self.sketch)
         self.areaList.currentRowChanged.connect(self._on_area_changed)
 
@@ -344,9 +364,18 @@ class MainWindow(QMainWindow):
         self.statusStep.setObjectName("statusStep")
         self.statusSpeed = QLabel("– it/s")
         self.statusSpeed.setObjectName("statusSpeed")
+        # What could not come back from last time: on the right, so that other messages do not hide it
+        # (for a minute; the tooltip lists every item).
+        self.statusNotRestored = QLabel("")
+        self.statusNotRestored.setObjectName("statusNotRestored")
+        self.statusNotRestored.hide()
+        self._not_restored_timer = QTimer(self)
+        self._not_restored_timer.setSingleShot(True)
+        self._not_restored_timer.setInterval(60000)
+        self._not_restored_timer.timeout.connect(self.statusNotRestored.hide)
         sb.addWidget(self.statusEngine)
         sb.addWidget(self.engineBusy)
-        for w in (self.statusStep, self.statusSpeed, self.statusDevice):
+        for w in (self.statusNotRestored, self.statusStep, self.statusSpeed, self.statusDevice):
             sb.addPermanentWidget(w)
 
     def _wire_training(self) -> None:
@@ -408,12 +437,35 @@ class MainWindow(QMainWindow):
         self.actQuit.setShortcut(QKeySequence("Ctrl+Q"))
 
         edit = mb.addMenu("&Edit")
-        # Ctrl+V is the Sketch area's (a text field with the focus still pastes text: it takes the key
-        # first); enabled while that area is shown.
+        edit.setObjectName("editMenu")
+        # The Edit actions hold the keys (Ctrl+Z, Ctrl+C, Ctrl+V...) and act on the area shown; the Sketch area
+        # gave up its own Ctrl+Z (two shortcuts on one key are ambiguous in Qt and neither fires). A text field
+        # with the focus still undoes, copies and pastes text: it takes those keys first.
+        self.actUndo = edit.addAction("&Undo", self.undo)
+        self.actUndo.setShortcut(QKeySequence.Undo)
+        self.actUndo.setToolTip("Undo the last stroke, clear or opened picture in the Sketch area (Ctrl+Z).")
+        self.actRedo = edit.addAction("&Redo", self.redo)
+        self.actRedo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.actRedo.setToolTip("Redo in the Sketch area (Ctrl+Shift+Z or Ctrl+Y).")
+        stack = self.sketch.canvas.undo_stack
+        for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
+            signal.connect(self._on_undo_stack_changed)
+        edit.addSeparator()
+        self.actCopyPicture = edit.addAction("&Copy picture", self.copy_picture)
+        self.actCopyPicture.setShortcut(QKeySequence.Copy)
+        self.actCopyPicture.setToolTip("Put the Sketch output, or Explore's selected sample, on the clipboard "
+                                       "as a picture (Ctrl+C).")
+        # Ctrl+V is the Sketch area's; enabled while that area is shown.
         self.actPastePicture = edit.addAction("&Paste picture", self.paste_picture)
         self.actPastePicture.setShortcut(QKeySequence.Paste)
         self.actPastePicture.setToolTip("Start the sketch from the picture on the clipboard (Ctrl+V).")
-        self.actPastePicture.setStatusTip(self.actPastePicture.toolTip())
+        edit.addSeparator()
+        self.actPreferences = edit.addAction("Pr&eferences…", self.show_preferences)
+        self.actPreferences.setShortcut(QKeySequence("Ctrl+,"))
+        self.actPreferences.setMenuRole(self.actPreferences.MenuRole.PreferencesRole)
+        self.actPreferences.setToolTip("Runs folder, CPU threads, device and the default export size (Ctrl+,).")
+        for act in (self.actUndo, self.actRedo, self.actCopyPicture, self.actPastePicture, self.actPreferences):
+            act.setStatusTip(act.toolTip())
 
         view = mb.addMenu("&View")
         for i, name in enumerate(AREAS):
@@ -426,7 +478,8 @@ class MainWindow(QMainWindow):
         self.actLogY = view.addAction("&Log y axes")
         self.actLogY.setCheckable(True)
         self.actLogY.setChecked(self.settings.log_y())
-        self.actLogY.toggled.connect(lambda on: self.monitor and self.monitor.set_log_y(on))
+        self.actLogY.toggled.connect(lambda on: self.monitor and self.monitor.set_log_y(on))  # the monitor's
+        #   log_y event ticks it back (_show_log_y), so it and the toolbar's box never disagree
 
         help_menu = mb.addMenu("&Help")
         self.actHelp = help_menu.addAction("GAN Studio &help", self.show_help)
@@ -490,14 +543,70 @@ class MainWindow(QMainWindow):
 
     def _on_area_changed(self, row: int) -> None:
         if row >= 0:
-            if AREAS[row] == "Explore":
+            name = AREAS[row]
+            if name == "Explore":
                 self.explorer  # noqa: B018 - builds the area on first use
+            if name not in self._visited:
+                self._visited.add(name)
+                self._restore_on_first_visit(name)
             self.stack.setCurrentIndex(row)
         self._sync_area_actions()
 
     def _sync_area_actions(self) -> None:
-        if hasattr(self, "actPastePicture"):
-            self.actPastePicture.setEnabled(self.current_area() == "Sketch")
+        if not hasattr(self, "actPastePicture"):
+            return
+        area = self.current_area()
+        stack = self.sketch.canvas.undo_stack
+        sketch = area == "Sketch"
+        self.actUndo.setEnabled(sketch and stack.canUndo())
+        self.actRedo.setEnabled(sketch and stack.canRedo())
+        self.actUndo.setText(f"&Undo {stack.undoText()}" if sketch and stack.canUndo() else "&Undo")
+        self.actRedo.setText(f"&Redo {stack.redoText()}" if sketch and stack.canRedo() else "&Redo")
+        self.actCopyPicture.setEnabled(area in ("Sketch", "Explore"))
+        self.actPastePicture.setEnabled(sketch)
+
+    @Slot()
+    def _on_undo_stack_changed(self) -> None:
+        if isValid(self.sketch.canvas.undo_stack):  # not while the canvas is being deleted
+            self._sync_area_actions()
+
+    def undo(self) -> None:
+        """Edit > Undo: the Sketch area's undo stack (the other areas have nothing to undo)."""
+        if self.current_area() == "Sketch":
+            self.sketch.canvas.undo()
+
+    def redo(self) -> None:
+        if self.current_area() == "Sketch":
+            self.sketch.canvas.redo()
+
+    def picture_to_copy(self) -> np.ndarray | None:
+        """The picture Edit > Copy picture copies: the Sketch output, or Explore's selected sample at the
+        export size (uint8 H x W x 3); None when the area shows none."""
+        area = self.current_area()
+        if area == "Sketch":
+            return self.sketch.output.image()
+        if area == "Explore" and self._explorer is not None:
+            from ganstudio.core.imaging import upscale
+
+            picture = self._explorer.latentView.image()
+            return None if picture is None else upscale(picture, self._explorer.export_scale())
+        return None
+
+    def copy_picture(self) -> bool:
+        """Edit > Copy picture: the shown picture on the clipboard, as an image other programs paste."""
+        from PySide6.QtWidgets import QApplication
+
+        from ganstudio.qt.widgets.image_views import to_qimage
+
+        picture = self.picture_to_copy()
+        if picture is None:
+            self.show_status_message("There is no picture to copy yet.")
+            return False
+        image, _pixels = to_qimage(picture)
+        QApplication.clipboard().setImage(image.copy())  # a copy owns its pixels
+        h, w = picture.shape[:2]
+        self.show_status_message(f"Copied the {self.current_area()} picture ({w}x{h}) to the clipboard.")
+        return True
 
     def paste_picture(self) -> None:
         """Edit > Paste picture: the clipboard's picture becomes the one the sketch starts from."""
@@ -510,7 +619,8 @@ class MainWindow(QMainWindow):
         if self._explorer is None:
             from ganstudio.qt.explore.area import ExplorerArea
 
-            area = ExplorerArea(self.settings)
+            area = ExplorerArea(self.settings, device=area_device(self.settings.device()))
+            area.set_export_scale(self.settings.export_scale())
             area.message.connect(self.show_status_message)
             self._explorer = area
             self.set_area_widget("Explore", area)
@@ -560,7 +670,7 @@ class MainWindow(QMainWindow):
     def load_engine(self) -> None:
         if self._engine_job is not None:
             return
-        self._engine_job = start_job(load_engine, name="load_engine", on_done=self._on_engine_loaded,
+        self._engine_job = start_job(load_engine, self.settings.threads(), name="load_engine", on_done=self._on_engine_loaded,
                                      on_error=self._on_engine_failed, owner=self)
 
     def _on_engine_loaded(self, info: dict[str, Any]) -> None:
@@ -577,6 +687,11 @@ class MainWindow(QMainWindow):
         self.run_control.runStarted.connect(self.monitor.begin_live_run)
         self.run_control.progressed.connect(self.monitor.add_progress)
         self.run_control.runEnded.connect(self.monitor.end_live_run)
+        self.run_control.runEnded.connect(self._apply_app_threads)  # a run set its own count
+        self.monitor.state.events.log_y.connect(self._show_log_y)
+        self._show_log_y(self.monitor.state.log_y)
+        self.monitor.runsReopened.connect(self._on_runs_reopened)
+        self.monitor.reopen_run_folders(self.settings.remembered("monitor"))
         self.engine_info = info
         self.engineBusy.hide()
         self.statusEngine.setText(f"Engine ready (PyTorch {info['torch']})")
@@ -595,6 +710,107 @@ class MainWindow(QMainWindow):
         self.engineBusy.hide()
         self.statusEngine.setText("Engine failed to load")
         self.show_error(f"The training engine could not be loaded: {err.message}")
+
+    def _show_log_y(self, on: bool) -> None:
+        if self.actLogY.isChecked() != bool(on):
+            self.actLogY.blockSignals(True)
+            self.actLogY.setChecked(bool(on))
+            self.actLogY.blockSignals(False)
+
+    # --- what is remembered between sessions ---------------------------------------------------------
+    # Each area's state is one small versioned key of the settings ("session/<area>", AppSettings.remember);
+    # the sketch is a file in the app data folder (SketchArea.restore_last_sketch). Files that moved are
+    # skipped silently, and the status bar says what could not come back.
+    def _restore_train_form(self) -> None:
+        from ganstudio.core.errors import ConfigError
+
+        saved = self.settings.remembered("train")
+        if saved is None:
+            return
+        try:
+            self._note_not_restored(self.train_panel.restore_form(saved))
+        except ConfigError as exc:
+            log.info("remembered Train form dropped: %s", exc)
+            self.settings.remember("train", None)
+            self._note_not_restored(["the Train form (its settings no longer validate)"])
+
+    def _restore_on_first_visit(self, area: str) -> None:
+        if area == "Sketch":
+            self._note_not_restored(self.sketch.restore_last_sketch())
+        elif area == "Explore":
+            # After this event-loop turn: a model or bookmark opened right now (ganstudio FILE) wins.
+            QTimer.singleShot(0, self._restore_explore)
+
+    def _restore_explore(self) -> None:
+        explorer = self.explorer
+        if self._closing or explorer.model_info is not None or explorer.loading:
+            return
+        self._note_not_restored(explorer.restore_session(self.settings.remembered("explore")))
+
+    def _on_runs_reopened(self, _opened: int, missing: int) -> None:
+        if missing:
+            self._note_not_restored([f"{missing} run folder{'s' if missing != 1 else ''} (moved or deleted)"])
+
+    def _note_not_restored(self, items: list[str]) -> None:
+        if not items:
+            return
+        self._not_restored.extend(items)
+        text = f"Not restored from last time: {', '.join(self._not_restored)}."
+        n = len(self._not_restored)
+        self.statusNotRestored.setText(f"{n} thing{'s' if n != 1 else ''} not restored")
+        self.statusNotRestored.setToolTip(text)
+        self.statusNotRestored.show()
+        self._not_restored_timer.start()
+        self.statusBar().showMessage(text, 20000)
+
+    def not_restored(self) -> list[str]:
+        """What could not be brought back from the last session (moved files, a form that no longer validates)."""
+        return list(self._not_restored)
+
+    def _remember_session(self) -> None:
+        self.settings.remember("train", self.train_panel.form.remembered())
+        if self.monitor is not None:
+            self.settings.remember("monitor", self.monitor.remembered())
+        if self._explorer is not None and self._explorer.remembered() is not None:
+            self.settings.remember("explore", self._explorer.remembered())
+
+    # --- preferences ---------------------------------------------------------------------------------
+    def _run_defaults(self) -> dict[str, Any]:
+        return {"train.threads": self.settings.threads(), "train.device": self.settings.device()}
+
+    def show_preferences(self) -> QDialog:
+        """Edit > Preferences…; OK stores and applies them (apply_preferences)."""
+        from ganstudio.qt.preferences import Preferences, PreferencesDialog
+
+        dlg = PreferencesDialog(Preferences.from_settings(self.settings),
+                                self.engine_info["cuda"] if self.engine_info else None, self)
+        dlg.accepted.connect(lambda: self.apply_preferences(dlg.preferences()))
+        dlg.finished.connect(dlg.deleteLater)
+        self._preferences = dlg
+        dlg.open()  # window-modal, returns at once
+        return dlg
+
+    def apply_preferences(self, prefs) -> None:
+        """Store the Preferences and apply them: threads now, the runs folder and run defaults from the next
+        run, the device in Explore and Sketch (their model opens there again), the export size in Explore."""
+        prefs.save(self.settings)
+        self._apply_app_threads()
+        self.train_panel.form.set_run_defaults(self._run_defaults())
+        device = area_device(prefs.device)
+        self.sketch.set_device(device)
+        if self._explorer is not None:
+            self._explorer.set_device(device)
+            self._explorer.set_export_scale(prefs.export_scale)
+        self.show_status_message(f"Preferences saved; new runs go to {prefs.runs_folder}.")
+
+    def _apply_app_threads(self) -> None:
+        """The app's own torch threads from the Preferences (after a run, which set its own)."""
+        if not self.engine_ready or (self.worker is not None and self.worker.is_running()):
+            return
+        from ganstudio.core.device import apply_threads, device_description, resolve_device
+
+        apply_threads("image", self.settings.threads())
+        self.statusDevice.setText(device_description(resolve_device("auto")))
 
     # --- messages ------------------------------------------------------------------------------------
     def show_error(self, text: str) -> None:
@@ -773,6 +989,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self._closing = True
+        self._remember_session()
         self.settings.set_geometry(self.saveGeometry(), self.screen_key(self.screen()))
         self.settings.set_window_state(self.saveState())
         self.settings.set_last_area(self.current_area())

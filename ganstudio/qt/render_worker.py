@@ -207,7 +207,7 @@ class ModelRenderer(QObject):
     def load(self, path: str, use_ema: bool = True) -> int:
         """Open a model in the render thread; parts asked for the previous model are dropped."""
         self._key += 1
-        self._load = (self._key, {"path": str(path), "use_ema": use_ema})
+        self._load = (self._key, {"path": str(path), "use_ema": use_ema, "device": self._device})
         self._pending.clear()
         self._latest.clear()
         self._shown.clear()
@@ -217,6 +217,26 @@ class ModelRenderer(QObject):
     @property
     def loading(self) -> bool:
         return self._load is not None
+
+    @property
+    def device(self) -> str:
+        """Where the next model opens ("auto", "cpu", "cuda")."""
+        return self._device
+
+    def set_device(self, device: str) -> None:
+        """Open models on `device` from the next load on (the loaded one stays where it is)."""
+        self._device = str(device)
+
+    def loaded_elsewhere(self) -> bool:
+        """Whether the loaded model is on another device than the next load would use ("auto" on a machine
+        without a GPU is the CPU): the areas open it again only then."""
+        if self.info is None or "device" not in self.info:
+            return False
+        import torch
+
+        wanted = "cuda" if self._device == "auto" and torch.cuda.is_available() else self._device
+        wanted = "cpu" if wanted == "auto" else wanted
+        return str(self.info["device"]).split(":")[0] != wanted.split(":")[0]
 
     def request(self, part: str, render_request: Any, payload: Any = None, dedupe: bool = False,
                 immediate: bool = False, supersedes: tuple[str, ...] = ()) -> int:
@@ -285,7 +305,7 @@ class ModelRenderer(QObject):
         out: dict[str, Any] = {"key": key, "parts": {}, "loaded": None}
         if load is not None and self._model_key != key:
             t0 = time.perf_counter()
-            model = open_generator(load["path"], device=self._device, use_ema=load["use_ema"])
+            model = open_generator(load["path"], device=load["device"], use_ema=load["use_ema"])
             if self._accept is not None:
                 self._accept(model)
             self._model, self._model_key = model, key  # a model that fails to open leaves the previous one

@@ -7,8 +7,10 @@ user's real settings.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -17,6 +19,13 @@ log = logging.getLogger(__name__)
 ORGANIZATION = "GANStudio"
 APPLICATION = "ganstudio"
 MAX_RECENT = 8
+# What the areas remember between sessions ("session/<area>", one JSON text each) carries this version:
+# a text of another version is ignored, so a later app never misreads an older layout (nor the reverse).
+SESSION_VERSION = 1
+SESSION_MAX_BYTES = 256 << 10  # a remembered form or run list is a few kB; a hand-edited monster is ignored
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+EXPORT_SCALES = (1, 2, 4, 8)
+MAX_THREADS = 1024
 
 
 def default_runs_folder() -> Path:
@@ -155,3 +164,60 @@ class AppSettings:
 
     def set_log_y(self, value: bool) -> None:
         self._s.setValue("monitor/log_y", bool(value))
+
+    # --- preferences (Edit > Preferences…) ---------------------------------------------------------
+    def threads(self) -> int:
+        """Torch CPU threads of the app and the default `train.threads` of new runs; 0 chooses."""
+        try:
+            value = int(self._s.value("preferences/threads", 0))
+        except (TypeError, ValueError):
+            return 0
+        return min(max(value, 0), MAX_THREADS)
+
+    def set_threads(self, value: int) -> None:
+        self._s.setValue("preferences/threads", min(max(int(value), 0), MAX_THREADS))
+
+    def device(self) -> str:
+        """auto, cpu or cuda: the default device of new runs and where Explore and Sketch render."""
+        value = self._get_str("preferences/device", "auto")
+        return value if value in DEVICE_CHOICES else "auto"
+
+    def set_device(self, value: str) -> None:
+        self._s.setValue("preferences/device", value if value in DEVICE_CHOICES else "auto")
+
+    def export_scale(self) -> int:
+        """Explore's export size: 1 (the model's pixels) or an integer enlargement."""
+        try:
+            value = int(self._s.value("preferences/export_scale", 1))
+        except (TypeError, ValueError):
+            return 1
+        return value if value in EXPORT_SCALES else 1
+
+    def set_export_scale(self, value: int) -> None:
+        self._s.setValue("preferences/export_scale", int(value) if int(value) in EXPORT_SCALES else 1)
+
+    # --- what the areas remember between sessions --------------------------------------------------
+    def remembered(self, area: str) -> dict[str, Any] | None:
+        """What `area` left last time (a dict it wrote with `remember`), or None: nothing, another
+        version, or a text that is not what this app writes (read bounded; never an exception)."""
+        from ganstudio.core.errors import GanStudioError
+        from ganstudio.core.safe_json import loads_json
+
+        text = self._s.value(f"session/{area}")
+        if not isinstance(text, str) or not text:
+            return None
+        try:
+            value = loads_json(text, f"the remembered {area} state", max_bytes=SESSION_MAX_BYTES, max_depth=8)
+        except GanStudioError as exc:
+            log.warning("%s", exc)
+            return None
+        if not isinstance(value, dict) or value.get("version") != SESSION_VERSION or not isinstance(value.get("state"), dict):
+            return None
+        return value["state"]
+
+    def remember(self, area: str, state: dict[str, Any] | None) -> None:
+        """Keep `state` (plain JSON values) for the next session; None forgets it."""
+        if state is None:
+            self._s.remove(f"session/{area}")
+            return
+        self._s.setValue(f"session/{area}", json.dumps({"version": SESSION_VERSION, "state": state}))

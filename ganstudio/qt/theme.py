@@ -52,6 +52,7 @@ QPushButton#trainStartButton:disabled {{ background: {PANEL}; border-color: #3a3
 QPushButton#trainStopButton:enabled {{ background: #6b2a2a; border-color: #a34545; }}
 QLabel#errorBanner, QLabel#configErrorLabel {{ color: #ffd9d9; background: {ERROR_BG}; border: 1px solid #8c3a42;
     border-radius: 4px; padding: 6px 8px; }}
+QLabel#statusNotRestored {{ color: #ffeec2; }}
 QLabel#warningBanner {{ color: #ffeec2; background: {WARNING_BG}; border: 1px solid #8c7332;
     border-radius: 4px; padding: 6px 8px; }}
 QLabel.muted, QLabel[muted="true"] {{ color: {MUTED}; }}

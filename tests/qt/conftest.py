@@ -1,5 +1,6 @@
 """GUI tests: offscreen Qt, settings in a temporary INI file, small toy runs that finish in seconds."""
 
+import gc
 import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
@@ -36,16 +37,24 @@ def one_torch_thread():
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path):
+def isolated_settings(tmp_path: Path, monkeypatch):
     """Every QSettings(IniFormat, UserScope, ...) lands in tmp_path, never in the user's settings."""
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    # App data (sketch autosave, direction caches) goes to Qt's test location, not the user's.
+    # App data (direction caches) goes to Qt's test location, not the user's; the sketch's data (autosave,
+    # the sketch kept at exit) to this test's own folder, so that one test's sketch never opens in the next.
     from PySide6.QtCore import QStandardPaths
 
     QStandardPaths.setTestModeEnabled(True)
+    monkeypatch.setenv("GANSTUDIO_DATA_DIR", str(tmp_path / "appdata"))
     yield tmp_path / "settings"
     # No test may leave a thread running into the next one.
     assert stop_all_workers(30.0), f"workers still running: {[w.name for w in live_workers()]}"
+    # Widgets a test left in reference cycles are freed here, in the GUI thread while no worker runs: left to
+    # the collector, they would be freed in whatever thread allocates next (a render or job thread of a
+    # later test), where deleting a widget can deadlock with the GUI thread. What survives is frozen, so that
+    # each of these collections looks at one test's objects only (a full one over torch takes 0.2 s).
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture

@@ -151,13 +151,13 @@ def isolate_settings(folder: Path) -> None:
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(folder))
 
 
-APP_DATA_VARS = ("XDG_DATA_HOME", "XDG_CACHE_HOME", "GANSTUDIO_CACHE_DIR")
+APP_DATA_VARS = ("XDG_DATA_HOME", "XDG_CACHE_HOME", "GANSTUDIO_CACHE_DIR", "GANSTUDIO_DATA_DIR")
 
 
 def app_data_env(folder: Path) -> dict[str, str]:
     """Environment that sends the app's data (sketch autosave, direction caches) into `folder`."""
     return {"XDG_DATA_HOME": str(folder / "data"), "XDG_CACHE_HOME": str(folder / "cache"),
-            "GANSTUDIO_CACHE_DIR": str(folder / "cache")}
+            "GANSTUDIO_CACHE_DIR": str(folder / "cache"), "GANSTUDIO_DATA_DIR": str(folder / "data")}
 
 
 @contextlib.contextmanager

@@ -110,6 +110,7 @@ class ExploreState:
         self.arith_z: np.ndarray | None = None
         self.arith_labels: list[int] | None = None
         self.bookmarks: list[dict[str, Any]] = []  # newest first: path, latents, name, what
+        self.pending_offsets: dict[int, float] = {}  # remembered offsets, applied when the directions arrive
 
     # --- model ------------------------------------------------------------------------------------------
     def set_model(self, info: dict[str, Any]) -> None:
@@ -270,6 +271,7 @@ class ExploreState:
         self.sel_origin = origin
         self.events.selection.emit()
         if not keep_offsets:
+            self.pending_offsets = {}  # they belonged to the remembered selection
             self._zero_offsets()
         self._view_changed()
 
@@ -304,6 +306,10 @@ class ExploreState:
         self.directions = directions
         self.alphas = np.zeros(len(directions.stds), np.float32)
         self.events.directions.emit()
+        pending, self.pending_offsets = self.pending_offsets, {}
+        for k, alpha in sorted(pending.items()):
+            if 0 <= k < len(self.alphas):
+                self.set_direction(k, alpha)
 
     def direction_summary(self) -> tuple[float, list[tuple[float, float]]]:
         """(percent of the layer's variance the directions explain, [(percent, std in z) per direction])."""
@@ -514,3 +520,83 @@ class ExploreState:
         entry = {"path": str(path), "latents": len(bm.latents), "name": bm.model.get("name", "?"), "what": what}
         self.bookmarks.insert(0, entry)
         self.events.bookmarks.emit(entry)
+
+    # --- what the area remembers between sessions (plain JSON values) -------------------------------------
+    def remembered(self) -> dict[str, Any] | None:
+        """The model, seed, class, truncation, selected cell and direction offsets (None without a model)."""
+        if self.model_info is None:
+            return None
+        offsets = {str(k): float(a) for k, a in enumerate(self.alphas) if a} or {str(k): a for k, a in self.pending_offsets.items()}
+        return {"model": model_reference(self.model_info), "seed": int(self.seed), "class": self.class_choice,
+                "truncation": [self.truncation_mode, float(self.truncation_value)],
+                "cell": self.sel_index if self.grid_origin == "seed" else None, "offsets": offsets}
+
+    def restore(self, saved: dict[str, Any]) -> list[str]:
+        """Put back what `remembered` kept, once its model is loaded; what no longer fits is skipped and
+        named in the returned list (a class the model lacks, a cell or offset out of range...)."""
+        from ganstudio.core.latent.space import TRUNCATION_MODES
+
+        skipped: list[str] = []
+        truncation = saved.get("truncation")
+        if isinstance(truncation, list) and len(truncation) == 2 and truncation[0] in TRUNCATION_MODES \
+                and isinstance(truncation[1], (int, float)) and not isinstance(truncation[1], bool) and np.isfinite(truncation[1]):
+            try:
+                self.set_truncation(truncation[0], float(truncation[1]))
+            except GanStudioError:
+                skipped.append("the truncation")
+        elif truncation is not None:
+            skipped.append("the truncation")
+        seed = saved.get("seed")
+        if isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed <= SEED_LIMIT:
+            self.set_seed(seed)
+        elif seed is not None:
+            skipped.append("the seed")
+        k = saved.get("class")
+        if isinstance(k, int) and not isinstance(k, bool) and 0 <= k < self.n_classes:
+            self.set_class(k)
+        elif k is not None:
+            skipped.append("the class")
+        cell = saved.get("cell")
+        if isinstance(cell, int) and not isinstance(cell, bool) and self.grid_z is not None and 0 <= cell < len(self.grid_z):
+            self.select_cell(cell, keep_offsets=True)
+        elif cell is not None:
+            skipped.append("the selected sample")
+        offsets = saved.get("offsets")
+        if isinstance(offsets, dict):
+            for key, alpha in offsets.items():
+                if str(key).isdigit() and isinstance(alpha, (int, float)) and not isinstance(alpha, bool) \
+                        and np.isfinite(alpha) and abs(alpha) <= DIRECTION_RANGE:
+                    self.pending_offsets[int(key)] = float(alpha)
+                else:
+                    skipped.append("a direction offset")
+                    break
+        if self.directions is not None and self.pending_offsets:  # directions already there (not on a fresh load)
+            self.set_directions(self.directions)
+        return skipped
+
+
+# --- how a session names its model ---------------------------------------------------------------------
+
+def model_reference(info: dict[str, Any]) -> dict[str, str]:
+    """How a session names its model: a bundled model by name (its file moves with the installed app),
+    anything else by path."""
+    from ganstudio.core.generators.catalogue import is_bundled
+
+    path = str(info["path"])
+    return {"bundled": Path(path).stem} if is_bundled(path) else {"path": path}
+
+
+def model_path_of(reference: Any) -> str | None:
+    """The file a `model_reference` names now, or None when it is gone (or not a reference)."""
+    from ganstudio.core.generators.catalogue import catalogue_entry
+
+    if not isinstance(reference, dict):
+        return None
+    if isinstance(reference.get("bundled"), str):
+        try:
+            path = catalogue_entry(reference["bundled"]).path
+        except GanStudioError:
+            return None
+        return str(path) if path.is_file() else None
+    path = reference.get("path")
+    return path if isinstance(path, str) and path and Path(path).exists() else None

@@ -4,6 +4,7 @@ The area autosaves its document to `sketch-recovery.json` in its data folder whi
 exit or an explicit save writes `sketch-clean.json` (a time stamp). A recovery file newer than the last
 clean mark is a crashed session's work and is offered back. While that offer is unanswered and the user
 draws something new, the crashed sketch is kept aside (`sketch-recovery-previous.json`), still on offer.
+A clean exit also keeps the sketch itself (`sketch-last.json`), which the next start opens again.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 RECOVERY_FILE = "sketch-recovery.json"
 PREVIOUS_RECOVERY_FILE = "sketch-recovery-previous.json"  # a crashed sketch set aside while still on offer
 CLEAN_FILE = "sketch-clean.json"
+LAST_FILE = "sketch-last.json"  # the sketch of the last clean exit, opened again at the next start
 
 
 class SketchRecovery:
@@ -43,6 +45,28 @@ class SketchRecovery:
     @property
     def clean_path(self) -> Path:
         return self.data_dir / CLEAN_FILE
+
+    @property
+    def last_path(self) -> Path:
+        return self.data_dir / LAST_FILE
+
+    def keep_last(self, document) -> bool:
+        """A clean exit: keep `document` for the next start (False when the disk refused)."""
+        from ganstudio.core.sketch.document import save_document
+
+        try:
+            save_document(document, self.last_path)
+        except OSError as exc:
+            log.warning("could not keep the sketch in %s: %s", self.last_path, exc)
+            return False
+        return True
+
+    def last(self):
+        """The sketch kept by the last clean exit (a Document), None when there is none; GanStudioError
+        when the file is damaged."""
+        from ganstudio.core.sketch.document import load_document
+
+        return load_document(self.last_path) if self.last_path.is_file() else None
 
     def last_clean_time(self) -> float:
         """When the last session ended cleanly; 0 (offer any recovery file) when the mark is missing or

@@ -16,6 +16,7 @@ from typing import Any
 
 from ganstudio.core import config as C
 from ganstudio.core import objective_registry
+from ganstudio.core.errors import ConfigError
 from ganstudio.core.events import EventGroup
 
 DATASETS = [
@@ -238,6 +239,7 @@ class TrainForm:
         self.folder = ""
         self.resume_path: str | None = None
         self.resume_step = 0
+        self.run_defaults: dict[str, Any] = {}  # the app's preferences for new runs (train.threads, train.device)
         self.load_preset(preset_name or next(iter(C.PRESETS)))
 
     # --- values ------------------------------------------------------------------------------------------
@@ -277,7 +279,29 @@ class TrainForm:
             return
         self.preset_name = name
         self.events.preset.emit(name)
-        self.set_config(C.preset(name))
+        self.set_config(self._with_run_defaults(C.preset(name)))
+
+    def _with_run_defaults(self, cfg: C.RunConfig) -> C.RunConfig:
+        sections: dict[str, dict[str, Any]] = {}
+        for key, value in self.run_defaults.items():
+            section, name = key.split(".")
+            sections.setdefault(section, {})[name] = value
+        return replace(cfg, **{s: replace(getattr(cfg, s), **v) for s, v in sections.items()})
+
+    def set_run_defaults(self, values: dict[str, Any]) -> None:
+        """The preferences' values for new runs (e.g. {"train.threads": 4, "train.device": "cpu"}): presets
+        take them from now on, and a field that still shows the old default shows the new one (an edit
+        the user made is kept)."""
+        shown = {}
+        for key, value in values.items():
+            if key not in FORM_KEYS:
+                raise KeyError(key)
+            old = self.run_defaults.get(key, getattr(getattr(C.RunConfig(), key.split(".")[0]), key.split(".")[1]))
+            if self.values.get(key) == old and value != old:
+                shown[key] = value
+            self.run_defaults[key] = value
+        if shown:
+            self._show(shown)
 
     def choose_preset(self, name: str) -> None:
         """The user chose a preset: a new run from its values, no longer the loaded checkpoint."""
@@ -347,6 +371,38 @@ class TrainForm:
     def set_live_values(self, lr_g: float, lr_d: float, n_critic: int) -> None:
         """The trainer's actual values (after a change or a resume)."""
         self._show({"optim.lr_g": lr_g, "optim.lr_d": lr_d, "optim.n_critic": n_critic})
+
+    # --- what the form remembers between sessions ----------------------------------------------------------
+    def remembered(self) -> dict[str, Any]:
+        """The form as plain JSON values (preset, data kind, folder, every field); `restore` takes it back."""
+        return {"preset": self.preset_name, "data_kind": self.data_kind, "folder": self.folder,
+                "values": {key: self.values[key] for key in FORM_KEYS}}
+
+    def restore(self, saved: Any) -> None:
+        """Show a form `remembered` earlier. A form that no longer validates (an unknown preset or field,
+        a value out of range, a combination that fails) raises ConfigError and the form stays as it was."""
+        if not isinstance(saved, dict) or not isinstance(saved.get("values"), dict):
+            raise ConfigError("the remembered Train form is not a table of values.")
+        name, kind, folder = saved.get("preset"), saved.get("data_kind"), saved.get("folder") or ""
+        if not isinstance(name, str) or name not in C.PRESETS:
+            raise ConfigError(f"the remembered preset {name!r} is not one of {', '.join(C.PRESETS)}.")
+        if kind not in C.DATA_KINDS or not isinstance(folder, str):
+            raise ConfigError(f"the remembered data set {kind!r} is not one of {', '.join(C.DATA_KINDS)}.")
+        merged = C.preset(name).to_dict()
+        for key, value in saved["values"].items():
+            if key not in FORM_KEYS:
+                raise ConfigError(f"the remembered Train form has a field '{key}' this version does not know.")
+            section, field_name = key.split(".")
+            merged[section][field_name] = value
+        merged["data"]["kind"] = kind
+        merged["data"]["path"] = (folder or None) if kind in FOLDER_KINDS else None
+        cfg = C.RunConfig.from_dict(merged, source="the remembered Train form")  # validated (no folder needed)
+        self.forget_resume()
+        self.preset_name = name
+        self.events.preset.emit(name)
+        self.set_config(cfg)
+        self.folder = folder.strip()
+        self.events.folder.emit(self.folder)
 
     # --- resume --------------------------------------------------------------------------------------------
     def set_resume(self, path: str, cfg: C.RunConfig, step: int) -> None:

@@ -141,6 +141,7 @@ class ExplorerArea(AreaMessages, QWidget):
         self.n_directions = n_directions
         self.state = ExploreState()
         self._loading_path: str | None = None
+        self._loaded_request: str | None = None  # what load_generator was given for the model shown
         self._after_load: list = []
         # rendering
         self._device_name = device
@@ -244,7 +245,7 @@ class ExplorerArea(AreaMessages, QWidget):
     def _on_model_ready(self, info: dict[str, Any], _seconds: float = 0.0) -> None:
         if self.settings is not None and hasattr(self.settings, "add_recent_model") and info.get("path"):
             self.settings.add_recent_model(info["path"])
-        self._loading_path = None
+        self._loaded_request, self._loading_path = self._loading_path, None
         self.state.set_model(info)  # the panels reset themselves
         self.model_bar.show_model(info)
         self.refresh_models()
@@ -255,6 +256,58 @@ class ExplorerArea(AreaMessages, QWidget):
         after, self._after_load = self._after_load, []
         for fn in after:
             fn()
+
+    @property
+    def loading(self) -> bool:
+        """A model is being opened (the window's first-use default waits for nothing else)."""
+        return self._loading_path is not None
+
+    # --- what the area remembers between sessions ----------------------------------------------------------
+    def remembered(self) -> dict[str, Any] | None:
+        """The model (bundled name or path), seed, class, truncation, selected cell and direction offsets
+        (None without a model): plain values for the settings."""
+        return self.state.remembered()
+
+    def restore_session(self, saved: dict[str, Any] | None) -> list[str]:
+        """Open what `remembered` kept, or with nothing kept (or its model gone) the bundled digits model:
+        a first visit shows samples, not an empty page. Returns what could not be restored."""
+        from ganstudio.core.generators.catalogue import list_bundled
+        from ganstudio.core.latent.explore_state import model_path_of
+
+        problems: list[str] = []
+        path = model_path_of(saved.get("model")) if saved else None
+        if saved and path is None:
+            problems.append("the Explore model (moved or deleted)")
+        if path is not None:
+            self._after_load.append(lambda: self._restore_state(saved, path, problems))
+        else:
+            bundled = [m for m in list_bundled(area="explore") if m.kind == "conditional"] or list_bundled(area="explore")
+            if not bundled:
+                return problems
+            path = str(bundled[0].path)
+        self.load_generator(path)
+        return problems
+
+    def _restore_state(self, saved: dict[str, Any], path: str, problems: list[str]) -> None:
+        if self._loaded_request != path:
+            return  # another model was opened meanwhile
+        skipped = self.state.restore(saved)
+        if skipped:
+            self.message.emit(f"Explore: not restored from last time: {', '.join(skipped)}.")
+
+    def set_device(self, device: str) -> None:
+        """Render on `device` ("auto", "cpu", "cuda") from now on: the model opens there again with the
+        same seed, class, truncation, selection and offsets when it is elsewhere."""
+        if device == self._device_name:
+            return
+        self._device_name = device
+        self.renderer.set_device(device)
+        saved = self.remembered()
+        if saved is not None and (self.renderer.loading or self.renderer.loaded_elsewhere()):
+            self.restore_session(saved)
+
+    def set_export_scale(self, scale: int) -> None:
+        self.selection_panel.set_export_scale(scale)
 
     def _on_load_failed(self, error: JobError) -> None:
         if self._closed:

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from ganstudio.core.latent.explore_state import ExploreState
+from ganstudio.qt.settings import EXPORT_SCALES
 from ganstudio.qt.widgets.image_views import PixelImageView
 
 
@@ -45,10 +46,10 @@ class SelectionPanel(QGroupBox):
         row.addWidget(QLabel("Export"))
         self.exportScaleCombo = QComboBox()
         self.exportScaleCombo.setObjectName("exportScaleCombo")
-        self.exportScaleCombo.addItem("model size", 1)
-        self.exportScaleCombo.addItem("×4 nearest", 4)
-        self.exportScaleCombo.setToolTip("Size of exported pictures: the model's own pixels, or enlarged four "
-                                         "times without smoothing.")
+        for scale in EXPORT_SCALES:
+            self.exportScaleCombo.addItem("model size" if scale == 1 else f"×{scale} nearest", scale)
+        self.exportScaleCombo.setToolTip("Size of exported pictures: the model's own pixels, or enlarged an "
+                                         "integer number of times without smoothing (Preferences sets the default).")
         row.addWidget(self.exportScaleCombo)
         self.exportSelectionButton = QPushButton("Selection…")
         self.exportSelectionButton.setObjectName("exportSelectionButton")
@@ -72,6 +73,11 @@ class SelectionPanel(QGroupBox):
 
     def export_scale(self) -> int:
         return int(self.exportScaleCombo.currentData())
+
+    def set_export_scale(self, scale: int) -> None:
+        index = self.exportScaleCombo.findData(int(scale))
+        if index >= 0:
+            self.exportScaleCombo.setCurrentIndex(index)
 
     def _on_model(self, _info: dict) -> None:
         self.latentView.set_image(None)

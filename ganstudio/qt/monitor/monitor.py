@@ -12,6 +12,7 @@ once. Plots use peak downsampling and clip-to-view, so a million points stay smo
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,8 @@ from ganstudio.qt.monitor.samples import SampleGridView, SamplePane, read_sample
 from ganstudio.qt.monitor.toolbar import MonitorToolbar
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
+log = logging.getLogger(__name__)
+
 
 def __getattr__(name: str) -> Any:
     # PLOTS and METRIC_LABELS are read from the metric registry each time (later registrations count).
@@ -67,6 +70,21 @@ REDRAW_BUDGET = 0.05  # ...and only as often as keeps redraw + paint under 5% of
 FOLLOW_MS = 500  # run folders are polled twice a second
 
 
+def load_run_folders(folders: list[str]) -> list[dict[str, Any] | None]:
+    """Read several run folders in turn (a job): each one's `load_run_folder` result, None for a folder
+    that is gone or no longer readable."""
+    from ganstudio.core.errors import GanStudioError
+
+    loaded: list[dict[str, Any] | None] = []
+    for folder in folders:
+        try:
+            loaded.append(load_run_folder(folder))
+        except (GanStudioError, OSError) as exc:
+            log.info("run folder not reopened: %s", exc)
+            loaded.append(None)
+    return loaded
+
+
 def _from_state(name: str) -> property:
     return property(lambda self: getattr(self.state, name), doc=f"The MonitorState's `{name}`.")
 
@@ -76,6 +94,7 @@ class TrainingMonitor(QWidget):
 
     message = Signal(str)  # short status text for the status bar
     error = Signal(str)  # a user-facing sentence (e.g. a run folder that cannot be read)
+    runsReopened = Signal(int, int)  # the remembered run folders: reopened, not found or unreadable
 
     # What was the widget's own state, read from the MonitorState under the old names.
     runs = _from_state("runs")
@@ -93,6 +112,8 @@ class TrainingMonitor(QWidget):
         self.state = MonitorState(theme.RUN_COLORS, smoothing=settings.smoothing() if settings is not None else 0.6,
                                   log_y=settings.log_y() if settings is not None else False)
         self.last_redraw_ms = 0.0
+        self._reopening: list[str] | None = None  # remembered run folders still being read
+        self._reopen_current: Any = None
         self.last_cost_ms = 0.0
         self._last_refreshed = -1
         self.paint_clock = [0.0]  # seconds spent painting the plots since the last redraw
@@ -221,6 +242,44 @@ class TrainingMonitor(QWidget):
         self.redraw(force=True)
         self.auto_range()
         self.message.emit(f"Opened run folder {run.folder}: {run.table.rows} logged steps.")
+
+    # --- what the monitor remembers between sessions ----------------------------------------------------
+    def remembered(self) -> dict[str, Any]:
+        """The run folders shown (in order) and which of them is current: plain values for the settings."""
+        runs = [r for r in self.state.runs if r.folder is not None]
+        folders = [str(r.folder) for r in runs]
+        if self._reopening is not None:  # closed before the remembered folders were read: keep them
+            return {"folders": self._reopening + [f for f in folders if f not in self._reopening],
+                    "current": self._reopen_current}
+        current = runs.index(self.state.current) if self.state.current in runs else None
+        return {"folders": folders, "current": current}
+
+    def reopen_run_folders(self, saved: dict[str, Any] | None) -> JobWorker | None:
+        """Open the folders `remembered` kept, in their order, and follow them live as ever; the current
+        one becomes current again. A folder that is gone is skipped (counted in runsReopened)."""
+        folders = saved.get("folders") if isinstance(saved, dict) else None
+        if not isinstance(folders, list):
+            return None
+        folders = [f for f in folders if isinstance(f, str) and f]
+        if not folders:
+            return None
+        self._reopening, self._reopen_current = folders, saved.get("current")
+        return start_job(load_run_folders, folders, name="reopen_run_folders", owner=self,
+                         on_done=self._on_run_folders_reopened, on_error=self._on_run_folder_failed)
+
+    def _on_run_folders_reopened(self, loaded: list[dict[str, Any] | None]) -> None:
+        self._reopening = None
+        shown_before = self.state.current  # a run opened or started while the folders were read
+        runs = [self.state.open_folder_run(item) if item is not None else None for item in loaded]
+        current = self._reopen_current
+        if shown_before is not None and shown_before in self.state.runs:
+            self.state.set_current(shown_before)  # stays the one shown
+        elif isinstance(current, int) and not isinstance(current, bool) and 0 <= current < len(runs) and runs[current]:
+            self.state.set_current(runs[current])
+        self.redraw(force=True)
+        self.auto_range()
+        opened = sum(r is not None for r in runs)
+        self.runsReopened.emit(opened, len(runs) - opened)
 
     def poll_folders(self) -> None:
         """Follow run folders that are still being written (GUI thread; reads only the new bytes)."""

@@ -78,7 +78,15 @@ IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff)"
 SKETCH_FILTER = "Sketch documents (*.json)"
 
 
+DATA_DIR_ENV = "GANSTUDIO_DATA_DIR"  # tests and benchmarks keep the app data of each run apart
+
+
 def default_data_dir() -> Path:
+    """The autosave, the last sketch and pasted pictures: $GANSTUDIO_DATA_DIR/sketch, else the platform's
+    app data folder."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env) / "sketch"
     base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or str(Path.home() / ".ganstudio")
     return Path(base) / "sketch"
 
@@ -367,6 +375,16 @@ class SketchArea(AreaMessages, QWidget):
         self._live.stop()
         self.session.begin_load(path)
         return self.renderer.load(path)
+
+    def set_device(self, device: str) -> None:
+        """Render and fit on `device` ("auto", "cpu", "cuda") from now on: the model opens there again when it is
+        elsewhere."""
+        if device == self._device_name:
+            return
+        self._device_name = device
+        self.renderer.set_device(device)
+        if self.model_path is not None and (self.renderer.loading or self.renderer.loaded_elsewhere()):
+            self.load_model(self.model_path)
 
     @property
     def model_ready(self) -> bool:
@@ -658,13 +676,14 @@ class SketchArea(AreaMessages, QWidget):
         self.show_note(f"Opened {Path(path).name}.")
         return True
 
-    def _adopt_document(self, doc, named_by: str | Path = "The recovered sketch") -> None:
+    def _adopt_document(self, doc, named_by: str | Path = "The recovered sketch", *, undoable: bool = True,
+                        ask: bool = True) -> None:
         """Show a saved or recovered document: its seed and mode, and its model when it is not loaded.
-        Undoable when it has the canvas's size."""
-        self.canvas.set_document(doc, undoable=doc.size == self.canvas.document.size, text="open sketch")
+        Undoable when it has the canvas's size. `ask=False`: the app's own file, whose model opens without asking."""
+        self.canvas.set_document(doc, undoable=undoable and doc.size == self.canvas.document.size, text="open sketch")
         wanted = doc.model_id
         if wanted and wanted != self.model_path and Path(wanted).exists() \
-                and may_open_named_model(self, self.settings, wanted, named_by=named_by):
+                and (not ask or may_open_named_model(self, self.settings, wanted, named_by=named_by)):
             self.load_model(wanted)  # its size is applied when it has loaded
         elif self.model_info is not None and self.canvas.size_px != self.model_info["image_size"]:
             self.canvas.resize_document(int(self.model_info["image_size"]))
@@ -789,6 +808,34 @@ class SketchArea(AreaMessages, QWidget):
         self.show_note("Restored the unsaved sketch.")
         return True
 
+    def restore_last_sketch(self) -> list[str]:
+        """Open the sketch of the last clean exit with its model (at start, when no crashed sketch is on
+        offer: that one is newer). Returns what could not be restored."""
+        from ganstudio.core.errors import GanStudioError
+
+        if self.recovery.offered is not None or self._closed:
+            return []
+        try:
+            doc = self.recovery.last()
+        except GanStudioError as exc:
+            log.warning("%s", exc)
+            return ["the last sketch (its file is damaged)"]
+        if doc is None:
+            return []
+        problems = []
+        if doc.model_id and not Path(doc.model_id).exists():
+            from ganstudio.core.generators.catalogue import list_bundled
+
+            # a bundled model of an app installed elsewhere since: the same model here
+            same = [m for m in list_bundled(area="sketch") if m.path.name == Path(doc.model_id).name]
+            if same:
+                doc.model_id = str(same[0].path)
+            else:
+                problems.append("the sketch's model (moved or deleted)")
+        self._adopt_document(doc, undoable=False, ask=False)
+        self.session.dirty = False  # the file holds it; the autosave writes only new strokes
+        return problems
+
     def discard_recovery(self) -> None:
         self.recovery_banner.hide()
         self.recovery.discard()
@@ -803,6 +850,7 @@ class SketchArea(AreaMessages, QWidget):
         self.edit_job = None
         stop_jobs(self, 10000)
         self.renderer.shutdown()
-        # This session's work is safe (or deliberately left unsaved); an unanswered offer of a crashed
-        # sketch stays on offer next time.
+        # The sketch itself comes back next time (with the model it names, or the one loading now) ...
+        self.recovery.keep_last(self.current_document())
+        # ... so this session's work is safe; an unanswered offer of a crashed sketch stays on offer next time.
         self.recovery.close()

@@ -166,6 +166,7 @@ class ToolColumn(QWidget):
 
     def install_shortcuts(self, host: QWidget) -> None:
         """The keys of the tools, active while the focus is anywhere in `host` (the area)."""
+        self.undo_shortcuts: list[QShortcut] = []
         for keys, slot in ((QKeySequence.Undo, self.canvas.undo), (QKeySequence("Ctrl+Shift+Z"), self.canvas.redo),
                            (QKeySequence("Ctrl+Y"), self.canvas.redo), (QKeySequence("P"), lambda: self.set_tool("pen")),
                            (QKeySequence("E"), lambda: self.set_tool("eraser")), (QKeySequence("B"), lambda: self.set_tool("hint")),
@@ -174,6 +175,14 @@ class ToolColumn(QWidget):
             sc = QShortcut(keys, host)
             sc.setContext(Qt.WidgetWithChildrenShortcut)
             sc.activated.connect(slot)
+            if slot in (self.canvas.undo, self.canvas.redo):
+                self.undo_shortcuts.append(sc)
+
+    def release_undo_keys(self) -> None:
+        """The window's Edit > Undo / Redo take Ctrl+Z, Ctrl+Shift+Z and Ctrl+Y: two shortcuts for one key
+        would be ambiguous in Qt and neither would fire."""
+        for sc in self.undo_shortcuts:
+            sc.setEnabled(False)
 
     def set_tool(self, tool: str) -> None:
         self.canvas.set_tool(tool)

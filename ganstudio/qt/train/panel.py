@@ -257,6 +257,16 @@ class TrainPanel(QWidget):
         self.form.load_preset(name)
         self.clear_config_error()
 
+    def restore_form(self, saved: dict[str, Any]) -> list[str]:
+        """Show a form remembered from last time (ConfigError when it no longer validates: the form stays);
+        returns what could not come back with it (a data folder that is gone)."""
+        self.form.restore(saved)
+        self.clear_config_error()
+        if not self.form.is_folder_kind or not self.form.folder:
+            return []
+        self.picker.validate_folder()  # shows the folder's pictures again, or why it cannot be used
+        return [] if Path(self.form.folder).expanduser().is_dir() else ["the Train data folder (moved or deleted)"]
+
     def current_data_kind(self) -> str:
         return self.form.data_kind
 

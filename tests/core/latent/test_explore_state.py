@@ -254,3 +254,42 @@ def test_a_new_model_forgets_what_belonged_to_the_old_one(state):
     assert state.seed == 9 and state.truncation == Truncation("scale", 0.5) and state.class_choice is None
     state.resample_grid(select=0)
     assert state.grid_z.shape == (16, 6) and np.array_equal(state.grid_z, sample_latents(16, 6, 9, Truncation("scale", 0.5)))
+
+
+def test_what_is_remembered_comes_back_once_the_model_is_loaded_and_what_no_longer_fits_is_named(state):
+    import json
+
+    state.set_truncation("scale", 0.55)
+    state.set_seed(42)
+    state.set_class(3)
+    state.select_cell(5)
+    state.set_directions(principal_directions())
+    state.set_direction(1, 1.25)
+    saved = json.loads(json.dumps(state.remembered()))
+    assert saved["model"] == {"path": "/models/g.safetensors"}  # bundled models are kept by name instead
+
+    again = ExploreState()
+    again.set_model(model_info(n_classes=10))
+    again.resample_grid(select=0)
+    assert again.restore(saved) == []
+    assert (again.seed, again.class_choice, again.truncation_mode, again.truncation_value) == (42, 3, "scale", 0.55)
+    assert again.sel_index == 5 and np.array_equal(again.sel_base, state.sel_base)
+    assert not np.any(again.alphas)  # the offsets wait for the directions, computed after the model loads
+    again.set_directions(principal_directions())
+    assert again.alphas[1] == pytest.approx(1.25) and np.allclose(again.view_latent(), state.view_latent())
+
+    other = ExploreState()  # an unconditional model now: the class is dropped and said so
+    other.set_model(model_info(n_classes=0))
+    other.resample_grid(select=0)
+    assert other.restore({**saved, "cell": 99, "seed": -1}) == ["the seed", "the class", "the selected sample"]
+
+
+def test_a_bundled_model_is_remembered_by_name():
+    from ganstudio.core.generators.catalogue import CATALOGUE
+    from ganstudio.core.latent.explore_state import model_path_of, model_reference
+
+    entry = CATALOGUE[1]
+    assert model_reference({"path": str(entry.path)}) == {"bundled": entry.name}
+    assert model_path_of({"bundled": entry.name}) == (str(entry.path) if entry.path.is_file() else None)
+    assert model_path_of({"bundled": "nope"}) is None and model_path_of({"path": "/gone/g.safetensors"}) is None
+    assert model_path_of("not a reference") is None

@@ -51,3 +51,15 @@ def test_an_unwritable_folder_fails_the_autosave_without_raising(tmp_path):
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("x")
     assert SketchRecovery(blocked).autosave(drawing(1.0)) is False
+
+
+def test_a_clean_exit_keeps_the_sketch_for_the_next_start(tmp_path):
+    first = SketchRecovery(tmp_path)
+    assert first.last() is None
+    doc = drawing(7.0)
+    doc.model_id = "/models/sketch.safetensors"
+    assert first.keep_last(doc)
+    first.close()
+    kept = SketchRecovery(tmp_path).last()
+    assert kept.model_id == "/models/sketch.safetensors" and kept.strokes[0].points[0][0] == 7.0
+    assert SketchRecovery(tmp_path).check() is None  # kept, not offered as a crash

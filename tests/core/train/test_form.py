@@ -115,3 +115,40 @@ def test_a_checkpoint_fills_the_form_until_a_preset_is_chosen():
     form.choose_preset("toy-ring")
     assert form.resume_path is None and seen[-1] != ("resume", "/runs/a/latest.safetensors")
     assert ("resume", None) in seen
+
+
+def test_a_remembered_form_comes_back_and_one_that_no_longer_validates_is_refused():
+    import json
+
+    form = TrainForm()
+    form.choose_preset("digits-cdcgan")
+    form.set_value("optim.lr_g", 3e-4)
+    form.set_value("train.steps", 1234)
+    form.set_data_kind("folder")
+    form.set_folder("/photos/cats")
+    saved = json.loads(json.dumps(form.remembered()))  # what the settings keep: plain JSON values
+
+    again = TrainForm()
+    seen = recorder(again)
+    again.restore(saved)
+    assert (again.preset_name, again.data_kind, again.folder) == ("digits-cdcgan", "folder", "/photos/cats")
+    assert again.values == form.values and again.config() == form.config()
+    assert ("preset", "digits-cdcgan") in seen and ("folder", "/photos/cats") in seen and ("data_kind", "folder") in seen
+
+    for broken in ({**saved, "preset": "no-such-preset"}, {**saved, "values": {**saved["values"], "optim.batch_size": -1}},
+                   {**saved, "values": {**saved["values"], "optim.no_such_field": 1}}, {"values": "nope"}, None):
+        before = dict(again.values)
+        with pytest.raises(ConfigError):
+            again.restore(broken)
+        assert again.values == before  # the form stays as it was
+
+
+def test_run_defaults_fill_new_runs_and_keep_the_users_edits():
+    form = TrainForm()
+    form.set_run_defaults({"train.threads": 3, "train.device": "cpu"})
+    assert form.value("train.threads") == 3 and form.value("train.device") == "cpu"
+    form.choose_preset("toy-grid")  # a preset takes the defaults too
+    assert form.value("train.threads") == 3 and form.config().train.threads == 3
+    form.set_value("train.threads", 5)  # the user's own value stays when the default changes
+    form.set_run_defaults({"train.threads": 2, "train.device": "auto"})
+    assert form.value("train.threads") == 5 and form.value("train.device") == "auto"
