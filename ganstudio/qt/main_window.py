@@ -970,18 +970,12 @@ class MainWindow(QMainWindow):
     # --- closing -------------------------------------------------------------------------------------
     def ask_close_while_training(self) -> bool:
         """Closing while a run trains: stop it (saving a checkpoint) and quit, or keep training. True to quit."""
-        box = QMessageBox(QMessageBox.Question, "Training is running",
+        from ganstudio.qt.widgets.ask import ask_yes_no
+
+        return ask_yes_no(self, "closeWhileTraining", "Training is running",
                           f"A training run is at step {self.worker.step}. Stop it between two steps, save a "
-                          "checkpoint and quit, or keep training?", parent=self)
-        box.setObjectName("closeWhileTrainingBox")
-        stop = box.addButton("Stop, save and quit", QMessageBox.AcceptRole)
-        stop.setObjectName("closeStopButton")
-        keep = box.addButton("Keep training", QMessageBox.RejectRole)
-        keep.setObjectName("closeKeepButton")
-        box.setDefaultButton(stop)
-        box.setEscapeButton(keep)
-        box.exec()
-        return box.clickedButton() is stop
+                          "checkpoint and quit, or keep training?", yes="Stop, save and quit", no="Keep training",
+                          default_yes=True)
 
     def closeEvent(self, event) -> None:
         if self.worker is not None and self.worker.is_running() and not self._closing:

@@ -127,3 +127,23 @@ def _fill_form(panel, preset: str = "toy-ring", **values) -> None:
 @pytest.fixture
 def fill_form():
     return _fill_form
+
+
+@pytest.fixture
+def answer_next_question(qtbot):
+    """answer_next_question(button_name): click that button in the next modal question, as a user would."""
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    def arm(button_name: str) -> None:
+        def answer():
+            box = QApplication.activeModalWidget()
+            button = box.findChild(QPushButton, button_name) if box is not None else None
+            if button is None:
+                QTimer.singleShot(20, answer)
+                return
+            qtbot.mouseClick(button, Qt.LeftButton)
+
+        QTimer.singleShot(20, answer)
+
+    return arm

@@ -352,22 +352,8 @@ def test_a_bookmark_opened_without_a_model_opens_the_bookmarked_model_first(qtbo
         fresh.shutdown()
 
 
-def _answer_next_question(qtbot, button_name: str) -> None:
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QPushButton
-
-    def answer():
-        box = QApplication.activeModalWidget()
-        button = box.findChild(QPushButton, button_name) if box is not None else None
-        if button is None:
-            QTimer.singleShot(20, answer)
-            return
-        qtbot.mouseClick(button, Qt.LeftButton)
-
-    QTimer.singleShot(20, answer)
-
-
-def test_a_bookmark_naming_a_model_elsewhere_asks_before_opening_it(qtbot, area, tmp_path, digits_ckpt, settings):
+def test_a_bookmark_naming_a_model_elsewhere_asks_before_opening_it(qtbot, area, tmp_path, digits_ckpt, settings,
+                                                                     answer_next_question):
     """A file must not make the app open whatever model it names anywhere on disk without asking."""
     import shutil
 
@@ -384,10 +370,10 @@ def test_a_bookmark_naming_a_model_elsewhere_asks_before_opening_it(qtbot, area,
     qtbot.addWidget(fresh)
     assert not settings.is_known_model_place(elsewhere / digits_ckpt.name)
     assert settings.is_known_model_place(digits_ckpt)  # opened in this area before: a recent model
-    _answer_next_question(qtbot, "openNamedModelNo")
+    answer_next_question("openNamedModelNo")
     assert not fresh.load_bookmark(path)
     assert fresh.model_info is None and "Open a model first" in fresh.error_text()
-    _answer_next_question(qtbot, "openNamedModelYes")
+    answer_next_question("openNamedModelYes")
     assert fresh.load_bookmark(path)
     qtbot.waitUntil(lambda: fresh.model_info is not None, timeout=30000)
     assert Path(fresh.model_info["path"]) == elsewhere / digits_ckpt.name

@@ -27,22 +27,6 @@ def click(qtbot, window, name):
     qtbot.mouseClick(button, Qt.LeftButton)
 
 
-def answer_when_asked(qtbot, button_name: str) -> None:
-    """Click `button_name` in the next modal question (the close-while-training box), as a user would."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QPushButton
-
-    def answer():
-        box = QApplication.activeModalWidget()
-        button = box.findChild(QPushButton, button_name) if box is not None else None
-        if button is None:
-            QTimer.singleShot(20, answer)
-            return
-        qtbot.mouseClick(button, Qt.LeftButton)
-
-    QTimer.singleShot(20, answer)
-
-
 def trainer_step(window) -> int:
     w = window.worker
     return w.trainer.step_count if (w is not None and w.trainer is not None) else -1
@@ -120,7 +104,7 @@ def test_learning_rates_change_while_training(qtbot, fill_form, window):
     qtbot.waitUntil(lambda: window.worker is None, timeout=30000)
 
 
-def test_closing_the_window_while_training_saves_and_joins(qtbot, fill_form, settings, tmp_path):
+def test_closing_the_window_while_training_saves_and_joins(qtbot, fill_form, settings, tmp_path, answer_next_question):
     from ganstudio.qt.main_window import MainWindow
     from ganstudio.qt.workers import live_workers
 
@@ -132,12 +116,12 @@ def test_closing_the_window_while_training_saves_and_joins(qtbot, fill_form, set
     qtbot.waitUntil(lambda: trainer_step(w) >= 5, timeout=30000)
     worker = w.worker
     # The window asks first; "Keep training" (also Escape) keeps the window and the run.
-    answer_when_asked(qtbot, "closeKeepButton")
+    answer_next_question("closeWhileTrainingNo")
     assert not w.close()
     assert w.isVisible() and worker.is_running()
     step = trainer_step(w)
     qtbot.waitUntil(lambda: trainer_step(w) > step, timeout=30000)
-    answer_when_asked(qtbot, "closeStopButton")
+    answer_next_question("closeWhileTrainingYes")
     assert w.close()  # blocks until the training thread has saved and ended
     assert not worker.is_running()
     assert worker.last_checkpoint is not None
