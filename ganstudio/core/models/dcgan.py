@@ -22,6 +22,7 @@ from ganstudio.core.models.layers import (
     MinibatchDiscrimination,
     MinibatchStdDev,
     dcgan_init_,
+    latent_with_labels,
     make_norm,
     require_choice,
     require_int,
@@ -81,18 +82,7 @@ class DCGANGenerator(nn.Module):
         return (self.nc, self.image_size, self.image_size)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if z.dim() == 4 and z.shape[2:] == (1, 1):
-            z = z.flatten(1)
-        if z.dim() != 2 or z.shape[1] != self.z_dim:
-            raise ModelError(
-                f"the dcgan generator expects z of shape (N, {self.z_dim}) or (N, {self.z_dim}, 1, 1), "
-                f"got {tuple(z.shape)}."
-            )
-        y = require_labels(y, z.shape[0], self.n_classes, "dcgan generator")
-        if y is not None:
-            one_hot = torch.zeros(z.shape[0], self.n_classes, dtype=z.dtype, device=z.device)
-            z = torch.cat([z, one_hot.scatter_(1, y.unsqueeze(1), 1.0)], dim=1)
-        return self.main(z[:, :, None, None])
+        return self.main(latent_with_labels(z, y, self.z_dim, self.n_classes, "dcgan generator"))
 
 
 class DCGANDiscriminator(nn.Module):

@@ -213,3 +213,17 @@ def apply_spectral_norm(module: nn.Module, n_power_iterations: int = 1) -> nn.Mo
         if isinstance(layer, _SPECTRAL_NORM_LAYERS) and not parametrize.is_parametrized(layer, "weight"):
             spectral_norm(layer, n_power_iterations=n_power_iterations)
     return module
+
+
+def latent_with_labels(z: torch.Tensor, y: torch.Tensor | None, z_dim: int, n_classes: int, model: str) -> torch.Tensor:
+    """The (N, z_dim + n_classes, 1, 1) input of a transposed-convolution generator: z given as (N, z_dim) or
+    (N, z_dim, 1, 1), checked, with one-hot labels concatenated after it (as DCGAN-style conditional models do)."""
+    if z.dim() == 4 and z.shape[2:] == (1, 1):
+        z = z.flatten(1)
+    if z.dim() != 2 or z.shape[1] != z_dim:
+        raise ModelError(f"the {model} expects z of shape (N, {z_dim}) or (N, {z_dim}, 1, 1), got {tuple(z.shape)}.")
+    y = require_labels(y, z.shape[0], n_classes, model)
+    if y is not None:
+        one_hot = torch.zeros(z.shape[0], n_classes, dtype=z.dtype, device=z.device)
+        z = torch.cat([z, one_hot.scatter_(1, y.unsqueeze(1), 1.0)], dim=1)
+    return z[:, :, None, None]

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from ganstudio.core.errors import ModelError
-from ganstudio.core.models.layers import require_int, require_labels
+from ganstudio.core.models.layers import latent_with_labels, require_int
 
 LAYER_KINDS = ("convt", "bn", "relu", "tanh", "identity")
 MAX_LAYERS = 256
@@ -108,16 +108,7 @@ class SequentialConvGenerator(nn.Module):
         return (self.nc, self.image_size, self.image_size)
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        if z.dim() == 4 and z.shape[2:] == (1, 1):
-            z = z.flatten(1)
-        if z.dim() != 2 or z.shape[1] != self.z_dim:
-            raise ModelError(f"this generator expects z of shape (N, {self.z_dim}) or (N, {self.z_dim}, 1, 1), "
-                             f"got {tuple(z.shape)}.")
-        y = require_labels(y, z.shape[0], self.n_classes, "this generator")
-        if y is not None:
-            one_hot = torch.zeros(z.shape[0], self.n_classes, dtype=z.dtype, device=z.device)
-            z = torch.cat([z, one_hot.scatter_(1, y.unsqueeze(1), 1.0)], dim=1)
-        x = z[:, :, None, None]
+        x = latent_with_labels(z, y, self.z_dim, self.n_classes, "DCGAN-style generator")
         for layer in self.body_layers():
             x = layer(x)
         return x
