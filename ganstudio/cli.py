@@ -18,6 +18,7 @@ import traceback
 from pathlib import Path
 
 from ganstudio import __version__
+from ganstudio.commands import command_modules
 from ganstudio.core.destinations import check_file_destination, check_folder_destination, writing
 from ganstudio.core.errors import DestinationError, GanStudioError, os_error_sentence, user_error_message
 from ganstudio.core.train.runlog import format_hms, new_run_dir
@@ -124,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class-count", type=int, metavar="K",
                    help="a DCGAN's number of classes, whose one-hot labels are concatenated to z (stored in the "
                    "converted file)")
+    for module in command_modules():
+        module.add_parser(sub, [debug])
     return parser
 
 
@@ -131,7 +134,7 @@ def main(argv: list[str]) -> int:
     parser = build_parser()
     if not argv:
         return launch_app([])
-    if argv[0] not in COMMANDS and not argv[0].startswith("-"):
+    if argv[0] not in all_commands() and not argv[0].startswith("-"):
         return open_in_app(argv)
     args = parser.parse_args(argv)
     if args.command is None:
@@ -139,7 +142,7 @@ def main(argv: list[str]) -> int:
         return 0
     logging.basicConfig(level=logging.WARNING, format="ganstudio: %(levelname)s: %(message)s")
     debug = args.debug or os.environ.get("GANSTUDIO_DEBUG", "") not in ("", "0")
-    return run_command(COMMANDS[args.command], args, debug=debug)
+    return run_command(all_commands()[args.command], args, debug=debug)
 
 
 # What each command is doing, for "not enough memory for ...".
@@ -155,7 +158,9 @@ def run_command(command, args, debug: bool = False) -> int:
         print("ganstudio: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:
-        return report_exception(exc, doing=DOING.get(getattr(args, "command", ""), "this command"), debug=debug)
+        name = getattr(args, "command", "")
+        doing = DOING.get(name) or {m.NAME: m.DOING for m in command_modules()}.get(name, "this command")
+        return report_exception(exc, doing=doing, debug=debug)
 
 
 def report_exception(exc: BaseException, doing: str = "this command", debug: bool = False, stream=None) -> int:
@@ -178,7 +183,11 @@ def _one_line(text: str, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-COMMANDS = ("train", "sample", "info", "bench", "translate", "import")
+def all_commands() -> dict:
+    """Every sub-command: those written here and those of `ganstudio.commands` modules."""
+    found = dict(COMMANDS)
+    found.update({module.NAME: module.run for module in command_modules()})
+    return found
 
 
 def open_in_app(paths: list[str]) -> int:

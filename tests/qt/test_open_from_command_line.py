@@ -53,10 +53,10 @@ def test_the_command_line_refuses_what_it_cannot_open_before_the_window(arg, mes
 
 
 def test_the_subcommand_list_matches_the_parser():
-    from ganstudio.cli import COMMANDS, build_parser
+    from ganstudio.cli import all_commands, build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
-    assert set(sub.choices) == set(COMMANDS)
+    assert set(sub.choices) == set(all_commands())
 
 
 def test_a_run_folder_opens_in_the_monitor(qtbot, window, digits_ckpt):
