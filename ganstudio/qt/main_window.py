@@ -16,99 +16,33 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
-    QMessageBox,
     QProgressBar,
     QScrollArea,
     QStackedWidget,
-    QStyle,
-    QTextBrowser,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
-from ganstudio import __version__
 from ganstudio.qt.settings import AppSettings
 from ganstudio.qt.train.panel import TrainPanel
 from ganstudio.qt.train.run_control import RunControl
 from ganstudio.qt.train.trainer_worker import TrainerWorker
+from ganstudio.qt.widgets.banner import AreaPage, Banner
+from ganstudio.qt.window_menus import AREAS, WindowMenus
+from ganstudio.qt.window_session import WindowSession, area_device
 from ganstudio.qt.workers import JobWorker, start_job, stop_all_workers
 
 log = logging.getLogger(__name__)
 
-AREAS = ("Train", "Monitor", "Explore", "Sketch")
-PREFERRED_SIZE = QSize(1360, 860)  # the first window where the screen has room for it
-FIRST_FRACTION = 0.9  # else this much of the screen's free area
 MIN_AREA = QSize(480, 320)  # below this the area page scrolls rather than squeeze
-FRAME_ALLOWANCE = QSize(16, 48)  # the window manager's frame and title bar, unknown before the first show
-ROOM = QSize(40, 0)  # beyond the areas' minimum: combos show their whole text
-AREA_TEXT = {
-    "Explore": ("Explore a trained generator",
-                "Open a checkpoint to walk its latent space: interpolate between samples (lerp and slerp), do "
-                "latent arithmetic, follow principal directions, and bookmark the samples you like."),
-    "Sketch": ("Sketch to picture",
-               "Draw lines and drop colour hints on a canvas; a pix2pix model trained on an auto-paired folder "
-               "turns the sketch into a picture as you draw."),
-}
-HELP_HTML = """
-<h2>GAN Studio</h2>
-<p>Train generative adversarial networks and watch them learn. The four areas are on the left
-(Ctrl+1 to Ctrl+4).</p>
-<h3>Train</h3>
-<p>Pick a data set (2-D toys train in seconds; digits in minutes; or a folder of your own pictures), a
-<b>preset</b> (a recipe known to work), the <b>loss</b>, optional <b>tricks</b> and hyperparameters — every
-field has a tooltip saying what it does and when to use it. <b>Start</b> trains in the background;
-<b>Pause</b> and <b>Stop</b> act between two steps; Stop saves a checkpoint in the run folder. Learning rates
-and D steps per G step (marked ⟳) can be changed while training. <b>Resume from checkpoint</b> continues an
-earlier run.</p>
-<h3>Monitor</h3>
-<p>Live curves: losses, Wasserstein estimates (the critic gap for WGAN critics, sliced Wasserstein for every
-run), D(x) and D(G(z)), gradient norms and learning rates. The <b>smoothing</b> slider works as in
-TensorBoard (raw values faint, smoothed bold); <b>Log y</b>, wall-time x axis, a crosshair readout, and
-export to CSV and PNG. <b>Open run folder</b> adds runs written by <code>ganstudio train</code>, even while
-they train; each run gets its own colour. On the right: the samples of a fixed latent batch (scrub the
-history with the slider) or, for 2-D data, a GAN Lab view: real points (green), generated points (purple),
-the discriminator as a heat map and arrows showing where the generator's loss pushes its samples.</p>
-<h3>Explore</h3>
-<p>Open a generator (a bundled model, a checkpoint from the app or <code>ganstudio train</code>, or a
-pytorch/examples <code>netG_epoch_N.pth</code>). The <b>grid</b> shows 16 samples of one seed (Reseed, seed box,
-class and truncation above it); click one to see it large. <b>Directions</b> are principal directions of the
-generator's early activations (GANSpace), as sliders of ±3 standard deviations, plus raw z sliders.
-<b>+ Keyframe</b> builds an interpolation (slerp or lerp) that plays below and exports as PNG strip or GIF.
-<b>+A / −B / +C</b> collect samples for vector arithmetic A − B + C. <b>Bookmarks</b> save latents as JSON
-that <code>ganstudio sample CHECKPOINT --latent FILE.json</code> reproduces exactly.</p>
-<h3>Sketch</h3>
-<p>Draw lines with the <b>pen</b>, drop <b>colour</b> hints with the brush (palette, colour picker, or the
-eyedropper on the output), erase with the <b>eraser</b>; the wheel changes the brush size, Ctrl+Z / Ctrl+Shift+Z
-undo and redo every stroke. The picture on the right follows as you draw. <b>Variants</b> below show other
-noise draws; lock the one you like. Open, drop or paste (Ctrl+V) a photo to start from its lines and
-colours; open a pix2pix checkpoint (yours or a pytorch-CycleGAN-and-pix2pix <code>.pth</code>). With an
-unconditional generator (the bundled landscape DCGAN, marked <i>latent fit</i>), <b>Fit</b> searches its
-latent space for a picture matching your strokes (iGAN). The brush size is in screen pixels; the circle
-under the cursor shows it. Sketches
-autosave and are offered back after a crash.</p>
-<h3>Between sessions</h3>
-<p>Closing the app keeps the run folders open in the Monitor, the Train form, what Explore showed (model, seed,
-class, truncation, selection, direction offsets) and the sketch with its model; the next start brings them
-back, and the status bar names anything that moved. <b>Edit ▸ Preferences</b> sets the runs folder, CPU threads,
-the device and the default export size. Edit ▸ Undo / Redo act on the sketch; Copy picture copies the Sketch
-output or the selected Explore sample.</p>
-<h3>Headless</h3>
-<p><code>ganstudio train toy-ring</code> trains the same way without a window; its run folder can be
-opened in the Monitor.</p>
-"""
 
 
 def load_engine(threads: int = 0) -> dict[str, Any]:
@@ -144,72 +78,7 @@ def load_engine(threads: int = 0) -> dict[str, Any]:
     }
 
 
-def area_device(device: str) -> str:
-    """Where Explore and Sketch render for the Preferences' device: "cuda" is "auto" there, so a machine
-    without a GPU still draws (on the CPU) instead of failing to open every model."""
-    return "cpu" if device == "cpu" else "auto"
-
-
-class Banner(QFrame):
-    """A dismissable one-line message above the areas (errors red, warnings yellow); never modal."""
-
-    def __init__(self, object_name: str, parent=None):
-        super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 0)
-        self.label = QLabel("")
-        self.label.setObjectName(object_name)
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        layout.addWidget(self.label, 1)
-        close = QToolButton()
-        close.setText("✕")
-        close.setToolTip("Dismiss")
-        close.setAutoRaise(True)
-        close.clicked.connect(self.hide)
-        layout.addWidget(close)
-        self.hide()
-
-    def show_message(self, text: str) -> None:
-        self.label.setText(text)
-        self.show()
-
-    def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
-
-
-class AreaPage(QWidget):
-    """What the area scroll area scrolls: the area stack, as large as the view and never below the
-    minimum size of the area shown (a stacked widget's own minimum is the largest of all its pages).
-    It has no layout on purpose: a layout would pass on the areas' height-for-width (their word-wrapped
-    labels), and the scroll area then sizes the page to the areas' preferred height and scrolls where
-    the minimum fits."""
-
-    def __init__(self, stack: QStackedWidget):
-        super().__init__()
-        self.setObjectName("areaPage")
-        self.stack = stack
-        stack.setParent(self)
-        stack.currentChanged.connect(lambda _i: self.updateGeometry())
-
-    def minimumSizeHint(self) -> QSize:
-        current = self.stack.currentWidget()
-        return current.minimumSizeHint().expandedTo(current.minimumSize()) if current is not None else QSize()
-
-    def sizeHint(self) -> QSize:
-        return self.stack.sizeHint()
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self.stack.setGeometry(self.rect())
-
-    def event(self, event) -> bool:
-        if event.type() == QEvent.LayoutRequest:  # an area's minimum size changed: tell the scroll area
-            self.updateGeometry()
-        return super().event(event)
-
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowMenus, WindowSession, QMainWindow):
     engineReady = Signal(object)
 
     def __init__(self, settings: AppSettings | None = None, launch_time: float | None = None):
@@ -237,61 +106,6 @@ class MainWindow(QMainWindow):
         state = self.settings.window_state()
         if state is not None:
             self.restoreState(state)
-
-    # --- window geometry ----------------------------------------------------------------------------
-    @staticmethod
-    def screen_key(screen) -> str:
-        """The settings key of a screen: its size ("1920x1080")."""
-        size = screen.geometry().size()
-        return f"{size.width()}x{size.height()}"
-
-    def _start_screen(self):
-        """The screen the window opens on: the one under the mouse (where the user launched it), else
-        the primary one."""
-        from PySide6.QtGui import QCursor
-
-        return QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
-
-    def _place_on_screen(self) -> None:
-        """The geometry this screen had last time, kept inside it; on a screen seen for the first time
-        min(PREFERRED_SIZE, 90% of the free area), centred."""
-        screen = self._start_screen()
-        if screen is None:  # no screen at all (should not happen): Qt's default
-            self.resize(PREFERRED_SIZE)
-            return
-        avail = screen.availableGeometry()
-        saved = self.settings.geometry(self.screen_key(screen))
-        if saved is not None and self.restoreGeometry(saved):
-            on = QGuiApplication.screenAt(self.geometry().center()) or screen  # a second monitor still there
-            self.fit_into(on.availableGeometry())
-            return
-        size = PREFERRED_SIZE.boundedTo(QSize(int(avail.width() * FIRST_FRACTION), int(avail.height() * FIRST_FRACTION)))
-        # ... but no smaller than what the areas need without scrolling, where the screen has the room
-        size = size.expandedTo(self.comfortable_size() + ROOM).boundedTo(avail.size() - FRAME_ALLOWANCE)
-        self.resize(size)
-        self.move(avail.center() - QPoint(size.width() // 2, size.height() // 2))
-
-    def comfortable_size(self) -> QSize:
-        """The smallest window in which no area built so far needs a scroll bar."""
-        scroll = self.areaScroll.minimumSize().expandedTo(self.areaScroll.minimumSizeHint())
-        extra = self.minimumSizeHint() - scroll  # the area list, menus, tool bar and status bar
-        return extra + self.stack.minimumSizeHint()  # the stack's: the largest of its pages
-
-    def fit_into(self, avail: QRect) -> None:
-        """Shrink and move the window so that it lies inside `avail` (a saved geometry from a larger
-        screen, or a screen that became smaller)."""
-        if self.isMaximized() or self.isFullScreen():
-            return  # the window manager fits those
-        frame, inner = self.frameGeometry(), self.geometry()
-        extra_w, extra_h = frame.width() - inner.width(), frame.height() - inner.height()
-        w = min(inner.width(), avail.width() - extra_w)
-        h = min(inner.height(), avail.height() - extra_h)
-        if (w, h) != (inner.width(), inner.height()):
-            self.resize(w, h)
-        x = min(max(frame.x(), avail.x()), avail.right() + 1 - (w + extra_w))
-        y = min(max(frame.y(), avail.y()), avail.bottom() + 1 - (h + extra_h))
-        if (x, y) != (frame.x(), frame.y()):
-            self.move(x, y)
 
     # --- layout -------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -419,114 +233,6 @@ class MainWindow(QMainWindow):
         layout.addStretch(2)
         return page
 
-    def _build_actions(self) -> None:
-        mb = self.menuBar()
-        file_menu = mb.addMenu("&File")
-        self.actOpenCheckpoint = file_menu.addAction("&Open checkpoint…", self.open_checkpoint_dialog)
-        self.actOpenCheckpoint.setShortcut(QKeySequence.Open)
-        self.actOpenCheckpoint.setToolTip("Load a checkpoint's settings into the Train area to continue it.")
-        self.actSave = file_menu.addAction("&Save checkpoint", self.save_checkpoint)
-        self.actSave.setShortcut(QKeySequence.Save)
-        self.actOpenRun = file_menu.addAction("Open &run folder…", self.open_run_folder_dialog)
-        self.actOpenRun.setShortcut(QKeySequence("Ctrl+Shift+O"))
-        self.recentMenu = file_menu.addMenu("Recent &checkpoints")
-        self.recentMenu.setObjectName("recentMenu")
-        self.recentMenu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addSeparator()
-        self.actQuit = file_menu.addAction("&Quit", self.close)
-        self.actQuit.setShortcut(QKeySequence("Ctrl+Q"))
-
-        edit = mb.addMenu("&Edit")
-        edit.setObjectName("editMenu")
-        # The Edit actions hold the keys (Ctrl+Z, Ctrl+C, Ctrl+V...) and act on the area shown; the Sketch area
-        # gave up its own Ctrl+Z (two shortcuts on one key are ambiguous in Qt and neither fires). A text field
-        # with the focus still undoes, copies and pastes text: it takes those keys first.
-        self.actUndo = edit.addAction("&Undo", self.undo)
-        self.actUndo.setShortcut(QKeySequence.Undo)
-        self.actUndo.setToolTip("Undo the last stroke, clear or opened picture in the Sketch area (Ctrl+Z).")
-        self.actRedo = edit.addAction("&Redo", self.redo)
-        self.actRedo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.actRedo.setToolTip("Redo in the Sketch area (Ctrl+Shift+Z or Ctrl+Y).")
-        stack = self.sketch.canvas.undo_stack
-        for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
-            signal.connect(self._on_undo_stack_changed)
-        edit.addSeparator()
-        self.actCopyPicture = edit.addAction("&Copy picture", self.copy_picture)
-        self.actCopyPicture.setShortcut(QKeySequence.Copy)
-        self.actCopyPicture.setToolTip("Put the Sketch output, or Explore's selected sample, on the clipboard "
-                                       "as a picture (Ctrl+C).")
-        # Ctrl+V is the Sketch area's; enabled while that area is shown.
-        self.actPastePicture = edit.addAction("&Paste picture", self.paste_picture)
-        self.actPastePicture.setShortcut(QKeySequence.Paste)
-        self.actPastePicture.setToolTip("Start the sketch from the picture on the clipboard (Ctrl+V).")
-        edit.addSeparator()
-        self.actPreferences = edit.addAction("Pr&eferences…", self.show_preferences)
-        self.actPreferences.setShortcut(QKeySequence("Ctrl+,"))
-        self.actPreferences.setMenuRole(self.actPreferences.MenuRole.PreferencesRole)
-        self.actPreferences.setToolTip("Runs folder, CPU threads, device and the default export size (Ctrl+,).")
-        for act in (self.actUndo, self.actRedo, self.actCopyPicture, self.actPastePicture, self.actPreferences):
-            act.setStatusTip(act.toolTip())
-
-        view = mb.addMenu("&View")
-        for i, name in enumerate(AREAS):
-            act = view.addAction(name, lambda n=name: self.show_area(n))
-            act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            self.areaList.item(i).setToolTip(f"{name} (Ctrl+{i + 1})")
-        view.addSeparator()
-        self.actAutoRange = view.addAction("&Auto-range plots", lambda: self.monitor and self.monitor.auto_range())
-        self.actAutoRange.setShortcut(QKeySequence("Ctrl+R"))
-        self.actLogY = view.addAction("&Log y axes")
-        self.actLogY.setCheckable(True)
-        self.actLogY.setChecked(self.settings.log_y())
-        self.actLogY.toggled.connect(lambda on: self.monitor and self.monitor.set_log_y(on))  # the monitor's
-        #   log_y event ticks it back (_show_log_y), so it and the toolbar's box never disagree
-
-        help_menu = mb.addMenu("&Help")
-        self.actHelp = help_menu.addAction("GAN Studio &help", self.show_help)
-        self.actHelp.setShortcut(QKeySequence.HelpContents)
-        self.actHelp.setShortcuts([QKeySequence("F1")])
-        help_menu.addAction("&About GAN Studio", self.show_about)
-
-        tb = self.addToolBar("Training")
-        tb.setObjectName("mainToolbar")
-        tb.setMovable(False)
-        tb.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        tb.setIconSize(QSize(16, 16))
-        icon = self.style().standardIcon
-        self._play_icon, self._pause_icon = icon(QStyle.SP_MediaPlay), icon(QStyle.SP_MediaPause)
-        self.actStart = tb.addAction(self._play_icon, "Start", self.train_panel.request_start)
-        self.actPause = tb.addAction(self._pause_icon, "Pause", lambda: self.set_paused(not self.run_control.paused))
-        self.actStop = tb.addAction(icon(QStyle.SP_MediaStop), "Stop", self.stop_training)
-        self.actSave.setIcon(icon(QStyle.SP_DialogSaveButton))
-        self.actOpenRun.setIcon(icon(QStyle.SP_DirOpenIcon))
-        self.actOpenCheckpoint.setIcon(icon(QStyle.SP_FileIcon))
-        tb.addAction(self.actSave)
-        tb.addSeparator()
-        tb.addAction(self.actOpenRun)
-        tb.addAction(self.actOpenCheckpoint)
-        view.addSeparator()
-        view.addAction(tb.toggleViewAction())
-        for act, tip in ((self.actStart, "Start training with the Train area's settings"),
-                         (self.actPause, "Pause or resume training between two steps"),
-                         (self.actStop, "Stop after the current step; a checkpoint is saved"),
-                         (self.actSave, "Save a checkpoint of the run now"),
-                         (self.actOpenRun, "Open a run folder in the Monitor"),
-                         (self.actOpenCheckpoint, "Load a checkpoint's settings into the Train area to continue it")):
-            keys = act.shortcut().toString(QKeySequence.NativeText)
-            act.setToolTip(f"{tip} ({keys})" if keys else tip)
-        self._sync_actions()
-        self._sync_area_actions()
-
-    def _sync_actions(self) -> None:
-        state = self.train_panel.state
-        self.actStart.setEnabled(state == "idle")
-        self.actPause.setEnabled(state in ("running", "paused"))
-        self.actPause.setText("Resume" if state == "paused" else "Pause")
-        self.actPause.setIcon(self._play_icon if state == "paused" else self._pause_icon)
-        self.actStop.setEnabled(state in ("running", "paused"))
-        self.actSave.setEnabled(state in ("running", "paused"))
-        self.actOpenCheckpoint.setEnabled(state in ("idle", "loading"))
-
     def _on_train_state(self, state: str) -> None:
         if state == "starting":  # a new run: the last run's messages are old news
             self.errorBanner.hide()
@@ -551,67 +257,6 @@ class MainWindow(QMainWindow):
                 self._restore_on_first_visit(name)
             self.stack.setCurrentIndex(row)
         self._sync_area_actions()
-
-    def _sync_area_actions(self) -> None:
-        if not hasattr(self, "actPastePicture"):
-            return
-        area = self.current_area()
-        stack = self.sketch.canvas.undo_stack
-        sketch = area == "Sketch"
-        self.actUndo.setEnabled(sketch and stack.canUndo())
-        self.actRedo.setEnabled(sketch and stack.canRedo())
-        self.actUndo.setText(f"&Undo {stack.undoText()}" if sketch and stack.canUndo() else "&Undo")
-        self.actRedo.setText(f"&Redo {stack.redoText()}" if sketch and stack.canRedo() else "&Redo")
-        self.actCopyPicture.setEnabled(area in ("Sketch", "Explore"))
-        self.actPastePicture.setEnabled(sketch)
-
-    @Slot()
-    def _on_undo_stack_changed(self) -> None:
-        if isValid(self.sketch.canvas.undo_stack):  # not while the canvas is being deleted
-            self._sync_area_actions()
-
-    def undo(self) -> None:
-        """Edit > Undo: the Sketch area's undo stack (the other areas have nothing to undo)."""
-        if self.current_area() == "Sketch":
-            self.sketch.canvas.undo()
-
-    def redo(self) -> None:
-        if self.current_area() == "Sketch":
-            self.sketch.canvas.redo()
-
-    def picture_to_copy(self) -> np.ndarray | None:
-        """The picture Edit > Copy picture copies: the Sketch output, or Explore's selected sample at the
-        export size (uint8 H x W x 3); None when the area shows none."""
-        area = self.current_area()
-        if area == "Sketch":
-            return self.sketch.output.image()
-        if area == "Explore" and self._explorer is not None:
-            from ganstudio.core.imaging import upscale
-
-            picture = self._explorer.latentView.image()
-            return None if picture is None else upscale(picture, self._explorer.export_scale())
-        return None
-
-    def copy_picture(self) -> bool:
-        """Edit > Copy picture: the shown picture on the clipboard, as an image other programs paste."""
-        from PySide6.QtWidgets import QApplication
-
-        from ganstudio.qt.widgets.image_views import to_qimage
-
-        picture = self.picture_to_copy()
-        if picture is None:
-            self.show_status_message("There is no picture to copy yet.")
-            return False
-        image, _pixels = to_qimage(picture)
-        QApplication.clipboard().setImage(image.copy())  # a copy owns its pixels
-        h, w = picture.shape[:2]
-        self.show_status_message(f"Copied the {self.current_area()} picture ({w}x{h}) to the clipboard.")
-        return True
-
-    def paste_picture(self) -> None:
-        """Edit > Paste picture: the clipboard's picture becomes the one the sketch starts from."""
-        self.show_area("Sketch")
-        self.sketch.paste_picture()
 
     @property
     def explorer(self):
@@ -716,101 +361,6 @@ class MainWindow(QMainWindow):
             self.actLogY.blockSignals(True)
             self.actLogY.setChecked(bool(on))
             self.actLogY.blockSignals(False)
-
-    # --- what is remembered between sessions ---------------------------------------------------------
-    # Each area's state is one small versioned key of the settings ("session/<area>", AppSettings.remember);
-    # the sketch is a file in the app data folder (SketchArea.restore_last_sketch). Files that moved are
-    # skipped silently, and the status bar says what could not come back.
-    def _restore_train_form(self) -> None:
-        from ganstudio.core.errors import ConfigError
-
-        saved = self.settings.remembered("train")
-        if saved is None:
-            return
-        try:
-            self._note_not_restored(self.train_panel.restore_form(saved))
-        except ConfigError as exc:
-            log.info("remembered Train form dropped: %s", exc)
-            self.settings.remember("train", None)
-            self._note_not_restored(["the Train form (its settings no longer validate)"])
-
-    def _restore_on_first_visit(self, area: str) -> None:
-        if area == "Sketch":
-            self._note_not_restored(self.sketch.restore_last_sketch())
-        elif area == "Explore":
-            # After this event-loop turn: a model or bookmark opened right now (ganstudio FILE) wins.
-            QTimer.singleShot(0, self._restore_explore)
-
-    def _restore_explore(self) -> None:
-        explorer = self.explorer
-        if self._closing or explorer.model_info is not None or explorer.loading:
-            return
-        self._note_not_restored(explorer.restore_session(self.settings.remembered("explore")))
-
-    def _on_runs_reopened(self, _opened: int, missing: int) -> None:
-        if missing:
-            self._note_not_restored([f"{missing} run folder{'s' if missing != 1 else ''} (moved or deleted)"])
-
-    def _note_not_restored(self, items: list[str]) -> None:
-        if not items:
-            return
-        self._not_restored.extend(items)
-        text = f"Not restored from last time: {', '.join(self._not_restored)}."
-        n = len(self._not_restored)
-        self.statusNotRestored.setText(f"{n} thing{'s' if n != 1 else ''} not restored")
-        self.statusNotRestored.setToolTip(text)
-        self.statusNotRestored.show()
-        self._not_restored_timer.start()
-        self.statusBar().showMessage(text, 20000)
-
-    def not_restored(self) -> list[str]:
-        """What could not be brought back from the last session (moved files, a form that no longer validates)."""
-        return list(self._not_restored)
-
-    def _remember_session(self) -> None:
-        self.settings.remember("train", self.train_panel.form.remembered())
-        if self.monitor is not None:
-            self.settings.remember("monitor", self.monitor.remembered())
-        if self._explorer is not None and self._explorer.remembered() is not None:
-            self.settings.remember("explore", self._explorer.remembered())
-
-    # --- preferences ---------------------------------------------------------------------------------
-    def _run_defaults(self) -> dict[str, Any]:
-        return {"train.threads": self.settings.threads(), "train.device": self.settings.device()}
-
-    def show_preferences(self) -> QDialog:
-        """Edit > Preferences…; OK stores and applies them (apply_preferences)."""
-        from ganstudio.qt.preferences import Preferences, PreferencesDialog
-
-        dlg = PreferencesDialog(Preferences.from_settings(self.settings),
-                                self.engine_info["cuda"] if self.engine_info else None, self)
-        dlg.accepted.connect(lambda: self.apply_preferences(dlg.preferences()))
-        dlg.finished.connect(dlg.deleteLater)
-        self._preferences = dlg
-        dlg.open()  # window-modal, returns at once
-        return dlg
-
-    def apply_preferences(self, prefs) -> None:
-        """Store the Preferences and apply them: threads now, the runs folder and run defaults from the next
-        run, the device in Explore and Sketch (their model opens there again), the export size in Explore."""
-        prefs.save(self.settings)
-        self._apply_app_threads()
-        self.train_panel.form.set_run_defaults(self._run_defaults())
-        device = area_device(prefs.device)
-        self.sketch.set_device(device)
-        if self._explorer is not None:
-            self._explorer.set_device(device)
-            self._explorer.set_export_scale(prefs.export_scale)
-        self.show_status_message(f"Preferences saved; new runs go to {prefs.runs_folder}.")
-
-    def _apply_app_threads(self) -> None:
-        """The app's own torch threads from the Preferences (after a run, which set its own)."""
-        if not self.engine_ready or (self.worker is not None and self.worker.is_running()):
-            return
-        from ganstudio.core.device import apply_threads, device_description, resolve_device
-
-        apply_threads("image", self.settings.threads())
-        self.statusDevice.setText(device_description(resolve_device("auto")))
 
     # --- messages ------------------------------------------------------------------------------------
     def show_error(self, text: str) -> None:
@@ -929,43 +479,6 @@ class MainWindow(QMainWindow):
             return
         self.show_area("Monitor")
         self.monitor.choose_run_folder()
-
-    def _fill_recent_menu(self) -> None:
-        self.recentMenu.clear()
-        recent = self.settings.recent_checkpoints()
-        if not recent:
-            act = self.recentMenu.addAction("No recent checkpoints")
-            act.setEnabled(False)
-            return
-        for path in recent:
-            self.recentMenu.addAction(path, lambda p=path: self.open_checkpoint(p))
-        self.recentMenu.addSeparator()
-        self.recentMenu.addAction("Clear list", self.settings.clear_recent_checkpoints)
-
-    def show_help(self) -> QDialog:
-        if self._help is None:
-            dlg = QDialog(self)
-            dlg.setObjectName("helpDialog")
-            dlg.setWindowTitle("GAN Studio help")
-            layout = QVBoxLayout(dlg)
-            browser = QTextBrowser()
-            browser.setObjectName("helpText")
-            browser.setHtml(HELP_HTML)
-            browser.setOpenExternalLinks(True)
-            layout.addWidget(browser)
-            buttons = QDialogButtonBox(QDialogButtonBox.Close)
-            buttons.rejected.connect(dlg.close)
-            layout.addWidget(buttons)
-            dlg.resize(640, 620)
-            self._help = dlg
-        self._help.show()  # not modal: help stays open beside the window
-        self._help.raise_()
-        return self._help
-
-    def show_about(self) -> None:
-        QMessageBox.about(self, "About GAN Studio",
-                          f"<b>GAN Studio {__version__}</b><p>Train, watch, explore and sketch with GANs.</p>"
-                          "<p>PySide6, pyqtgraph and PyTorch.</p>")
 
     # --- closing -------------------------------------------------------------------------------------
     def ask_close_while_training(self) -> bool:
