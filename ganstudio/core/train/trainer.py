@@ -18,7 +18,7 @@ from typing import Any, Callable
 import torch
 
 from ganstudio.core import objective_registry
-from ganstudio.core.config import RunConfig, validate
+from ganstudio.core.config import RunConfig, check_field, validate
 from ganstudio.core.device import resolve_device
 from ganstudio.core.errors import ConfigError, TrainingError
 from ganstudio.core.models.from_config import build_models
@@ -187,14 +187,15 @@ class Trainer(TrainingStep, Checkpointing, Reporting):
     # --- live controls -----------------------------------------------------------------------------
 
     def set_learning_rates(self, g: float | None = None, d: float | None = None) -> None:
-        """Change the base learning rates in place: the optimizers keep their moment estimates."""
+        """Change the base learning rates in place: the optimizers keep their moment estimates. A live change
+        obeys the same rule as the config (finite, within optim.lr_g's / optim.lr_d's range)."""
         if g is not None:
-            if not g > 0:
-                raise ConfigError(f"generator learning rate must be greater than zero, not {g}.")
+            check_field("optim.lr_g", g)
+        if d is not None:
+            check_field("optim.lr_d", d)
+        if g is not None:
             self.base_lr_g = float(g)
         if d is not None:
-            if not d > 0:
-                raise ConfigError(f"discriminator learning rate must be greater than zero, not {d}.")
             self.base_lr_d = float(d)
         self._apply_learning_rates()
 
@@ -213,8 +214,7 @@ class Trainer(TrainingStep, Checkpointing, Reporting):
                 group["lr"] = base * factor
 
     def set_n_critic(self, n: int) -> None:
-        if int(n) < 1:
-            raise ConfigError(f"n_critic must be 1 or more, not {n}.")
+        check_field("optim.n_critic", n)
         self.n_critic = int(n)
 
     @property

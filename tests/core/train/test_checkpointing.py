@@ -47,9 +47,14 @@ def test_resume_refuses_a_different_architecture(tmp_path: Path):
         Trainer(small_toy("model.g_width=48", steps=2), resume=path)
 
 
+def _force_rates(t: Trainer, lr: float) -> None:
+    t.base_lr_g = t.base_lr_d = lr
+    t._apply_learning_rates()
+
+
 def test_non_finite_loss_stops_with_a_clear_message_and_no_nan_checkpoint(tmp_path: Path):
     t = Trainer(small_toy("objective.r1_gamma=0", steps=40), run_dir=tmp_path)
-    t.set_learning_rates(1e30, 1e30)  # far above what a config may hold (FIELD_RULES): a run that must diverge
+    _force_rates(t, 1e30)  # far above what a config or a live change may hold (FIELD_RULES): a run that must diverge
     with pytest.raises(TrainingError, match="became NaN or infinite"):
         t.run()
     assert not (tmp_path / "checkpoints" / "latest.safetensors").exists()
@@ -58,7 +63,7 @@ def test_non_finite_loss_stops_with_a_clear_message_and_no_nan_checkpoint(tmp_pa
 def test_non_finite_loss_can_roll_back(tmp_path: Path):
     events = []
     t = Trainer(small_toy("objective.r1_gamma=0", "train.nan_policy=rollback", steps=40), report=events.append)
-    t.set_learning_rates(1e30, 1e30)  # far above what a config may hold (FIELD_RULES): a run that must diverge
+    _force_rates(t, 1e30)  # far above what a config or a live change may hold (FIELD_RULES): a run that must diverge
     with pytest.raises(TrainingError):
         t.run()  # three rollbacks with halved rates still explode at 1e30: then it stops
     warnings = [e.data["message"] for e in events if e.kind == "warning"]

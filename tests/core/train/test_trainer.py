@@ -10,6 +10,7 @@ import torch
 
 from ganstudio.core.checkpoint import load_checkpoint
 from ganstudio.core.config import OBJECTIVES, preset
+from ganstudio.core.errors import ConfigError
 from ganstudio.core.train.trainer import Trainer
 
 SMALL = ["model.g_width=32", "model.d_width=32", "model.z_dim=4", "optim.batch_size=32",
@@ -173,3 +174,23 @@ def test_unconditional_digits_preset_trains():
     t = Trainer(cfg)
     t.run()
     assert t.step_count == 2
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(g=float("inf")), "'optim.lr_g' must be a finite number"),
+    (dict(d=5.0), "'optim.lr_d' must be between"),
+    (dict(g=0.0), "'optim.lr_g' must be between"),
+])
+def test_live_learning_rates_obey_the_config_rules_and_change_nothing_when_refused(change, message):
+    t = Trainer(small_toy(steps=1))
+    before = t.learning_rates
+    with pytest.raises(ConfigError, match=message):
+        t.set_learning_rates(**change)
+    assert t.learning_rates == before
+
+
+def test_live_n_critic_obeys_the_config_rule():
+    t = Trainer(small_toy(steps=1))
+    with pytest.raises(ConfigError, match="'optim.n_critic' must be between 1 and 100, not 1000"):
+        t.set_n_critic(1000)
+    assert t.n_critic == 1
