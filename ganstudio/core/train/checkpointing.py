@@ -24,6 +24,7 @@ from ganstudio.core.checkpoint import (
     remove_unfinished_writes,
     save_checkpoint,
 )
+from ganstudio.core.config import resume_conflict
 from ganstudio.core.device import device_description
 from ganstudio.core.errors import CheckpointError, TrainingError
 from ganstudio.core.train.runlog import drop_records_after
@@ -112,6 +113,9 @@ class Checkpointing:
     def load(self, path: str | Path) -> None:
         ckpt = load_checkpoint(path)
         saved = ckpt.config
+        problem = resume_conflict(self.cfg, saved, f"checkpoint {path}")  # the app and the CLI alike
+        if problem:
+            raise CheckpointError(problem)
         for section in ("data", "model", "tricks"):
             mine = self.cfg.to_dict()[section]
             theirs = saved.get(section, {})
@@ -189,7 +193,8 @@ class Checkpointing:
         if self.cfg.train.nan_policy == "rollback" and self._good_snapshot is not None and self.rollbacks < 3:
             self.rollbacks += 1
             self._restore_snapshot()
-            self.set_learning_rates(self.base_lr_g / 2, self.base_lr_d / 2)
+            self.base_lr_g, self.base_lr_d = self.base_lr_g / 2, self.base_lr_d / 2  # lower: no rule to check
+            self._apply_learning_rates()
             msg = (f"the {what} became NaN or infinite at step {self.step_count}; rolled back to step "
                    f"{self._good_snapshot['step']} and halved the learning rates (rollback {self.rollbacks} of 3).")
             self.step_count = self._good_snapshot["step"]

@@ -47,6 +47,17 @@ def test_resume_refuses_a_different_architecture(tmp_path: Path):
         Trainer(small_toy("model.g_width=48", steps=2), resume=path)
 
 
+def test_resume_refuses_another_optimizer_for_every_caller(tmp_path: Path):
+    """The Trainer checks it (the app's TrainerWorker and the CLI both resume through it): Adam's moments are
+    no SGD momentum."""
+    t = Trainer(small_toy(steps=2), run_dir=tmp_path)
+    t.run()
+    path = t.save_checkpoint()
+    with pytest.raises(CheckpointError, match="optim.optimizer 'adam'; it cannot continue with 'sgd'"):
+        Trainer(small_toy("optim.optimizer=sgd", "optim.beta1=0", steps=4), resume=path)
+    assert Trainer(small_toy(steps=4), resume=path).step_count == 2
+
+
 def _force_rates(t: Trainer, lr: float) -> None:
     t.base_lr_g = t.base_lr_d = lr
     t._apply_learning_rates()
