@@ -71,3 +71,19 @@ def apply_threads(workload: str = "image", requested: int | None = None) -> int:
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     return threads
+
+
+def free_memory_bytes(device: torch.device) -> int | None:
+    """Memory a run may still take on `device`: CUDA's free memory, or the system's MemAvailable (Linux);
+    None where it cannot be known (then nothing is refused for want of memory)."""
+    try:
+        if device.type == "cuda":
+            free, _total = torch.cuda.mem_get_info(device)
+            return int(free)
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return None

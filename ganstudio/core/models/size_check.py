@@ -1,11 +1,17 @@
 """Refuse networks too large to train, before any memory is spent on them.
 
 FIELD_RULES caps each width and depth, but a DCGAN's weights grow with the square of its width (8 * g_width
-channels meet 4 * g_width ones), so a width the rules allow can still need tens of gigabytes. The networks are
-built on PyTorch's meta device, which allocates nothing, and their parameters counted.
+channels meet 4 * g_width ones), so a width the rules allow can still need tens of gigabytes; and the
+activations of one step grow with the batch and the picture size. The networks are built on PyTorch's meta
+device, which allocates nothing: their parameters are counted, and one batch is run through them there to
+add up the activations a step keeps for its backward pass. A run that would not fit in the memory the machine
+has free is refused with one sentence, instead of the system killing the app (and the run with it).
 """
 
 from __future__ import annotations
+
+import logging
+import math
 
 import torch
 
@@ -14,6 +20,12 @@ from ganstudio.core.errors import ConfigError
 
 MAX_PARAMETERS = 1_000_000_000  # G and D together; about 16 GB of weights, gradients and Adam moments
 BYTES_PER_PARAMETER = 16  # float32 weight, gradient and two Adam moments
+# Kept per parameter besides: the EMA copy and the NaN-rollback snapshot of G and D with their moments.
+EXTRA_BYTES_PER_PARAMETER = 16
+# D sees a real and a fake batch in its update, and its graph is kept for both; G's update runs G and D once.
+D_PASSES, G_PASSES = 2, 1
+
+log = logging.getLogger(__name__)
 
 
 def count_run_parameters(cfg: RunConfig) -> tuple[int, int]:
@@ -37,3 +49,80 @@ def check_model_size(cfg: RunConfig) -> None:
         f"model.g_width {m.g_width} and model.d_width {m.d_width} make {m.generator} / {m.discriminator} networks "
         f"of {total / 1e9:.1f} billion parameters (about {total * BYTES_PER_PARAMETER / 1024**3:.0f} GB to train); "
         f"at most {MAX_PARAMETERS / 1e9:g} billion: lower the widths.")
+
+
+def _activation_bytes(module: torch.nn.Module, *inputs: torch.Tensor) -> tuple[int, torch.Tensor]:
+    """Bytes of every leaf module's output for one forward pass on the meta device (what autograd keeps
+    for backward, roughly), and the output."""
+    total = 0
+
+    def count(_m, _inp, out) -> None:
+        nonlocal total
+        for t in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(t, torch.Tensor):
+                total += t.numel() * t.element_size()
+
+    # an in-place activation (ReLU(inplace=True)) writes into its input: no new memory
+    hooks = [m.register_forward_hook(count) for m in module.modules()
+             if not list(m.children()) and not getattr(m, "inplace", False)]
+    try:
+        out = module(*inputs)
+    finally:
+        for h in hooks:
+            h.remove()
+    return total, out
+
+
+def estimate_step_bytes(cfg: RunConfig, n_classes: int | None = None) -> int | None:
+    """About how many bytes one training step of `cfg` needs (weights, optimizer state, copies and one
+    batch's activations); None when the networks cannot be run on the meta device (then nothing is refused)."""
+    from ganstudio.core.models.from_config import build_models, sketch_input_channels
+    from ganstudio.core.models.layers import pack_samples
+
+    if n_classes is None:
+        n_classes = 10 if cfg.model.class_conditional else 0
+    batch, d, m = cfg.optim.batch_size, cfg.data, cfg.model
+    try:
+        with torch.device("meta"):
+            G, D = build_models(cfg, n_classes)
+            params = sum(p.numel() for p in G.parameters()) + sum(p.numel() for p in D.parameters())
+            task, pack = d.task, cfg.tricks.pack
+            if task == "toy":
+                g_act, fake = _activation_bytes(G, torch.empty(batch, m.z_dim))
+                d_act, _ = _activation_bytes(D, pack_samples(fake, pack) if pack > 1 else fake)
+            elif task == "image":
+                labels = torch.zeros(batch, dtype=torch.long) if m.class_conditional and n_classes else None
+                g_act, fake = _activation_bytes(G, torch.empty(batch, m.z_dim), labels)
+                if pack > 1:
+                    fake, labels = pack_samples(fake, pack), None if labels is None else labels[::pack]
+                d_act, _ = _activation_bytes(D, fake, labels)
+            else:
+                in_nc = sketch_input_channels() if d.kind == "autopair" else 3
+                x = torch.empty(batch, in_nc, d.image_size, d.image_size)
+                g_act, fake = _activation_bytes(G, x)
+                d_act, _ = _activation_bytes(D, torch.cat([x, fake], 1))
+    except Exception as exc:  # noqa: BLE001 - an estimate must never stop a run that would work
+        log.info("no memory estimate for this run: %s", exc)
+        return None
+    weights = params * (BYTES_PER_PARAMETER + EXTRA_BYTES_PER_PARAMETER)
+    return int(weights + g_act * (1 + G_PASSES) + d_act * (D_PASSES + G_PASSES))
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1024**3:.1f} GB" if n < 10 * 1024**3 else f"{math.ceil(n / 1024**3)} GB"
+
+
+def check_step_memory(cfg: RunConfig, free_bytes: int | None, n_classes: int | None = None) -> None:
+    """ConfigError naming the batch size and widths when one step needs more memory than `free_bytes`."""
+    if free_bytes is None:
+        return
+    need = estimate_step_bytes(cfg, n_classes)
+    if need is None or need <= free_bytes:
+        return
+    m, d = cfg.model, cfg.data
+    what = (f"optim.batch_size {cfg.optim.batch_size} of {d.image_size}x{d.image_size} pictures"
+            if d.task != "toy" else f"optim.batch_size {cfg.optim.batch_size}")
+    raise ConfigError(
+        f"one training step of this run needs about {_gb(need)} ({what}, model.g_width {m.g_width} / "
+        f"model.d_width {m.d_width}), more than the {_gb(free_bytes)} free on this machine: lower "
+        "optim.batch_size or the widths.")

@@ -19,9 +19,10 @@ import torch
 
 from ganstudio.core import objective_registry
 from ganstudio.core.config import RunConfig, check_field, validate
-from ganstudio.core.device import resolve_device
+from ganstudio.core.device import free_memory_bytes, resolve_device
 from ganstudio.core.errors import ConfigError, TrainingError
 from ganstudio.core.models.from_config import build_models
+from ganstudio.core.models.size_check import check_model_size, check_step_memory
 from ganstudio.core.train import objectives, tricks
 from ganstudio.core.train.batches import Batch, BatchSource
 from ganstudio.core.train.checkpointing import Checkpointing
@@ -91,6 +92,9 @@ class Trainer(TrainingStep, Checkpointing, Reporting):
         self.replica_checksums: dict[str, list[float]] = {}
         self.is_writer = rank == 0  # only rank 0 writes files in a distributed run
         self.device = resolve_device(self.cfg.train.device)
+        # Before any data or weights are loaded: a run too large is refused in one sentence (app and CLI)
+        check_model_size(self.cfg)
+        check_step_memory(self.cfg, free_memory_bytes(self.device))
         self.step_count = 0
         self.start_time = time.perf_counter()
         self.wall_offset = 0.0  # wall time already spent before a resume

@@ -1,0 +1,68 @@
+"""Runs too large for the machine are refused before any memory is spent (core.models.size_check)."""
+
+from __future__ import annotations
+
+import resource
+
+import pytest
+import torch
+
+from ganstudio.core.config import preset
+from ganstudio.core.errors import ConfigError
+from ganstudio.core.models.size_check import check_step_memory, count_run_parameters, estimate_step_bytes
+
+QUIET = ["train.sample_every=0", "train.eval_every=0", "train.checkpoint_every=0"]
+
+
+def test_the_estimate_counts_weights_and_grows_with_the_batch_as_activations_do():
+    small = preset("digits-dcgan").with_overrides(["optim.batch_size=64"])
+    large = preset("digits-dcgan").with_overrides(["optim.batch_size=640"])
+    n_g, n_d = count_run_parameters(small)
+    weights = (n_g + n_d) * 32  # weight, gradient, Adam moments, EMA and rollback copies (float32)
+    a, b = estimate_step_bytes(small), estimate_step_bytes(large)
+    assert a > weights and b > weights
+    assert (b - weights) == pytest.approx(10 * (a - weights), rel=1e-6)  # activations are per sample
+
+
+@pytest.mark.parametrize("name, extra", [
+    ("toy-grid", []),  # packed D input
+    ("digits-cdcgan", ["tricks.pack=2", "tricks.minibatch_stddev=true"]),
+    ("sketch-folder", []),
+    ("toy-ring", ["tricks.minibatch_disc=8"]),
+])
+def test_every_kind_of_run_gets_an_estimate(name, extra):
+    assert estimate_step_bytes(preset(name).with_overrides(extra)) > 0
+
+
+def test_a_step_that_does_not_fit_is_one_sentence_naming_the_batch_and_widths():
+    cfg = preset("digits-dcgan").with_overrides(["optim.batch_size=512"])
+    need = estimate_step_bytes(cfg)
+    check_step_memory(cfg, need)  # just fits
+    check_step_memory(cfg, None)  # unknown free memory: nothing refused
+    with pytest.raises(ConfigError, match=r"^one training step of this run needs about .* \(optim.batch_size 512 of "
+                       r"32x32 pictures, model.g_width 32 / model.d_width 32\), more than the 0.1 GB free on this "
+                       r"machine: lower optim.batch_size or the widths.$"):
+        check_step_memory(cfg, 100 * 1024**2)
+
+
+def test_the_estimate_is_not_below_what_a_real_step_takes():
+    """Peak memory of two real steps (RSS growth from before the trainer existed) against the estimate,
+    which must not be an underestimate by much (then a run the machine cannot hold would start)."""
+    from ganstudio.core.train.trainer import Trainer
+
+    torch.set_num_threads(1)
+    cfg = preset("digits-dcgan").with_overrides(["optim.batch_size=512", "model.g_width=96", "model.d_width=96",
+                                                 "train.steps=2", *QUIET])
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    Trainer(cfg).run()
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
+    assert estimate_step_bytes(cfg) >= 0.8 * grown
+
+
+def test_the_trainer_refuses_a_run_too_large_for_the_free_memory(monkeypatch):
+    from ganstudio.core.train import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "free_memory_bytes", lambda device: 200 * 1024**2)
+    cfg = preset("digits-dcgan").with_overrides(["optim.batch_size=2048", "train.steps=1", *QUIET])
+    with pytest.raises(ConfigError, match="more than the 0.2 GB free on this machine"):
+        trainer_module.Trainer(cfg)
