@@ -691,6 +691,8 @@ class MainWindow(QMainWindow):
         self.monitor.state.events.log_y.connect(self._show_log_y)
         self._show_log_y(self.monitor.state.log_y)
         self.monitor.runsReopened.connect(self._on_runs_reopened)
+        self.monitor.diagnosis.liveChangeRequested.connect(self.apply_live_setting)
+        self.monitor.diagnosis.newRunRequested.connect(self.prepare_new_run)
         self.monitor.reopen_run_folders(self.settings.remembered("monitor"))
         self.engine_info = info
         self.engineBusy.hide()
@@ -836,6 +838,26 @@ class MainWindow(QMainWindow):
         if not self.engine_ready:
             return None
         return self.run_control.start(cfg, resume)
+
+    def apply_live_setting(self, key: str, value) -> None:
+        """The Diagnosis panel's live suggestion (a learning rate, n_critic): shown in the Train form and
+        applied to the running trainer, as an edit of that field would be."""
+        self.train_panel.form.set_value(key, value)
+        self.run_control.set_live_settings(self.train_panel.form.live_settings())
+
+    def prepare_new_run(self, config: dict, sets: list) -> None:
+        """The Diagnosis panel's other suggestions: the Train form gets the run's settings with the change."""
+        from ganstudio.core.config import RunConfig
+        from ganstudio.core.errors import GanStudioError
+
+        try:
+            cfg = RunConfig.from_dict(config, source="the run's config").with_overrides(list(sets))
+        except GanStudioError as exc:
+            self.show_error(str(exc))
+            return
+        self.train_panel.form.show_new_run(cfg)
+        self.show_area("Train")
+        self.show_status_message(f"Train form: this run's settings with {', '.join(sets)}; press Start for a new run.")
 
     def set_paused(self, pause: bool) -> None:
         self.run_control.set_paused(pause)

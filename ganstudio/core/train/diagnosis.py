@@ -41,6 +41,8 @@ D_WINS_LSGAN_LOSS = 0.02  # least squares: (1-0.9)^2 + 0.1^2 = 0.02
 VANISHING_D_FAKE = 0.1  # minimax: G's gradient is proportional to D(G(z)); at <= 0.1 it has all but gone
 
 COLLAPSE_RATIO = 0.5  # preview diversity below half of its peak (and of the real data's, when known)
+COLLAPSE_REAL_RATIO = 0.1  # or, from the 5th preview on, below 10% of the real data's (never diverse at all)
+COLLAPSE_MIN_PREVIEWS = 5
 MODES_DROP_RATIO = 0.5  # toys: modes captured fell to half of the most captured before (or fewer)
 MODE_SHARE = 0.1  # toys: a mode is captured by a preview when it gets 10% of its fair share of samples
 HOP_OVERLAP = 0.5  # toys: consecutive previews sharing under half of the smaller one's captured modes...
@@ -146,9 +148,14 @@ def columns_of_records(records: Sequence[dict[str, Any]]) -> tuple[dict[str, np.
             if k in records[i] and records[i][k] is None:
                 non_finite[k] = int(steps[i]) if math.isfinite(steps[i]) else 0
                 break
+    return columns, non_finite, rollbacks_of(steps)
+
+
+def rollbacks_of(steps: np.ndarray) -> list[tuple[int, int]]:
+    """(step reached, step logged next) wherever the logged step goes back: a NaN rollback."""
+    steps = np.asarray(steps, dtype=np.float64)
     back = np.nonzero(np.diff(steps) <= 0)[0] if len(steps) > 1 else np.array([], dtype=int)
-    rollbacks = [(int(steps[i]), int(steps[i + 1])) for i in back]
-    return columns, non_finite, rollbacks
+    return [(int(steps[i]), int(steps[i + 1])) for i in back if math.isfinite(steps[i] + steps[i + 1])]
 
 
 def _column(records: Sequence[dict[str, Any]], key: str) -> np.ndarray:
@@ -245,26 +252,40 @@ def _cell_sigmas(means: np.ndarray, std: float) -> float:
     return max(3.0, float(d.min()) / 2 / max(std, 1e-12))
 
 
+class PreviewMeter:
+    """Measures previews one at a time (the Monitor measures each new one once): diversity, and the captured
+    modes for mixture toys. Paired runs' previews (input | output | target rows) are not measured: a
+    translation's spread is its inputs', not a sign."""
+
+    def __init__(self, config: dict[str, Any]):
+        data, train = config.get("data") or {}, config.get("train") or {}
+        self.task = _task(config)
+        self.n = train.get("n_preview")
+        self.image_size = data.get("image_size")
+        self.mixture = toy_mixture(config) if self.task == "toy" else None
+        self.n_modes = len(self.mixture[0]) if self.mixture is not None else None
+
+    def measure(self, payload: Any) -> tuple[float | None, frozenset[int] | None]:
+        arr = _load_payload(payload)
+        if arr is None or self.task == "paired":
+            return None, None
+        d = preview_diversity(arr, n=self.n, image_size=self.image_size)
+        modes = captured_modes(arr, *self.mixture) if self.mixture is not None and arr.ndim == 2 else None
+        return d, modes
+
+
 def measure_previews(samples: Iterable[tuple[int, Any]], config: dict[str, Any]) -> dict[str, Any]:
     """Diversity per preview and, for mixture toys, the captured modes. `samples` are (step, payload) with a
     payload dict ({"points"} or {"grid"}), an array, or a samples/step_*.npy|png file."""
-    data = config.get("data") or {}
-    train = config.get("train") or {}
-    task = _task(config)
-    mixture = toy_mixture(config) if task == "toy" else None
+    meter = PreviewMeter(config)
     diversity, modes = [], []
     for step, payload in samples:
-        arr = _load_payload(payload)
-        if arr is None:
-            continue
-        if task == "paired":
-            continue  # input | output | target rows: a translation's spread is the inputs', not a sign
-        d = preview_diversity(arr, n=train.get("n_preview"), image_size=data.get("image_size"))
+        d, m = meter.measure(payload)
         if d is not None:
             diversity.append((int(step), d))
-        if mixture is not None and arr.ndim == 2:
-            modes.append((int(step), captured_modes(arr, *mixture)))
-    return {"diversity": diversity, "modes": modes, "n_modes": len(mixture[0]) if mixture is not None else None}
+        if m is not None:
+            modes.append((int(step), m))
+    return {"diversity": diversity, "modes": modes, "n_modes": meter.n_modes}
 
 
 def _load_payload(payload: Any) -> np.ndarray | None:
@@ -616,6 +637,20 @@ def _rule_collapse(ev: RunEvidence, ctx: dict) -> list[Finding]:
                 step=first, end_step=int(steps[-1]), metric="sliced_w",
                 numbers={"diversity": late, "peak": peak, **({"real": ev.real_diversity} if ev.real_diversity else {})},
                 suggestions=_collapse_tries(ev),
+            ))
+        elif ev.real_diversity and len(div) >= COLLAPSE_MIN_PREVIEWS and late < COLLAPSE_REAL_RATIO * ev.real_diversity:
+            low = div < COLLAPSE_REAL_RATIO * ev.real_diversity
+            first_i = len(low) - 1
+            while first_i > 0 and low[first_i - 1]:
+                first_i -= 1
+            out.append(Finding(
+                "mode_collapse", "warning", "The previews have almost no diversity",
+                f"The fixed-latent previews' mean pairwise distance was {_fmt(late)} by step {int(steps[-1])}, "
+                f"under {COLLAPSE_REAL_RATIO:.0%} of the real data's {_fmt(ev.real_diversity)} since step "
+                f"{int(steps[first_i])}.",
+                "G maps every latent to nearly the same sample: a complete mode collapse.",
+                step=int(steps[first_i]), end_step=int(steps[-1]), metric="sliced_w",
+                numbers={"diversity": late, "real": ev.real_diversity}, suggestions=_collapse_tries(ev),
             ))
     if ev.modes and ev.n_modes:
         ctx["checked"].append("modes captured by the previews")

@@ -40,6 +40,7 @@ from ganstudio.core.train.series import (  # noqa: F401  (GrowingArray, ema_smoo
 )
 from ganstudio.qt import theme
 from ganstudio.qt.monitor.curves import Curve, RunCurves, metric_order  # noqa: F401  (Curve: re-exported)
+from ganstudio.qt.monitor.diagnosis import DiagnosisPanel
 from ganstudio.qt.monitor.plots import (  # noqa: F401  (STYLES, TimedPlotWidget: re-exported)
     STYLES,
     MetricPlots,
@@ -158,7 +159,13 @@ class TrainingMonitor(QWidget):
         self.legends: dict[str, pg.LegendItem] = plots_host.legends
         self._plot_groups: dict[str, str] = plots_host.groups  # plot objectName -> metric_registry plot group
         self.plots_host = plots_host
-        split.addWidget(plots_host)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(plots_host, 1)
+        self.diagnosis = DiagnosisPanel(self.state, plots_host)  # the training doctor on the current run
+        left_layout.addWidget(self.diagnosis)
+        split.addWidget(left)
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -209,7 +216,10 @@ class TrainingMonitor(QWidget):
     # --- live run from the TrainerWorker ------------------------------------------------------------
     def begin_live_run(self, info: dict[str, Any]) -> RunData:
         """A new training run started in the app: add it and make it current."""
-        return self.state.begin_live(info)
+        run = self.state.begin_live(info)
+        if hasattr(info.get("config"), "to_dict"):
+            self.diagnosis.set_run_config(run, info["config"].to_dict())
+        return run
 
     def add_progress(self, batch: dict[str, Any], run: RunData | None = None) -> None:
         """One coalesced batch from TrainerWorker.progress (GUI thread)."""
@@ -426,4 +436,5 @@ class TrainingMonitor(QWidget):
     def shutdown(self) -> None:
         self._redraw_timer.stop()
         self._follow_timer.stop()
+        self.diagnosis.shutdown()
         stop_jobs(self)

@@ -236,3 +236,11 @@ def test_help_text_names_every_threshold():
     text = D.help_text()
     for value in (D.D_WINS_PROB, D.VANISHING_D_FAKE, D.OSC_PTP, D.GP_DEVIATION):
         assert str(value) in text
+
+
+def test_a_generator_collapsed_from_the_start():
+    div = [(s, 0.01) for s in range(100, 800, 100)]
+    f = next(f for f in run(healthy(), diversity=div, real_diversity=2.5) if f.rule == "mode_collapse")
+    assert f.step == 100 and "almost no diversity" in f.title
+    early = [(s, 0.3) for s in range(100, 500, 100)]  # a young run, still small: 4 previews
+    assert "mode_collapse" not in rules(run(healthy(), diversity=early, real_diversity=2.5))
