@@ -31,6 +31,7 @@ from ganstudio.core.errors import GanStudioError
 MIN_RECORDS = 5  # fewer logged steps than this: too early to say anything
 SUSTAIN_FRACTION = 0.15  # a "sustained stretch": this share of the logged steps...
 SUSTAIN_MIN, SUSTAIN_MAX = 5, 100  # ...but at least / at most this many logged steps in a row
+RECOVERED_FACTOR = 2  # a spell the run got over is reported (as info) only when twice the sustained length
 SMOOTH_RECORDS = 3  # running median over this many logged steps before a per-step condition is tested
 
 D_WINS_PROB = 0.9  # logistic losses: D(x) >= 0.9 and D(G(z)) <= 0.1 (Goodfellow 2016, section 3.2.3)
@@ -395,6 +396,20 @@ def _longest(mask: np.ndarray, need: int) -> tuple[int, int] | None:
     return None
 
 
+def _current_or_long(mask: np.ndarray, need: int) -> tuple[int, int, bool] | None:
+    """The stretch of a sign that matters: the one still going on at the last logged step when it is at least
+    `need` long (True: a current problem), else the longest earlier one if it lasted RECOVERED_FACTOR x
+    `need` (False: it happened, and the run got over it). Shorter spells that ended are transients."""
+    runs = _stretches(mask)
+    if runs and runs[-1][1] == len(mask) and runs[-1][1] - runs[-1][0] >= need:
+        return runs[-1][0], runs[-1][1], True
+    past = [r for r in runs if r[1] - r[0] >= RECOVERED_FACTOR * need]
+    if past:
+        s, e = max(past, key=lambda r: r[1] - r[0])
+        return s, e, False
+    return None
+
+
 def _lr(cols: dict[str, np.ndarray], key: str, config: dict[str, Any]) -> float:
     """The run's learning rate to scale a suggestion from: the last logged one, or with the linear decay
     (which logs the decayed rate) the config's base rate, which is what a live change sets."""
@@ -555,11 +570,11 @@ def _rule_d_wins(ev: RunEvidence, ctx: dict) -> list[Finding]:
         return []
     mask, _ = got
     ctx["checked"].append("D(x), D(G(z)) and D's loss (does D win?)")
-    hit = _longest(mask, ctx["sustain"])
+    hit = _current_or_long(mask, ctx["sustain"])
     if hit is None:
         return []
     cols, steps = ev.columns, ev.columns["step"]
-    s, e = hit
+    s, e, current = hit
     dr, df, dl = (float(np.nanmedian(cols[k][s:e])) for k in ("d_real", "d_fake", "d_loss"))
     g = cols.get("g_loss")
     g_text = ""
@@ -576,9 +591,9 @@ def _rule_d_wins(ev: RunEvidence, ctx: dict) -> list[Finding]:
               _suggest("objective.r1_gamma", 1.0, "R1 penalty"),
               _suggest("tricks.spectral_norm", True, "spectral norm in D")]
     return [Finding(
-        "d_wins", "warning", "The discriminator wins",
+        "d_wins", "warning" if current else "info", "The discriminator wins" if current else "The discriminator won",
         f"From step {int(steps[s])} to {int(steps[e - 1])} ({e - s} logged steps) D(x) was {_fmt(dr)}, "
-        f"D(G(z)) {_fmt(df)} and D's loss {_fmt(dl)}.{g_text}",
+        f"D(G(z)) {_fmt(df)} and D's loss {_fmt(dl)}.{g_text}" + ("" if current else " Then G caught up."),
         "D separates real from fake perfectly, so its gradients tell G little (Arjovsky & Bottou 2017): "
         "G stalls or collapses.",
         step=int(steps[s]), end_step=int(steps[e - 1]), metric="d_loss", numbers=numbers, suggestions=tuple(tries),
@@ -591,10 +606,10 @@ def _rule_vanishing_minimax(ev: RunEvidence, ctx: dict) -> list[Finding]:
     if spec is None or spec.name != "minimax" or df is None:
         return []
     ctx["checked"].append("the saturating minimax cost (vanishing G gradient)")
-    hit = _longest(_running_median(df) <= VANISHING_D_FAKE, ctx["sustain"])
+    hit = _current_or_long(_running_median(df) <= VANISHING_D_FAKE, ctx["sustain"])
     if hit is None:
         return []
-    s, e = hit
+    s, e, current = hit
     steps = ev.columns["step"]
     med = float(np.nanmedian(df[s:e]))
     g = ev.columns.get("grad_norm_g")
@@ -605,7 +620,8 @@ def _rule_vanishing_minimax(ev: RunEvidence, ctx: dict) -> list[Finding]:
         extra = f" G's gradient norm {_fmt(g_now)} (early {_fmt(g_early)})."
         numbers.update(grad_norm_g=g_now, grad_norm_g_early=g_early)
     return [Finding(
-        "vanishing_g_gradient", "warning", "G's gradient vanishes under the minimax cost",
+        "vanishing_g_gradient", "warning" if current else "info",
+        "G's gradient vanishes under the minimax cost" if current else "G's gradient vanished for a while",
         f"D(G(z)) stayed at {_fmt(med)} from step {int(steps[s])} to {int(steps[e - 1])}.{extra}",
         "With the minimax cost log(1 - D(G(z))), G's gradient is proportional to D(G(z)): once D rejects "
         "the samples, G stops learning (Goodfellow 2016, section 3.2.3).",
@@ -888,7 +904,8 @@ def help_text() -> str:
     s = SUSTAIN_FRACTION
     return "\n".join([
         f"A sustained stretch is {s:.0%} of the logged steps in a row ({SUSTAIN_MIN} to {SUSTAIN_MAX}); per-step "
-        f"values are a running median of {SMOOTH_RECORDS}.",
+        f"values are a running median of {SMOOTH_RECORDS}. A warning is a stretch still going on; one the run got "
+        f"over is told (as info) only when {RECOVERED_FACTOR}x that long.",
         f"D wins: D(x) >= {D_WINS_PROB}, D(G(z)) <= {1 - D_WINS_PROB:.1f} and D loss <= {D_WINS_LOSS} (logistic), "
         f"scores beyond +-{D_WINS_HINGE} (hinge), sustained. Goodfellow 2016; Arjovsky & Bottou 2017.",
         f"Vanishing G gradient (minimax): D(G(z)) <= {VANISHING_D_FAKE}, sustained. Goodfellow 2016, 3.2.3.",

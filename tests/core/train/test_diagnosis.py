@@ -244,3 +244,15 @@ def test_a_generator_collapsed_from_the_start():
     assert f.step == 100 and "almost no diversity" in f.title
     early = [(s, 0.3) for s in range(100, 500, 100)]  # a young run, still small: 4 previews
     assert "mode_collapse" not in rules(run(healthy(), diversity=early, real_diversity=2.5))
+
+
+def test_a_spell_of_d_winning_that_the_run_got_over():
+    """DCGAN on digits: D wins for the first ~100 steps, then G catches up (the preset, measured)."""
+    cols = healthy()
+    spell = (STEPS > 100) & (STEPS <= 100 + 10 * D.sustain_length(N))  # one sustained length, then over
+    cols["d_real"][spell], cols["d_fake"][spell], cols["d_loss"][spell] = 0.98, 0.03, 0.06
+    assert "d_wins" not in rules(run(cols))
+    long = (STEPS > 100) & (STEPS <= 100 + 20 * D.sustain_length(N) + 10)  # twice as long: told, as info
+    cols["d_real"][long], cols["d_fake"][long], cols["d_loss"][long] = 0.98, 0.03, 0.06
+    f = next(f for f in run(cols) if f.rule == "d_wins")
+    assert f.severity == "info" and f.step == 110 and "caught up" in f.evidence
