@@ -256,3 +256,16 @@ def test_a_spell_of_d_winning_that_the_run_got_over():
     cols["d_real"][long], cols["d_fake"][long], cols["d_loss"][long] = 0.98, 0.03, 0.06
     f = next(f for f in run(cols) if f.rule == "d_wins")
     assert f.severity == "info" and f.step == 110 and "caught up" in f.evidence
+
+
+def test_the_doctor_loads_neither_torch_nor_qt():
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from ganstudio.core.train import diagnosis as D; "
+            "D.diagnose(D.RunEvidence(columns={'step': np.arange(1., 11.), 'd_real': np.full(10, .6)}, "
+            "config={'objective': {'loss': 'nonsaturating'}})); "
+            "print(sorted(m for m in ('torch', 'PySide6', 'pyqtgraph') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
