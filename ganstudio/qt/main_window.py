@@ -532,6 +532,8 @@ class MainWindow(QMainWindow):
             self.errorBanner.hide()
             self.warningBanner.hide()
         self.train_panel.set_state(state)
+        if state != "running":  # a paused or ended run has no speed: not its last one
+            self.statusSpeed.setText("paused" if state == "paused" else "– it/s")
         self._sync_actions()
 
     # --- areas ---------------------------------------------------------------------------------------
@@ -875,7 +877,7 @@ class MainWindow(QMainWindow):
 
     def _show_step(self, step: int, _total: int, it_s: float) -> None:
         self.statusStep.setText(f"Step {step:,}")
-        if it_s > 0:
+        if it_s > 0 and self.train_panel.state == "running":  # the flush on pausing must not bring it back
             self.statusSpeed.setText(f"{it_s:,.1f} it/s")
 
     # --- files ---------------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ def __getattr__(name: str) -> Any:
 
 
 NO_RUN_TEXT = "No run yet: start one in the Train area, or open a run folder written by `ganstudio train`."
+MOVE_MOUSE_TEXT = "Move the mouse over a plot to read its values."
 REDRAW_MS = 120  # one plot per tick, so each plot at most ~1.4 times a second...
 REDRAW_BUDGET = 0.05  # ...and only as often as keeps redraw + paint under 5% of the GUI thread
 FOLLOW_MS = 500  # run folders are polled twice a second
@@ -154,6 +155,7 @@ class TrainingMonitor(QWidget):
         split.setChildrenCollapsible(False)
         plots_host = MetricPlots(self.paint_clock, log_y=self.state.log_y)
         plots_host.mouse_moved.connect(self._on_mouse_moved)
+        plots_host.mouse_left.connect(self._on_mouse_left)
         self.plots: dict[str, pg.PlotWidget] = plots_host.plots
         self.vlines: dict[str, pg.InfiniteLine] = plots_host.vlines
         self.legends: dict[str, pg.LegendItem] = plots_host.legends
@@ -211,7 +213,7 @@ class TrainingMonitor(QWidget):
 
     def _on_run_added(self, _run: RunData) -> None:
         if self.readout.text() == NO_RUN_TEXT:
-            self.readout.setText("Move the mouse over a plot to read its values.")
+            self.readout.setText(MOVE_MOUSE_TEXT)
 
     # --- live run from the TrainerWorker ------------------------------------------------------------
     def begin_live_run(self, info: dict[str, Any]) -> RunData:
@@ -375,6 +377,10 @@ class TrainingMonitor(QWidget):
     # --- crosshair readout ---------------------------------------------------------------------------
     def _on_mouse_moved(self, plot_key: str, x: float) -> None:
         self.readout.setText(self.readout_text(plot_key, x))
+
+    def _on_mouse_left(self) -> None:
+        # The values of where the mouse was are no longer under it: back to the hint.
+        self.readout.setText(MOVE_MOUSE_TEXT if self.state.runs else NO_RUN_TEXT)
 
     def readout_text(self, plot_key: str, x: float) -> str:
         """The values under the mouse at x for every visible run in one plot (rich text)."""
