@@ -127,6 +127,7 @@ class RunEvidence:
     best: dict[str, Any] | None = None  # checkpoints/best.json's step, best_metric, best_value
     non_finite: dict[str, int] = field(default_factory=dict)  # metric -> first step logged as null
     rollbacks: list[tuple[int, int]] = field(default_factory=list)  # (step reached, step it went back to)
+    bad_lines: int = 0  # lines of metrics.jsonl that were not records (runlog.MetricsFollower.bad_lines)
 
 
 # --- reading ----------------------------------------------------------------------------------------------
@@ -340,8 +341,10 @@ def diagnose_folder(folder: str | Path) -> list[Finding]:
         except GanStudioError:
             best = None
     real = loaded.get("real_points")
-    return diagnose(evidence_of(loaded["scalars"], loaded["config"], loaded["evals"], previews,
-                                real_diversity=preview_diversity(real) if real is not None else None, best=best))
+    ev = evidence_of(loaded["scalars"], loaded["config"], loaded["evals"], previews,
+                     real_diversity=preview_diversity(real) if real is not None else None, best=best)
+    ev.bad_lines = int(getattr(loaded.get("follower"), "bad_lines", 0) or 0)
+    return diagnose(ev)
 
 
 def evidence_of(scalars: Sequence[dict[str, Any]], config: dict[str, Any], evals: Sequence[dict[str, Any]],
@@ -858,6 +861,19 @@ def _rule_stalled(ev: RunEvidence, ctx: dict) -> list[Finding]:
     return []
 
 
+def _rule_log_lines(ev: RunEvidence, ctx: dict) -> list[Finding]:
+    if ev.bad_lines <= 0:
+        return []
+    return [Finding(
+        "skipped_lines", "info", "Lines of the log were skipped",
+        f"{ev.bad_lines} line{'s' if ev.bad_lines != 1 else ''} of metrics.jsonl {'are' if ev.bad_lines != 1 else 'is'} "
+        "not a record and were left out; every other record was read.",
+        "A run killed while writing tears its last line; a hand edit can break others. The numbers around "
+        "them are unaffected.",
+        numbers={"bad_lines": float(ev.bad_lines)},
+    )]
+
+
 RULES = {  # id -> (function, what it looks for); `help_text` lists them
     "non_finite": (_rule_non_finite, "NaN or infinite values, NaN rollbacks"),
     "exploding_gradients": (_rule_gradients, "gradient norms exploding (or G's vanishing)"),
@@ -867,9 +883,11 @@ RULES = {  # id -> (function, what it looks for); `help_text` lists them
     "oscillation": (_rule_oscillation, "D(x) cycling with no trend"),
     "critic_not_lipschitz": (_rule_lipschitz, "an unconstrained Wasserstein critic, or a weak penalty"),
     "stalled": (_rule_stalled, "the tracked quality measure no longer improving"),
+    "skipped_lines": (_rule_log_lines, "lines of metrics.jsonl that are not records (skipped and counted)"),
 }
 RULE_IDS = ("non_finite", "exploding_gradients", "vanishing_gradients", "d_wins", "vanishing_g_gradient",
-            "mode_collapse", "mode_hopping", "oscillation", "critic_not_lipschitz", "stalled", "healthy", "too_early")
+            "mode_collapse", "mode_hopping", "oscillation", "critic_not_lipschitz", "stalled", "skipped_lines", "healthy",
+            "too_early")
 
 
 def diagnose(ev: RunEvidence) -> list[Finding]:

@@ -45,7 +45,7 @@ class RunDoctor:
         self.config = config
         self.meter = D.PreviewMeter(config)
         self.measured: dict[int, tuple[float | None, frozenset[int] | None]] = {}
-        self.seen: tuple[int, int, int] | None = None  # (rows, samples, evals) last diagnosed
+        self.seen: tuple | None = None  # (rows, samples, evals, bad lines) last diagnosed
         self.findings: list[D.Finding] = []
 
     def evidence(self, run: RunData) -> D.RunEvidence:
@@ -66,6 +66,7 @@ class RunDoctor:
             diversity=[(s, self.measured[s][0]) for s in steps if self.measured[s][0] is not None],
             modes=[(s, self.measured[s][1]) for s in steps if self.measured[s][1] is not None],
             n_modes=self.meter.n_modes, real_diversity=real, rollbacks=D.rollbacks_of(columns["step"]),
+            bad_lines=int(getattr(run.follower, "bad_lines", 0) or 0),
         )
 
 
@@ -178,7 +179,7 @@ class DiagnosisPanel(QWidget):
             self._show([], None)
             return
         doc = self.doctor_for(run)
-        seen = (run.table.rows, len(run.samples), len(run.evals))
+        seen = (run.table.rows, len(run.samples), len(run.evals), getattr(run.follower, "bad_lines", 0))
         if force or seen != doc.seen:
             doc.seen = seen
             doc.findings = D.diagnose(doc.evidence(run))

@@ -214,9 +214,12 @@ def test_diagnose_folder_reads_a_run_folder(tmp_path):
     with open(tmp_path / "metrics.jsonl", "w") as fh:
         for i in range(N):
             fh.write(json.dumps({k: float(v[i]) for k, v in cols.items()} | {"step": int(cols["step"][i])}) + "\n")
-        fh.write('{"step": 9999, "d_lo')  # a torn last line
+        fh.write("not a record\n")  # a line a hand edit broke: skipped and counted
+        fh.write('{"step": 9999, "d_lo')  # a torn last line: still being written, read on the next poll
     found = D.diagnose_folder(tmp_path)
     assert found[-1].rule == "healthy" and "200 logged steps" in found[-1].evidence
+    skipped = next(f for f in found if f.rule == "skipped_lines")
+    assert skipped.severity == "info" and skipped.numbers["bad_lines"] == 1
     with pytest.raises(GanStudioError, match="does not exist"):
         D.diagnose_folder(tmp_path / "nope")
     (tmp_path / "empty").mkdir()

@@ -97,3 +97,16 @@ def test_help_shows_the_thresholds(qtbot, monitor):
     assert "Goodfellow 2016" in panel.detail.text() and "Mescheder" in panel.detail.text()
     panel.help_button.setChecked(False)
     assert panel.detail.text() == "No run to read."
+
+
+def test_skipped_log_lines_are_counted_in_the_panel(qtbot, monitor, tmp_path, digits_cfg):
+    folder = write_run(tmp_path / "torn", sick_records(n=40, from_step=10_000), digits_cfg)  # healthy
+    with open(folder / "metrics.jsonl", "a") as fh:
+        fh.write("{torn by a kill\n")
+    monitor.open_run_folder(folder)
+    qtbot.waitUntil(lambda: len(monitor.runs) == 1, timeout=30000)
+    panel = monitor.diagnosis
+    panel.refresh(force=True)
+    assert [f.rule for f in panel.findings] == ["skipped_lines", "healthy"]
+    assert "1 line of metrics.jsonl is not a record" in panel.list.item(0).toolTip()
+    assert monitor.runs[0].table.rows == 40  # every other record was read
