@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 REFRESH_MS = 1500  # the doctor reads the current run at most this often (a 10^5-step run: ~60 ms)
 MAX_BUTTONS = 4
+MEASURE_PER_REFRESH = 40  # previews measured per refresh (a toy preview: a file read and a mode count, ~ms)
 SEVERITY_MARK = {"error": "✖", "warning": "⚠", "info": "ℹ", "ok": "✔"}
 MARKER_COLOR = {"error": "#e0524a", "warning": "#e0a030", "info": "#6a9fd8", "ok": "#5cb85c"}
 
@@ -47,15 +48,19 @@ class RunDoctor:
         self.measured: dict[int, tuple[float | None, frozenset[int] | None]] = {}
         self.seen: tuple | None = None  # (rows, samples, evals, bad lines) last diagnosed
         self.findings: list[D.Finding] = []
+        self.pending = False  # previews still to measure
 
     def evidence(self, run: RunData) -> D.RunEvidence:
-        for step, payload in run.samples:
-            if step not in self.measured:
-                try:
-                    self.measured[step] = self.meter.measure(payload)
-                except (OSError, ValueError) as exc:  # a preview file being written or broken: skip it
-                    log.info("preview at step %s not measured: %s", step, exc)
-                    self.measured[step] = (None, None)
+        """The run's evidence; at most MEASURE_PER_REFRESH new previews are measured per call (`pending`
+        says more are waiting), so opening a folder of 400 previews never stalls the window."""
+        todo = [(step, payload) for step, payload in run.samples if step not in self.measured]
+        self.pending = len(todo) > MEASURE_PER_REFRESH
+        for step, payload in todo[:MEASURE_PER_REFRESH]:
+            try:
+                self.measured[step] = self.meter.measure(payload)
+            except (OSError, ValueError) as exc:  # a preview file being written or broken: skip it
+                log.info("preview at step %s not measured: %s", step, exc)
+                self.measured[step] = (None, None)
         steps = sorted(self.measured)
         columns = {k: col.view() for k, col in run.table.columns.items()}
         if "step" not in columns:
@@ -180,7 +185,7 @@ class DiagnosisPanel(QWidget):
             return
         doc = self.doctor_for(run)
         seen = (run.table.rows, len(run.samples), len(run.evals), getattr(run.follower, "bad_lines", 0))
-        if force or seen != doc.seen:
+        if force or seen != doc.seen or doc.pending:
             doc.seen = seen
             doc.findings = D.diagnose(doc.evidence(run))
         self._show(doc.findings, run)

@@ -110,3 +110,24 @@ def test_skipped_log_lines_are_counted_in_the_panel(qtbot, monitor, tmp_path, di
     assert [f.rule for f in panel.findings] == ["skipped_lines", "healthy"]
     assert "1 line of metrics.jsonl is not a record" in panel.list.item(0).toolTip()
     assert monitor.runs[0].table.rows == 40  # every other record was read
+
+
+def test_a_long_preview_history_is_measured_a_batch_per_refresh(qtbot, monitor, tmp_path):
+    from ganstudio.qt.monitor import diagnosis as panel_module
+
+    cfg = C.preset("toy-ring")
+    folder = write_run(tmp_path / "toy", sick_records(n=60, from_step=10_000), cfg)
+    (folder / "samples").mkdir()
+    rng = np.random.default_rng(0)
+    for step in range(10, 610, 10):  # 60 previews, all on one point: collapsed
+        np.save(folder / "samples" / f"step_{step:07d}.npy", 0.01 * rng.standard_normal((64, 2)).astype(np.float32))
+    monitor.open_run_folder(folder)
+    qtbot.waitUntil(lambda: len(monitor.runs) == 1, timeout=30000)
+    panel = monitor.diagnosis
+    panel.set_run_config(monitor.runs[0], cfg.to_dict())  # a fresh doctor: nothing measured yet
+    panel.refresh(force=True)
+    doc = panel.doctor_for(monitor.runs[0])
+    assert len(doc.measured) == panel_module.MEASURE_PER_REFRESH and doc.pending
+    panel.refresh()  # the next tick goes on where it stopped
+    assert len(doc.measured) == 60 and not doc.pending
+    assert any(f.rule == "mode_collapse" for f in panel.findings)
