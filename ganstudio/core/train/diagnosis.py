@@ -534,12 +534,13 @@ def _rule_gradients(ev: RunEvidence, ctx: dict) -> list[Finding]:
             continue
         if who == "G":
             small = (smooth < VANISH_RATIO * early) | (smooth < VANISH_ABS)
-            hit = _longest(small, ctx["sustain"])
+            hit = _current_or_long(small, ctx["sustain"])
             if hit is not None:
-                s, e = hit
+                s, e, current = hit
                 low = float(np.nanmedian(g[s:e]))
                 out.append(Finding(
-                    "vanishing_gradients", "warning", "G's gradient norm vanished",
+                    "vanishing_gradients", "warning" if current else "info",
+                    "G's gradient norm vanished" if current else "G's gradient norm vanished for a while",
                     f"{key} stayed at about {_fmt(low)} from step {int(steps[s])} to {int(steps[e - 1])} "
                     f"(early median {_fmt(early)}).",
                     "G is no longer learning: D saturates, or G's outputs saturate (tanh at +-1).",
@@ -587,7 +588,8 @@ def _rule_d_wins(ev: RunEvidence, ctx: dict) -> list[Finding]:
         g_text = f" G's loss went from {_fmt(g0)} before to {_fmt(g1)}."
         numbers.update(g_loss_before=g0, g_loss=g1)
     lr_g, lr_d = _lr(cols, "lr_g", ev.config), _lr(cols, "lr_d", ev.config)
-    tries = [_suggest("optim.lr_d", min(lr_d, lr_g) / 4 if lr_d > lr_g else lr_d / 4, "a slower D (TTUR)")]
+    tries = [_suggest("optim.lr_d", lr_g, "D no faster than G") if lr_d > lr_g else
+             _suggest("optim.lr_d", lr_d / 4, "a slower D")]
     if spec.label_smoothing:
         tries.append(_suggest("tricks.label_smoothing", 0.1, "one-sided label smoothing"))
     tries += [_suggest("tricks.instance_noise", 0.1, "instance noise on D's inputs"),
