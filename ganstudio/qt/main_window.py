@@ -238,6 +238,8 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
             self.errorBanner.hide()
             self.warningBanner.hide()
         self.train_panel.set_state(state)
+        if state != "running":  # a paused or ended run has no speed: not its last one
+            self.statusSpeed.setText("paused" if state == "paused" else "– it/s")
         self._sync_actions()
 
     # --- areas ---------------------------------------------------------------------------------------
@@ -336,6 +338,8 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
         self.monitor.state.events.log_y.connect(self._show_log_y)
         self._show_log_y(self.monitor.state.log_y)
         self.monitor.runsReopened.connect(self._on_runs_reopened)
+        self.monitor.diagnosis.liveChangeRequested.connect(self.apply_live_setting)
+        self.monitor.diagnosis.newRunRequested.connect(self.prepare_new_run)
         self.monitor.reopen_run_folders(self.settings.remembered("monitor"))
         self.engine_info = info
         self.engineBusy.hide()
@@ -387,6 +391,26 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
             return None
         return self.run_control.start(cfg, resume)
 
+    def apply_live_setting(self, key: str, value) -> None:
+        """The Diagnosis panel's live suggestion (a learning rate, n_critic): shown in the Train form and
+        applied to the running trainer, as an edit of that field would be."""
+        self.train_panel.form.set_value(key, value)
+        self.run_control.set_live_settings(self.train_panel.form.live_settings())
+
+    def prepare_new_run(self, config: dict, sets: list) -> None:
+        """The Diagnosis panel's other suggestions: the Train form gets the run's settings with the change."""
+        from ganstudio.core.config import RunConfig
+        from ganstudio.core.errors import GanStudioError
+
+        try:
+            cfg = RunConfig.from_dict(config, source="the run's config").with_overrides(list(sets))
+        except GanStudioError as exc:
+            self.show_error(str(exc))
+            return
+        self.train_panel.form.show_new_run(cfg)
+        self.show_area("Train")
+        self.show_status_message(f"Train form: this run's settings with {', '.join(sets)}; press Start for a new run.")
+
     def set_paused(self, pause: bool) -> None:
         self.run_control.set_paused(pause)
 
@@ -403,7 +427,7 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
 
     def _show_step(self, step: int, _total: int, it_s: float) -> None:
         self.statusStep.setText(f"Step {step:,}")
-        if it_s > 0:
+        if it_s > 0 and self.train_panel.state == "running":  # the flush on pausing must not bring it back
             self.statusSpeed.setText(f"{it_s:,.1f} it/s")
 
     # --- files ---------------------------------------------------------------------------------------

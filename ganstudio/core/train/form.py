@@ -417,6 +417,14 @@ class TrainForm:
         self.resume_step = int(step)
         self.events.resume.emit(self.resume_path)
 
+    def show_new_run(self, cfg: C.RunConfig) -> None:
+        """A new run from these settings (the Monitor's Diagnosis suggestions): the preset follows the config's
+        name or its data kind, and no checkpoint is resumed."""
+        self.forget_resume()
+        self.preset_name = cfg.name if cfg.name in C.PRESETS else preset_for(cfg.data.kind)
+        self.events.preset.emit(self.preset_name)
+        self.set_config(cfg)
+
     def forget_resume(self) -> None:
         if self.resume_path is None:
             return

@@ -40,6 +40,7 @@ from ganstudio.core.train.series import (  # noqa: F401  (GrowingArray, ema_smoo
 )
 from ganstudio.qt import theme
 from ganstudio.qt.monitor.curves import Curve, RunCurves, metric_order  # noqa: F401  (Curve: re-exported)
+from ganstudio.qt.monitor.diagnosis import DiagnosisPanel
 from ganstudio.qt.monitor.plots import (  # noqa: F401  (STYLES, TimedPlotWidget: re-exported)
     STYLES,
     MetricPlots,
@@ -65,6 +66,7 @@ def __getattr__(name: str) -> Any:
 
 
 NO_RUN_TEXT = "No run yet: start one in the Train area, or open a run folder written by `ganstudio train`."
+MOVE_MOUSE_TEXT = "Move the mouse over a plot to read its values."
 REDRAW_MS = 120  # one plot per tick, so each plot at most ~1.4 times a second...
 REDRAW_BUDGET = 0.05  # ...and only as often as keeps redraw + paint under 5% of the GUI thread
 FOLLOW_MS = 500  # run folders are polled twice a second
@@ -153,12 +155,19 @@ class TrainingMonitor(QWidget):
         split.setChildrenCollapsible(False)
         plots_host = MetricPlots(self.paint_clock, log_y=self.state.log_y)
         plots_host.mouse_moved.connect(self._on_mouse_moved)
+        plots_host.mouse_left.connect(self._on_mouse_left)
         self.plots: dict[str, pg.PlotWidget] = plots_host.plots
         self.vlines: dict[str, pg.InfiniteLine] = plots_host.vlines
         self.legends: dict[str, pg.LegendItem] = plots_host.legends
         self._plot_groups: dict[str, str] = plots_host.groups  # plot objectName -> metric_registry plot group
         self.plots_host = plots_host
-        split.addWidget(plots_host)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(plots_host, 1)
+        self.diagnosis = DiagnosisPanel(self.state, plots_host)  # the training doctor on the current run
+        left_layout.addWidget(self.diagnosis)
+        split.addWidget(left)
 
         side = QWidget()
         side_layout = QVBoxLayout(side)
@@ -204,12 +213,15 @@ class TrainingMonitor(QWidget):
 
     def _on_run_added(self, _run: RunData) -> None:
         if self.readout.text() == NO_RUN_TEXT:
-            self.readout.setText("Move the mouse over a plot to read its values.")
+            self.readout.setText(MOVE_MOUSE_TEXT)
 
     # --- live run from the TrainerWorker ------------------------------------------------------------
     def begin_live_run(self, info: dict[str, Any]) -> RunData:
         """A new training run started in the app: add it and make it current."""
-        return self.state.begin_live(info)
+        run = self.state.begin_live(info)
+        if hasattr(info.get("config"), "to_dict"):
+            self.diagnosis.set_run_config(run, info["config"].to_dict())
+        return run
 
     def add_progress(self, batch: dict[str, Any], run: RunData | None = None) -> None:
         """One coalesced batch from TrainerWorker.progress (GUI thread)."""
@@ -366,6 +378,10 @@ class TrainingMonitor(QWidget):
     def _on_mouse_moved(self, plot_key: str, x: float) -> None:
         self.readout.setText(self.readout_text(plot_key, x))
 
+    def _on_mouse_left(self) -> None:
+        # The values of where the mouse was are no longer under it: back to the hint.
+        self.readout.setText(MOVE_MOUSE_TEXT if self.state.runs else NO_RUN_TEXT)
+
     def readout_text(self, plot_key: str, x: float) -> str:
         """The values under the mouse at x for every visible run in one plot (rich text)."""
         wall = self.state.x_mode == "wall_time"
@@ -426,4 +442,5 @@ class TrainingMonitor(QWidget):
     def shutdown(self) -> None:
         self._redraw_timer.stop()
         self._follow_timer.stop()
+        self.diagnosis.shutdown()
         stop_jobs(self)

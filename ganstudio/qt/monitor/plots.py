@@ -40,6 +40,12 @@ class TimedPlotWidget(pg.PlotWidget):
     def __init__(self, paint_clock: list[float], parent=None):
         super().__init__(parent)
         self._paint_clock = paint_clock
+        self.on_leave = None  # called when the mouse leaves the plot (the crosshair goes with it)
+
+    def leaveEvent(self, event) -> None:
+        super().leaveEvent(event)
+        if self.on_leave is not None:
+            self.on_leave()
 
     def paintEvent(self, event) -> None:
         t0 = time.perf_counter()
@@ -51,6 +57,7 @@ class MetricPlots(QWidget):
     """The grid of plots (objectNames `lossPlot`, `wassersteinPlot`, ...), their legends and crosshair."""
 
     mouse_moved = Signal(str, float)  # plot objectName, x under the mouse (data coordinates)
+    mouse_left = Signal()  # the mouse left the plots: no crosshair, no readout
 
     def __init__(self, paint_clock: list[float], log_y: bool = False, parent=None):
         super().__init__(parent)
@@ -80,6 +87,7 @@ class MetricPlots(QWidget):
             pi.addItem(vline, ignoreBounds=True)
             self.vlines[key] = vline
             pw.scene().sigMouseMoved.connect(lambda pos, k=key: self._on_mouse_moved(k, pos))
+            pw.on_leave = self._on_mouse_left
             # Not setXLink: a linked plot repaints whenever another one's range grows, and the plots are
             # refreshed one per tick to keep every event-loop pass short. Zooming one zooms the others.
             pi.vb.sigRangeChangedManually.connect(lambda _mask, k=key: self.sync_x_range(k))
@@ -181,6 +189,11 @@ class MetricPlots(QWidget):
             line.setPos(x)
             line.setVisible(True)
         self.mouse_moved.emit(plot_key, x)
+
+    def _on_mouse_left(self) -> None:
+        for line in self.vlines.values():
+            line.setVisible(False)
+        self.mouse_left.emit()
 
     # --- export -------------------------------------------------------------------------------------
     def render_png(self, path: str, scale: int = 2) -> None:

@@ -367,6 +367,8 @@ class TrainPanel(QWidget):
             self.statusLabel.setText("Building the models…")
         elif state == "stopping":
             self.statusLabel.setText("Stopping and saving a checkpoint…")
+        elif state == "paused":  # not the speed before the pause
+            self.statusLabel.setText("Paused.")
 
     def set_engine_ready(self, cuda_available: bool, device_text: str = "") -> None:
         self.engine_ready = True
@@ -389,7 +391,8 @@ class TrainPanel(QWidget):
         self.progressBar.setFormat(f"step {step:,} / {total:,}")
         eta = (total - step) / it_s if it_s > 0 else math.inf
         eta_text = "" if not math.isfinite(eta) else f" · {format_hms(eta)} left"
-        self.statusLabel.setText(f"{it_s:,.1f} it/s{eta_text}")
+        if self.state != "paused":  # the progress flushed on pausing keeps "Paused."
+            self.statusLabel.setText(f"{it_s:,.1f} it/s{eta_text}")
 
     def log_message(self, text: str) -> None:
         self.messageLog.appendPlainText(f"{datetime.now().strftime('%H:%M:%S')}  {text}")
