@@ -23,8 +23,8 @@ def check_range(name: str, value: float, low: float, high: float, *, low_open: b
     v = float(value)
     ok = math.isfinite(v) and (v > low if low_open else v >= low) and v <= high
     if not ok:
-        bound = f"more than {low:g}" if low_open else f"at least {low:g}"
-        raise LabError(f"{name} must be {bound} and at most {high:g}, not {value!r}.")
+        bound = f"more than {low:g} and at most {high:g}" if low_open else f"from {low:g} to {high:g}"
+        raise LabError(f"{name} must be {bound}, not {value!r}.")
     return v
 
 

@@ -46,6 +46,8 @@ def parse_mixture(text: str, name: str = "the mixture") -> tuple:
     except ValueError:
         raise LabError(f"{name} must look like 0.5:-1.5:0.4,0.5:1.5:0.4 (weight:mean:std per component), "
                        f"not {text!r}.") from None
+    if any(len(c) != 3 for c in comps):
+        raise LabError(f"{name} must look like 0.5:-1.5:0.4,0.5:1.5:0.4 (weight:mean:std per component), not {text!r}.")
     return check_mixture(name, comps)
 
 
