@@ -103,11 +103,22 @@ def train_run(cost: str, steps: int = 400, d_steps: int = 5, data_mean: float = 
 def experiment(steps: int = 300, d_steps: int = 5, seed: int = 0, train: bool = True) -> dict:
     out = {"curves": curves()}
     if train:
-        runs = {}
-        for cost in COSTS:
-            hist = list(train_run(cost, steps=steps, d_steps=d_steps, seed=seed))
-            runs[cost] = {k: np.array([h[k] for h in hist]) for k in ("step", "g_mean", "distance", "d_of_g")}
+        runs: dict = {}
+        for runs in train_side_by_side(steps=steps, d_steps=d_steps, seed=seed):
+            pass
         out["runs"] = runs
         out["final_distance"] = {c: float(runs[c]["distance"][-1]) for c in COSTS}
     return out
 
+
+
+def train_side_by_side(steps: int = 300, d_steps: int = 5, seed: int = 0, report_every: int = 10) -> Iterator[dict]:
+    """The three runs of `train_run` advanced together (same seed, same data); yields
+    {cost: {"step", "g_mean", "distance", "d_of_g"} as arrays so far} after each report."""
+    runs = {cost: train_run(cost, steps=steps, d_steps=d_steps, seed=seed, report_every=report_every) for cost in COSTS}
+    hist: dict = {cost: [] for cost in COSTS}
+    keys = ("step", "g_mean", "distance", "d_of_g")
+    for reports in zip(*runs.values()):
+        for cost, rep in zip(COSTS, reports):
+            hist[cost].append(rep)
+        yield {cost: {k: np.array([h[k] for h in hist[cost]]) for k in keys} for cost in COSTS}
