@@ -30,7 +30,12 @@ def orbit(x0: float, y0: float, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def steps(method: str, x0: float, y0: float, eta: float, n: int, gamma: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """n discrete steps (n + 1 points, the start included) of one method."""
+    """n discrete steps (n + 1 points, the start included) of one method. Simultaneous and consensus steps
+    multiply z = x + iy by a constant, (1 + i eta) and (1 - eta gamma + i eta): computed as powers."""
+    if method in ("simultaneous", "consensus"):
+        factor = complex(1 - eta * gamma, eta) if method == "consensus" else complex(1, eta)
+        z = complex(x0, y0) * factor ** np.arange(n + 1)
+        return z.real.copy(), z.imag.copy()
     xs, ys = np.empty(n + 1), np.empty(n + 1)
     x, y = float(x0), float(y0)
     xs[0], ys[0] = x, y
