@@ -32,6 +32,7 @@ def test_distances_writes_the_closed_forms_the_estimates_and_a_figure(tmp_path, 
     (["cournot", "--rule", "best-response"], "q1_star"),
     (["optimal-d", "--no-train"], "v_d_star"),
     (["costs", "--no-train"], "curves"),
+    (["supports", "--z-dim", "2", "--x-dim", "3", "--n", "3000"], "jacobian_rank"),
 ])
 def test_each_experiment_writes_its_numbers(tmp_path, argv, key):
     out = tmp_path / "r.json"
@@ -50,6 +51,7 @@ def test_each_experiment_writes_its_numbers(tmp_path, argv, key):
     (["cournot", "--rule", "random"], "the step rule must be one of"),
     (["xy", "--eta", "0"], "eta must be more than 0"),
     (["xy", "--json", "."], "it is a folder"),
+    (["supports", "--z-dim", "2", "--x-dim", "2"], "z smaller than x"),
 ])
 def test_bad_values_are_one_sentence_and_exit_2(argv, fragment, capsys):
     assert main(["lab", *argv]) == 2

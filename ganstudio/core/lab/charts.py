@@ -81,4 +81,17 @@ def cournot(r: dict) -> list[Chart]:
     return [b, d]
 
 
-BUILDERS = {"distances": distances, "optimal-d": optimal_d, "costs": costs, "xy": xy, "cournot": cournot}
+def supports(r: dict) -> list[Chart]:
+    pts = r["points"][:4000]
+    title = f"G: R^{r['z_dim']} -> R^{r['x_dim']}, Jacobian rank {r['jacobian_rank']}"
+    a = Chart(title + " (x1, x2)", "x1", "x2", equal=True).points(pts[:, 0], pts[:, 1], color="blue", size=1)
+    out = [a]
+    if r["x_dim"] == 3:
+        out.append(Chart("(x1, x3)", "x1", "x3", equal=True).points(pts[:, 0], pts[:, 2], color="blue", size=1))
+    t = Chart(f"log tube fraction vs log eps: slope {r['tube_slope']:.2f} (codim {r['codimension']})", "log eps")
+    t.line(np.log(r["eps"]), np.log(np.maximum(r["tube_fraction"], 1e-12)), "measured", "red")
+    out.append(t)
+    return out
+
+
+BUILDERS = {"distances": distances, "optimal-d": optimal_d, "costs": costs, "xy": xy, "cournot": cournot, "supports": supports}

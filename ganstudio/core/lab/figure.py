@@ -54,11 +54,12 @@ class Chart:
 
 
 def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """Round values from lo to hi (about n of them); -0 is 0."""
     step = (hi - lo) / n
     mag = 10 ** np.floor(np.log10(step))
     step = min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= step), default=mag * 10)
     first = np.ceil(lo / step) * step
-    return [float(v) for v in np.arange(first, hi + step * 1e-6, step)]
+    return [float(v) if abs(v) > step * 1e-9 else 0.0 for v in np.arange(first, hi + step * 1e-6, step)]
 
 
 def _draw_chart(draw, font, chart: Chart, box: tuple[int, int, int, int]) -> None:

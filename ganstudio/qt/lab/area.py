@@ -11,10 +11,12 @@ from ganstudio.qt.lab.costs_panel import CostsPanel
 from ganstudio.qt.lab.cournot_panel import CournotPanel
 from ganstudio.qt.lab.distances_panel import DistancesPanel
 from ganstudio.qt.lab.optimal_d_panel import OptimalDPanel
+from ganstudio.qt.lab.supports_panel import SupportsPanel
 from ganstudio.qt.lab.xy_panel import XyPanel
 
 PANELS = (("distances", "Distances", DistancesPanel), ("optimal-d", "Optimal D", OptimalDPanel),
-          ("costs", "G costs", CostsPanel), ("xy", "xy game", XyPanel), ("cournot", "Cournot", CournotPanel))
+          ("costs", "G costs", CostsPanel), ("xy", "xy game", XyPanel), ("cournot", "Cournot", CournotPanel),
+          ("supports", "Supports", SupportsPanel))
 
 
 class LabArea(QWidget):

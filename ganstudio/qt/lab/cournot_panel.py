@@ -44,7 +44,7 @@ class CournotPanel(ExperimentPanel):
         self.plots.addWidget(self.distPlot, 0, 1)
         self.br1 = self.brPlot.plot([], [], pen=pen("cyan", 1.5), name="BR₁(q₂)")
         self.br2 = self.brPlot.plot([], [], pen=pen("yellow", 1.5), name="BR₂(q₁)")
-        self.path = self.brPlot.plot([], [], pen=pen("red"), symbol="o", symbolSize=4, name="path")
+        self.path = self.brPlot.plot([], [], pen=pen("red"), name="path")
         self.nash = pg.ScatterPlotItem(size=11, brush=pg.mkBrush("w"), symbol="star", name="Nash")
         self.brPlot.addItem(self.nash)
         self.dists = {r: self.distPlot.plot([], [], pen=pen(c), name=r) for r, c in COLORS.items()}

@@ -184,3 +184,38 @@ def test_cournot_dynamics_reach_the_nash_equilibrium(rule, market):
 def test_cournot_refuses_a_market_without_an_inner_equilibrium():
     with pytest.raises(LabError, match="produces nothing"):
         cournot.experiment(A=3.0, c1=1.0, c2=5.0)
+
+
+# --- 7. low-dimensional supports ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("z_dim,x_dim", [(1, 2), (1, 3), (2, 3)])
+def test_a_generator_from_fewer_dimensions_has_a_rank_k_jacobian_and_a_thin_support(z_dim, x_dim):
+    from ganstudio.core.lab import supports
+
+    r = supports.experiment(z_dim, x_dim, seed=3, n=6000, n_probe=6000)
+    assert r["jacobian_rank"] == z_dim
+    assert np.all(r["singular_values_max"][z_dim:] == 0.0)
+    assert r["points"].shape == (6000, x_dim)
+    # the eps-tube around the samples has volume ~ eps^(n - k): its log-log slope is the codimension
+    assert r["tube_slope"] == pytest.approx(x_dim - z_dim, abs=0.4)
+
+
+def test_the_exact_jacobian_matches_finite_differences():
+    from ganstudio.core.lab import supports
+
+    g = supports.make_generator(2, 3, seed=1)
+    z = np.array([[0.3, -0.2], [-0.7, 0.5]])
+    _, jac = supports.generate(g, z)
+    h = 1e-6
+    for j in range(2):
+        dz = np.zeros(2)
+        dz[j] = h
+        num = (supports.generate(g, z + dz)[0] - supports.generate(g, z - dz)[0]) / (2 * h)
+        assert np.allclose(jac[:, :, j], num, atol=1e-6)
+
+
+def test_supports_refuse_z_as_large_as_x():
+    from ganstudio.core.lab import supports
+
+    with pytest.raises(LabError, match="z smaller than x"):
+        supports.experiment(2, 2)

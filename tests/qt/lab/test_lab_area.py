@@ -122,3 +122,14 @@ def test_cournot_sliders_move_the_equilibrium_and_refuse_a_bad_market(lab):
     p.A.setValue(2.0)
     p.c2.setValue(8.0)
     assert "produces nothing" in p.numbers.text() and p.result is None
+
+
+def test_supports_show_a_thin_manifold_of_the_chosen_dimensions(lab):
+    p = lab.panels["supports"]
+    lab.show_experiment("supports")
+    assert p.result["jacobian_rank"] == 1 and p.result["codimension"] == 2
+    assert len(p.xy.data) == 4000
+    p.zDim.setCurrentText("2")
+    assert p.result["jacobian_rank"] == 2 and "n − k = 1" in p.numbers.text()
+    p.xDim.setCurrentText("2")  # z 2 into x 2 is not a thin support: said, not drawn
+    assert p.result is None and "fewer dimensions" in p.numbers.text()
