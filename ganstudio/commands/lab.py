@@ -14,6 +14,7 @@ EXPERIMENTS_HELP = {
     "costs": "the minimax, non-saturating and maximum-likelihood generator costs, and a 1-D run with each",
     "xy": "the xy game: continuous orbit, simultaneous, alternating and consensus gradient steps",
     "cournot": "the Cournot duopoly: best-response and gradient play reaching the Nash equilibrium",
+    "collapse": "mode collapse on the ring of 8 Gaussians: plain vs unrolled D vs PacGAN vs minibatch discrimination",
     "supports": "a generator from z of dimension 1 or 2 into 2-D or 3-D: a rank-k Jacobian, a support of volume 0",
 }
 
@@ -56,6 +57,10 @@ def add_parser(sub, parents) -> None:
     e.add_argument("--rule", default="gradient", help="best-response, alternating or gradient (default gradient)")
     e.add_argument("--eta", type=float, default=0.1, help="gradient play's step size (default 0.1)")
     e.add_argument("--steps", type=int, default=60, help="number of steps (default 60)")
+    e = exp.add_parser("collapse", parents=[common, *parents], help=EXPERIMENTS_HELP["collapse"])
+    e.add_argument("--steps", type=int, default=1500, help="training steps of each GAN (default 1500)")
+    e.add_argument("--unrolled", type=int, default=3, help="unrolled D steps, 1 to 20 (default 3)")
+    e.add_argument("--report-every", type=int, default=100, help="count the modes every N steps (default 100)")
     e = exp.add_parser("supports", parents=[common, *parents], help=EXPERIMENTS_HELP["supports"])
     e.add_argument("--z-dim", type=int, default=1, help="dimension of z: 1 or 2 (default 1)")
     e.add_argument("--x-dim", type=int, default=2, help="dimension of the samples: 2 or 3 (default 2)")
@@ -64,7 +69,7 @@ def add_parser(sub, parents) -> None:
 
 def compute(args) -> tuple[dict, dict]:
     """The experiment's result and the headline numbers to print."""
-    from ganstudio.core.lab import check_int, costs, cournot, distances, optimal_d, supports, xy_game
+    from ganstudio.core.lab import check_int, collapse, costs, cournot, distances, optimal_d, supports, xy_game
 
     check_int("--seed", args.seed, 0, 2 ** 31 - 1)
     name = args.experiment
@@ -86,6 +91,9 @@ def compute(args) -> tuple[dict, dict]:
     if name == "cournot":
         r = cournot.experiment(args.A, args.c1, args.c2, args.q1, args.q2, args.rule, args.eta, args.steps)
         return r, {k: r[k] for k in ("q1_star", "q2_star", "q1_final", "q2_final")}
+    if name == "collapse":
+        r = collapse.experiment(args.steps, args.report_every, seed=args.seed, unrolled=args.unrolled)
+        return r, {f"final_modes_{k}": v for k, v in r["final_modes"].items()}
     if name == "supports":
         r = supports.experiment(args.z_dim, args.x_dim, seed=args.seed, n=args.n)
         return r, {k: r[k] for k in ("jacobian_rank", "codimension", "tube_slope")}

@@ -52,6 +52,7 @@ def test_each_experiment_writes_its_numbers(tmp_path, argv, key):
     (["xy", "--eta", "0"], "eta must be more than 0"),
     (["xy", "--json", "."], "it is a folder"),
     (["supports", "--z-dim", "2", "--x-dim", "2"], "z smaller than x"),
+    (["collapse", "--unrolled", "0"], "the unrolled steps must be a whole number from 1 to 20"),
 ])
 def test_bad_values_are_one_sentence_and_exit_2(argv, fragment, capsys):
     assert main(["lab", *argv]) == 2

@@ -81,6 +81,21 @@ def cournot(r: dict) -> list[Chart]:
     return [b, d]
 
 
+def collapse(r: dict) -> list[Chart]:
+    colors = {"plain": "red", "unrolled": "blue", "pacgan": "green", "minibatch": "orange"}
+    out = []
+    for v, color in colors.items():
+        c = Chart(f"{v}: {int(r[v]['modes'][-1])} modes", equal=True, xlim=(-2.6, 2.6), ylim=(-2.6, 2.6))
+        c.points(r[v]["points"][:, 0], r[v]["points"][:, 1], color=color, size=1)
+        c.points(r["means"][:, 0], r["means"][:, 1], color="black", size=3)
+        out.append(c)
+    m = Chart("modes captured (of 8)", "step", ylim=(0, 8.5))
+    for v, color in colors.items():
+        m.line(r["step"], r[v]["modes"], v, color)
+    out.append(m)
+    return out
+
+
 def supports(r: dict) -> list[Chart]:
     pts = r["points"][:4000]
     title = f"G: R^{r['z_dim']} -> R^{r['x_dim']}, Jacobian rank {r['jacobian_rank']}"
@@ -94,4 +109,5 @@ def supports(r: dict) -> list[Chart]:
     return out
 
 
-BUILDERS = {"distances": distances, "optimal-d": optimal_d, "costs": costs, "xy": xy, "cournot": cournot, "supports": supports}
+BUILDERS = {"distances": distances, "optimal-d": optimal_d, "costs": costs, "xy": xy, "cournot": cournot, "collapse": collapse,
+            "supports": supports}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from ganstudio.qt.lab.collapse_panel import CollapsePanel
 from ganstudio.qt.lab.controls import ExperimentPanel
 from ganstudio.qt.lab.costs_panel import CostsPanel
 from ganstudio.qt.lab.cournot_panel import CournotPanel
@@ -16,7 +17,7 @@ from ganstudio.qt.lab.xy_panel import XyPanel
 
 PANELS = (("distances", "Distances", DistancesPanel), ("optimal-d", "Optimal D", OptimalDPanel),
           ("costs", "G costs", CostsPanel), ("xy", "xy game", XyPanel), ("cournot", "Cournot", CournotPanel),
-          ("supports", "Supports", SupportsPanel))
+          ("collapse", "Collapse", CollapsePanel), ("supports", "Supports", SupportsPanel))
 
 
 class LabArea(QWidget):

@@ -219,3 +219,23 @@ def test_supports_refuse_z_as_large_as_x():
 
     with pytest.raises(LabError, match="z smaller than x"):
         supports.experiment(2, 2)
+
+
+# --- 6. mode collapse (the project's own trainer; only the counting is held to an exact answer here) ----------
+
+def test_collapse_trains_four_variants_side_by_side_and_counts_modes():
+    from ganstudio.core.lab import collapse
+    from ganstudio.core.train.metrics import mode_statistics
+
+    reports = [r for r in collapse.train_side_by_side(steps=4, report_every=2, n_samples=256, width=16) if r]
+    assert [int(s) for s in reports[-1]["step"]] == [0, 2, 4]
+    means = reports[-1]["means"]
+    assert means.shape == (8, 2) and np.allclose(np.hypot(means[:, 0], means[:, 1]), 2.0)
+    for v in collapse.VARIANTS:
+        assert reports[-1][v]["points"].shape == (256, 2)
+        assert len(reports[-1][v]["modes"]) == 3 and all(0 <= m <= 8 for m in reports[-1][v]["modes"])
+    # the count the curves show: samples of the ring itself capture all 8 modes, one mode's samples 1
+    rng = np.random.default_rng(0)
+    ring = means[rng.integers(0, 8, 1024)] + 0.05 * rng.normal(size=(1024, 2))
+    assert mode_statistics(ring, means, 0.05, min_count=10)["modes_captured"] == 8
+    assert mode_statistics(means[[3]] + 0.05 * rng.normal(size=(1024, 2)), means, 0.05, min_count=10)["modes_captured"] == 1

@@ -133,3 +133,16 @@ def test_supports_show_a_thin_manifold_of_the_chosen_dimensions(lab):
     assert p.result["jacobian_rank"] == 2 and "n − k = 1" in p.numbers.text()
     p.xDim.setCurrentText("2")  # z 2 into x 2 is not a thin support: said, not drawn
     assert p.result is None and "fewer dimensions" in p.numbers.text()
+
+
+def test_collapse_trains_in_the_background_and_stops(qtbot, lab):
+    p = lab.panels["collapse"]
+    lab.show_experiment("collapse")
+    qtbot.mouseClick(p.strip.trainButton, Qt.LeftButton)
+    qtbot.waitUntil(lambda: p.latest is not None and len(p.latest["step"]) >= 2, timeout=120000)
+    assert len(p.clouds["plain"][1].data) == 1024 and len(p.modes["unrolled"].xData) >= 2
+    assert "modes" in p.numbers.text()
+    p.strip.pauseButton.setChecked(True)
+    assert p.strip.job.paused
+    qtbot.mouseClick(p.strip.stopButton, Qt.LeftButton)
+    assert not p.strip.running()
