@@ -2,8 +2,8 @@
 
 HELP_HTML = """
 <h2>GAN Studio</h2>
-<p>Train generative adversarial networks and watch them learn. The four areas are on the left
-(Ctrl+1 to Ctrl+4).</p>
+<p>Train generative adversarial networks and watch them learn. The five areas are on the left
+(Ctrl+1 to Ctrl+5).</p>
 <h3>Train</h3>
 <p>Pick a data set (2-D toys train in seconds; digits in minutes; or a folder of your own pictures), a
 <b>preset</b> (a recipe known to work), the <b>loss</b>, optional <b>tricks</b> and hyperparameters — every
@@ -37,6 +37,12 @@ unconditional generator (the bundled landscape DCGAN, marked <i>latent fit</i>),
 latent space for a picture matching your strokes (iGAN). The brush size is in screen pixels; the circle
 under the cursor shows it. Sketches
 autosave and are offered back after a crash.</p>
+<h3>Lab</h3>
+<p>The lectures' small experiments, one tab each, explained on screen: distances between parallel lines (KL,
+JS, TV, W1 against θ, with instance noise), the optimal discriminator of two 1-D mixtures, the generator costs,
+the xy game, a Cournot duopoly, mode collapse on the ring of 8 Gaussians and low-dimensional supports. The
+closed forms redraw as you drag; <b>Train</b> runs the parts learned from samples in the background (Pause,
+Stop). <code>ganstudio lab NAME --json OUT.json --png OUT.png</code> writes the same numbers and figure.</p>
 <h3>Between sessions</h3>
 <p>Closing the app keeps the run folders open in the Monitor, the Train form, what Explore showed (model, seed,
 class, truncation, selection, direction offsets) and the sketch with its model; the next start brings them

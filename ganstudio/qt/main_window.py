@@ -160,6 +160,8 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
         self.sketch.message.connect(self.show_status_message)
         self.sketch.tools.release_undo_keys()  # Edit > Undo / Redo are those keys (see _build_actions)
         self.stack.addWidget(self.sketch)
+        self._lab = None  # the Lab area, built when first shown (see lab)
+        self.stack.addWidget(self._placeholder("Lab", "Opening the Lab…", ""))
         self.areaList.currentRowChanged.connect(self._on_area_changed)
 
         self._wire_training()
@@ -254,6 +256,8 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
             name = AREAS[row]
             if name == "Explore":
                 self.explorer  # noqa: B018 - builds the area on first use
+            if name == "Lab":
+                self.lab  # noqa: B018 - builds the area on first use
             if name not in self._visited:
                 self._visited.add(name)
                 self._restore_on_first_visit(name)
@@ -272,6 +276,16 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
             self._explorer = area
             self.set_area_widget("Explore", area)
         return self._explorer
+
+    @property
+    def lab(self):
+        """The Lab area, built on first use."""
+        if self._lab is None:
+            from ganstudio.qt.lab.area import LabArea
+
+            self._lab = LabArea()
+            self.set_area_widget("Lab", self._lab)
+        return self._lab
 
     def area_widget(self, name: str) -> QWidget:
         return self.stack.widget(AREAS.index(name))
@@ -531,6 +545,8 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
             self.monitor.shutdown()
         if self._explorer is not None:
             self._explorer.shutdown()
+        if self._lab is not None:
+            self._lab.shutdown()
         self.sketch.shutdown()  # a clean quit: the sketch is not offered back as a crash recovery
         self.train_panel.shutdown()
         if not stop_all_workers(10.0):

@@ -165,6 +165,15 @@ def test_every_area_fits_a_1280x720_screen_whatever_it_shows(qtbot, small_window
         _show(qtbot, w, name)
         problems += layout_problems(w, name)
 
+    _show(qtbot, w, "Lab")
+    for key in w.lab.panels:  # every experiment's tab
+        w.lab.show_experiment(key)
+        problems += layout_problems(w, f"Lab, {key}")
+    w.lab.panels["optimal-d"].genEdit.setText("1:0:nonsense")  # an error sentence in the numbers column
+    w.lab.panels["optimal-d"].update_now()
+    w.lab.show_experiment("optimal-d")
+    problems += layout_problems(w, "Lab, optimal-d showing an error")
+
     _show(qtbot, w, "Explore")
     ex = w.explorer
     ex.load_generator(toy_checkpoint)
