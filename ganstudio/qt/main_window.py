@@ -48,7 +48,7 @@ from ganstudio.qt.workers import JobWorker, start_job, stop_all_workers
 
 log = logging.getLogger(__name__)
 
-AREAS = ("Train", "Monitor", "Explore", "Sketch")
+AREAS = ("Train", "Monitor", "Explore", "Sketch", "Translate")
 PREFERRED_SIZE = QSize(1360, 860)  # the first window where the screen has room for it
 FIRST_FRACTION = 0.9  # else this much of the screen's free area
 MIN_AREA = QSize(480, 320)  # below this the area page scrolls rather than squeeze
@@ -64,8 +64,8 @@ AREA_TEXT = {
 }
 HELP_HTML = """
 <h2>GAN Studio</h2>
-<p>Train generative adversarial networks and watch them learn. The four areas are on the left
-(Ctrl+1 to Ctrl+4).</p>
+<p>Train generative adversarial networks and watch them learn. The five areas are on the left
+(Ctrl+1 to Ctrl+5).</p>
 <h3>Train</h3>
 <p>Pick a data set (2-D toys train in seconds; digits in minutes; or a folder of your own pictures), a
 <b>preset</b> (a recipe known to work), the <b>loss</b>, optional <b>tricks</b> and hyperparameters — every
@@ -99,6 +99,10 @@ unconditional generator (the bundled landscape DCGAN, marked <i>latent fit</i>),
 latent space for a picture matching your strokes (iGAN). The brush size is in screen pixels; the circle
 under the cursor shows it. Sketches
 autosave and are offered back after a crash.</p>
+<h3>Translate</h3>
+<p>Open a CycleGAN checkpoint (a run folder of an unpaired run, e.g. the <code>cyclegan-scenes</code> preset)
+and a photo (or drop one): input and output show side by side. Choose <b>A → B</b> or <b>B → A</b>;
+<b>Swap</b> makes the output the input and turns the direction round; <b>Export…</b> saves the output.</p>
 <h3>Between sessions</h3>
 <p>Closing the app keeps the run folders open in the Monitor, the Train form, what Explore showed (model, seed,
 class, truncation, selection, direction offsets) and the sketch with its model; the next start brings them
@@ -346,6 +350,11 @@ class MainWindow(QMainWindow):
         self.sketch.message.connect(self.show_status_message)
         self.sketch.tools.release_undo_keys()  # Edit > Undo / Redo are those keys (see _build_actions)
         self.stack.addWidget(self.sketch)
+        from ganstudio.qt.translate.area import TranslateArea
+
+        self.translate_area = TranslateArea(device=area_device(self.settings.device()))
+        self.translate_area.message.connect(self.show_status_message)
+        self.stack.addWidget(self.translate_area)
         self.areaList.currentRowChanged.connect(self._on_area_changed)
 
         self._wire_training()
@@ -995,6 +1004,7 @@ class MainWindow(QMainWindow):
         if self._explorer is not None:
             self._explorer.shutdown()
         self.sketch.shutdown()  # a clean quit: the sketch is not offered back as a crash recovery
+        self.translate_area.shutdown()
         self.train_panel.shutdown()
         if not stop_all_workers(10.0):
             log.error("some background jobs did not stop")
