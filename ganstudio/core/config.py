@@ -660,7 +660,7 @@ def _cyclegan(kind: str, name: str) -> RunConfig:
         objective=ObjectiveConfig(loss="cyclegan", cycle_weight=10.0, identity_weight=0.5, pool_size=50),
         optim=OptimConfig(optimizer="adam", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999,
                           batch_size=2 if scenes else 1, lr_decay="linear"),
-        train=TrainConfig(steps=800 if scenes else 200000, log_every=10, sample_every=100 if scenes else 500,
+        train=TrainConfig(steps=600 if scenes else 200000, log_every=10, sample_every=100 if scenes else 500,
                           eval_every=200 if scenes else 2000, checkpoint_every=200 if scenes else 5000,
                           n_preview=4, best_metric="sliced_w"),
     )
