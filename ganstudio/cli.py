@@ -671,7 +671,7 @@ def cmd_info(args) -> int:
         f"checkpoint   {args.checkpoint}",
         f"run          {cfg.name} (ganstudio {ckpt.meta.get('ganstudio_version', '?')}, torch {ckpt.meta.get('torch_version', '?')})",
         f"task         {d.task}: {data_desc}",
-        f"generator    {m.generator}: {type(G).__name__}, {count_parameters(G):,} parameters, z_dim {m.z_dim if d.task != 'paired' else '-'}"
+        f"generator    {m.generator}: {type(G).__name__}, {count_parameters(G):,} parameters, z_dim {m.z_dim if d.task not in ('paired', 'unpaired') else '-'}"
         + (", class-conditional" if m.class_conditional else ""),
         f"critic       {m.discriminator}: {type(D).__name__}, {count_parameters(D):,} parameters, norm {m.d_norm}",
         f"objective    {o.loss}" + (f", R1 gamma {o.r1_gamma}" if o.r1_gamma else "") + (f", GP {o.gp_weight}" if o.gp_weight else ""),

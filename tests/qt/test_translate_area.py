@@ -81,3 +81,31 @@ def test_a_latent_generator_is_refused_in_one_sentence(qtbot, area):
     qtbot.waitUntil(lambda: area.error_text() != "", timeout=30000)
     assert "not a picture-to-picture model" in area.error_text()
     assert area.model_info is None and not area.pictureButton.isEnabled()
+
+
+def test_the_monitor_shows_each_players_losses_and_the_cycle_grid(qtbot, monitor, tmp_path):
+    from ganstudio.core import config as C
+    from ganstudio.core.train.trainer import Trainer
+
+    run = tmp_path / "cg"
+    cfg = C.preset("cyclegan-scenes").with_overrides([
+        "data.image_size=32", "data.scene_count=8", "model.g_width=4", "model.d_width=4", "model.g_depth=1",
+        "train.steps=4", "train.log_every=2", "train.sample_every=4", "train.eval_every=0",
+        "train.checkpoint_every=0", "train.n_preview=2",
+    ])
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        Trainer(cfg, run_dir=run).run()
+    finally:
+        torch.set_num_threads(threads)
+    monitor.open_run_folder(run)
+    qtbot.waitUntil(lambda: len(monitor.runs) == 1, timeout=30000)
+    shown = monitor.runs[0]
+    for name in ("D_A", "D_B", "G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B"):
+        x, y = shown.curves[("lossPlot", name)].smooth.getOriginalDataset()
+        np.testing.assert_array_equal(x, [2, 4])
+        assert np.isfinite(y).all()
+    grid = np.asarray(Image.open(run / "samples" / "step_0000004.png"))
+    # rows: 2 pictures of A, then 2 of B; columns: real | translated | back
+    assert grid.shape[1] < 4 * 32 < grid.shape[0]
