@@ -310,7 +310,9 @@ class CycleGANTrainer(Trainer):
         self.pool_fake_B = ImagePool(self.objective.pool_size, self.rng)
         self.fixed_A, self.fixed_B = self._preview_pictures(self.cfg.train.n_preview)
         self.fixed_z = self.fixed_y = self.fixed_batch = None
-        self.warnings: list[str] = []
+        self.warnings = self._unused_tricks()
+        for w in self.warnings:
+            self._emit("warning", {"message": w})
         if resume is not None:
             self.load(resume)
         self._open_run_folder(resumed=resume is not None)
@@ -333,9 +335,26 @@ class CycleGANTrainer(Trainer):
     def sampling_generator(self) -> torch.nn.Module:
         return self.G
 
+    def _unused_tricks(self) -> list[str]:
+        """The tricks set away from their defaults: CycleGAN's step uses none of them."""
+        from dataclasses import fields
+
+        from ganstudio.core.config import TricksConfig
+
+        t, plain = self.cfg.tricks, TricksConfig()
+        changed = [f"tricks.{f.name}" for f in fields(t) if getattr(t, f.name) != getattr(plain, f.name)]
+        if self.cfg.optim.n_critic != 1:
+            changed.append("optim.n_critic")
+        if not changed:
+            return []
+        return [f"CycleGAN runs follow the reference's step, which uses none of {', '.join(changed)}; "
+                "they are left out of this run."]
+
     def set_n_critic(self, n: int) -> None:
+        """CycleGAN updates both critics once per step, as the reference does; another value is not taken."""
         if int(n) != 1:
-            raise ConfigError("CycleGAN updates the critics once per step; n_critic stays 1.")
+            self._emit("warning", {"message": f"CycleGAN updates the critics once per step; n_critic {int(n)} "
+                                              "is not taken."})
 
     # --- the step --------------------------------------------------------------------------------------
 

@@ -242,3 +242,13 @@ def test_colour_gap_and_edge_agreement():
     assert edge_agreement(x, x) == pytest.approx(1.0)
     assert edge_agreement(x, 0.5 * x - 0.3) == pytest.approx(1.0, abs=1e-5)  # darker, same edges
     assert abs(edge_agreement(x, torch.rand(4, 3, 16, 16) * 2 - 1)) < 0.3
+
+
+def test_tricks_the_step_does_not_use_are_named():
+    events = []
+    cfg = tiny_config(steps=1).with_overrides(["tricks.ema=0.999", "optim.n_critic=3"])
+    trainer = CycleGANTrainer(cfg, report=events.append)
+    warnings = [e.data["message"] for e in events if e.kind == "warning"]
+    assert any("tricks.ema" in w and "optim.n_critic" in w for w in warnings)
+    trainer.set_n_critic(2)  # a live change from the app: said, not taken
+    assert trainer.n_critic == 1 and "n_critic 2 is not taken" in events[-1].data["message"]
