@@ -237,9 +237,9 @@ def read_checkpoint_config(path: str) -> dict[str, Any]:
 class TrainFormEvents(EventGroup):
     """`values(keys)` the form changed these values itself (a preset, a checkpoint, the trainer's live
     values), `preset(name)`, `data_kind(kind)`, `rows()` which rows show may have changed,
-    `folder(text)` a config brought its folder, `resume(path)` the checkpoint Start resumes (None: a new run)."""
+    `folder(text)` a config brought its folder (`folder_b(text)`: side B's, unpaired data), `resume(path)` the checkpoint Start resumes (None: a new run)."""
 
-    NAMES = ("values", "preset", "data_kind", "folder", "rows", "resume")
+    NAMES = ("values", "preset", "data_kind", "folder", "folder_b", "rows", "resume")
 
 
 class TrainForm:
@@ -283,6 +283,7 @@ class TrainForm:
             self.events.folder.emit(self.folder)
         if cfg.data.path_b:
             self.folder_b = cfg.data.path_b
+            self.events.folder_b.emit(self.folder_b)
         self._show({key: getattr(getattr(cfg, key.split(".")[0]), key.split(".")[1]) for key in FORM_KEYS})
         self.events.rows.emit()
 
@@ -400,7 +401,7 @@ class TrainForm:
     def remembered(self) -> dict[str, Any]:
         """The form as plain JSON values (preset, data kind, folder, every field); `restore` takes it back."""
         return {"preset": self.preset_name, "data_kind": self.data_kind, "folder": self.folder,
-                "values": {key: self.values[key] for key in FORM_KEYS}}
+                "folder_b": self.folder_b, "values": {key: self.values[key] for key in FORM_KEYS}}
 
     def restore(self, saved: Any) -> None:
         """Show a form `remembered` earlier. A form that no longer validates (an unknown preset or field,
@@ -427,6 +428,9 @@ class TrainForm:
         self.set_config(cfg)
         self.folder = folder.strip()
         self.events.folder.emit(self.folder)
+        folder_b = saved.get("folder_b") or ""
+        self.folder_b = folder_b.strip() if isinstance(folder_b, str) and kind == "unpaired" else ""
+        self.events.folder_b.emit(self.folder_b)
 
     # --- resume --------------------------------------------------------------------------------------------
     def set_resume(self, path: str, cfg: C.RunConfig, step: int) -> None:

@@ -104,6 +104,7 @@ class DataPicker(QGroupBox):
 
         form.events.data_kind.connect(self._show_kind)
         form.events.folder.connect(self.folderEdit.setText)
+        form.events.folder_b.connect(self.folderBEdit.setText)
         self._show_kind(form.data_kind)
 
     def current_data_kind(self) -> str:
