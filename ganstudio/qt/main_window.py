@@ -924,6 +924,8 @@ class MainWindow(QMainWindow):
         self.show_area(area)
         if area == "Sketch":
             self.sketch.load_model(path)
+        elif area == "Translate":
+            self.translate_area.load_model(path)
         else:
             self.explorer.load_generator(path)
 

@@ -229,6 +229,9 @@ def test_opened_checkpoint_translates_both_ways(tmp_path):
     assert torch.allclose(ba, trainer.G.G_B.eval()(x), atol=1e-5)
     with pytest.raises(ModelError, match="not one of AtoB, BtoA"):
         model.set_direction("sideways")
+    from ganstudio.core.open_target import model_area
+
+    assert model_area(tmp_path / "run" / "checkpoints" / "latest.safetensors") == "Translate"  # `ganstudio FILE`
 
 
 # --- measures -------------------------------------------------------------------------------------------------
