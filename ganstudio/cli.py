@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="deterministic: batch norm running statistics, no dropout (default: the pix2pix "
                    "reference's test mode, per-image statistics and dropout on, seeded by --seed)")
     p.add_argument("--seed", type=int, default=0, help="variant seed (dropout masks, colour-hint places)")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"), default=None,
+                   help="CycleGAN checkpoints (unpaired runs): translate A to B (the default) or B to A")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where to run the model (default auto: CUDA if present, as the app does)")
     p.add_argument("--hints", type=int, default=10, metavar="N",
@@ -280,9 +282,10 @@ def _check_resume(cfg, resume: str) -> None:
         raise GanStudioError(problem)
 
 
-FOLDER_KINDS = ("folder", "paired", "autopair")
+FOLDER_KINDS = ("folder", "paired", "autopair", "unpaired")
 DATA_NOUNS = {"folder": "pictures", "paired": "pairs", "autopair": "pictures (each its own sketch pair)",
-              "digits": "digits"}
+              "digits": "digits", "unpaired": "pictures on the larger side",
+              "scenes-daynight": "landscapes per side (procedural)"}
 
 
 def _data_line(cfg, trainer) -> str | None:
@@ -336,7 +339,7 @@ class ProgressBar:
         width = 24
         filled = int(width * step / max(self.total, 1))
         bar = "#" * filled + "." * (width - filled)
-        losses = " ".join(f"{k} {v:.3g}" for k, v in self.scalars.items() if k in ("d_loss", "g_loss", "sliced_w", "l1"))
+        losses = " ".join(f"{k} {v:.3g}" for k, v in self.scalars.items() if k in ("d_loss", "g_loss", "sliced_w", "l1", "cycle_A", "cycle_B"))
         line = f"step {step}/{self.total} [{bar}] {pct:3d}% {rate:6.1f} it/s {losses} ETA {format_hms(eta)}"
         _say("\r" + line[:160].ljust(120) if self.tty else line + "\n", self.stream, end="")
 
@@ -487,7 +490,8 @@ def cmd_train(args) -> int:
             messages.append(event.data["message"])
             _say(f"ganstudio: warning: {event.data['message']}")
         elif event.kind == "eval" and not args.quiet and dist.is_main:
-            shown = {k: v for k, v in event.data.items() if k in ("modes_captured", "hq_fraction", "sliced_w", "l1", "reverse_kl")}
+            shown = {k: v for k, v in event.data.items() if k in ("modes_captured", "hq_fraction", "sliced_w", "l1", "reverse_kl",
+                                                                 "colour_gap", "edge_agreement")}
             if shown and bar is not None and not bar.tty:
                 _say("eval " + " ".join(f"{k} {v:.4g}" for k, v in shown.items()))
 
@@ -667,7 +671,7 @@ def cmd_info(args) -> int:
         f"checkpoint   {args.checkpoint}",
         f"run          {cfg.name} (ganstudio {ckpt.meta.get('ganstudio_version', '?')}, torch {ckpt.meta.get('torch_version', '?')})",
         f"task         {d.task}: {data_desc}",
-        f"generator    {m.generator}: {type(G).__name__}, {count_parameters(G):,} parameters, z_dim {m.z_dim if d.task != 'paired' else '-'}"
+        f"generator    {m.generator}: {type(G).__name__}, {count_parameters(G):,} parameters, z_dim {m.z_dim if d.task not in ('paired', 'unpaired') else '-'}"
         + (", class-conditional" if m.class_conditional else ""),
         f"critic       {m.discriminator}: {type(D).__name__}, {count_parameters(D):,} parameters, norm {m.d_norm}",
         f"objective    {o.loss}" + (f", R1 gamma {o.r1_gamma}" if o.r1_gamma else "") + (f", GP {o.gp_weight}" if o.gp_weight else ""),
@@ -701,11 +705,14 @@ def cmd_translate(args) -> int:
     _apply_render_threads(args.threads)
     model = open_generator(args.model, device=args.device)
     mode = "eval" if args.eval else "reference"
+    if args.direction is not None:
+        model.set_direction(args.direction)
     picture = translate_file(model, args.input, mode=mode, seed=args.seed, n_hints=args.hints)
     with writing(out_path):
         save_png(picture, out_path)
     height, width = picture.shape[:2]
-    print(f"ganstudio: {model.title}, {mode} mode, seed {args.seed}: wrote {out_path} ({width}x{height})", file=sys.stderr)
+    how = f"{model.direction}" if model.directions else f"{mode} mode, seed {args.seed}"
+    print(f"ganstudio: {model.title}, {how}: wrote {out_path} ({width}x{height})", file=sys.stderr)
     return 0
 
 

@@ -22,7 +22,8 @@ from ganstudio.core.errors import ConfigError, os_error_reason
 TOY_DATA = ("ring", "grid", "spiral", "moons", "swissroll")
 IMAGE_DATA = ("digits", "folder")
 PAIRED_DATA = ("paired", "autopair")
-DATA_KINDS = TOY_DATA + IMAGE_DATA + PAIRED_DATA
+UNPAIRED_DATA = ("unpaired", "scenes-daynight")  # CycleGAN: two folders / day and night landscapes
+DATA_KINDS = TOY_DATA + IMAGE_DATA + PAIRED_DATA + UNPAIRED_DATA
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 DEVICES = ("auto", "cpu", "cuda")
@@ -38,6 +39,8 @@ MODEL_NAMES = {
     "image": {"generator": ("dcgan",), "discriminator": ("dcgan",)},
     "paired": {"generator": ("unet", "unet_128", "unet_256", "unet_small"),
                "discriminator": ("patchgan", "basic", "n_layers", "pixel")},
+    "unpaired": {"generator": ("resnet_6blocks", "resnet_9blocks", "resnet", "unet_small", "unet_128", "unet_256"),
+                 "discriminator": ("patchgan", "basic", "n_layers", "pixel")},
 }
 
 
@@ -62,14 +65,19 @@ class DataConfig:
     paired_direction: str = "AtoB"
     hints_max: int = 40  # autopair: up to this many colour hints per training image
     workers: int = 0  # decoding processes for folders too large to cache in memory
+    path_b: str | None = None  # unpaired: side B's folder (None: path holds trainA/ and trainB/)
+    scene_count: int = 400  # scenes-daynight: landscapes per side (different scenes on each side)
 
     @property
     def task(self) -> str:
-        """'toy' (2-D points), 'image' (unconditional or class-conditional) or 'paired' (translation)."""
+        """'toy' (2-D points), 'image' (unconditional or class-conditional), 'paired' (translation) or
+        'unpaired' (CycleGAN translation between two sets)."""
         if self.kind in TOY_DATA:
             return "toy"
         if self.kind in IMAGE_DATA:
             return "image"
+        if self.kind in UNPAIRED_DATA:
+            return "unpaired"
         return "paired"
 
 
@@ -97,6 +105,9 @@ class ObjectiveConfig:
     # The objectives' own settings (ObjectiveSpec.settings), with the defaults they register:
     clip_value: float = objective_registry.setting_default("clip_value")  # WGAN weight clipping c
     l1_weight: float = objective_registry.setting_default("l1_weight")  # pix2pix lambda for the L1 term
+    cycle_weight: float = objective_registry.setting_default("cycle_weight")  # CycleGAN lambda_A = lambda_B
+    identity_weight: float = objective_registry.setting_default("identity_weight")  # CycleGAN lambda_identity
+    pool_size: int = int(objective_registry.setting_default("pool_size"))  # CycleGAN image pool of past fakes
 
 
 @dataclass(frozen=True)
@@ -367,6 +378,8 @@ FIELD_RULES: dict[str, FieldRule] = {
     "data.paired_direction": _rule("str", choices=("AtoB", "BtoA")),
     "data.hints_max": _rule("int", 0, 500),
     "data.workers": _rule("int", 0, 256),
+    "data.path_b": _rule("str", optional=True),
+    "data.scene_count": _rule("int", 8, 100000),
     "model.generator": _rule("str"),  # the data task's names (MODEL_NAMES), checked in validate
     "model.discriminator": _rule("str"),
     "model.z_dim": _rule("int", 1, 1024),
@@ -384,6 +397,9 @@ FIELD_RULES: dict[str, FieldRule] = {
     "objective.r1_gamma": _rule("float", 0.0, 1000.0),
     "objective.clip_value": _rule("float", 1e-4, 10.0),
     "objective.l1_weight": _rule("float", 0.0, 10000.0),
+    "objective.cycle_weight": _rule("float", 0.0, 1000.0),
+    "objective.identity_weight": _rule("float", 0.0, 10.0),
+    "objective.pool_size": _rule("int", 0, 1000),
     "tricks.label_smoothing": _rule("float", 0.0, 0.49),
     "tricks.instance_noise": _rule("float", 0.0, 10.0),
     "tricks.instance_noise_steps": _rule("int", 0, 10**7),
@@ -462,7 +478,7 @@ def preview_bytes(cfg: RunConfig) -> int:
     if d.task == "toy":
         return 4 * n * (m.z_dim + 2 * m.g_width + 2)
     side = d.image_size
-    channels = 3 + (5 + 3 + 3 if d.task == "paired" else 0)  # paired previews hold input, output and target
+    channels = 3 + (5 + 3 + 3 if d.task == "paired" else 0) + (3 * 6 if d.task == "unpaired" else 0)  # paired previews hold input, output and target
     return 4 * n * (channels * side * side + m.g_width * (side // 2) ** 2)
 
 
@@ -474,9 +490,11 @@ def _check_objective(o: ObjectiveConfig, task: str) -> None:
     """The objective exists, trains on this kind of data, and its settings are fields of [objective]."""
     spec = objective_registry.objective_spec(o.loss)
     if task not in spec.tasks:
-        if task == "paired":
-            raise ConfigError(f"paired data trains with {_or_list(objective_registry.objectives_for_task('paired'))}, "
+        if task in ("paired", "unpaired"):
+            raise ConfigError(f"{task} data trains with {_or_list(objective_registry.objectives_for_task(task))}, "
                               f"not '{o.loss}'.")
+        if spec.tasks == ("unpaired",):
+            raise ConfigError(f"objective.loss '{o.loss}' needs unpaired data (data.kind unpaired or scenes-daynight).")
         if spec.tasks == ("paired",):
             raise ConfigError(f"objective.loss '{o.loss}' needs paired data (data.kind paired or autopair).")
         raise ConfigError(f"objective.loss '{o.loss}' trains on {_or_list(spec.tasks)} data, not on {task} data.")
@@ -509,9 +527,12 @@ def validate(cfg: RunConfig, complete: bool = True) -> RunConfig:
     d, m, o, t, opt, tr = cfg.data, cfg.model, cfg.objective, cfg.tricks, cfg.optim, cfg.train
     if complete and d.kind in ("folder", "paired", "autopair") and not d.path:
         raise ConfigError(f"data.kind '{d.kind}' needs a folder: pass --data PATH (or set data.path).")
+    if complete and d.kind == "unpaired" and not d.path:
+        raise ConfigError("data.kind 'unpaired' needs a folder with trainA/ and trainB/ (pass --data PATH) or two "
+                          "folders (data.path and data.path_b).")
     _check_objective(o, d.task)
     _check_model_names(m, d.task)
-    if t.pack > 1 and d.task == "paired":
+    if t.pack > 1 and d.task in ("paired", "unpaired"):
         raise ConfigError("'tricks.pack' (PacGAN) applies to toy and image data, not to paired image translation.")
     if opt.batch_size % t.pack:
         raise ConfigError(f"'optim.batch_size' ({opt.batch_size}) must be a multiple of 'tricks.pack' ({t.pack}).")
@@ -626,6 +647,25 @@ def _paired(kind: str, name: str) -> RunConfig:
     )
 
 
+def _cyclegan(kind: str, name: str) -> RunConfig:
+    # cyclegan-folders is the reference recipe (resnet_9blocks, 70x70 PatchGANs, 256 px, batch 1);
+    # cyclegan-scenes is a small model that turns day scenes into night ones on a 2-core CPU (docs/QUALITY.md).
+    scenes = kind == "scenes-daynight"
+    return RunConfig(
+        name=name,
+        data=DataConfig(kind=kind, image_size=64 if scenes else 256, channels=3, scene_count=400),
+        model=ModelConfig(generator="resnet" if scenes else "resnet_9blocks", discriminator="patchgan",
+                          g_width=8 if scenes else 64, d_width=16 if scenes else 64, g_depth=3 if scenes else 9,
+                          d_depth=2 if scenes else 3, d_norm="instance", g_norm="instance", dropout=False),
+        objective=ObjectiveConfig(loss="cyclegan", cycle_weight=10.0, identity_weight=0.5, pool_size=50),
+        optim=OptimConfig(optimizer="adam", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999,
+                          batch_size=2 if scenes else 1, lr_decay="linear"),
+        train=TrainConfig(steps=600 if scenes else 200000, log_every=10, sample_every=100 if scenes else 500,
+                          eval_every=200 if scenes else 2000, checkpoint_every=200 if scenes else 5000,
+                          n_preview=4, best_metric="sliced_w"),
+    )
+
+
 PRESETS = {
     "toy-ring": lambda: _toy("ring", 20000),
     "toy-grid": lambda: _toy("grid", 24000, pack=2),
@@ -635,6 +675,8 @@ PRESETS = {
     "digits-cdcgan": lambda: _digits(True),
     "pix2pix-folder": lambda: _paired("paired", "pix2pix-folder"),
     "sketch-folder": lambda: _paired("autopair", "sketch-folder"),
+    "cyclegan-folders": lambda: _cyclegan("unpaired", "cyclegan-folders"),
+    "cyclegan-scenes": lambda: _cyclegan("scenes-daynight", "cyclegan-scenes"),
 }
 
 

@@ -170,6 +170,18 @@ for _metric in (
     MetricSpec("lr_d", "lr D", group="lr", color="discriminator", smoothed=False),
     MetricSpec("lr_g", "lr G", group="lr", color="generator", smoothed=False),
     MetricSpec("it_s", "steps per second", group="speed", color="speed"),
+    # CycleGAN's players (the reference's names) and its evaluation on held-out pictures.
+    MetricSpec("D_A", "D_A (judges B)", group="loss", color="discriminator"),
+    MetricSpec("D_B", "D_B (judges A)", group="loss", color="critic"),
+    MetricSpec("G_A", "G_A (A→B)", group="loss", color="generator"),
+    MetricSpec("G_B", "G_B (B→A)", group="loss", color="real"),
+    MetricSpec("cycle_A", "cycle A", group="loss", color="distance"),
+    MetricSpec("cycle_B", "cycle B", group="loss", color="fake"),
+    MetricSpec("idt_A", "identity A", group="loss", color="penalty"),
+    MetricSpec("idt_B", "identity B", group="loss", color="speed"),
+    MetricSpec("colour_gap", "colour gap to target", higher_is_better=False, best=True, summary=True, format=".1f"),
+    MetricSpec("edge_agreement", "edges kept", higher_is_better=True, best=True, summary=True, format=".2f"),
+    MetricSpec("cycle_l1", "cycle L1", higher_is_better=False, summary=True),
 ):
     register_metric(_metric)
 del _group, _metric

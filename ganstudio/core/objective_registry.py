@@ -25,7 +25,8 @@ from typing import Any, Callable, Mapping
 
 from ganstudio.core.errors import ConfigError
 
-TASKS = ("toy", "image", "paired")  # config.DataConfig.task
+TASKS = ("toy", "image", "paired", "unpaired")  # config.DataConfig.task
+_ONE_GENERATOR_TASKS = ("toy", "image", "paired")  # the ordinary losses (unpaired data trains with cyclegan)
 
 
 @dataclass(frozen=True)
@@ -155,16 +156,16 @@ register_objective(ObjectiveSpec(
 ))
 register_objective(ObjectiveSpec(
     name="nonsaturating", build=f"{_LOSSES}:NonSaturatingObjective", aliases=("non-saturating",),
-    tasks=TASKS, recommended=_DCGAN_RECIPE,
+    tasks=_ONE_GENERATOR_TASKS, recommended=_DCGAN_RECIPE,
     tooltip="The standard choice: G maximises log D(G(z)), which keeps G learning when D is confident.",
 ))
 register_objective(ObjectiveSpec(
-    name="lsgan", build=f"{_LOSSES}:LSGANObjective", aliases=("least-squares",), tasks=TASKS, logits=False,
+    name="lsgan", build=f"{_LOSSES}:LSGANObjective", aliases=("least-squares",), tasks=_ONE_GENERATOR_TASKS, logits=False,
     recommended=dict(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1, source="Mao et al. 2017 (LSGAN)"),
     tooltip="Least squares (Mao et al. 2017): smoother gradients than the logistic loss.",
 ))
 register_objective(ObjectiveSpec(
-    name="hinge", build=f"{_LOSSES}:HingeObjective", tasks=TASKS, logits=False, label_smoothing=False,
+    name="hinge", build=f"{_LOSSES}:HingeObjective", tasks=_ONE_GENERATOR_TASKS, logits=False, label_smoothing=False,
     recommended=dict(optimizer="adam", lr=2e-4, betas=(0.0, 0.9), n_critic=5, spectral_norm=True,
                      source="Miyato et al. 2018 (SN-GAN)"),
     tooltip="Hinge loss (as in SAGAN / BigGAN); pairs well with spectral normalisation.",
@@ -195,4 +196,12 @@ register_objective(ObjectiveSpec(
     recommended=dict(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1, l1_weight=100.0, batch_size=1,
                      source="Isola et al. 2017 (pix2pix)"),
     tooltip="Conditional GAN plus L1 to the target (Isola et al. 2017), for paired image-to-image data.",
+))
+register_objective(ObjectiveSpec(
+    name="cyclegan", build="ganstudio.core.train.cyclegan:CycleGANObjective",
+    settings={"cycle_weight": 10.0, "identity_weight": 0.5, "pool_size": 50}, tasks=("unpaired",), logits=False,
+    recommended=dict(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1, cycle_weight=10.0,
+                     identity_weight=0.5, pool_size=50, batch_size=1, source="Zhu et al. 2017 (CycleGAN)"),
+    tooltip="Two generators A->B and B->A, two PatchGANs with the least-squares loss, cycle consistency "
+            "(lambda 10) and identity (0.5 lambda) losses, a pool of 50 past fakes (Zhu et al. 2017).",
 ))

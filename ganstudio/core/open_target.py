@@ -2,7 +2,7 @@
 
 Desktop programs open what they are given: a run folder goes to the Monitor, a sketch document or a picture
 to Sketch, a bookmark to Explore, and a generator to the area that fits it (latent models in Explore,
-image-to-image models in Sketch). Deciding that for a generator means opening it (`model_area`), so the app
+image-to-image models in Sketch, CycleGAN models in Translate). Deciding that for a generator means opening it (`model_area`), so the app
 does that part in the background.
 """
 
@@ -23,7 +23,7 @@ _JSON_PEEK_BYTES = 64 * 1024 * 1024
 class OpenTarget:
     kind: str  # run_folder | sketch_document | bookmark | picture | model
     path: Path
-    area: str | None  # Monitor | Sketch | Explore; None for a model until model_area() says
+    area: str | None  # Monitor | Sketch | Explore | Translate; None for a model until model_area() says
 
 
 def _json_format(path: Path) -> str | None:
@@ -71,7 +71,11 @@ def classify(text: str) -> OpenTarget:
 
 
 def model_area(path: str | Path) -> str:
-    """"Sketch" for image-to-image generators, "Explore" for latent ones (opens the model on the CPU)."""
+    """"Translate" for CycleGAN models (two directions), "Sketch" for other image-to-image generators,
+    "Explore" for latent ones (opens the model on the CPU)."""
     from ganstudio.core.generators.handle import open_generator
 
-    return "Sketch" if open_generator(path, device="cpu").is_translation else "Explore"
+    model = open_generator(path, device="cpu")
+    if model.directions:
+        return "Translate"
+    return "Sketch" if model.is_translation else "Explore"

@@ -2,8 +2,8 @@
 
 HELP_HTML = """
 <h2>GAN Studio</h2>
-<p>Train generative adversarial networks and watch them learn. The five areas are on the left
-(Ctrl+1 to Ctrl+5).</p>
+<p>Train generative adversarial networks and watch them learn. The six areas are on the left
+(Ctrl+1 to Ctrl+6).</p>
 <h3>Train</h3>
 <p>Pick a data set (2-D toys train in seconds; digits in minutes; or a folder of your own pictures), a
 <b>preset</b> (a recipe known to work), the <b>loss</b>, optional <b>tricks</b> and hyperparameters — every
@@ -37,6 +37,10 @@ unconditional generator (the bundled landscape DCGAN, marked <i>latent fit</i>),
 latent space for a picture matching your strokes (iGAN). The brush size is in screen pixels; the circle
 under the cursor shows it. Sketches
 autosave and are offered back after a crash.</p>
+<h3>Translate</h3>
+<p>Open a CycleGAN checkpoint (a run folder of an unpaired run, e.g. the <code>cyclegan-scenes</code> preset)
+and a photo (or drop one): input and output show side by side. Choose <b>A → B</b> or <b>B → A</b>;
+<b>Swap</b> makes the output the input and turns the direction round; <b>Export…</b> saves the output.</p>
 <h3>Lab</h3>
 <p>The lectures' small experiments, one tab each, explained on screen: distances between parallel lines (KL,
 JS, TV, W1 against θ, with instance noise), the optimal discriminator of two 1-D mixtures, the generator costs,

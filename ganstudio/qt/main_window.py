@@ -160,6 +160,11 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
         self.sketch.message.connect(self.show_status_message)
         self.sketch.tools.release_undo_keys()  # Edit > Undo / Redo are those keys (see _build_actions)
         self.stack.addWidget(self.sketch)
+        from ganstudio.qt.translate.area import TranslateArea
+
+        self.translate_area = TranslateArea(device=area_device(self.settings.device()))
+        self.translate_area.message.connect(self.show_status_message)
+        self.stack.addWidget(self.translate_area)
         self._lab = None  # the Lab area, built when first shown (see lab)
         self.stack.addWidget(self._placeholder("Lab", "Opening the Lab…", ""))
         self.areaList.currentRowChanged.connect(self._on_area_changed)
@@ -503,6 +508,8 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
         self.show_area(area)
         if area == "Sketch":
             self.sketch.load_model(path)
+        elif area == "Translate":
+            self.translate_area.load_model(path)
         else:
             self.explorer.load_generator(path)
 
@@ -548,6 +555,7 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
         if self._lab is not None:
             self._lab.shutdown()
         self.sketch.shutdown()  # a clean quit: the sketch is not offered back as a crash recovery
+        self.translate_area.shutdown()
         self.train_panel.shutdown()
         if not stop_all_workers(10.0):
             log.error("some background jobs did not stop")

@@ -14,7 +14,7 @@ from shiboken6 import isValid
 from ganstudio import __version__
 from ganstudio.qt.help import HELP_HTML
 
-AREAS = ("Train", "Monitor", "Explore", "Sketch", "Lab")
+AREAS = ("Train", "Monitor", "Explore", "Sketch", "Translate", "Lab")
 
 
 class WindowMenus:

@@ -207,6 +207,11 @@ def test_every_area_fits_a_1280x720_screen_whatever_it_shows(qtbot, small_window
     sk.show_error("A sentence long enough to need two lines in the narrow message column of the Sketch area, "
                   "which must not widen the area or the window.")
     problems += layout_problems(w, "Sketch showing an error")
+
+    _show(qtbot, w, "Train")
+    picker = w.train_panel.picker
+    picker.datasetCombo.setCurrentIndex(picker.datasetCombo.findData("unpaired"))  # two folder rows, CycleGAN rows
+    problems += layout_problems(w, "Train with unpaired folders")
     w.show_error("A banner above the areas: it takes room from the area, never adds to the window.")
     problems += layout_problems(w, "Sketch under the error banner")
     assert not problems, "\n".join(problems)

@@ -65,7 +65,9 @@ def test_the_monitor_plots_a_registered_metric_from_scalars_events(qtbot, dummy_
     from ganstudio.qt import theme
     from ganstudio.qt.monitor.monitor import PLOTS
 
-    assert dict((key, metrics) for key, _title, metrics, _unit in PLOTS)["lossPlot"] == ("d_loss", "g_loss", "l1", "dummy_metric")
+    assert dict((key, metrics) for key, _title, metrics, _unit in PLOTS)["lossPlot"] == ("d_loss", "g_loss", "l1", "D_A", "D_B", "G_A", "G_B",
+                                                                                   "cycle_A", "cycle_B", "idt_A", "idt_B",
+                                                                                   "dummy_metric")
     monitor.begin_live_run({"name": "registry-test", "task": "image"})
     # What TrainerWorker hands the monitor: the data of the trainer's scalars and eval events.
     scalars = [TrainEvent("scalars", s, {"step": s, "wall_time": 0.1 * s, "d_loss": 1.0, "dummy_metric": 0.5 / s}).data

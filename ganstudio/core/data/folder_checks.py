@@ -13,10 +13,12 @@ THUMB_HEIGHT = 56
 
 
 def validate_data_folder(kind: str, path: str | Path, image_size: int,
-                         progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+                         progress: Callable[[int, int], None] | None = None,
+                         path_b: str | Path | None = None) -> dict[str, Any]:
     """Open the folder exactly as training will (every file is decoded once) and describe it.
 
-    `kind` is a data kind with a folder: "folder", "paired" or "autopair". `progress(done, total)` is
+    `kind` is a data kind with a folder: "folder", "paired", "autopair" or "unpaired" (`path` holding trainA/
+    and trainB/, or side A with side B in `path_b`; "count" is then side A's, "count_b" side B's). `progress(done, total)` is
     called while files are checked. Returns {"kind", "path", "count", "what" ("image" or "pair"),
     "broken" (files skipped), "skipped" (up to 3 (path, reason) examples), "thumbnails" (uint8 HxWx3
     arrays)}. A folder with nothing readable raises DataError naming the folder.
@@ -25,7 +27,15 @@ def validate_data_folder(kind: str, path: str | Path, image_size: int,
 
     from ganstudio.core.data import AutoPairedFolder, ImageFolder, PairedFolder
 
-    if kind == "paired":
+    extra: dict[str, Any] = {}
+    if kind == "unpaired":
+        from ganstudio.core.data.unpaired import UnpairedFolders
+
+        ds = UnpairedFolders(path, image_size, path_b=path_b or None, progress=progress, cache_limit_bytes=0)
+        half = THUMBNAILS // 2
+        files, count, what = ds.a.files[:half] + ds.b.files[:half], len(ds.a), "picture"
+        extra = {"count_b": len(ds.b), "path_b": str(path_b or "")}
+    elif kind == "paired":
         ds = PairedFolder(path, image_size, progress=progress, cache_limit_bytes=0)
         files = [a for a, _b in ds.pairs]
         count, what = len(ds.pairs), "pair"
@@ -46,4 +56,4 @@ def validate_data_folder(kind: str, path: str | Path, image_size: int,
         except OSError:
             continue
     return {"kind": kind, "path": str(path), "count": count, "what": what, "broken": len(ds.skipped),
-            "skipped": [(str(p), r) for p, r in ds.skipped[:3]], "thumbnails": thumbs}
+            "skipped": [(str(p), r) for p, r in ds.skipped[:3]], "thumbnails": thumbs, **extra}

@@ -138,7 +138,7 @@ def _coverage(signed_distance: np.ndarray, px: float) -> np.ndarray:
 class _Scene:
     """One landscape being painted; coordinates are in image units (x, y in [0, 1], y down)."""
 
-    def __init__(self, seed: int, size: int):
+    def __init__(self, seed: int, size: int, sky: str | None = None):
         self.rng = np.random.default_rng(seed)
         self.n = size * _SUPERSAMPLE
         self.px = 1.0 / self.n
@@ -147,7 +147,8 @@ class _Scene:
         self.y = centres[:, None]  # (H, 1)
         self.canvas = np.zeros((self.n, self.n, 3), np.float32)
         rng = self.rng
-        self.sky = SKIES[int(rng.choice(len(SKIES), p=_SKY_WEIGHTS))]
+        drawn = SKIES[int(rng.choice(len(SKIES), p=_SKY_WEIGHTS))]  # drawn either way: same stream after it
+        self.sky = sky if sky is not None else drawn
         self.pal = _PALETTES[self.sky]
         self.light = np.asarray(self.pal.light, np.float32)
         self.horizon = float(rng.uniform(0.52, 0.68))  # the waterline or the foot of the mountains
@@ -420,24 +421,27 @@ def _check_size(size: object) -> int:
     return int(size)
 
 
-def render_scene(seed: int, size: int = 64) -> np.ndarray:
-    """One procedural landscape as uint8 (size, size, 3); the same seed always gives the same picture."""
+def render_scene(seed: int, size: int = 64, sky: str | None = None) -> np.ndarray:
+    """One procedural landscape as uint8 (size, size, 3); the same seed always gives the same picture.
+    `sky` ("day", "dusk" or "night") forces the time of day instead of drawing it from the seed."""
     size = _check_size(size)
+    if sky is not None and sky not in SKIES:
+        raise ConfigError(f"Scene sky {sky!r} must be one of {', '.join(SKIES)}.")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError(f"Scene seed {seed!r} must be a whole number of at least 0.")
-    picture = _Scene(int(seed), size).render()
+    picture = _Scene(int(seed), size, sky).render()
     big = Image.fromarray((picture * 255.0 + 0.5).astype(np.uint8))
     return np.array(big.resize((size, size), Image.BOX), dtype=np.uint8)  # a writable copy
 
 
-def render_scenes(n: int, size: int = 64, seed: int = 0) -> np.ndarray:
+def render_scenes(n: int, size: int = 64, seed: int = 0, sky: str | None = None) -> np.ndarray:
     """Scenes for seeds seed, seed + 1, ..., seed + n - 1 as uint8 (n, size, size, 3)."""
     if n < 0:
         raise ConfigError(f"Number of scenes {n!r} must be at least 0.")
     size = _check_size(size)
     out = np.empty((n, size, size, 3), np.uint8)
     for i in range(n):
-        out[i] = render_scene(seed + i, size)
+        out[i] = render_scene(seed + i, size, sky)
     return out
 
 

@@ -107,6 +107,8 @@ class Generator:
     channels: int = 3  # of the output pictures (1: grey, shown as RGB)
     size_multiple: int = 0  # fully convolutional models take any size that is a multiple of this; 0: image_size only
     use_ema: bool = True
+    directions: tuple[str, ...] = ()  # CycleGAN checkpoints: ("AtoB", "BtoA"); () for one-way models
+    direction: str = ""  # the way `translate` goes for a model with directions (set_direction)
     description: str = ""
     default_mode: str = "eval"
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
@@ -125,6 +127,18 @@ class Generator:
     @property
     def is_translation(self) -> bool:
         return self.input_kind in (INPUT_SKETCH, INPUT_IMAGE)
+
+    def set_direction(self, direction: str) -> None:
+        """A CycleGAN model translates A to B ("AtoB") or B to A ("BtoA"); one-way models take no direction."""
+        if not self.directions:
+            raise ModelError(f"{self.name} translates one way only; a direction is for CycleGAN models (unpaired runs).")
+        if direction not in self.directions:
+            raise ModelError(f"direction {direction!r} is not one of {', '.join(self.directions)}.")
+        self.direction = direction
+
+    def _network(self) -> nn.Module:
+        """The module `translate` runs: for a CycleGAN model the generator of the chosen direction."""
+        return self.module.direction(self.direction) if self.directions else self.module
 
     @property
     def has_latent(self) -> bool:
@@ -164,7 +178,7 @@ class Generator:
             "name": self.name, "title": self.title, "path": str(self.path), "source": self.source,
             "input_kind": self.input_kind, "image_size": self.image_size, "z_dim": self.z_dim,
             "n_classes": self.n_classes, "channels": self.channels, "out_channels": self.channels,
-            "size_multiple": self.size_multiple,
+            "size_multiple": self.size_multiple, "directions": list(self.directions),
             "use_ema": self.use_ema, "description": self.description, "default_mode": self.default_mode,
             "stochastic": self.is_stochastic, "has_batchnorm": self.has_batchnorm, "device": str(self.device),
             "parameters": int(sum(p.numel() for p in self.module.parameters())), **self.info,
@@ -265,11 +279,12 @@ class Generator:
             raise ModelError(f"{len(seeds)} seeds given for {x.shape[0]} inputs; give one per input.")
         with self._lock, _exact_fp32(self.device), torch.inference_mode():
             self.module.eval()
+            network = self._network()
             if mode == "reference":
-                with reference_mode(self.module, seeds):
-                    out = self.module(x)
+                with reference_mode(network, seeds):
+                    out = network(x)
             else:
-                out = self.module(x)
+                out = network(x)
         return out.float().cpu()
 
     def to_pixels(self, outputs: torch.Tensor) -> np.ndarray:
@@ -377,6 +392,13 @@ def _open_checkpoint(file: Path, device: torch.device, use_ema: bool) -> Generat
     if task == "toy":
         return Generator(input_kind=INPUT_POINTS, image_size=0, z_dim=int(cfg.model.z_dim), channels=0,
                          description=f"{cfg.name}, step {ckpt.step}, 2-D {cfg.data.kind}", **common)
+    if task == "unpaired":
+        from ganstudio.core.models.cyclegan import DIRECTIONS
+
+        return Generator(input_kind=INPUT_IMAGE, image_size=int(cfg.data.image_size), size_multiple=G.size_multiple,
+                         directions=DIRECTIONS, direction=DIRECTIONS[0],
+                         description=f"{cfg.name}, step {ckpt.step}, CycleGAN {cfg.model.generator} A↔B, "
+                                     f"{cfg.data.image_size} px", info={"data_kind": cfg.data.kind}, **common)
     if task == "paired":
         kind = INPUT_SKETCH if cfg.data.kind == "autopair" else INPUT_IMAGE
         return Generator(input_kind=kind, image_size=int(cfg.data.image_size),

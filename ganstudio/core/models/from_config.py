@@ -32,6 +32,12 @@ def build_models(cfg: RunConfig, n_classes: int = 0) -> tuple[torch.nn.Module, t
             "mlp", in_dim=2, hidden=m.d_width, depth=m.d_depth, pack=t.pack,
             minibatch_stddev=t.minibatch_stddev, minibatch_disc=t.minibatch_disc,
         )
+    elif task == "unpaired":
+        from ganstudio.core.models.cyclegan import build_cyclegan
+
+        G, D = build_cyclegan(m.generator, m.discriminator, d.image_size, ngf=m.g_width, ndf=m.d_width,
+                              g_depth=m.g_depth, d_depth=m.d_depth, g_norm=m.g_norm, d_norm=m.d_norm,
+                              dropout=m.dropout)
     elif task == "image":
         classes = n_classes if m.class_conditional else 0
         G = registry.build_generator(

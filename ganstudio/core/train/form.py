@@ -29,8 +29,10 @@ DATASETS = [
     ("folder", "Image folder…"),
     ("paired", "Paired folder (A|B files or A/ and B/)…"),
     ("autopair", "Auto-paired folder (sketch → picture)…"),
+    ("unpaired", "Unpaired folders A and B (CycleGAN)…"),
+    ("scenes-daynight", "Day ↔ night landscapes (CycleGAN)"),
 ]
-FOLDER_KINDS = ("folder", "paired", "autopair")
+FOLDER_KINDS = ("folder", "paired", "autopair", "unpaired")
 LIVE_FIELDS = ("optim.lr_g", "optim.lr_d", "optim.n_critic")  # editable while training
 
 
@@ -64,7 +66,8 @@ FIELDS: dict[str, list[FieldSpec]] = {
     "Data": [
         FieldSpec("data.image_size", "Image size", "choice",
                   "Side of the square images the models see. Larger images need more memory and time; 32 or 64 is "
-                  "right for a first run on a CPU.", choices=(32, 64, 128, 256), only_for=("data:folder", "data:paired", "data:autopair")),
+                  "right for a first run on a CPU.", choices=(32, 64, 128, 256),
+                  only_for=("data:folder", "data:paired", "data:autopair", "data:unpaired", "data:scenes-daynight")),
         FieldSpec("data.channels", "Channels", "choice",
                   "1 trains on grey images, 3 on colour. Grey is faster and fine for line art and scans.",
                   choices=(3, 1), only_for=("data:folder",)),
@@ -74,6 +77,9 @@ FIELDS: dict[str, list[FieldSpec]] = {
         FieldSpec("data.hints_max", "Colour hints (max)", "int",
                   "Up to this many random colour dots are given with each training sketch, so the model learns to "
                   "follow colour hints as well as lines.", only_for=("data:autopair",)),
+        FieldSpec("data.scene_count", "Scenes per side", "int",
+                  "How many procedural landscapes each side holds: day scenes on side A, other scenes by night on "
+                  "side B (never the same scene on both sides).", only_for=("data:scenes-daynight",)),
     ],
     "Model": [
         FieldSpec("model.z_dim", "Latent size z", "int",
@@ -109,6 +115,15 @@ FIELDS: dict[str, list[FieldSpec]] = {
         FieldSpec("objective.l1_weight", "L1 weight λ", "float",
                   "pix2pix: how much G is pulled towards the target picture, against the adversarial loss. 100 as "
                   "in the paper; lower gives sharper but less faithful results.", step=10, decimals=1),
+        FieldSpec("objective.cycle_weight", "Cycle weight λ", "float",
+                  "CycleGAN: how much A → B → A (and B → A → B) must give the picture back, against the adversarial "
+                  "losses. 10 as in the paper.", step=1, decimals=1),
+        FieldSpec("objective.identity_weight", "Identity weight", "float",
+                  "CycleGAN: times λ, how much each generator must leave a picture of its target side as it is "
+                  "(keeps colours from drifting). 0.5 as in the paper; 0 turns it off.", step=0.1, decimals=2),
+        FieldSpec("objective.pool_size", "Image pool", "int",
+                  "CycleGAN: past fakes kept for each discriminator; once full, D sees a stored one half the "
+                  "time. 50 as in the paper; 0 turns it off."),
     ],
     "Optimizer": [
         FieldSpec("optim.optimizer", "Optimizer", "choice",
@@ -201,7 +216,7 @@ def preset_for(kind: str) -> str:
     if kind in C.TOY_DATA:
         return f"toy-{kind}" if f"toy-{kind}" in C.PRESETS else "toy-ring"
     return {"digits": "digits-dcgan", "folder": "digits-dcgan", "paired": "pix2pix-folder",
-            "autopair": "sketch-folder"}[kind]
+            "autopair": "sketch-folder", "unpaired": "cyclegan-folders", "scenes-daynight": "cyclegan-scenes"}[kind]
 
 
 # Form values that are not FIELDS rows (they have their own widgets: the loss and device menus).
@@ -222,9 +237,9 @@ def read_checkpoint_config(path: str) -> dict[str, Any]:
 class TrainFormEvents(EventGroup):
     """`values(keys)` the form changed these values itself (a preset, a checkpoint, the trainer's live
     values), `preset(name)`, `data_kind(kind)`, `rows()` which rows show may have changed,
-    `folder(text)` a config brought its folder, `resume(path)` the checkpoint Start resumes (None: a new run)."""
+    `folder(text)` a config brought its folder (`folder_b(text)`: side B's, unpaired data), `resume(path)` the checkpoint Start resumes (None: a new run)."""
 
-    NAMES = ("values", "preset", "data_kind", "folder", "rows", "resume")
+    NAMES = ("values", "preset", "data_kind", "folder", "folder_b", "rows", "resume")
 
 
 class TrainForm:
@@ -237,6 +252,7 @@ class TrainForm:
         self.preset_name = ""
         self.data_kind = "ring"
         self.folder = ""
+        self.folder_b = ""  # unpaired data: side B's folder ("": the folder holds trainA/ and trainB/)
         self.resume_path: str | None = None
         self.resume_step = 0
         self.run_defaults: dict[str, Any] = {}  # the app's preferences for new runs (train.threads, train.device)
@@ -265,6 +281,9 @@ class TrainForm:
         if cfg.data.path:
             self.folder = cfg.data.path
             self.events.folder.emit(self.folder)
+        if cfg.data.path_b:
+            self.folder_b = cfg.data.path_b
+            self.events.folder_b.emit(self.folder_b)
         self._show({key: getattr(getattr(cfg, key.split(".")[0]), key.split(".")[1]) for key in FORM_KEYS})
         self.events.rows.emit()
 
@@ -311,7 +330,8 @@ class TrainForm:
     def set_data_kind(self, kind: str) -> None:
         """The user chose a data set; a preset for another task (or the sketch preset) follows it."""
         preset_name = self.preset_name
-        if data_task(kind) != C.preset(preset_name).data.task or (kind == "autopair") != (preset_name == "sketch-folder"):
+        if (data_task(kind) != C.preset(preset_name).data.task or (kind == "autopair") != (preset_name == "sketch-folder")
+                or (data_task(kind) == "unpaired" and preset_name != preset_for(kind))):
             self.load_preset(preset_for(kind))
         if kind == "folder":
             self._show({"data.channels": 3, "model.class_conditional": False})
@@ -324,6 +344,10 @@ class TrainForm:
 
     def set_folder(self, text: str) -> None:
         self.folder = str(text).strip()
+
+    def set_folder_b(self, text: str) -> None:
+        """Unpaired data: side B's folder ("" when the folder holds trainA/ and trainB/)."""
+        self.folder_b = str(text).strip()
 
     def row_visible(self, key: str) -> bool | None:
         """Whether a row shows for the chosen objective and data kind; None for rows that always show."""
@@ -349,6 +373,7 @@ class TrainForm:
         kind = self.data_kind
         values["data"]["kind"] = kind
         values["data"]["path"] = (self.folder or None) if kind in FOLDER_KINDS else None
+        values["data"]["path_b"] = (self.folder_b or None) if kind == "unpaired" else None
         if kind == "digits":
             values["data"]["channels"] = 1
         sections = {s: replace(getattr(cfg, s), **v) for s, v in values.items()}
@@ -376,7 +401,7 @@ class TrainForm:
     def remembered(self) -> dict[str, Any]:
         """The form as plain JSON values (preset, data kind, folder, every field); `restore` takes it back."""
         return {"preset": self.preset_name, "data_kind": self.data_kind, "folder": self.folder,
-                "values": {key: self.values[key] for key in FORM_KEYS}}
+                "folder_b": self.folder_b, "values": {key: self.values[key] for key in FORM_KEYS}}
 
     def restore(self, saved: Any) -> None:
         """Show a form `remembered` earlier. A form that no longer validates (an unknown preset or field,
@@ -403,6 +428,9 @@ class TrainForm:
         self.set_config(cfg)
         self.folder = folder.strip()
         self.events.folder.emit(self.folder)
+        folder_b = saved.get("folder_b") or ""
+        self.folder_b = folder_b.strip() if isinstance(folder_b, str) and kind == "unpaired" else ""
+        self.events.folder_b.emit(self.folder_b)
 
     # --- resume --------------------------------------------------------------------------------------------
     def set_resume(self, path: str, cfg: C.RunConfig, step: int) -> None:

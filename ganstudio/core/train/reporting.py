@@ -37,6 +37,8 @@ class TrainEvent:
 class Reporting:
     """Trainer's events, logged scalars, previews and evaluations."""
 
+    WATCHED_LOSSES: tuple[str, ...] = ("d_loss", "g_loss")  # a non-finite one of these stops or rolls back
+
     # --- events and logged scalars -------------------------------------------------------------------
 
     def _record(self, name: str, value: torch.Tensor) -> None:
@@ -61,7 +63,7 @@ class Reporting:
         lr_g, lr_d = self.learning_rates
         values["lr_g"], values["lr_d"] = lr_g, lr_d
         values["sliced_w"] = self._batch_sliced_w()
-        bad = [k for k in ("d_loss", "g_loss") if k in values and not math.isfinite(values[k])]
+        bad = [k for k in self.WATCHED_LOSSES if k in values and not math.isfinite(values[k])]
         if bad:
             self._handle_non_finite(bad)
             return values

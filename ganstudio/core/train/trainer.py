@@ -69,7 +69,15 @@ def combination_warnings(cfg: RunConfig, D: torch.nn.Module) -> list[str]:
 
 class Trainer(TrainingStep, Checkpointing, Reporting):
     """One training run. Its methods come from this file and from step.py, checkpointing.py and
-    reporting.py; all the state they share is set up in __init__."""
+    reporting.py; all the state they share is set up in __init__. Unpaired data (CycleGAN: two generators,
+    two critics) makes a `cyclegan.CycleGANTrainer`, a subclass that plays its own step."""
+
+    def __new__(cls, config: RunConfig, *args: Any, **kwargs: Any) -> "Trainer":
+        if cls is Trainer and getattr(getattr(config, "data", None), "task", None) == "unpaired":
+            from ganstudio.core.train.cyclegan import CycleGANTrainer
+
+            return super().__new__(CycleGANTrainer)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -154,11 +162,14 @@ class Trainer(TrainingStep, Checkpointing, Reporting):
 
         if resume is not None:
             self.load(resume)
+        self._open_run_folder(resumed=resume is not None)
 
+    def _open_run_folder(self, resumed: bool) -> None:
+        """The run folder's config files and metrics.jsonl (rank 0 only), then the first good snapshot."""
         self.writer: MetricsWriter | None = None
         if self.run_dir is not None and self.is_writer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            self._tidy_run_folder(resumed=resume is not None)
+            self._tidy_run_folder(resumed=resumed)
             (self.run_dir / "config.json").write_text(self.cfg.to_json())
             (self.run_dir / "config.toml").write_text(self.cfg.to_toml())
             self.writer = MetricsWriter(self.run_dir / "metrics.jsonl")

@@ -16,11 +16,13 @@ from ganstudio.core.train.form import DATASETS, FOLDER_KINDS, TrainForm
 from ganstudio.qt.workers import JobWorker, start_job
 
 
-def check_data_folder(kind: str, path: str, image_size: int, progress=None) -> dict[str, Any]:
+def check_data_folder(kind: str, path: str, image_size: int, progress=None, path_b: str = "") -> dict[str, Any]:
     """The folder check as a job. Imported here, in the job's thread: ganstudio.core.data loads PyTorch,
     which the window must not wait for."""
     from ganstudio.core.data.folder_checks import validate_data_folder
 
+    if kind == "unpaired":
+        return validate_data_folder(kind, path, image_size, progress=progress, path_b=path_b or None)
     return validate_data_folder(kind, path, image_size, progress=progress)
 
 
@@ -69,6 +71,26 @@ class DataPicker(QGroupBox):
         self.folderRow.setLayout(folder_row)
         self.folderLabel = QLabel("Folder")
         self.form_layout.addRow(self.folderLabel, self.folderRow)
+        # Unpaired data: side B's folder, or empty when the folder above holds trainA/ and trainB/.
+        folder_b_row = QHBoxLayout()
+        self.folderBEdit = QLineEdit()
+        self.folderBEdit.setObjectName("folderBEdit")
+        self.folderBEdit.setPlaceholderText("side B (empty: the folder holds trainA/ and trainB/)")
+        self.folderBEdit.setToolTip("CycleGAN learns A → B and B → A from two sets of pictures that are not "
+                                    "paired. Give side A above and side B here, or leave this empty and give a "
+                                    "folder with trainA/ and trainB/ inside, as the reference's data sets are.")
+        self.folderBEdit.textChanged.connect(form.set_folder_b)
+        self.folderBEdit.editingFinished.connect(self._on_folder_edited)
+        self.browseBButton = QPushButton("Browse…")
+        self.browseBButton.setObjectName("browseFolderBButton")
+        self.browseBButton.clicked.connect(self.choose_folder_b)
+        folder_b_row.addWidget(self.folderBEdit, 1)
+        folder_b_row.addWidget(self.browseBButton)
+        folder_b_row.setContentsMargins(0, 0, 0, 0)
+        self.folderBRow = QWidget()
+        self.folderBRow.setLayout(folder_b_row)
+        self.folderBLabel = QLabel("Folder B")
+        self.form_layout.addRow(self.folderBLabel, self.folderBRow)
         self.folderStatus = QLabel("")
         self.folderStatus.setObjectName("folderStatus")
         self.folderStatus.setWordWrap(True)
@@ -82,6 +104,7 @@ class DataPicker(QGroupBox):
 
         form.events.data_kind.connect(self._show_kind)
         form.events.folder.connect(self.folderEdit.setText)
+        form.events.folder_b.connect(self.folderBEdit.setText)
         self._show_kind(form.data_kind)
 
     def current_data_kind(self) -> str:
@@ -93,6 +116,9 @@ class DataPicker(QGroupBox):
         self.datasetCombo.blockSignals(False)
         for w in (self.folderLabel, self.folderRow, self.folderStatus, self.thumbnails):
             w.setVisible(kind in FOLDER_KINDS)
+        for w in (self.folderBLabel, self.folderBRow):
+            w.setVisible(kind == "unpaired")
+        self.folderLabel.setText("Folder A" if kind == "unpaired" else "Folder")
 
     def _on_dataset_changed(self, _index: int) -> None:
         kind = self.current_data_kind()
@@ -102,7 +128,7 @@ class DataPicker(QGroupBox):
             self.validate_folder()
 
     def set_editable(self, editable: bool) -> None:
-        for w in (self.datasetCombo, self.folderEdit, self.browseButton):
+        for w in (self.datasetCombo, self.folderEdit, self.browseButton, self.folderBEdit, self.browseBButton):
             w.setEnabled(editable)
 
     # --- the folder and its check ------------------------------------------------------------------------
@@ -114,13 +140,25 @@ class DataPicker(QGroupBox):
                 self.settings.set_last_folder("data", str(Path(folder).parent))
             self.set_folder(folder)
 
+    def choose_folder_b(self) -> None:
+        start = self.settings.last_folder("data") if self.settings else ""
+        folder = QFileDialog.getExistingDirectory(self, "Choose side B's folder of pictures", start)
+        if folder:
+            self.set_folder_b(folder)
+
+    def set_folder_b(self, folder: str) -> JobWorker | None:
+        self.folderBEdit.setText(str(folder))
+        return self.validate_folder()
+
     def set_folder(self, folder: str) -> JobWorker | None:
         self.folderEdit.setText(str(folder))
         return self.validate_folder()
 
     def _on_folder_edited(self) -> None:
         text = self.folderEdit.text().strip()
-        if text and (self.folder_info is None or self.folder_info.get("path") != text):
+        text_b = self.folderBEdit.text().strip() if self.current_data_kind() == "unpaired" else ""
+        if text and (self.folder_info is None or self.folder_info.get("path") != text
+                     or self.folder_info.get("path_b", "") != text_b):
             self.validate_folder()
 
     def validate_folder(self) -> JobWorker | None:
@@ -132,11 +170,13 @@ class DataPicker(QGroupBox):
         if self._folder_job is not None:
             self._folder_job.stop()
         self._clear_thumbnails()
-        self.folder_info = {"path": path, "checking": True}
+        path_b = self.folderBEdit.text().strip() if kind == "unpaired" else ""
+        self.folder_info = {"path": path, "path_b": path_b, "checking": True}
         self.folderStatus.setStyleSheet("")
         self.folderStatus.setText("Checking the folder…")
         size = self.train_form.value("data.image_size")
         self._folder_job = start_job(check_data_folder, kind, path, size, pass_progress=True, name="check_data_folder",
+                                     path_b=path_b,
                                      on_progress=self._on_folder_progress, on_done=self._on_folder_checked,
                                      on_error=self._on_folder_failed, owner=self)
         return self._folder_job
@@ -152,6 +192,8 @@ class DataPicker(QGroupBox):
         self.folder_info = result
         what = result["what"]
         text = f"{result['count']:,} {what}{'s' if result['count'] != 1 else ''} ready"
+        if "count_b" in result:
+            text = f"side A {result['count']:,}, side B {result['count_b']:,} pictures ready"
         if result["broken"]:
             text += f"; {result['broken']:,} broken file{'s' if result['broken'] != 1 else ''} will be skipped"
             example = result["skipped"][0] if result["skipped"] else None
@@ -169,7 +211,8 @@ class DataPicker(QGroupBox):
     def _on_folder_failed(self, err) -> None:
         if self.sender() is not self._folder_job:
             return
-        self.folder_info = {"path": self.folderEdit.text().strip(), "error": err.message}
+        self.folder_info = {"path": self.folderEdit.text().strip(), "path_b": self.folderBEdit.text().strip(),
+                            "error": err.message}
         self.folderStatus.setStyleSheet("color: #ff8a8a;")
         self.folderStatus.setText(err.message)
         self._clear_thumbnails()

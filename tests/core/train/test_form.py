@@ -152,3 +152,19 @@ def test_run_defaults_fill_new_runs_and_keep_the_users_edits():
     form.set_value("train.threads", 5)  # the user's own value stays when the default changes
     form.set_run_defaults({"train.threads": 2, "train.device": "auto"})
     assert form.value("train.threads") == 5 and form.value("train.device") == "auto"
+
+
+def test_unpaired_folders_round_trip_through_the_remembered_form():
+    from ganstudio.core.train.form import TrainForm
+
+    form = TrainForm("toy-ring")
+    form.set_data_kind("unpaired")
+    form.set_folder("/data/summer")
+    form.set_folder_b("/data/winter")
+    cfg = form.config()
+    assert (cfg.data.path, cfg.data.path_b, cfg.objective.loss) == ("/data/summer", "/data/winter", "cyclegan")
+    shown = []
+    other = TrainForm("toy-ring")
+    other.events.folder_b.connect(shown.append)
+    other.restore(form.remembered())
+    assert other.config().data.path_b == "/data/winter" and shown == ["/data/winter"]

@@ -61,3 +61,30 @@ def test_the_panel_shows_its_form_and_passes_edits_back(qtbot):
     label, clip = panel.rows["objective.clip_value"]
     assert clip.isVisibleTo(panel) and form.value("objective.loss") == "wgan"
     panel.shutdown()
+
+
+def test_the_unpaired_kind_checks_both_folders(qtbot, tmp_path, make_pictures):
+    form = TrainForm("toy-ring")
+    picker = DataPicker(form)
+    qtbot.addWidget(picker)
+    picker.datasetCombo.setCurrentIndex(picker.datasetCombo.findData("unpaired"))
+    assert form.preset_name == "cyclegan-folders" and picker.folderBEdit.isVisibleTo(picker)
+    assert picker.folderLabel.text() == "Folder A"
+    # The reference layout: one folder holding trainA/ and trainB/.
+    make_pictures(tmp_path / "horse2zebra" / "trainA", n=3, size=40)
+    make_pictures(tmp_path / "horse2zebra" / "trainB", n=2, size=40)
+    picker.set_folder(str(tmp_path / "horse2zebra"))
+    qtbot.waitUntil(lambda: "ready" in picker.folderStatus.text(), timeout=30000)
+    assert picker.folderStatus.text().startswith("side A 3, side B 2 pictures ready")
+    cfg = form.config()
+    assert cfg.data.kind == "unpaired" and cfg.data.path == str(tmp_path / "horse2zebra") and cfg.data.path_b is None
+    # Two folders: side B's empty folder is named in one sentence.
+    (tmp_path / "empty").mkdir()
+    picker.set_folder(str(tmp_path / "horse2zebra" / "trainA"))
+    picker.set_folder_b(str(tmp_path / "empty"))
+    qtbot.waitUntil(lambda: picker.folder_info is not None and "error" in picker.folder_info, timeout=30000)
+    assert picker.folderStatus.text().startswith("Side B of the unpaired data:")
+    assert form.config().data.path_b == str(tmp_path / "empty")
+    picker.datasetCombo.setCurrentIndex(picker.datasetCombo.findData("scenes-daynight"))
+    assert form.preset_name == "cyclegan-scenes" and not picker.folderBEdit.isVisibleTo(picker)
+    assert not picker.folderEdit.isVisibleTo(picker)

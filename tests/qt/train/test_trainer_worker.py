@@ -55,3 +55,24 @@ def test_the_worker_drives_trainer_run_with_its_hooks(qtbot, monkeypatch, tmp_pa
     scalars = [s for b in r.batches for s in b["scalars"]]
     assert [s["step"] for s in scalars] == [5, 10, 15]
     assert sum(len(b["evals"]) for b in r.batches) == 1  # the end-of-run evaluation reached the GUI
+
+
+def test_the_worker_trains_a_cyclegan_run_as_headless(qtbot, tmp_path):
+    cfg = preset("cyclegan-scenes").with_overrides([
+        "data.image_size=32", "data.scene_count=8", "model.g_width=4", "model.d_width=4", "model.g_depth=1",
+        "train.steps=4", "train.log_every=2", "train.sample_every=4", "train.eval_every=0",
+        "train.checkpoint_every=0", "train.n_preview=1", "train.threads=1",
+    ])
+    worker = TrainerWorker(cfg, tmp_path / "run")
+    r = Receiver()
+    worker.progress.connect(r.on_progress)
+    worker.stopped.connect(r.on_stopped)
+    worker.finished.connect(r.on_finished)
+    worker.start()
+    qtbot.waitUntil(lambda: r.finished == 1, timeout=120000)
+    assert worker.wait(10000)
+    assert r.summaries[0]["reason"] == "finished" and r.summaries[0]["step"] == 4
+    scalars = [s for b in r.batches for s in b["scalars"]]
+    assert [s["step"] for s in scalars] == [2, 4] and all("cycle_A" in s and "D_B" in s for s in scalars)
+    evals = [e for b in r.batches for e in b["evals"]]
+    assert evals and "colour_gap" in evals[-1]

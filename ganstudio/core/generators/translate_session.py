@@ -1,0 +1,87 @@
+"""The Translate area's engine, without Qt: one model, one picture, a direction, the translation.
+
+`TranslateSession` holds the opened `Generator` (the one handle) and the input picture; its methods run in
+the area's background jobs one at a time (a lock keeps them in turn) and give back plain values only:
+`open_model(path) -> describe() dict`, `open_picture(path) -> uint8 (H, W, 3)`, `translate(direction) ->
+uint8 (H, W, 3)`, `swap() -> (input, output, direction)`: the output becomes the input and the direction
+turns round, so A -> B -> A shows what the cycle brings back. The picture is read as `ganstudio translate`
+reads it (`translate.load_picture_rounded` for fully convolutional models, a square crop otherwise), and
+the translation goes through `Generator.set_direction` + `Generator.translate`, the CLI's path.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ganstudio.core.errors import GanStudioError, ModelError
+
+OTHER_WAY = {"AtoB": "BtoA", "BtoA": "AtoB"}
+
+
+class TranslateSession:
+    def __init__(self, device: str = "auto") -> None:
+        self.device = device
+        self.model = None
+        self.picture = None  # torch (3, H, W) in [-1, 1], as the model takes it
+        self.output: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def open_model(self, path: str | Path) -> dict:
+        from ganstudio.core.generators.handle import open_generator
+
+        with self._lock:
+            model = open_generator(path, device=self.device)
+            if not model.is_translation or model.input_kind != "image":
+                raise ModelError(f"{Path(path).name} is not a picture-to-picture model; the Translate area opens "
+                                 "CycleGAN checkpoints (unpaired runs) and pix2pix models of pictures.")
+            self.model = model
+            self.output = None
+            return model.describe()
+
+    def open_picture(self, path: str | Path) -> np.ndarray:
+        from ganstudio.core.data import load_image
+        from ganstudio.core.generators.translate import load_picture_rounded
+        from ganstudio.core.imaging import to_uint8
+
+        with self._lock:
+            if self.model is None:
+                raise GanStudioError("Open a model first (Model…), then the picture to translate.")
+            path = Path(path)
+            if self.model.size_multiple:
+                picture = load_picture_rounded(path, self.model.size_multiple)
+            else:
+                picture = load_image(path, self.model.image_size, channels=3)
+            self.picture, self.output = picture, None
+            return to_uint8(picture[None])[0]
+
+    def translate(self, direction: str | None = None) -> np.ndarray:
+        with self._lock:
+            return self._translate(direction)
+
+    def _translate(self, direction: str | None) -> np.ndarray:
+        if self.model is None or self.picture is None:
+            raise GanStudioError("Open a model and a picture first.")
+        if self.model.directions:
+            self.model.set_direction(direction or self.model.direction)
+        elif direction not in (None, "AtoB"):
+            raise ModelError(f"{self.model.name} translates one way only.")
+        out = self.model.translate(self.picture[None], mode="eval")
+        self.output = self.model.to_pixels(out)[0]
+        return self.output
+
+    def swap(self) -> tuple[np.ndarray, np.ndarray, str]:
+        """The output becomes the input, translated the other way: (input, output, direction)."""
+        from ganstudio.core.data.images import array_to_tensor
+
+        with self._lock:
+            if self.model is None or self.output is None:
+                raise GanStudioError("Translate a picture first; swapping turns its translation round.")
+            if not self.model.directions:
+                raise ModelError(f"{self.model.name} translates one way only; only CycleGAN models swap.")
+            direction = OTHER_WAY[self.model.direction]
+            shown = self.output
+            self.picture = array_to_tensor(shown)
+            return shown, self._translate(direction), direction
