@@ -176,6 +176,52 @@ def step_flops(trainer: Trainer) -> float:
     return float(counter.get_total_flops())
 
 
+def examples_folder(root: Path, n: int = 1280, size: int = 80) -> Path:
+    """An image folder in torchvision's ImageFolder layout (root/class/*.png) that both programs read:
+    80-pixel pictures, so Resize(64) + CenterCrop(64) (and GAN Studio's square crop + resize) do work."""
+    folder = root / "examples-dcgan"
+    if not (folder / "all").exists():
+        _write_random_images(folder / "all", n, (size, size))
+    return folder
+
+
+def examples_trainer_config(folder: Path, device: str, seed: int = 0) -> RunConfig:
+    """What `ganstudio train` runs for the comparison: main.py's model and settings, GAN Studio's own
+    bookkeeping (scalars every 10 steps, the fixed-noise grid every 100 like main.py's, no EMA or
+    evaluations since main.py has neither)."""
+    return preset("digits-dcgan").with_overrides([
+        f"train.device={device}", f"train.seed={seed}", "data.kind=folder", f"data.path={folder}",
+        "data.image_size=64", "data.channels=3", "model.g_width=64", "model.d_width=64", "model.z_dim=100",
+        "optim.batch_size=64", "tricks.ema=0", "train.log_every=10", "train.sample_every=100",
+        "train.eval_every=0", "train.checkpoint_every=1000", "train.n_preview=64",
+    ])
+
+
+def examples_comparison(dev: torch.device, root: Path, steps: int, repeats: int,
+                        progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """`ganstudio train` against our re-creation of pytorch/examples dcgan/main.py, alternating pairs.
+
+    Each pair runs a fresh re-created program (its DataLoader workers start in its warm-up iteration,
+    which also writes its i == 0 grid) and then the same number of Trainer steps (one warm-up step
+    first). Neither side's grid every 100 iterations nor its checkpoint falls in the timed window."""
+    from ganstudio.bench.examples_dcgan import ExamplesDCGAN, iterations_per_second
+
+    folder = examples_folder(root)
+    trainer = Trainer(examples_trainer_config(folder, dev.type), run_dir=root / "examples-run")
+    theirs, ours = [], []
+    for r in range(repeats):
+        progress(f"training throughput: pytorch/examples dcgan re-creation, pair {r + 1} of {repeats}")
+        run = ExamplesDCGAN(folder, root / "examples-out", seed=r, device=dev.type)
+        theirs.append(iterations_per_second(run, steps))
+        del run
+        ours.append(trainer_steps(trainer, steps))
+    trainer.finish()
+    p, o = statistics.median(theirs), statistics.median(ours)
+    return {"case": "DCGAN-64 vs pytorch/examples dcgan/main.py (re-created)", "batch": 64, "steps": steps,
+            "pairs": [[a, b] for a, b in zip(theirs, ours)], "examples_steps_s": p, "trainer_steps_s": o,
+            "ratio": o / p, "ratios": [b / a for a, b in zip(theirs, ours)], "target": ">= 1.3x fp32"}
+
+
 def run(quick: bool = False, device: str = "auto", repeats: int | None = None,
         progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     dev = resolve_device(device)
@@ -207,5 +253,12 @@ def run(quick: bool = False, device: str = "auto", repeats: int | None = None,
                     "images_s": o * cfg.optim.batch_size, "flops_per_step": flops,
                     "achieved_flops_s": flops * o, "fraction_of_peak": flops * o / peak,
                 })
+        examples = None
+        if not quick:  # a 1280-picture folder and two worker processes: minutes, not for --quick
+            try:
+                examples = examples_comparison(dev, root, steps=12, repeats=repeats, progress=progress)
+            except ImportError as exc:
+                examples = {"error": f"torchvision is needed for the re-created dcgan/main.py ({exc})"}
     return {"device": device_description(dev), "matmul_peak_flops_s": peak, "cases": results,
+            "examples_dcgan": examples,
             "target": ">= 1.0x the plain loop on CPU, >= 1.5x on CUDA with the fast path"}
