@@ -2,7 +2,10 @@
 
 The plain loop is written here in the style of pytorch/examples' DCGAN (and the pix2pix reference):
 the same networks, data already in memory, BCE on D(x) and D(G(z)), one generator forward per
-iteration reused for both players, nothing else. The Trainer runs the same config with its normal
+iteration reused for both players, like for like with the Trainer (its precision, D frozen in G's
+backward, losses read back every log_every steps; tests/bench/test_plain_loop.py checks the FLOPs and
+optimizer steps match). The real program users run instead is re-created in examples_dcgan.py and
+timed by examples_comparison. The Trainer runs the same config with its normal
 bookkeeping (logging every 10 steps, sliced W, gradient norms). Runs alternate plain / trainer to spread
 the noise of a shared machine, and the ratio of medians is reported.
 
@@ -83,8 +86,11 @@ def cases(device: str, data_root: Path) -> list[Case]:
     ]
 
 
-def plain_loop_steps(trainer: Trainer, steps: int) -> float:
-    """Steps/s of a pytorch/examples-style loop over the trainer's own models and in-memory data."""
+def plain_loop(trainer: Trainer) -> Callable[[], None]:
+    """One iteration of a pytorch/examples-style loop over the trainer's own models and in-memory data,
+    like for like with the Trainer: the same precision (its autocast), D frozen during G's backward as
+    the Trainer does, and the losses read back every log_every iterations (the Trainer's logging rate).
+    What remains different is the Trainer's own bookkeeping, which the ratio measures."""
     G, D = trainer.G, trainer.D
     device = trainer.device
     cfg = trainer.cfg
@@ -94,6 +100,9 @@ def plain_loop_steps(trainer: Trainer, steps: int) -> float:
     task = cfg.data.task
     data = trainer.data
     gen = torch.Generator().manual_seed(0)
+    log_every = cfg.train.log_every
+    pending: list[torch.Tensor] = []
+    count = [0]
 
     def batch():
         if task == "toy":
@@ -104,30 +113,49 @@ def plain_loop_steps(trainer: Trainer, steps: int) -> float:
 
     def one_step() -> None:
         real, cond = batch()
-        if task == "paired":
-            fake = G(cond)
-            d_real = D(torch.cat([cond, real], 1))
-            d_fake = D(torch.cat([cond, fake.detach()], 1))
-        else:
-            z = torch.randn(n, cfg.model.z_dim, device=device)
-            fake = G(z)
-            d_real = D(real)
-            d_fake = D(fake.detach())
-        opt_d.zero_grad()
-        err_d = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + \
-            F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+        with trainer._autocast():
+            if task == "paired":
+                fake = G(cond)
+                d_real = D(torch.cat([cond, real], 1)).float()
+                d_fake = D(torch.cat([cond, fake.detach()], 1)).float()
+            else:
+                z = torch.randn(n, cfg.model.z_dim, device=device)
+                fake = G(z)
+                d_real = D(real).float()
+                d_fake = D(fake.detach()).float()
+            err_d = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + \
+                F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+        opt_d.zero_grad(set_to_none=True)
         err_d.backward()
         opt_d.step()
-        opt_g.zero_grad()
-        out = D(torch.cat([cond, fake], 1)) if task == "paired" else D(fake)
-        err_g = F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
-        if task == "paired":
-            err_g = err_g + 100.0 * F.l1_loss(fake, real)
-        err_g.backward()
+        D.requires_grad_(False)  # as the Trainer does: D's weights are constants in G's phase
+        try:
+            with trainer._autocast():
+                out = (D(torch.cat([cond, fake], 1)) if task == "paired" else D(fake)).float()
+                err_g = F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
+                if task == "paired":
+                    err_g = err_g + 100.0 * F.l1_loss(fake.float(), real)
+            opt_g.zero_grad(set_to_none=True)
+            err_g.backward()
+        finally:
+            D.requires_grad_(True)
         opt_g.step()
+        count[0] += 1
+        if count[0] % log_every == 0:
+            pending.extend([err_d.detach(), err_g.detach()])
+            torch.stack(pending).cpu().tolist()  # one read-back per log step, as the Trainer's
+            pending.clear()
 
     G.train()
     D.train()
+    one_step.optimizers = (opt_d, opt_g)  # type: ignore[attr-defined]
+    return one_step
+
+
+def plain_loop_steps(trainer: Trainer, steps: int) -> float:
+    """Steps/s of plain_loop(trainer) after one warm-up iteration."""
+    one_step = plain_loop(trainer)
+    device = trainer.device
     one_step()  # warm-up
     _sync(device)
     t0 = time.perf_counter()
