@@ -259,8 +259,13 @@ def run(quick: bool = False, device: str = "auto", repeats: int | None = None,
         root = Path(tmp)
         peak = matmul_peak_flops(dev, seconds=0.3 if quick else 1.0)
         variants = [("fp32", [])]
-        if dev.type == "cuda":
+        from ganstudio.core.device import cpu_has_native_bf16
+
+        bf16_note = None
+        if dev.type == "cuda" or cpu_has_native_bf16():
             variants.append(("bf16 autocast", ["train.precision=bf16"]))
+        else:  # emulated bf16 is many times slower than fp32 (docs/BENCHMARKS.md): not worth the minutes
+            bf16_note = "bf16 not timed: this CPU has no native bf16 (AVX512-BF16 / AMX), so it would be emulated"
         for case in cases(dev.type, root):
             steps = case.quick_steps if quick else case.steps
             if steps == 0:
@@ -288,5 +293,5 @@ def run(quick: bool = False, device: str = "auto", repeats: int | None = None,
             except ImportError as exc:
                 examples = {"error": f"torchvision is needed for the re-created dcgan/main.py ({exc})"}
     return {"device": device_description(dev), "matmul_peak_flops_s": peak, "cases": results,
-            "examples_dcgan": examples,
+            "examples_dcgan": examples, "bf16_note": bf16_note,
             "target": ">= 1.0x the plain loop on CPU, >= 1.5x on CUDA with the fast path"}
