@@ -4,6 +4,7 @@
     python benchmarks/training_vs_examples.py precision [--batch 16] [--steps 1] [--pairs 2] [--threads 2]
     python benchmarks/training_vs_examples.py conv [--threads 1]
     python benchmarks/training_vs_examples.py compile [--threads 1]
+    python benchmarks/training_vs_examples.py adam [--threads 1] [--pairs 3]
 
 `examples`: DCGAN-64 (batch 64, ngf/ndf 64, z 100) on a 1280-picture folder (80x80 PNGs in
 torchvision's ImageFolder layout), alternating pairs, each side timed over --steps iterations after a
@@ -11,7 +12,8 @@ warm-up (ganstudio.bench.training.examples_comparison; `ganstudio bench` runs it
 `precision`: the same Trainer in fp32 and in bf16 (autocast, channels_last) in alternating pairs.
 `conv`: one 4x4 stride-2 convolution (128 -> 256 channels, 16x16, batch 16) in fp32 / bf16, contiguous /
 channels_last: whether this CPU computes bf16 natively. `compile`: whether torch.compile works on this
-build at all, and how long inductor takes for a 2-convolution net's forward + backward. Prints JSON with the load average before and after.
+build at all, and how long inductor takes for a 2-convolution net's forward + backward. `adam`: one
+Adam step over DCGAN-64's generator (3.6M parameters), default / foreach / fused, alternating. Prints JSON with the load average before and after.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", choices=("examples", "precision", "conv", "compile"))
+    ap.add_argument("what", choices=("examples", "precision", "conv", "compile", "adam"))
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--pairs", type=int, default=None)
     ap.add_argument("--batch", type=int, default=16)
@@ -66,6 +68,20 @@ def main() -> int:
             print(f"fp32 {pairs[-1][0]:.4f} it/s, bf16 {pairs[-1][1]:.4f} it/s", file=sys.stderr, flush=True)
         out.update({"batch": args.batch, "pairs_fp32_bf16_it_s": pairs,
                     "ratio_bf16_over_fp32": statistics.median(b / a for a, b in pairs)})
+    elif args.what == "adam":
+        from ganstudio.core.models.dcgan import DCGANGenerator
+
+        for _ in range(args.pairs or 3):
+            for kind, kw in (("default", {}), ("foreach", {"foreach": True}), ("fused", {"fused": True})):
+                g = DCGANGenerator(100, 64, 3, 64)
+                for p in g.parameters():
+                    p.grad = torch.randn_like(p)
+                opt = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999), **kw)
+                opt.step()
+                t0 = time.perf_counter()
+                for _ in range(5):
+                    opt.step()
+                out.setdefault(kind + " ms", []).append(round((time.perf_counter() - t0) / 5 * 1000, 1))
     elif args.what == "compile":
         net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 4, 2, 1), torch.nn.LeakyReLU(0.2), torch.nn.Conv2d(8, 1, 4, 1, 0))
         x = torch.randn(4, 3, 16, 16)
