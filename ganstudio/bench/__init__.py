@@ -171,6 +171,15 @@ def format_table(report: dict[str, Any]) -> str:
                 lines.append(
                     f"  {c['case']:<28} {c['variant']:<14} {c['plain_steps_s']:10.2f} {c['trainer_steps_s']:12.2f} "
                     f"{c['ratio']:5.2f}x {c['images_s']:8.1f} {100 * c['fraction_of_peak']:6.1f}%")
+            if tr.get("bf16_note"):
+                lines.append(f"  {tr['bf16_note']}")
+            ex = tr.get("examples_dcgan")
+            if ex and "error" in ex:
+                lines.append(f"  pytorch/examples dcgan: error: {ex['error']}")
+            elif ex:
+                lines.append(f"  {ex['case']}: {ex['examples_steps_s']:.2f} it/s vs ganstudio train "
+                             f"{ex['trainer_steps_s']:.2f} it/s, ratio {ex['ratio']:.2f}x (pairs "
+                             f"{', '.join(f'{x:.2f}' for x in ex['ratios'])}; target {ex['target']})")
     gui = report.get("gui")
     if gui:
         lines.extend(_gui_lines(gui))

@@ -2,7 +2,10 @@
 
 The plain loop is written here in the style of pytorch/examples' DCGAN (and the pix2pix reference):
 the same networks, data already in memory, BCE on D(x) and D(G(z)), one generator forward per
-iteration reused for both players, nothing else. The Trainer runs the same config with its normal
+iteration reused for both players, like for like with the Trainer (its precision, D frozen in G's
+backward, losses read back every log_every steps; tests/bench/test_plain_loop.py checks the FLOPs and
+optimizer steps match). The real program users run instead is re-created in examples_dcgan.py and
+timed by examples_comparison. The Trainer runs the same config with its normal
 bookkeeping (logging every 10 steps, sliced W, gradient norms). Runs alternate plain / trainer to spread
 the noise of a shared machine, and the ratio of medians is reported.
 
@@ -83,8 +86,11 @@ def cases(device: str, data_root: Path) -> list[Case]:
     ]
 
 
-def plain_loop_steps(trainer: Trainer, steps: int) -> float:
-    """Steps/s of a pytorch/examples-style loop over the trainer's own models and in-memory data."""
+def plain_loop(trainer: Trainer) -> Callable[[], None]:
+    """One iteration of a pytorch/examples-style loop over the trainer's own models and in-memory data,
+    like for like with the Trainer: the same precision (its autocast), D frozen during G's backward as
+    the Trainer does, and the losses read back every log_every iterations (the Trainer's logging rate).
+    What remains different is the Trainer's own bookkeeping, which the ratio measures."""
     G, D = trainer.G, trainer.D
     device = trainer.device
     cfg = trainer.cfg
@@ -94,6 +100,9 @@ def plain_loop_steps(trainer: Trainer, steps: int) -> float:
     task = cfg.data.task
     data = trainer.data
     gen = torch.Generator().manual_seed(0)
+    log_every = cfg.train.log_every
+    pending: list[torch.Tensor] = []
+    count = [0]
 
     def batch():
         if task == "toy":
@@ -104,30 +113,49 @@ def plain_loop_steps(trainer: Trainer, steps: int) -> float:
 
     def one_step() -> None:
         real, cond = batch()
-        if task == "paired":
-            fake = G(cond)
-            d_real = D(torch.cat([cond, real], 1))
-            d_fake = D(torch.cat([cond, fake.detach()], 1))
-        else:
-            z = torch.randn(n, cfg.model.z_dim, device=device)
-            fake = G(z)
-            d_real = D(real)
-            d_fake = D(fake.detach())
-        opt_d.zero_grad()
-        err_d = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + \
-            F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+        with trainer._autocast():
+            if task == "paired":
+                fake = G(cond)
+                d_real = D(torch.cat([cond, real], 1)).float()
+                d_fake = D(torch.cat([cond, fake.detach()], 1)).float()
+            else:
+                z = torch.randn(n, cfg.model.z_dim, device=device)
+                fake = G(z)
+                d_real = D(real).float()
+                d_fake = D(fake.detach()).float()
+            err_d = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + \
+                F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+        opt_d.zero_grad(set_to_none=True)
         err_d.backward()
         opt_d.step()
-        opt_g.zero_grad()
-        out = D(torch.cat([cond, fake], 1)) if task == "paired" else D(fake)
-        err_g = F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
-        if task == "paired":
-            err_g = err_g + 100.0 * F.l1_loss(fake, real)
-        err_g.backward()
+        D.requires_grad_(False)  # as the Trainer does: D's weights are constants in G's phase
+        try:
+            with trainer._autocast():
+                out = (D(torch.cat([cond, fake], 1)) if task == "paired" else D(fake)).float()
+                err_g = F.binary_cross_entropy_with_logits(out, torch.ones_like(out))
+                if task == "paired":
+                    err_g = err_g + 100.0 * F.l1_loss(fake.float(), real)
+            opt_g.zero_grad(set_to_none=True)
+            err_g.backward()
+        finally:
+            D.requires_grad_(True)
         opt_g.step()
+        count[0] += 1
+        if count[0] % log_every == 0:
+            pending.extend([err_d.detach(), err_g.detach()])
+            torch.stack(pending).cpu().tolist()  # one read-back per log step, as the Trainer's
+            pending.clear()
 
     G.train()
     D.train()
+    one_step.optimizers = (opt_d, opt_g)  # type: ignore[attr-defined]
+    return one_step
+
+
+def plain_loop_steps(trainer: Trainer, steps: int) -> float:
+    """Steps/s of plain_loop(trainer) after one warm-up iteration."""
+    one_step = plain_loop(trainer)
+    device = trainer.device
     one_step()  # warm-up
     _sync(device)
     t0 = time.perf_counter()
@@ -176,6 +204,52 @@ def step_flops(trainer: Trainer) -> float:
     return float(counter.get_total_flops())
 
 
+def examples_folder(root: Path, n: int = 1280, size: int = 80) -> Path:
+    """An image folder in torchvision's ImageFolder layout (root/class/*.png) that both programs read:
+    80-pixel pictures, so Resize(64) + CenterCrop(64) (and GAN Studio's square crop + resize) do work."""
+    folder = root / "examples-dcgan"
+    if not (folder / "all").exists():
+        _write_random_images(folder / "all", n, (size, size))
+    return folder
+
+
+def examples_trainer_config(folder: Path, device: str, seed: int = 0) -> RunConfig:
+    """What `ganstudio train` runs for the comparison: main.py's model and settings, GAN Studio's own
+    bookkeeping (scalars every 10 steps, the fixed-noise grid every 100 like main.py's, no EMA or
+    evaluations since main.py has neither)."""
+    return preset("digits-dcgan").with_overrides([
+        f"train.device={device}", f"train.seed={seed}", "data.kind=folder", f"data.path={folder}",
+        "data.image_size=64", "data.channels=3", "model.g_width=64", "model.d_width=64", "model.z_dim=100",
+        "optim.batch_size=64", "tricks.ema=0", "train.log_every=10", "train.sample_every=100",
+        "train.eval_every=0", "train.checkpoint_every=1000", "train.n_preview=64",
+    ])
+
+
+def examples_comparison(dev: torch.device, root: Path, steps: int, repeats: int,
+                        progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """`ganstudio train` against our re-creation of pytorch/examples dcgan/main.py, alternating pairs.
+
+    Each pair runs a fresh re-created program (its DataLoader workers start in its warm-up iteration,
+    which also writes its i == 0 grid) and then the same number of Trainer steps (one warm-up step
+    first). Neither side's grid every 100 iterations nor its checkpoint falls in the timed window."""
+    from ganstudio.bench.examples_dcgan import ExamplesDCGAN, iterations_per_second
+
+    folder = examples_folder(root)
+    trainer = Trainer(examples_trainer_config(folder, dev.type), run_dir=root / "examples-run")
+    theirs, ours = [], []
+    for r in range(repeats):
+        progress(f"training throughput: pytorch/examples dcgan re-creation, pair {r + 1} of {repeats}")
+        run = ExamplesDCGAN(folder, root / "examples-out", seed=r, device=dev.type)
+        theirs.append(iterations_per_second(run, steps))
+        del run
+        ours.append(trainer_steps(trainer, steps))
+    trainer.finish()
+    p, o = statistics.median(theirs), statistics.median(ours)
+    return {"case": "DCGAN-64 vs pytorch/examples dcgan/main.py (re-created)", "batch": 64, "steps": steps,
+            "pairs": [[a, b] for a, b in zip(theirs, ours)], "examples_steps_s": p, "trainer_steps_s": o,
+            "ratio": o / p, "ratios": [b / a for a, b in zip(theirs, ours)], "target": ">= 1.3x fp32"}
+
+
 def run(quick: bool = False, device: str = "auto", repeats: int | None = None,
         progress: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     dev = resolve_device(device)
@@ -185,8 +259,13 @@ def run(quick: bool = False, device: str = "auto", repeats: int | None = None,
         root = Path(tmp)
         peak = matmul_peak_flops(dev, seconds=0.3 if quick else 1.0)
         variants = [("fp32", [])]
-        if dev.type == "cuda":
+        from ganstudio.core.device import cpu_has_native_bf16
+
+        bf16_note = None
+        if dev.type == "cuda" or cpu_has_native_bf16():
             variants.append(("bf16 autocast", ["train.precision=bf16"]))
+        else:  # emulated bf16 is many times slower than fp32 (docs/BENCHMARKS.md): not worth the minutes
+            bf16_note = "bf16 not timed: this CPU has no native bf16 (AVX512-BF16 / AMX), so it would be emulated"
         for case in cases(dev.type, root):
             steps = case.quick_steps if quick else case.steps
             if steps == 0:
@@ -207,5 +286,12 @@ def run(quick: bool = False, device: str = "auto", repeats: int | None = None,
                     "images_s": o * cfg.optim.batch_size, "flops_per_step": flops,
                     "achieved_flops_s": flops * o, "fraction_of_peak": flops * o / peak,
                 })
+        examples = None
+        if not quick:  # a 1280-picture folder and two worker processes: minutes, not for --quick
+            try:
+                examples = examples_comparison(dev, root, steps=12, repeats=repeats, progress=progress)
+            except ImportError as exc:
+                examples = {"error": f"torchvision is needed for the re-created dcgan/main.py ({exc})"}
     return {"device": device_description(dev), "matmul_peak_flops_s": peak, "cases": results,
+            "examples_dcgan": examples, "bf16_note": bf16_note,
             "target": ">= 1.0x the plain loop on CPU, >= 1.5x on CUDA with the fast path"}

@@ -87,3 +87,18 @@ def free_memory_bytes(device: torch.device) -> int | None:
     except (OSError, RuntimeError, ValueError):
         return None
     return None
+
+
+def cpu_has_native_bf16(cpuinfo: str = "/proc/cpuinfo") -> bool | None:
+    """True when this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX-BF16, which oneDNN uses for
+    bf16 convolutions and matmuls); False when it does not (bf16 is then emulated and slower than fp32);
+    None where the CPU flags cannot be read (not Linux)."""
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        return None
+    return None

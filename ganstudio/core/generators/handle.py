@@ -77,6 +77,7 @@ class SketchRequest:
     hint_mask: np.ndarray
     mode: str = "eval"
     seeds: Sequence[int] = (0,)
+    fast: bool = False  # a live preview mid-stroke: bf16 / channels_last where that pays (Generator.fast_previews)
 
 
 @dataclass
@@ -178,6 +179,7 @@ class Generator:
             "name": self.name, "title": self.title, "path": str(self.path), "source": self.source,
             "input_kind": self.input_kind, "image_size": self.image_size, "z_dim": self.z_dim,
             "n_classes": self.n_classes, "channels": self.channels, "out_channels": self.channels,
+            "fast_previews": self.fast_previews,
             "size_multiple": self.size_multiple, "directions": list(self.directions),
             "use_ema": self.use_ema, "description": self.description, "default_mode": self.default_mode,
             "stochastic": self.is_stochastic, "has_batchnorm": self.has_batchnorm, "device": str(self.device),
@@ -260,11 +262,24 @@ class Generator:
             return image
         raise ModelError(f"{self.name} is an unconditional generator; it does not translate pictures.")
 
-    def translate(self, inputs: torch.Tensor, mode: str = "eval", seeds: Sequence[int] | None = None) -> torch.Tensor:
+    @property
+    def fast_previews(self) -> bool:
+        """Whether live previews run faster in bf16 autocast + channels_last than in exact fp32: on CUDA, and
+        on CPUs with native bf16 (AVX512-BF16 / AMX); elsewhere bf16 is emulated and slower, so no."""
+        if self.device.type == "cuda":
+            return True
+        from ganstudio.core.device import cpu_has_native_bf16
+
+        return self.device.type == "cpu" and cpu_has_native_bf16() is True
+
+    def translate(self, inputs: torch.Tensor, mode: str = "eval", seeds: Sequence[int] | None = None,
+                  fast: bool = False) -> torch.Tensor:
         """inputs (N, C, H, W) or (C, H, W) in [-1, 1] -> outputs (N, 3, H, W) float32 on the CPU.
 
         mode "eval" is deterministic; "reference" runs as the pix2pix reference's test phase (per-image
         batch-norm statistics, dropout on, masks drawn from `seeds`, one per image; default 0, 1, ...).
+        fast=True (live previews only; pictures that are kept are exact fp32) runs under bf16 autocast with
+        the input in channels_last: within bf16 rounding of the exact picture, not equal to it.
         """
         if not self.is_translation:
             raise ModelError(f"{self.name} is an unconditional generator; it does not translate pictures.")
@@ -277,7 +292,12 @@ class Generator:
         seeds = list(range(x.shape[0])) if seeds is None else list(seeds)
         if len(seeds) != x.shape[0]:
             raise ModelError(f"{len(seeds)} seeds given for {x.shape[0]} inputs; give one per input.")
-        with self._lock, _exact_fp32(self.device), torch.inference_mode():
+        if fast:
+            precision = torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
+            x = x.contiguous(memory_format=torch.channels_last)
+        else:
+            precision = _exact_fp32(self.device)
+        with self._lock, precision, torch.inference_mode():
             self.module.eval()
             network = self._network()
             if mode == "reference":
@@ -307,7 +327,8 @@ class Generator:
             elif isinstance(request, SketchRequest):
                 x = self.input_from_layers(request.lines, request.hint_rgb, request.hint_mask)
                 seeds = list(request.seeds)
-                out = self.translate(x[None].expand(len(seeds), -1, -1, -1), mode=request.mode, seeds=seeds)
+                out = self.translate(x[None].expand(len(seeds), -1, -1, -1), mode=request.mode, seeds=seeds,
+                                     fast=request.fast and self.fast_previews)
                 pixels = self.to_pixels(out)
             else:
                 raise TypeError(f"cannot render a {type(request).__name__}")

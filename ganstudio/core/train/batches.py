@@ -92,6 +92,8 @@ class BatchSource:
             self.loader = torch.utils.data.DataLoader(
                 dataset, batch_size=self.cfg.optim.batch_size, shuffle=sampler is None, sampler=sampler, drop_last=True,
                 num_workers=self.cfg.data.workers, persistent_workers=self.cfg.data.workers > 0,
+                # Page-locked batches copy to a GPU without a host sync (the .to(non_blocking=True) below).
+                pin_memory=self.device.type == "cuda",
                 generator=torch.Generator().manual_seed(int(torch.randint(0, 2**31, (1,), generator=self.rng))),
             )
             self.n_items = len(dataset)
@@ -131,7 +133,8 @@ class BatchSource:
         except StopIteration:
             self.loader_iter = iter(self.loader)
             item = next(self.loader_iter)
+        nb = self.device.type == "cuda"
         if isinstance(item, (list, tuple)):
             a, b = item
-            return b.to(self.device), None, a.to(self.device)
-        return item.to(self.device), None, None
+            return b.to(self.device, non_blocking=nb), None, a.to(self.device, non_blocking=nb)
+        return item.to(self.device, non_blocking=nb), None, None

@@ -186,7 +186,8 @@ FIELDS: dict[str, list[FieldSpec]] = {
         FieldSpec("train.seed", "Seed", "int",
                   "Random seed: the same seed and settings give the same run."),
         FieldSpec("train.precision", "Precision", "choice",
-                  "bf16 runs the models in bfloat16 on a CUDA GPU (faster on recent GPUs); CPU runs stay fp32.",
+                  "bf16 runs the models in bfloat16 (autocast; conv nets in channels_last): faster on recent GPUs and on "
+                  "CPUs with native bf16 (AVX512-BF16, AMX), slower on others.",
                   choices=C.PRECISIONS),
         FieldSpec("train.log_every", "Log every", "int",
                   "Steps between logged curve points (averaged over those steps)."),

@@ -475,7 +475,10 @@ class SketchArea(AreaMessages, QWidget):
             req = LatentRequest(plan.z)
         else:
             layers = self.canvas.model_layers()
-            req = SketchRequest(layers.lines, layers.hint_rgb, layers.hint_mask, mode=self.session.mode, seeds=plan.seeds)
+            # Mid-stroke previews may run in bf16 where that pays; the picture after pen-up is exact fp32.
+            fast = not release and bool((self.session.model_info or {}).get("fast_previews"))
+            req = SketchRequest(layers.lines, layers.hint_rgb, layers.hint_mask, mode=self.session.mode, seeds=plan.seeds,
+                                fast=fast)
         # The newest request may already cover this exact input (e.g. the live preview caught the last
         # point of the stroke): then it is not computed again. A new drawing's picture supersedes the
         # variants of the older one.
