@@ -8,10 +8,30 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, QThread  # noqa: E402
+from threadcheck import threads_left_running  # noqa: E402
 
 from ganstudio.qt.settings import AppSettings  # noqa: E402
 from ganstudio.qt.workers import live_workers, stop_all_workers  # noqa: E402
+
+# Every QThread started during a test, whoever starts it (a JobWorker, a trainer worker, Qt code).
+_started_qthreads: list = []
+_qthread_start = QThread.start
+
+
+def _recording_start(self, *args):
+    _started_qthreads.append(self)
+    return _qthread_start(self, *args)
+
+
+QThread.start = _recording_start
+
+
+def _qthread_running(thread) -> bool:
+    try:
+        return thread.isRunning()
+    except RuntimeError:  # its C++ object is gone: it is not running
+        return False
 
 # The small toy run every training test uses (a user would type these into the form).
 SMALL_TOY = {
@@ -34,6 +54,19 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def no_qthread_left_running():
+    """Fails any test that leaves a QThread running (the Python threads are checked in tests/conftest.py)."""
+    _started_qthreads.clear()
+    yield
+    try:
+        left = threads_left_running(set(), list(_started_qthreads), running=_qthread_running,
+                                    join=lambda t, s: t.wait(int(s * 1000)))
+    finally:
+        _started_qthreads.clear()
+    assert not left, f"QThreads still running after the test: {left}"
 
 
 @pytest.fixture(autouse=True)
