@@ -180,3 +180,27 @@ def answer_next_question(qtbot):
         QTimer.singleShot(20, answer)
 
     return arm
+
+
+def _watch_pause(worker):
+    """Count the rounds a worker's thread spends blocked in its pause loop (BackgroundWorker's
+    `_wait_while_paused` calls `on_idle` once a round, every 0.05 s, only while paused): a test waits for
+    that count instead of sleeping, so "paused" means the thread is known to be waiting."""
+    rounds = [0]
+    original = worker._wait_while_paused
+
+    def watched(on_idle=None):
+        def idle():
+            rounds[0] += 1
+            if on_idle is not None:
+                on_idle()
+        return original(on_idle=idle)
+
+    worker._wait_while_paused = watched
+    return lambda: rounds[0]
+
+
+@pytest.fixture
+def watch_pause():
+    """watch_pause(worker) -> rounds(): how many rounds the worker's thread has waited while paused."""
+    return _watch_pause
