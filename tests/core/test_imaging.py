@@ -30,12 +30,12 @@ def test_to_uint8_channels_last_and_single_image():
 
 
 def test_grey_becomes_three_equal_channels():
-    x = torch.linspace(-1, 1, 6).view(1, 1, 2, 3)
+    x = torch.linspace(-1, 1, 12).view(2, 1, 2, 3)
     got = to_uint8(x)
-    assert got.shape == (1, 2, 3, 3)
+    assert got.shape == (2, 2, 3, 3)
     np.testing.assert_array_equal(got[..., 0], got[..., 1])
     np.testing.assert_array_equal(got[..., 0], got[..., 2])
-    assert got[0, 0, 0, 0] == 0 and got[0, 1, 2, 0] == 255
+    assert got[0, 0, 0, 0] == 0 and got[1, 1, 2, 0] == 255
 
 
 def test_to_uint8_takes_numpy_and_gradients():
@@ -47,6 +47,7 @@ def test_to_uint8_takes_numpy_and_gradients():
 def test_tile_pictures_layout():
     pics = np.stack([np.full((2, 3, 3), 10 * (i + 1), np.uint8) for i in range(5)])
     grid = tile_pictures(pics, columns=2, padding=1, pad_value=7)
+    assert grid.dtype == np.uint8
     # 3 rows of 2: height 3 * (2 + 1) + 1, width 2 * (3 + 1) + 1
     assert grid.shape == (10, 9, 3)
     for i in range(5):
@@ -69,8 +70,9 @@ def test_tile_pictures_default_is_a_square_ish_grid():
 
 def test_make_grid_uint8_is_to_uint8_then_tile():
     x = torch.rand(3, 3, 4, 4) * 2 - 1
-    np.testing.assert_array_equal(make_grid_uint8(x, nrow=2, padding=1, pad_value=3),
-                                  tile_pictures(to_uint8(x), 2, 1, 3))
+    np.testing.assert_array_equal(make_grid_uint8(x, nrow=3, padding=1, pad_value=3),
+                                  tile_pictures(to_uint8(x), 3, 1, 3))
+    assert make_grid_uint8(x, nrow=3, padding=1).shape == (1 * 5 + 1, 3 * 5 + 1, 3)
     np.testing.assert_array_equal(make_grid_uint8(x), tile_pictures(to_uint8(x), 2, 2, 24))
 
 
@@ -86,9 +88,11 @@ def test_save_png_round_trips(tmp_path):
     from PIL import Image
 
     pic = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
-    path = save_png(pic, tmp_path / "new" / "p.png")
-    assert path == tmp_path / "new" / "p.png"
+    path = save_png(pic, tmp_path / "new" / "folders" / "p.png")  # the folders are made
+    assert path == tmp_path / "new" / "folders" / "p.png"
     np.testing.assert_array_equal(np.asarray(Image.open(path)), pic)
+    again = save_png(pic[::-1], str(path.parent / "q.png"))  # into a folder that exists; a str path
+    np.testing.assert_array_equal(np.asarray(Image.open(again)), pic[::-1])
 
 
 @pytest.mark.parametrize("line_value", [1.0, 0.5])
