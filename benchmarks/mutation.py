@@ -29,8 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # module short name -> (source file, the test files that cover it)
 MODULES: dict[str, tuple[str, list[str]]] = {
+    # test_step.py holds the objectives and tricks as the trainer applies them; it trains small models
+    # (a minute), so the mutants here are judged by the closed-form tests of the module alone.
     "objectives": ("ganstudio/core/train/objectives.py", [
-        "tests/core/train/test_objectives.py", "tests/core/train/test_step.py"]),
+        "tests/core/train/test_objectives.py"]),
     "tricks": ("ganstudio/core/train/tricks.py", [
         "tests/core/train/test_tricks.py", "tests/core/train/test_step.py"]),
     "checkpoint": ("ganstudio/core/checkpoint.py", [

@@ -304,3 +304,64 @@ def test_gradient_penalty_is_two_sided_where_real_and_fake_coincide() -> None:
     penalty = gradient_penalty(SquareCritic(0.5), inside, inside.clone(), weight=1.0)
     assert penalty.item() == pytest.approx(((inside.double().flatten(1).norm(dim=1) - 1) ** 2).mean().item(), rel=1e-5)
     assert penalty.item() > 0.1
+
+
+def test_module_names_registry_objectives_and_refuses_other_attributes() -> None:
+    import ganstudio.core.train.objectives as objectives
+    from ganstudio.core.objective_registry import objective_names
+
+    assert objectives.OBJECTIVE_NAMES == objective_names()  # read at access time, not at import
+    with pytest.raises(AttributeError, match="^module 'ganstudio.core.train.objectives' has no attribute 'NO_SUCH_NAME'$"):
+        objectives.NO_SUCH_NAME  # noqa: B018
+
+
+def test_penalty_defaults_and_messages_name_the_fix() -> None:
+    w = torch.tensor([1.0, -2.0, 2.0])
+    critic = linear_critic(w)
+    real = torch.randn(16, 3).requires_grad_(True)
+    assert r1_penalty(critic(real), real).item() == pytest.approx(0.5 * 10.0 * 9.0, rel=1e-6)  # gamma 10
+    with pytest.raises(ValueError, match=r"^r1_penalty needs real_inputs\.requires_grad_\(True\) to be called "
+                                         r"before D\(real_inputs\)$"):
+        plain = torch.randn(4, 3)
+        r1_penalty(critic(plain), plain)
+    unit3 = linear_critic(3.0 * torch.tensor([0.6, 0.8]))
+    a, b = torch.randn(8, 2), torch.randn(8, 2)
+    assert gradient_penalty(unit3, a, b).item() == pytest.approx(10.0 * 4.0, rel=1e-5)  # weight 10
+    with pytest.raises(ValueError, match=r"^gradient_penalty needs real and fake of the same shape, got "
+                                         r"\(8, 2\) and \(3, 2\)$"):
+        gradient_penalty(unit3, a, b[:3])
+
+
+def test_gradient_penalty_draws_its_coefficients_in_the_inputs_precision() -> None:
+    # float64 inputs: alpha ~ U[0, 1] drawn in float64 from the generator (float32 draws are other numbers).
+    real, fake = (t.double() for t in _points_on_both_sides_of_unit_gradient())
+    penalty = gradient_penalty(SquareCritic(0.5).double(), real, fake, weight=2.0,
+                               generator=torch.Generator().manual_seed(7))
+    alpha = torch.rand((8, 1, 1, 1), generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    norms = (alpha * real + (1 - alpha) * fake).flatten(1).norm(dim=1)
+    assert penalty.item() == pytest.approx(2.0 * ((norms - 1) ** 2).mean().item(), rel=1e-6)
+
+
+def test_pix2pix_without_l1_needs_no_images_and_with_any_l1_does() -> None:
+    fake_scores = torch.randn(2, 1, 4, 4)
+    plain = get_objective("pix2pix", l1_weight=0.0)
+    assert plain.g_loss(fake_scores).item() == pytest.approx(get_objective("nonsaturating").g_loss(fake_scores).item())
+    with pytest.raises(ValueError, match=r"^pix2pix g_loss needs the generated images `fake` and the `target` "
+                                         r"images for its L1 term$"):
+        get_objective("pix2pix", l1_weight=1.0).g_loss(fake_scores)
+
+
+def test_gradient_penalty_stays_finite_where_the_critic_gradient_is_exactly_zero() -> None:
+    class FlatCritic(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = nn.Parameter(torch.tensor(0.0))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.scale * x.flatten(1).sum(dim=1)
+
+    critic = FlatCritic()
+    penalty = gradient_penalty(critic, torch.randn(4, 3), torch.randn(4, 3), weight=2.0)
+    assert penalty.item() == pytest.approx(2.0, rel=1e-5)  # (0 - 1)^2, the epsilon keeps sqrt defined
+    penalty.backward()
+    assert torch.isfinite(critic.scale.grad)
