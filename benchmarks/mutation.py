@@ -34,7 +34,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "objectives": ("ganstudio/core/train/objectives.py", [
         "tests/core/train/test_objectives.py"]),
     "tricks": ("ganstudio/core/train/tricks.py", [
-        "tests/core/train/test_tricks.py", "tests/core/train/test_step.py"]),
+        "tests/core/train/test_tricks.py", "tests/core/train/test_tricks_details.py"]),
     "checkpoint": ("ganstudio/core/checkpoint.py", [
         "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_files.py"]),
     "encoding": ("ganstudio/core/sketch/encoding.py", [
