@@ -365,3 +365,34 @@ def test_gradient_penalty_stays_finite_where_the_critic_gradient_is_exactly_zero
     assert penalty.item() == pytest.approx(2.0, rel=1e-5)  # (0 - 1)^2, the epsilon keeps sqrt defined
     penalty.backward()
     assert torch.isfinite(critic.scale.grad)
+
+
+def test_settings_are_stored_as_floats_and_refused_with_the_fix() -> None:
+    p2p, wgan = get_objective("pix2pix", l1_weight=10), get_objective("wgan", clip_value=1)
+    assert type(p2p.l1_weight) is float and p2p.l1_weight == 10.0
+    assert type(wgan.clip_value) is float and wgan.clip_value == 1.0
+    assert type(get_objective("hinge", gradient_penalty_weight=2).gradient_penalty_weight) is float
+    assert get_objective("pix2pix", l1_weight=0).l1_weight == 0.0  # 0 is allowed for L1 ...
+    with pytest.raises(ConfigError, match=r"^The pix2pix l1_weight -1\.0 is invalid; it must be a number >= 0 "
+                                          r"such as 100\.$"):
+        get_objective("pix2pix", l1_weight=-1.0)
+    for bad in (0.0, -0.5):  # ... but not for clipping
+        with pytest.raises(ConfigError, match=rf"^The WGAN clip_value {bad!r} is invalid; it must be a positive "
+                                              r"number such as 0\.01\.$"):
+            get_objective("wgan", clip_value=bad)
+    with pytest.raises(ConfigError, match=r"^The gradient_penalty_weight -2 is invalid; it must be a number >= 0 "
+                                          r"such as 10\.$"):
+        get_objective("hinge", gradient_penalty_weight=-2)
+
+
+def test_pix2pix_smooths_its_real_label_like_the_plain_cgan() -> None:
+    real, fake = torch.randn(2, 1, 4, 4), torch.randn(2, 1, 4, 4)
+    smoothed = get_objective("pix2pix").d_loss(real, fake, real_target=0.9).item()
+    assert smoothed == pytest.approx(0.5 * get_objective("nonsaturating").d_loss(real, fake, 0.9).item(), rel=1e-6)
+    assert smoothed != pytest.approx(get_objective("pix2pix").d_loss(real, fake).item(), rel=1e-4)
+
+
+def test_lsgan_generator_loss_is_half_the_squared_distance_to_one() -> None:
+    lsgan = get_objective("lsgan")
+    assert lsgan.g_loss(torch.tensor([0.0, 3.0])).item() == pytest.approx(0.5 * (1.0 + 4.0) / 2)
+    assert lsgan.g_loss(torch.ones(2, 1, 3, 3)).item() == 0.0
