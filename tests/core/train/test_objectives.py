@@ -396,3 +396,31 @@ def test_lsgan_generator_loss_is_half_the_squared_distance_to_one() -> None:
     lsgan = get_objective("lsgan")
     assert lsgan.g_loss(torch.tensor([0.0, 3.0])).item() == pytest.approx(0.5 * (1.0 + 4.0) / 2)
     assert lsgan.g_loss(torch.ones(2, 1, 3, 3)).item() == 0.0
+
+
+def test_real_targets_outside_zero_one_are_refused_with_the_fix() -> None:
+    scores = torch.zeros(3)
+    for bad in (0.0, -0.1, 1.01):
+        with pytest.raises(ConfigError, match=rf"^The real label target {bad!r} is invalid; it must be in \(0, 1\] "
+                                              r"\(1\.0 means no label smoothing, 0\.9 is the usual one-sided "
+                                              r"smoothing\)\.$"):
+            get_objective("nonsaturating").d_loss(scores, scores, real_target=bad)
+    with pytest.raises(ConfigError, match=r"^Unknown setting 'l1_weight' for objective 'hinge'; valid settings: "
+                                          r"gradient_penalty_weight\.$"):
+        get_objective("hinge", l1_weight=5.0)
+    with pytest.raises(ConfigError, match=r"valid settings: gradient_penalty_weight, clip_value\.$"):
+        get_objective("wgan", l1_weight=5.0)
+
+
+def test_ml_cost_beyond_the_clip_is_the_tangent_line_of_exp() -> None:
+    ml = get_objective("ml")
+    for logit in (25.0, 40.0):
+        expected = -0.5 * math.exp(20.0) * (1.0 + (logit - 20.0))  # exp(20) + exp(20) (l - 20)
+        assert ml.g_loss(torch.tensor([logit])).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_pix2pix_needs_both_the_generated_and_the_target_images() -> None:
+    p2p, fake_scores, image = get_objective("pix2pix"), torch.randn(2, 1, 4, 4), torch.zeros(2, 3, 8, 8)
+    for kwargs in ({"fake": image}, {"target": image}):
+        with pytest.raises(ValueError, match="`fake` and the `target`"):
+            p2p.g_loss(fake_scores, **kwargs)
