@@ -181,3 +181,18 @@ def test_check_combination_sentences_word_for_word() -> None:
                                    spectral_norm=True, label_smoothing=0.1, optimizer="adam")
     assert everything == [WARNINGS["batchnorm"], WARNINGS["clip+sn"], WARNINGS["clip+gp"],
                           WARNINGS["smoothing"].replace("hinge", "wgan"), WARNINGS["adam"].replace(" AdamW ", "adam")]
+
+
+def test_historical_average_refuses_a_module_of_another_shape() -> None:
+    layer = nn.Linear(1, 1)
+    average = HistoricalAverage()
+    average.update(layer)
+    with pytest.raises(ValueError):  # zip(strict=True): one more parameter than the running means
+        average.penalty(nn.Sequential(layer, nn.Linear(1, 1)))
+
+
+def test_grad_norm_of_a_single_parameter() -> None:
+    a = nn.Parameter(torch.zeros(3))
+    assert grad_norm([a]).item() == 0.0
+    a.grad = torch.tensor([2.0, 3.0, 6.0])
+    assert grad_norm([a]).item() == pytest.approx(7.0)
