@@ -4,10 +4,31 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import threading  # noqa: E402
+
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 # Tests are many small models: two threads avoid oversubscribing a 2-core CI machine.
 torch.set_num_threads(2)
+
+from threadcheck import THREAD_GRACE_S, threads_left_running  # noqa: E402
+
+
+def _python_threads() -> set[threading.Thread]:
+    # _DummyThread entries stand for threads Python did not start (QThreads, torch's pools): they never
+    # report that they ended; tests/qt/conftest.py checks the QThreads.
+    return {t for t in threading.enumerate() if not isinstance(t, threading._DummyThread)}
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running():
+    """Fails any test that leaves a Python thread (a RenderWorker's, a trainer's, a data loader's) running:
+    every thread a test starts must be stopped and joined by the code under test before the test ends."""
+    before = _python_threads()
+    yield
+    left = threads_left_running(before, list(_python_threads()))
+    assert not left, f"threads still running {THREAD_GRACE_S:.0f} s after the test: {left}"
 
 
 # --- models and pictures several test folders use ------------------------------------------------------------
@@ -15,7 +36,6 @@ torch.set_num_threads(2)
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 
 
 def _digits_checkpoint(base: Path) -> Path:

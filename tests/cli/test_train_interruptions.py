@@ -148,7 +148,9 @@ def test_closing_the_terminal_saves_even_though_the_progress_bar_can_no_longer_w
     term = Terminal(train_cmd(run, *SMALL))  # not --quiet: a progress bar redrawn on the terminal
     try:
         wait_for_metrics(term.proc, run)
-        time.sleep(0.5)
+        deadline = time.monotonic() + 60  # wait for the bar to draw (a fixed 0.5 s was a race under load)
+        while b"it/s" not in term.output and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert b"it/s" in term.output  # the bar was drawing
         term.hang_up()
         term.proc.wait(120)

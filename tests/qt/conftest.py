@@ -8,10 +8,30 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, QThread  # noqa: E402
+from threadcheck import threads_left_running  # noqa: E402
 
 from ganstudio.qt.settings import AppSettings  # noqa: E402
 from ganstudio.qt.workers import live_workers, stop_all_workers  # noqa: E402
+
+# Every QThread started during a test, whoever starts it (a JobWorker, a trainer worker, Qt code).
+_started_qthreads: list = []
+_qthread_start = QThread.start
+
+
+def _recording_start(self, *args):
+    _started_qthreads.append(self)
+    return _qthread_start(self, *args)
+
+
+QThread.start = _recording_start
+
+
+def _qthread_running(thread) -> bool:
+    try:
+        return thread.isRunning()
+    except RuntimeError:  # its C++ object is gone: it is not running
+        return False
 
 # The small toy run every training test uses (a user would type these into the form).
 SMALL_TOY = {
@@ -34,6 +54,19 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def no_qthread_left_running():
+    """Fails any test that leaves a QThread running (the Python threads are checked in tests/conftest.py)."""
+    _started_qthreads.clear()
+    yield
+    try:
+        left = threads_left_running(set(), list(_started_qthreads), running=_qthread_running,
+                                    join=lambda t, s: t.wait(int(s * 1000)))
+    finally:
+        _started_qthreads.clear()
+    assert not left, f"QThreads still running after the test: {left}"
 
 
 @pytest.fixture(autouse=True)
@@ -147,3 +180,27 @@ def answer_next_question(qtbot):
         QTimer.singleShot(20, answer)
 
     return arm
+
+
+def _watch_pause(worker):
+    """Count the rounds a worker's thread spends blocked in its pause loop (BackgroundWorker's
+    `_wait_while_paused` calls `on_idle` once a round, every 0.05 s, only while paused): a test waits for
+    that count instead of sleeping, so "paused" means the thread is known to be waiting."""
+    rounds = [0]
+    original = worker._wait_while_paused
+
+    def watched(on_idle=None):
+        def idle():
+            rounds[0] += 1
+            if on_idle is not None:
+                on_idle()
+        return original(on_idle=idle)
+
+    worker._wait_while_paused = watched
+    return lambda: rounds[0]
+
+
+@pytest.fixture
+def watch_pause():
+    """watch_pause(worker) -> rounds(): how many rounds the worker's thread has waited while paused."""
+    return _watch_pause

@@ -13,7 +13,7 @@ The real theme is applied: its paddings set the buttons' sizes.
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRect, QSize
+from PySide6.QtCore import QEvent, QRect, QSize
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QLayout, QSizePolicy, QWidget
 
 from ganstudio.core.generators.catalogue import catalogue_entry
@@ -107,8 +107,18 @@ def _name(w: QWidget) -> str:
     return f"{type(w).__name__}({w.objectName() or getattr(w, 'text', lambda: '')() or '-'})"
 
 
+def _settle_layouts() -> None:
+    """Let every pending layout pass run before measuring. A result that arrives from a worker (the
+    principal directions job adds its sliders) posts layout requests for the widgets it adds, and nested
+    layouts take a pass each: a single processEvents() measured the sliders at 10 px in one random-order
+    run of the suite (seed 3)."""
+    for _ in range(8):
+        QApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+        QApplication.processEvents()
+
+
 def layout_problems(window: MainWindow, where: str) -> list[str]:
-    QApplication.processEvents()
+    _settle_layouts()
     problems: list[str] = []
     if window.size() != WINDOW:
         problems.append(f"{where}: the window changed its size to {window.width()}x{window.height()}")

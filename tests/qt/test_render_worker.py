@@ -8,10 +8,11 @@ from ganstudio.qt.render_worker import RenderWorker
 
 def test_newest_request_wins_and_waiting_ones_are_dropped(qtbot):
     worker = RenderWorker("test")
-    gate = threading.Event()
+    gate, first_running = threading.Event(), threading.Event()
     ran = []
 
     def slow(i):
+        first_running.set()
         gate.wait(5)
         ran.append(i)
         return i * 10
@@ -19,7 +20,7 @@ def test_newest_request_wins_and_waiting_ones_are_dropped(qtbot):
     results = []
     worker.rendered.connect(lambda rid, res, sec: results.append((rid, res)))
     worker.submit(slow, 1)  # starts running and blocks on the gate
-    time.sleep(0.05)
+    assert first_running.wait(5)
     worker.submit(slow, 2)  # waits...
     last = worker.submit(slow, 3)  # ...and replaces request 2, which never runs
     gate.set()

@@ -2,7 +2,7 @@
 
 import time
 
-from PySide6.QtCore import QObject, QSettings, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Slot
 from PySide6.QtWidgets import QLabel, QTextBrowser, QWidget
 
 from ganstudio.qt.settings import AppSettings
@@ -73,16 +73,19 @@ def test_generator_job_reports_progress_and_result_in_the_gui_thread(qtbot):
     assert c.progress[-1] == 49 and not c.errors
 
 
-def test_job_cancel_and_pause(qtbot):
+def test_job_cancel_and_pause(qtbot, watch_pause):
     c = Collector()
     job = JobWorker(count_to, 10000, 0.001)
+    waited = watch_pause(job)
     connect(job, c)
     job.start()
     qtbot.waitUntil(lambda: len(c.progress) > 0, timeout=10000)
     job.pause()
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: waited() >= 1, timeout=10000)  # the job's thread waits
+    QCoreApplication.processEvents()  # progress sent before the pause arrives
     seen = len(c.progress)
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: waited() >= 6, timeout=10000)
+    QCoreApplication.processEvents()
     assert len(c.progress) == seen  # paused: no progress
     job.stop()
     qtbot.waitUntil(lambda: c.cancelled == 1 and c.finished == 1, timeout=10000)

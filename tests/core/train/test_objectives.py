@@ -304,3 +304,123 @@ def test_gradient_penalty_is_two_sided_where_real_and_fake_coincide() -> None:
     penalty = gradient_penalty(SquareCritic(0.5), inside, inside.clone(), weight=1.0)
     assert penalty.item() == pytest.approx(((inside.double().flatten(1).norm(dim=1) - 1) ** 2).mean().item(), rel=1e-5)
     assert penalty.item() > 0.1
+
+
+def test_module_names_registry_objectives_and_refuses_other_attributes() -> None:
+    import ganstudio.core.train.objectives as objectives
+    from ganstudio.core.objective_registry import objective_names
+
+    assert objectives.OBJECTIVE_NAMES == objective_names()  # read at access time, not at import
+    with pytest.raises(AttributeError, match="^module 'ganstudio.core.train.objectives' has no attribute 'NO_SUCH_NAME'$"):
+        objectives.NO_SUCH_NAME  # noqa: B018
+
+
+def test_penalty_defaults_and_messages_name_the_fix() -> None:
+    w = torch.tensor([1.0, -2.0, 2.0])
+    critic = linear_critic(w)
+    real = torch.randn(16, 3).requires_grad_(True)
+    assert r1_penalty(critic(real), real).item() == pytest.approx(0.5 * 10.0 * 9.0, rel=1e-6)  # gamma 10
+    with pytest.raises(ValueError, match=r"^r1_penalty needs real_inputs\.requires_grad_\(True\) to be called "
+                                         r"before D\(real_inputs\)$"):
+        plain = torch.randn(4, 3)
+        r1_penalty(critic(plain), plain)
+    unit3 = linear_critic(3.0 * torch.tensor([0.6, 0.8]))
+    a, b = torch.randn(8, 2), torch.randn(8, 2)
+    assert gradient_penalty(unit3, a, b).item() == pytest.approx(10.0 * 4.0, rel=1e-5)  # weight 10
+    with pytest.raises(ValueError, match=r"^gradient_penalty needs real and fake of the same shape, got "
+                                         r"\(8, 2\) and \(3, 2\)$"):
+        gradient_penalty(unit3, a, b[:3])
+
+
+def test_gradient_penalty_draws_its_coefficients_in_the_inputs_precision() -> None:
+    # float64 inputs: alpha ~ U[0, 1] drawn in float64 from the generator (float32 draws are other numbers).
+    real, fake = (t.double() for t in _points_on_both_sides_of_unit_gradient())
+    penalty = gradient_penalty(SquareCritic(0.5).double(), real, fake, weight=2.0,
+                               generator=torch.Generator().manual_seed(7))
+    alpha = torch.rand((8, 1, 1, 1), generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    norms = (alpha * real + (1 - alpha) * fake).flatten(1).norm(dim=1)
+    assert penalty.item() == pytest.approx(2.0 * ((norms - 1) ** 2).mean().item(), rel=1e-6)
+
+
+def test_pix2pix_without_l1_needs_no_images_and_with_any_l1_does() -> None:
+    fake_scores = torch.randn(2, 1, 4, 4)
+    plain = get_objective("pix2pix", l1_weight=0.0)
+    assert plain.g_loss(fake_scores).item() == pytest.approx(get_objective("nonsaturating").g_loss(fake_scores).item())
+    with pytest.raises(ValueError, match=r"^pix2pix g_loss needs the generated images `fake` and the `target` "
+                                         r"images for its L1 term$"):
+        get_objective("pix2pix", l1_weight=1.0).g_loss(fake_scores)
+
+
+def test_gradient_penalty_stays_finite_where_the_critic_gradient_is_exactly_zero() -> None:
+    class FlatCritic(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = nn.Parameter(torch.tensor(0.0))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.scale * x.flatten(1).sum(dim=1)
+
+    critic = FlatCritic()
+    penalty = gradient_penalty(critic, torch.randn(4, 3), torch.randn(4, 3), weight=2.0)
+    assert penalty.item() == pytest.approx(2.0, rel=1e-5)  # (0 - 1)^2, the epsilon keeps sqrt defined
+    penalty.backward()
+    assert torch.isfinite(critic.scale.grad)
+
+
+def test_settings_are_stored_as_floats_and_refused_with_the_fix() -> None:
+    p2p, wgan = get_objective("pix2pix", l1_weight=10), get_objective("wgan", clip_value=1)
+    assert type(p2p.l1_weight) is float and p2p.l1_weight == 10.0
+    assert type(wgan.clip_value) is float and wgan.clip_value == 1.0
+    assert type(get_objective("hinge", gradient_penalty_weight=2).gradient_penalty_weight) is float
+    assert get_objective("pix2pix", l1_weight=0).l1_weight == 0.0  # 0 is allowed for L1 ...
+    with pytest.raises(ConfigError, match=r"^The pix2pix l1_weight -1\.0 is invalid; it must be a number >= 0 "
+                                          r"such as 100\.$"):
+        get_objective("pix2pix", l1_weight=-1.0)
+    for bad in (0.0, -0.5):  # ... but not for clipping
+        with pytest.raises(ConfigError, match=rf"^The WGAN clip_value {bad!r} is invalid; it must be a positive "
+                                              r"number such as 0\.01\.$"):
+            get_objective("wgan", clip_value=bad)
+    with pytest.raises(ConfigError, match=r"^The gradient_penalty_weight -2 is invalid; it must be a number >= 0 "
+                                          r"such as 10\.$"):
+        get_objective("hinge", gradient_penalty_weight=-2)
+
+
+def test_pix2pix_smooths_its_real_label_like_the_plain_cgan() -> None:
+    real, fake = torch.randn(2, 1, 4, 4), torch.randn(2, 1, 4, 4)
+    smoothed = get_objective("pix2pix").d_loss(real, fake, real_target=0.9).item()
+    assert smoothed == pytest.approx(0.5 * get_objective("nonsaturating").d_loss(real, fake, 0.9).item(), rel=1e-6)
+    assert smoothed != pytest.approx(get_objective("pix2pix").d_loss(real, fake).item(), rel=1e-4)
+
+
+def test_lsgan_generator_loss_is_half_the_squared_distance_to_one() -> None:
+    lsgan = get_objective("lsgan")
+    assert lsgan.g_loss(torch.tensor([0.0, 3.0])).item() == pytest.approx(0.5 * (1.0 + 4.0) / 2)
+    assert lsgan.g_loss(torch.ones(2, 1, 3, 3)).item() == 0.0
+
+
+def test_real_targets_outside_zero_one_are_refused_with_the_fix() -> None:
+    scores = torch.zeros(3)
+    for bad in (0.0, -0.1, 1.01):
+        with pytest.raises(ConfigError, match=rf"^The real label target {bad!r} is invalid; it must be in \(0, 1\] "
+                                              r"\(1\.0 means no label smoothing, 0\.9 is the usual one-sided "
+                                              r"smoothing\)\.$"):
+            get_objective("nonsaturating").d_loss(scores, scores, real_target=bad)
+    with pytest.raises(ConfigError, match=r"^Unknown setting 'l1_weight' for objective 'hinge'; valid settings: "
+                                          r"gradient_penalty_weight\.$"):
+        get_objective("hinge", l1_weight=5.0)
+    with pytest.raises(ConfigError, match=r"valid settings: gradient_penalty_weight, clip_value\.$"):
+        get_objective("wgan", l1_weight=5.0)
+
+
+def test_ml_cost_beyond_the_clip_is_the_tangent_line_of_exp() -> None:
+    ml = get_objective("ml")
+    for logit in (25.0, 40.0):
+        expected = -0.5 * math.exp(20.0) * (1.0 + (logit - 20.0))  # exp(20) + exp(20) (l - 20)
+        assert ml.g_loss(torch.tensor([logit])).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_pix2pix_needs_both_the_generated_and_the_target_images() -> None:
+    p2p, fake_scores, image = get_objective("pix2pix"), torch.randn(2, 1, 4, 4), torch.zeros(2, 3, 8, 8)
+    for kwargs in ({"fake": image}, {"target": image}):
+        with pytest.raises(ValueError, match="`fake` and the `target`"):
+            p2p.g_loss(fake_scores, **kwargs)

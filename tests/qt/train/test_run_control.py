@@ -21,7 +21,7 @@ def step_of(run: RunControl) -> int:
     return w.trainer.step_count if (w is not None and w.trainer is not None) else -1
 
 
-def test_start_pause_resume_change_lr_and_stop(qtbot, settings, monitor, tmp_path):
+def test_start_pause_resume_change_lr_and_stop(qtbot, settings, monitor, tmp_path, watch_pause):
     run = RunControl(settings)
     states, live, messages, ended, steps = [], [], [], [], []
     run.stateChanged.connect(states.append)
@@ -43,11 +43,12 @@ def test_start_pause_resume_change_lr_and_stop(qtbot, settings, monitor, tmp_pat
     live_run = monitor.live_run
     assert live_run is not None and live_run.live and live_run.task == "toy"
 
+    waited = watch_pause(worker)
     run.set_paused(True)
     assert run.state == "paused" and run.paused
-    qtbot.wait(300)  # the step that was running ends
+    qtbot.waitUntil(lambda: waited() >= 1, timeout=30000)  # the step that was running has ended
     paused_at = step_of(run)
-    qtbot.wait(500)
+    qtbot.waitUntil(lambda: waited() >= 10, timeout=30000)  # ten rounds of waiting later: no step
     assert step_of(run) == paused_at
     qtbot.waitUntil(lambda: steps and steps[-1][0] == paused_at, timeout=5000)  # the pause showed where it stopped
 

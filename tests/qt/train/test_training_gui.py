@@ -59,17 +59,18 @@ def test_start_toy_training_draws_curves_and_the_2d_view(qtbot, fill_form, windo
     assert window.train_panel.startButton.isEnabled()
 
 
-def test_pause_resume_and_stop(qtbot, fill_form, window, tmp_path):
+def test_pause_resume_and_stop(qtbot, fill_form, window, tmp_path, watch_pause):
     fill_form(window.train_panel, "toy-ring", **{"train.steps": 100000})
     click(qtbot, window, "trainStartButton")
     qtbot.waitUntil(lambda: trainer_step(window) >= 5, timeout=30000)
+    waited = watch_pause(window.worker)
     pause = window.train_panel.pauseButton
     click(qtbot, window, "trainPauseButton")
     assert pause.text() == "Resume"
-    qtbot.wait(300)  # lets the step that was running finish
+    qtbot.waitUntil(lambda: waited() >= 1, timeout=30000)  # the step that was running has finished
     paused_at = trainer_step(window)
-    qtbot.wait(600)
-    assert trainer_step(window) == paused_at  # no step while paused
+    qtbot.waitUntil(lambda: waited() >= 10, timeout=30000)  # the thread waited 10 more rounds ...
+    assert trainer_step(window) == paused_at  # ... and made no step
     click(qtbot, window, "trainPauseButton")
     assert pause.text() == "Pause"
     qtbot.waitUntil(lambda: trainer_step(window) > paused_at + 3, timeout=30000)

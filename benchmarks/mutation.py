@@ -1,0 +1,186 @@
+"""Mutation testing of the core that users' results depend on, one module at a time, with mutmut.
+
+Each module is paired with the focused test files that cover it, so that a mutant is judged by a few
+seconds of tests. The run happens in a scratch copy of the repository (build/mutation/MODULE/): mutmut
+writes its mutated copy (mutants/) there, never in the working tree. One worker, mutmut's fork server (torch
+is not fork-safe after it has run), a per-mutant time limit from the clean run's durations.
+
+    python -m benchmarks.mutation MODULE [--max-children 1] [--keep]   run one module, print the score
+    python -m benchmarks.mutation --list                               the modules and their tests
+    python -m benchmarks.mutation MODULE --again                       the last run's survivors, new tests
+    python -m benchmarks.mutation MODULE --show NAME                   the diff of one mutant (after a run)
+
+The summary (mutants, killed, survivors by name) is printed and written to build/mutation/MODULE.json; the
+scores are recorded in docs/TESTING.md. Exit status 0 when the run finished, whatever the score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# module short name -> (source file, the test files that cover it)
+MODULES: dict[str, tuple[str, list[str]]] = {
+    # test_step.py holds the objectives and tricks as the trainer applies them; it trains small models
+    # (a minute), so the mutants here are judged by the closed-form tests of the module alone.
+    "objectives": ("ganstudio/core/train/objectives.py", [
+        "tests/core/train/test_objectives.py"]),
+    "tricks": ("ganstudio/core/train/tricks.py", [
+        "tests/core/train/test_tricks.py", "tests/core/train/test_tricks_details.py"]),
+    "checkpoint": ("ganstudio/core/checkpoint.py", [
+        "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_files.py"]),
+    "encoding": ("ganstudio/core/sketch/encoding.py", [
+        "tests/core/sketch/test_sketch.py"]),
+    "imaging": ("ganstudio/core/imaging.py", [
+        "tests/core/test_imaging.py"]),
+    "metrics": ("ganstudio/core/train/metrics.py", [
+        "tests/core/train/test_metrics.py"]),
+    # the latent maths only: the other tests of the file train a digits generator first (per mutant)
+    "space": ("ganstudio/core/latent/space.py", [
+        f"tests/core/latent/test_latent.py::{name}" for name in (
+            "test_sampling_matches_the_cli_seed_and_truncation_bounds_or_scales",
+            "test_slerp_endpoints_are_exact_and_equal_norms_stay_on_the_sphere",
+            "test_slerp_is_accurate_for_nearly_parallel_and_falls_back_for_parallel",
+            "test_interpolate_path_passes_through_every_keyframe",
+            "test_arithmetic_a_minus_b_plus_c_properties",
+            "test_arithmetic_needs_every_group_and_variations_keep_the_result_first")]
+        + ["tests/core/latent/test_truncation.py"]),
+    "importers": ("ganstudio/core/models/importers.py", [
+        "tests/core/models/test_importers_dcgan.py", "tests/core/models/test_importers_pix2pix.py",
+        "tests/core/models/test_importers_resnet.py", "tests/core/models/test_importers_sequential.py",
+        "tests/core/models/test_importers_refusals.py", "tests/core/models/test_import_convert.py"]),
+}
+
+MUTMUT = [sys.executable, "-m", "mutmut"]
+
+
+def _toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+
+def prepare(name: str) -> Path:
+    """A scratch copy of the repository with a [tool.mutmut] section for this module."""
+    source, tests = MODULES[name]
+    work = ROOT / "build" / "mutation" / name
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    for folder in ("ganstudio", "tests", "resources"):
+        shutil.copytree(ROOT / folder, work / folder, ignore=ignore, symlinks=True)
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    pyproject += f"""
+[tool.mutmut]
+source_paths = ["ganstudio"]
+only_mutate = [{json.dumps(source)}]
+also_copy = ["resources"]
+pytest_add_cli_args_test_selection = {_toml_list(tests)}
+pytest_add_cli_args = ["-q", "-x", "-p", "no:cacheprovider", "-p", "no:random_order", "-W", "ignore::DeprecationWarning"]
+process_isolation = "forkserver"
+timeout_multiplier = 5.0
+timeout_constant = 20.0
+use_git_change_detection = false
+"""
+    (work / "pyproject.toml").write_text(pyproject, "utf-8")
+    return work
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(QT_QPA_PLATFORM="offscreen", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
+    env.pop("PYTHONPATH", None)  # the mutated copy must be the ganstudio that the tests import
+    return env
+
+
+def _run_group(cmd: list[str], cwd: Path) -> int:
+    """Run mutmut in its own process group and end the whole group (fork server, mutants) when this
+    command is interrupted or ends, so that no mutant keeps running in the background."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=_env(), start_new_session=True)
+    try:
+        return proc.wait()
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def summarise(name: str, work: Path) -> dict:
+    out = subprocess.run(MUTMUT + ["results", "--all", "true"], cwd=work, env=_env(),
+                         capture_output=True, text=True)
+    status: dict[str, list[str]] = {}
+    for line in out.stdout.splitlines():
+        if ":" not in line:
+            continue
+        mutant, state = (s.strip() for s in line.rsplit(":", 1))
+        status.setdefault(state, []).append(mutant)
+    total = sum(len(v) for v in status.values())
+    killed = len(status.get("killed", [])) + len(status.get("timeout", []))
+    scored = total  # a mutant that no test reaches ("no tests") counts as a survivor
+    summary = {
+        "module": MODULES[name][0], "tests": MODULES[name][1], "mutants": total, "killed": killed,
+        "score": round(100.0 * killed / scored, 1) if scored else None,
+        "by_status": {k: len(v) for k, v in sorted(status.items())},
+        "survivors": sorted(m for k, v in status.items() if k not in ("killed", "timeout") for m in v),
+    }
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.mutation", description=__doc__.splitlines()[0])
+    ap.add_argument("module", nargs="?", choices=sorted(MODULES))
+    ap.add_argument("--list", action="store_true", help="the modules and the tests paired with each")
+    ap.add_argument("--max-children", type=int, default=1, help="parallel mutants (default 1)")
+    ap.add_argument("--show", metavar="MUTANT", help="print one mutant's diff from the last run")
+    ap.add_argument("--summary-only", action="store_true", help="re-read the last run's results")
+    ap.add_argument("--again", action="store_true",
+                    help="rerun only the last run's survivors, with the tests as they are now")
+    args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `timeout` or kill: still end the mutants
+    if args.list or not args.module:
+        for key, (source, tests) in MODULES.items():
+            print(f"{key:11s} {source}\n{'':11s}   <- {' '.join(tests)}")
+        return 0
+    work = ROOT / "build" / "mutation" / args.module
+    if args.show:
+        return subprocess.run(MUTMUT + ["show", args.show], cwd=work, env=_env()).returncode
+    if args.again:
+        # The survivors of the last run only, judged by the tests as they are now (new tests are traced
+        # for coverage first); every other mutant keeps its verdict.
+        last = json.loads((work.parent / f"{args.module}.json").read_text("utf-8"))
+        shutil.rmtree(work / "tests")
+        shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        if last["survivors"]:
+            t0 = time.monotonic()
+            rc = _run_group(MUTMUT + ["run", "--max-children", str(args.max_children), *last["survivors"]], work)
+            print(f"mutmut run (the {len(last['survivors'])} survivors again): exit {rc} after "
+                  f"{time.monotonic() - t0:.0f} s")
+    elif not args.summary_only:
+        missing = [t for t in MODULES[args.module][1] if not (ROOT / t.split("::")[0]).is_file()]
+        if missing:
+            print(f"missing test files: {missing}", file=sys.stderr)
+            return 2
+        work = prepare(args.module)
+        t0 = time.monotonic()
+        rc = _run_group(MUTMUT + ["run", "--max-children", str(args.max_children)], work)
+        print(f"mutmut run: exit {rc} after {time.monotonic() - t0:.0f} s")
+    summary = summarise(args.module, work)
+    (work.parent / f"{args.module}.json").write_text(json.dumps(summary, indent=1), "utf-8")
+    print(f"{summary['module']}: {summary['mutants']} mutants, {summary['killed']} killed, "
+          f"score {summary['score']} %  {summary['by_status']}")
+    for m in summary["survivors"]:
+        print("  survived:", m)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
