@@ -70,9 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--latent", metavar="FILE", help="exact latent vectors to render (.npy of shape (N, z_dim), or a bookmark .json)")
     p.add_argument("--class", dest="class_id", type=int, metavar="K", help="class to generate (conditional models)")
-    p.add_argument("--truncation", type=float, metavar="PSI", default=1.0,
-                   help="truncation psi (default 1: none): StyleGAN pulls w toward its average w_avg; "
-                        "other models draw z scaled by psi (0 < psi <= 2)")
+    p.add_argument("--truncation", type=float, metavar="PSI", default=None,
+                   help="truncation psi (default 1: none, or a bookmark's): StyleGAN pulls w toward its average "
+                        "w_avg; other models draw z scaled by psi (0 < psi <= 2)")
     p.add_argument("--class-count", type=int, metavar="K",
                    help="a foreign DCGAN's number of classes, whose one-hot labels are concatenated to z "
                    "(its weights cannot tell label channels from z's)")
@@ -584,6 +584,7 @@ def cmd_sample(args) -> int:
     if model.is_translation:
         raise GanStudioError(f"{args.checkpoint} is an image-to-image model; use `ganstudio translate` for it.")
     labels = None
+    style = None
     if args.latent:
         from ganstudio.core.latent.bookmarks import bookmark_model_warning, read_latents
 
@@ -593,6 +594,10 @@ def cmd_sample(args) -> int:
             warning = bookmark_model_warning(bookmark, args.checkpoint, use_ema=not args.no_ema)
             if warning:
                 print(f"ganstudio: warning: {warning}", file=sys.stderr)
+            # a StyleGAN bookmark's psi in W and its style edit (mixing, W offsets) render as on screen
+            style = bookmark.style
+            if args.truncation is None and bookmark.truncation_psi != 1.0:
+                args.truncation = bookmark.truncation_psi
     else:
         z = torch.randn(args.n, model.z_dim, generator=torch.Generator().manual_seed(args.seed))
     z, psi_in_w = _sample_truncation(model, z, args)
@@ -609,7 +614,7 @@ def cmd_sample(args) -> int:
         raise GanStudioError(f"a 2-D model writes points: give --out a path ending in .npy, not {out_path.name}.")
     if model.input_kind != INPUT_POINTS and out_path.suffix and out_path.suffix.lower() != ".png":
         raise GanStudioError(f"--out must end in .png (a grid) or name a folder (one PNG per sample), not {out_path.name}.")
-    out = model.generate(z, labels, truncation_psi=psi_in_w)
+    out = model.generate(z, labels, truncation_psi=psi_in_w, style=style)
     if model.input_kind == INPUT_POINTS:
         with writing(out_path):
             out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -634,7 +639,7 @@ def _sample_truncation(model, z, args):
     Explore area's 'scale' truncation of z (z * psi, the same numbers as a scaled seeded draw)."""
     import math
 
-    psi = float(args.truncation)
+    psi = 1.0 if args.truncation is None else float(args.truncation)
     if not math.isfinite(psi):
         raise GanStudioError(f"--truncation must be a finite number, not {args.truncation}.")
     if model.truncates_in_w or psi == 1.0:

@@ -1,5 +1,9 @@
-"""Principal directions in the manner of GANSpace (Härkönen et al. 2020): PCA of early-layer
-activations, mapped back to z by least squares; cached on disk per weights file and settings. No Qt."""
+"""Principal directions in the manner of GANSpace (Härkönen et al. 2020), cached on disk per weights file
+and settings. No Qt.
+
+- DCGAN-style generators: PCA of early-layer activations, mapped back to z by least squares (directions in z).
+- StyleGANs: PCA of the mapped w = mapping(z) itself, as GANSpace does for StyleGAN (directions in W, applied
+  to w after truncation, to a range of layers)."""
 
 from __future__ import annotations
 
@@ -26,16 +30,18 @@ log = logging.getLogger(__name__)
 
 # --- principal directions (GANSpace) ---------------------------------------------------------------------
 
-DIRECTIONS_VERSION = 1
+DIRECTIONS_VERSION = 2
+W_SPACE = "w"  # the `layer` of directions computed in W (StyleGAN)
 
 
 @dataclass
 class PrincipalDirections:
-    """Unit directions in z (K, z_dim), ordered by the activation variance they explain.
+    """Unit directions (K, D) in z (D = z_dim) or, with layer "w", in W (D = w_dim), ordered by the
+    variance they explain.
 
-    `stds[k]` is the standard deviation of z . directions[k] over the samples, so a slider at +-3
-    moves a latent by +-3 typical spreads along that direction. `explained[k]` is the fraction of the
-    layer's activation variance that component k carries.
+    `stds[k]` is the standard deviation of the samples' coordinate along directions[k], so a slider at +-3
+    moves a latent (or w) by +-3 typical spreads along that direction. `explained[k]` is the fraction of the
+    layer's activation variance (of w's variance) that component k carries.
     """
 
     directions: np.ndarray
@@ -45,8 +51,13 @@ class PrincipalDirections:
     n_samples: int
     seed: int
 
+    @property
+    def space(self) -> str:
+        """"w" for directions in W (StyleGAN), else "z"."""
+        return "w" if self.layer == W_SPACE else "z"
+
     def offset(self, alphas: np.ndarray | Sequence[float]) -> np.ndarray:
-        """The z offset for slider values `alphas` (in stds): sum_k alpha_k std_k u_k."""
+        """The z (or w) offset for slider values `alphas` (in stds): sum_k alpha_k std_k u_k."""
         a = np.zeros(len(self.stds), np.float64)
         given = np.asarray(alphas, np.float64)[: len(a)]
         a[: len(given)] = given
@@ -132,6 +143,8 @@ def compute_principal_directions(
        normalised. (GANSpace draws fresh latents for this step; we reuse the same ones.)
     4. stds[k] = std of z . u_k, the slider unit.
     """
+    if getattr(model, "is_stylegan", False) and layer in (None, W_SPACE):
+        return (yield from _w_principal_directions(model, n_samples, n_components, seed, batch_size))
     G = model.module
     layer = layer or default_direction_layer(G)
     k = max(1, min(int(n_components), model.z_dim, int(n_samples) - 1))
@@ -161,6 +174,34 @@ def compute_principal_directions(
     yield 1.0
     return PrincipalDirections(directions.float().numpy(), stds.float().numpy(), explained.float().numpy(),
                                layer, int(n_samples), int(seed))
+
+
+def _w_principal_directions(model: "Generator", n_samples: int, n_components: int, seed: int,
+                            batch_size: int) -> Job[float, None, PrincipalDirections]:
+    """GANSpace for StyleGAN: PCA of w = mapping(z) (no truncation) for n_samples seeded z (and random
+    classes); the components are the directions, their singular values / sqrt(n - 1) the stds."""
+    w_dim = int(model.info["w_dim"])
+    k = max(1, min(int(n_components), w_dim, int(n_samples) - 1))
+    z = sample_latents(n_samples, model.z_dim, seed)
+    y = None
+    if model.n_classes:
+        y = torch.randint(0, model.n_classes, (n_samples,), generator=torch.Generator().manual_seed(seed + 1)).numpy()
+    chunks = []
+    for start in range(0, n_samples, batch_size):
+        stop = min(start + batch_size, n_samples)
+        ws = model.mapped_w(z[start:stop], None if y is None else y[start:stop])
+        chunks.append(ws[:, 0].double())  # every layer holds the same w before any edit
+        yield 0.8 * stop / n_samples
+    w = torch.cat(chunks)
+    w -= w.mean(dim=0, keepdim=True)
+    total_var = float(w.pow(2).sum()) / max(n_samples - 1, 1)
+    _, sing, vt = torch.linalg.svd(w, full_matrices=False)
+    comps, sing = vt[:k], sing[:k]
+    stds = sing / max(n_samples - 1, 1) ** 0.5
+    explained = stds**2 / max(total_var, 1e-30)
+    yield 1.0
+    return PrincipalDirections(comps.float().numpy(), stds.float().numpy(), explained.float().numpy(), W_SPACE,
+                               int(n_samples), int(seed))
 
 
 def directions_cache_path(cache_dir: str | Path, sha256: str, use_ema: bool, n_samples: int, n_components: int,

@@ -180,7 +180,7 @@ class ExplorerArea(AreaMessages, QWidget):
 
         self.samples_panel = SamplesPanel(state)
         self.selection_panel = SelectionPanel(state)
-        self.directions_panel = DirectionsPanel(state)
+        self.directions_panel = DirectionsPanel(state, failed=self.show_error)
         self.arithmetic_panel = ArithmeticPanel(state)
         self.bookmarks_panel = BookmarksPanel(state, self._picture_of)
         self.interpolation_panel = InterpolationPanel(state)
@@ -329,7 +329,8 @@ class ExplorerArea(AreaMessages, QWidget):
             self.renderer.cancel(part)
             return
         z, labels = batch
-        self.renderer.request(part, LatentRequest(np.ascontiguousarray(z, np.float32), labels))
+        self.renderer.request(part, LatentRequest(np.ascontiguousarray(z, np.float32), labels,
+                                                  truncation_psi=self.state.psi, style=self.state.style_of(part)))
 
     def requested_version(self, part: str) -> int:
         """The newest version of `part` asked for (compare with partsDrawn to measure latency)."""
@@ -351,7 +352,8 @@ class ExplorerArea(AreaMessages, QWidget):
             return
         samples, versions_drawn = 0, {}
         for name, part in parts.items():
-            self.state.note_shown(name, part.request.z, part.request.labels)
+            req = part.request
+            self.state.note_shown(name, req.z, req.labels, req.truncation_psi, req.style)
             self._show_part(name, part.pixels)
             samples += len(part.pixels)
             versions_drawn[name] = part.version
@@ -394,7 +396,16 @@ class ExplorerArea(AreaMessages, QWidget):
         self.state.set_class(k)
 
     def set_truncation(self, mode: str, value: float | None = None) -> None:
+        """mode off / resample / scale (z), or "w" for StyleGAN models (psi toward w_avg)."""
         self.samples_panel.set_truncation(mode, value)
+
+    def set_mixing(self, seed: int | None, layers: str | None = None) -> None:
+        """StyleGAN style mixing of the view: `layers` (coarse, middle, fine) from the latent of `seed`."""
+        self.directions_panel.style_panel.set_mixing(seed, layers)
+
+    def set_direction_layers(self, layers: str) -> None:
+        """StyleGAN: the layers (all, coarse, middle, fine) the principal directions in W move."""
+        self.directions_panel.style_panel.set_direction_layers(layers)
 
     def set_grid_latents(self, z: np.ndarray, labels: list[int] | None = None, origin: str = "bookmark") -> None:
         """Show given latents in the grid (a bookmark of several latents)."""
