@@ -230,7 +230,7 @@ def test_other_persistent_classes_are_not_taken_for_a_generator(tmp_path):
         import_nvlabs_pickle(tmp_path / "evil.pkl")
 
 
-def test_stylegan3_is_named_not_misrendered(tmp_path):
+def test_a_stylegan2_with_a_fourier_input_is_refused_as_a_stylegan3_not_misrendered(tmp_path):
     G = reference_generator(Cfg(res=8, cmax=8))
     G.synthesis.add_module("input", node("SynthesisInput", dict(w_dim=16, channels=8, size=36)))
     with nvlabs_globals(), open(tmp_path / "sg3.pkl", "wb") as fh:
