@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch CPU threads (default: all CPUs but one)")
 
-    p = sub.add_parser("info", parents=[debug], help="describe a checkpoint: model, training, metrics")
+    p = sub.add_parser("info", parents=[debug], help="describe a checkpoint (model, training, metrics) or another program's generator (a StyleGAN .pkl, a .pth, a converted file)")
     p.add_argument("checkpoint")
 
     p = sub.add_parser("bench", parents=[debug], help="measure training throughput and interactive latency; writes JSON",
@@ -657,9 +657,13 @@ def _sample_truncation(model, z, args):
 
 def cmd_info(args) -> int:
     from ganstudio.core.checkpoint import load_checkpoint
+    from ganstudio.core.generators import formats
     from ganstudio.core.models.from_config import build_models, config_from_checkpoint
     from ganstudio.core.models.registry import count_parameters
 
+    source = Path(args.checkpoint)
+    if source.is_file() and formats.is_foreign(source):  # another program's weights, or a file `import` converted
+        return _foreign_info(source)
     ckpt = load_checkpoint(args.checkpoint)
     cfg = config_from_checkpoint(ckpt)
     G, D = build_models(cfg, int(ckpt.meta.get("n_classes", 0)))
@@ -738,6 +742,28 @@ def cmd_import(args) -> int:
     model = open_generator(out_path, device="cpu")  # what every area will open: said, and checked, once
     print(f"ganstudio: {source.name}: {model.description}", file=sys.stderr)
     print(f"ganstudio: wrote {out_path}", file=sys.stderr)
+    return 0
+
+
+def _foreign_info(path: Path) -> int:
+    """What a foreign generator is: for a StyleGAN its family, resolution, z / w sizes, mapping layers, styles
+    and classes; for the others what the importer read off the tensors."""
+    from ganstudio.core.generators.handle import open_generator
+
+    model = open_generator(path, device="cpu")
+    d = model.describe()
+    arch = d.get("architecture") if isinstance(d.get("architecture"), dict) else {}
+    lines = [f"file         {path}", f"model        {model.description}", f"source       {model.source}",
+             f"takes        {model.input_kind}" + (f" z of {model.z_dim}" if model.has_latent else "")
+             + (f", {model.n_classes} classes" if model.n_classes else ""),
+             f"pictures     {model.image_size} px, {model.channels} channel{'s' if model.channels != 1 else ''}",
+             f"parameters   {d['parameters']:,}"]
+    if model.is_stylegan:
+        family = "StyleGAN3" if arch.get("family") == "stylegan3" else "StyleGAN2"
+        lines[1:1] = [f"family       NVlabs {family} ({arch.get('architecture')}), {arch.get('network')} weights"]
+        lines += [f"W space      w {d['w_dim']}, {d['num_ws']} styles, {arch.get('mapping_layers')} mapping layers, "
+                  f"truncation psi around w_avg" if d.get("truncation") == "w" else "no w_avg (no truncation)"]
+    print("\n".join(lines))
     return 0
 
 

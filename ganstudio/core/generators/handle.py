@@ -431,7 +431,7 @@ def _open_foreign(file: Path, device: torch.device, class_count: int | None = No
     s = imported.settings
     module = imported.model.to(device).eval()
     if imported.program == nvlabs_pickle.PROGRAM:
-        return _nvlabs_stylegan_generator(file, module, s, device)
+        return _nvlabs_stylegan_generator(file, module, s, device, _origin_note(imported))
     origin = _origin_note(imported)
     if imported.family == "sequential":
         kind = "pytorch/examples DCGAN" if s["pytorch_examples_layout"] else "DCGAN-style generator"
@@ -470,7 +470,8 @@ def _origin_note(imported) -> str:
     return note
 
 
-def _nvlabs_stylegan_generator(file: Path, module: nn.Module, s: dict[str, Any], device: torch.device) -> Generator:
+def _nvlabs_stylegan_generator(file: Path, module: nn.Module, s: dict[str, Any], device: torch.device,
+                               origin: str = "") -> Generator:
     """An NVlabs StyleGAN2-ADA or StyleGAN3 pickle: a latent generator of z (N, z_dim), one-hot classes for c_dim > 0,
     truncation psi in W around w_avg; rendered with the stored noise (noise_mode 'const')."""
     if s["img_channels"] not in (1, 3):
@@ -481,7 +482,7 @@ def _nvlabs_stylegan_generator(file: Path, module: nn.Module, s: dict[str, Any],
     desc = (f"NVlabs {'StyleGAN3' if family == 'StyleGAN3' else 'StyleGAN2-ADA'} {s['network']}, z {s['z_dim']}, "
             f"w {s['w_dim']}, {res} px, "
             f"{s['mapping_layers']} mapping layers, {s['architecture']}"
-            + (f", {s['c_dim']} classes" if s["c_dim"] else ""))
+            + (f", {s['c_dim']} classes" if s["c_dim"] else "") + origin)
     from ganstudio.core.models.stylegan2 import w_resolutions
 
     info = {"architecture": dict(s), "truncation": s["truncation"], "w_dim": s["w_dim"], "num_ws": s["num_ws"],

@@ -567,8 +567,6 @@ def import_nvlabs_pickle(path: str | Path):
     img_channels, num_ws, mapping_layers, architecture (StyleGAN2: skip / orig / resnet; StyleGAN3: config T or
     R), channel_base, channel_max, num_fp16_res, conv_clamp, truncation ('w')."""
     from ganstudio.core.checkpoint import check_weight_tensors
-    from ganstudio.core.models.importers import ImportedModel
-    from ganstudio.core.models.stylegan2 import LabelledStyleGAN2, StyleGAN2Generator
 
     path = Path(path)
     data = read_nvlabs_pickle(path)
@@ -576,10 +574,47 @@ def import_nvlabs_pickle(path: str | Path):
     G = data[network]
     where = f"{path.name} ({network})"
     _refuse_other_generators(G, where)
-    sg3 = is_stylegan3(G)
-    settings = stylegan3_settings(G, where) if sg3 else stylegan2_settings(G, where)
     state = flat_state_dict(G, where)
     check_weight_tensors(state, f"StyleGAN pickle {path.name}", prefix=f"{network}.")
+    return _rebuild(path, where, network, is_stylegan3(G), G.init_kwargs, state)
+
+
+def import_converted_stylegan(path: Path, state: dict[str, torch.Tensor], description: dict[str, Any]):
+    """A StyleGAN that `ganstudio import` converted: the NVlabs init kwargs its description stores are checked
+    as a pickle's are, and its tensors (our module's names, "G." first) must make exactly that network."""
+    architecture = description["architecture"]
+    kwargs = architecture.get("init_kwargs")
+    if not isinstance(kwargs, dict):
+        raise CheckpointError(f"{path.name} is damaged: its import description has no StyleGAN init kwargs.")
+    inner = {k[2:] if k.startswith("G.") else k: v for k, v in state.items()}
+    imported = _rebuild(path, path.name, str(architecture.get("network", "G_ema")),
+                        description["family"] == "stylegan3", kwargs, inner)
+    if imported.architecture != architecture:
+        raise CheckpointError(f"{path.name} is damaged: its tensors make a StyleGAN other than the one its import "
+                              "description names.")
+    return imported
+
+
+def _json_plain(value: Any) -> Any:
+    """Init kwargs as plain JSON values (numpy numbers, tuples and EasyDicts made plain)."""
+    if isinstance(value, dict):
+        return {str(k): _json_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _rebuild(path: Path, where: str, network: str, sg3: bool, init_kwargs: dict[str, Any],
+             state: dict[str, torch.Tensor]):
+    from ganstudio.core.models.importers import ImportedModel
+    from ganstudio.core.models.stylegan2 import LabelledStyleGAN2, StyleGAN2Generator
+
+    G = PersistentObject("Generator", (), dict(init_kwargs))
+    settings = stylegan3_settings(G, where) if sg3 else stylegan2_settings(G, where)
     family = "StyleGAN3" if sg3 else "StyleGAN2"
     try:
         with torch.device("meta"):  # shapes only: nothing is allocated until the file's tensors fit
@@ -599,12 +634,13 @@ def import_nvlabs_pickle(path: str | Path):
     info = {
         "family": "stylegan3" if sg3 else "stylegan2",
         "network": network, "z_dim": s.z_dim, "c_dim": s.c_dim, "w_dim": s.w_dim,
-        "img_resolution": s.img_resolution, "img_channels": s.img_channels, "num_ws": model.num_ws,
-        "mapping_layers": s.mapping.num_layers,
+        "img_resolution": s.img_resolution, "image_size": s.img_resolution, "img_channels": s.img_channels,
+        "num_ws": model.num_ws, "mapping_layers": s.mapping.num_layers,
         "architecture": f"config {s.config}" if sg3 else s.synthesis.architecture,
         "channel_base": synthesis.channel_base, "channel_max": synthesis.channel_max,
         "num_fp16_res": synthesis.num_fp16_res, "conv_clamp": synthesis.conv_clamp,
         "truncation": "w" if model.mapping.has_w_avg else "none",
+        "init_kwargs": _json_plain(init_kwargs),  # what `ganstudio import` stores to rebuild the same network
     }
     return ImportedModel(model=LabelledStyleGAN2(model).eval(), program=PROGRAM, path=path, settings=info)
 
