@@ -53,8 +53,8 @@ class PrincipalDirections:
 
     @property
     def space(self) -> str:
-        """"w" for directions in W (StyleGAN), else "z"."""
-        return "w" if self.layer == W_SPACE else "z"
+        """"w" for directions in W (StyleGAN: GANSpace's PCA of w, or SeFa), else "z"."""
+        return "w" if self.layer in (W_SPACE, SEFA) else "z"
 
     def offset(self, alphas: np.ndarray | Sequence[float]) -> np.ndarray:
         """The z (or w) offset for slider values `alphas` (in stds): sum_k alpha_k std_k u_k."""
@@ -143,6 +143,8 @@ def compute_principal_directions(
        normalised. (GANSpace draws fresh latents for this step; we reuse the same ones.)
     4. stds[k] = std of z . u_k, the slider unit.
     """
+    if getattr(model, "is_stylegan", False) and layer == SEFA:
+        return (yield from compute_sefa_directions(model, n_components, None, min(int(n_samples), 1000), seed))
     if getattr(model, "is_stylegan", False) and layer in (None, W_SPACE):
         return (yield from _w_principal_directions(model, n_samples, n_components, seed, batch_size))
     G = model.module
@@ -201,6 +203,59 @@ def _w_principal_directions(model: "Generator", n_samples: int, n_components: in
     explained = stds**2 / max(total_var, 1e-30)
     yield 1.0
     return PrincipalDirections(comps.float().numpy(), stds.float().numpy(), explained.float().numpy(), W_SPACE,
+                               int(n_samples), int(seed))
+
+
+SEFA = "sefa"  # the `layer` of closed-form directions (SeFa), in W
+
+
+def affine_weights(G: torch.nn.Module, layers: tuple[int, int] | None = None) -> torch.Tensor:
+    """The style affine layers' weights (sum of out features, w_dim), with their equalised-lr gains, of the
+    synthesis layers that read ws [start, stop) (None: all) of an NVlabs-shaped StyleGAN2 or StyleGAN3."""
+    synthesis = G.synthesis
+    affines = []  # in ws order: (index of the w it reads, affine layer)
+    if hasattr(synthesis, "layer_names"):  # StyleGAN3: ws[0] the input, ws[i] layer i - 1
+        affines.append((0, synthesis.input.affine))
+        affines += [(i + 1, getattr(synthesis, n).affine) for i, n in enumerate(synthesis.layer_names)]
+    else:  # StyleGAN2: conv0, conv1 and torgb in turn; a ToRGB shares its w with the next conv0
+        idx = 0
+        for res in synthesis.block_resolutions:
+            block = getattr(synthesis, f"b{res}")
+            for name in ("conv0", "conv1"):
+                if hasattr(block, name):
+                    affines.append((idx, getattr(block, name).affine))
+                    idx += 1
+            if hasattr(block, "torgb"):
+                affines.append((idx, block.torgb.affine))
+    start, stop = layers if layers is not None else (0, G.num_ws)
+    chosen = [fc.weight * fc.weight_gain for i, fc in affines if start <= i < stop]
+    if not chosen:
+        raise ModelError(f"no style layer reads ws {start} to {stop - 1}.")
+    return torch.cat(chosen, dim=0).detach().double()
+
+
+def compute_sefa_directions(model: "Generator", n_components: int = 16, layers: tuple[int, int] | None = None,
+                            n_samples: int = 1000, seed: int = 0) -> Job[float, None, PrincipalDirections]:
+    """Closed-form factorization (SeFa, Shen & Zhou 2021): the directions n in W that change the styles the most,
+    the top eigenvectors of A^T A for the stacked style affine weights A (rows normalised as SeFa does). No
+    sampling is needed for the directions; `stds` (the slider unit) is the spread of mapped w along each, from
+    n_samples seeded latents, and `explained` each eigenvalue's share."""
+    G = model.module.G
+    a = affine_weights(G, layers)
+    a = a / a.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    vals, vecs = torch.linalg.eigh(a.T @ a)  # ascending
+    k = max(1, min(int(n_components), vecs.shape[1]))
+    vals, vecs = vals.flip(0)[:k], vecs.flip(1)[:, :k].T
+    yield 0.3
+    z = sample_latents(n_samples, model.z_dim, seed)
+    y = None
+    if model.n_classes:
+        y = torch.randint(0, model.n_classes, (n_samples,), generator=torch.Generator().manual_seed(seed + 1)).numpy()
+    w = model.mapped_w(z, y)[:, 0].double()
+    stds = (w @ vecs.T).std(dim=0)
+    yield 1.0
+    explained = vals / torch.linalg.eigvalsh(a.T @ a).sum()
+    return PrincipalDirections(vecs.float().numpy(), stds.float().numpy(), explained.float().numpy(), SEFA,
                                int(n_samples), int(seed))
 
 

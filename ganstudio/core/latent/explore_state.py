@@ -37,6 +37,7 @@ TRUNCATION_RANGE = (0.1, 3.0)  # t (resample) or psi (scale), in steps of 0.01
 TRUNCATION_DEFAULTS = {"resample": 1.0, "scale": 0.7, "w": 0.7}  # a sensible starting value for each mode
 W_TRUNCATION = "w"  # StyleGAN: psi toward w_avg at render time (z is drawn plainly)
 W_PSI_RANGE = (0.0, 2.0)
+DIRECTION_METHODS = ("ganspace", "sefa")
 INTERPOLATION_MODES = ("slerp", "lerp")
 STEPS_RANGE = (1, 60)  # frames from one keyframe to the next
 ARITH_VARIATIONS = 9  # the result and eight noisy neighbours
@@ -125,6 +126,7 @@ class ExploreState:
         self.mix_seed: int | None = None  # None: no mixing
         self.mix_range = "fine"
         self.direction_layers = "all"
+        self.direction_method = "ganspace"  # or "sefa" (closed form), StyleGAN only
         self.sel_style: StyleEdit | None = None  # a bookmark's edit, kept until the user edits the view
         self.shown_view_psi, self.shown_view_style = 1.0, None
         self.shown_grid_psi = 1.0
@@ -152,6 +154,8 @@ class ExploreState:
             self.mix_range = "fine" if "fine" in self.layer_ranges else "all"
         if self.direction_layers not in self.layer_ranges:
             self.direction_layers = "all"
+        if not self.is_stylegan:
+            self.direction_method = "ganspace"
         self.events.model.emit(self.model_info)
 
     @property
@@ -386,6 +390,16 @@ class ExploreState:
         self.events.style.emit()
         if self.directions is not None and self.directions.space == "w" and np.any(self.alphas):
             self._view_changed()
+
+    def set_direction_method(self, method: str) -> None:
+        """Where the StyleGAN directions in W come from: "ganspace" (PCA of mapped w) or "sefa" (closed-form
+        factorization of the style weights); the area computes the new ones and calls set_directions."""
+        if method not in DIRECTION_METHODS:
+            raise GanStudioError(f"directions come from {' or '.join(DIRECTION_METHODS)}, not {method!r}.")
+        if not self.is_stylegan and method != "ganspace":
+            raise GanStudioError("Closed-form (SeFa) directions need a StyleGAN model.")
+        self.direction_method = method
+        self.events.style.emit()
 
     def style_of(self, part: str) -> StyleEdit | None:
         """The StyleEdit sent with a render part: the view's mixing and W direction offsets (None: none)."""

@@ -158,6 +158,8 @@ class ExplorerArea(AreaMessages, QWidget):
         self._build()
         for part in RENDER_PARTS:
             self.state.events[part].connect(partial(self._request_part, part))
+        self._dir_method = "ganspace"  # the method of the directions job last started
+        self.state.events.style.connect(self._on_style_changed)
         self._models_listed = False  # filled on first show: listing imports the engine (PyTorch)
         app = QApplication.instance()
         if app is not None:
@@ -460,16 +462,27 @@ class ExplorerArea(AreaMessages, QWidget):
     # ======================================================================================================
     # principal directions
     # ======================================================================================================
+    def set_direction_method(self, method: str) -> None:
+        """StyleGAN: directions in W from "ganspace" (PCA of w) or "sefa" (closed form)."""
+        self.directions_panel.style_panel.directionMethodCombo.setCurrentIndex(
+            self.directions_panel.style_panel.directionMethodCombo.findData(method))
+
+    def _on_style_changed(self) -> None:
+        if self.state.model_info is not None and self.state.direction_method != self._dir_method:
+            self._start_directions()
+
     def _start_directions(self) -> None:
-        from ganstudio.core.latent.directions import cached_principal_directions
+        from ganstudio.core.latent.directions import SEFA, cached_principal_directions
 
         if self._dir_job is not None:
             self._dir_job.stop()
         info = self.state.model_info
+        self._dir_method = self.state.direction_method
+        layer = SEFA if self._dir_method == "sefa" else None
         self.directions_panel.show_computing(self.direction_samples)
         self._dir_job = start_job(
             cached_principal_directions, info["path"], self.cache_dir, use_ema=info.get("use_ema", True),
-            sha256=info["sha256"], n_samples=self.direction_samples, n_components=self.n_directions,
+            sha256=info["sha256"], n_samples=self.direction_samples, n_components=self.n_directions, layer=layer,
             name="principal_directions", owner=self, on_progress=self._on_directions_progress,
             on_done=self._on_directions_ready, on_error=self._on_directions_failed)
 

@@ -165,9 +165,10 @@ class DirectionsPanel(QWidget):
         total, rows = self.state.direction_summary()
         space = self.state.directions.space
         where = "in W" if space == "w" else f"of layer {self.state.directions.layer}"
+        source = "SeFa, closed form" if self.state.directions.layer == "sefa" else "GANSpace"
         self.directionStatus.setText(
             f"{len(rows)} principal directions {where} ({total:.0f}% of its variance; "
-            f"GANSpace). Sliders move ±{DIRECTION_RANGE:g} standard deviations.")
+            f"{source}). Sliders move ±{DIRECTION_RANGE:g} standard deviations.")
         self._clear_direction_rows()
         for k, (share, std) in enumerate(rows):
             name = QLabel(f"PC{k + 1}")

@@ -35,6 +35,15 @@ class StylePanel(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(2)
+        grid.addWidget(QLabel("Directions"), 2, 0)
+        self.directionMethodCombo = _combo("directionMethodCombo", "Where the directions in W come from.")
+        self.directionMethodCombo.addItem("GANSpace", "ganspace")
+        self.directionMethodCombo.setItemData(0, "PCA of w over sampled latents (Härkönen et al. 2020).", 3)
+        self.directionMethodCombo.addItem("SeFa", "sefa")
+        self.directionMethodCombo.setItemData(1, "Closed form: eigenvectors of the style layers' weights "
+                                                 "(Shen & Zhou 2021), no sampling.", 3)
+        self.directionMethodCombo.currentIndexChanged.connect(self._on_method)
+        grid.addWidget(self.directionMethodCombo, 2, 1, 1, 3)
         grid.addWidget(QLabel("Move layers"), 0, 0)
         self.directionLayersCombo = _combo("directionLayersCombo", "The layers of w the principal directions move "
                                            "(GANSpace edits a layer range: coarse for pose, fine for colour).")
@@ -87,6 +96,13 @@ class StylePanel(QWidget):
         if index >= 0:
             self.set_direction_layers(self.directionLayersCombo.itemData(index))
 
+    def _on_method(self, index: int) -> None:
+        if index >= 0:
+            try:
+                self.state.set_direction_method(self.directionMethodCombo.itemData(index))
+            except GanStudioError as exc:
+                self._report(str(exc))
+
     def _on_mix(self, *_args) -> None:
         layers = self.mixLayersCombo.currentData()
         self.set_mixing(self.mixSeedSpin.value() if self.mixCheck.isChecked() else None, layers)
@@ -106,12 +122,14 @@ class StylePanel(QWidget):
 
     def _on_style(self) -> None:
         s = self.state
-        widgets = (self.directionLayersCombo, self.mixLayersCombo, self.mixCheck, self.mixSeedSpin)
+        widgets = (self.directionLayersCombo, self.mixLayersCombo, self.mixCheck, self.mixSeedSpin,
+                   self.directionMethodCombo)
         for w in widgets:
             w.blockSignals(True)
         self.directionLayersCombo.setCurrentIndex(max(0, self.directionLayersCombo.findData(s.direction_layers)))
         self.mixLayersCombo.setCurrentIndex(max(0, self.mixLayersCombo.findData(s.mix_range)))
         self.mixCheck.setChecked(s.mix_seed is not None)
+        self.directionMethodCombo.setCurrentIndex(max(0, self.directionMethodCombo.findData(s.direction_method)))
         if s.mix_seed is not None:
             self.mixSeedSpin.setValue(s.mix_seed)
         for w in widgets:

@@ -191,3 +191,19 @@ def test_a_stylegan_bookmark_is_refused_by_other_models(digits_ckpt, tmp_path):
     with pytest.raises(GanStudioError, match="no StyleGAN"):
         state.apply_bookmark(load_bookmark(fake), fake)
     assert cli_main(["sample", str(digits_ckpt), "--latent", str(fake), "--out", str(tmp_path / "x.png")]) == 2
+
+
+def test_sefa_directions_are_the_eigenvectors_of_the_normalised_style_weights(stylegan):
+    from ganstudio.core.latent.directions import SEFA
+
+    _, sd, gen = stylegan
+    d = run_jobs(compute_principal_directions(gen, n_samples=300, n_components=4, layer=SEFA))
+    assert d.space == "w" and d.layer == SEFA and d.directions.shape == (4, CFG.w)
+    # closed form from the file's tensors: every synthesis affine (conv0, conv1, torgb), rows normalised
+    names = [k[: -len(".affine.weight")] for k in sd if k.endswith(".affine.weight")]
+    a = np.concatenate([sd[f"{n}.affine.weight"].double().numpy() for n in names])
+    a /= np.linalg.norm(a, axis=1, keepdims=True)
+    vals, vecs = np.linalg.eigh(a.T @ a)
+    for k in range(4):
+        assert abs(abs(float(d.directions[k] @ vecs[:, -1 - k])) - 1) < 1e-5, k
+    assert np.isclose(d.explained[0], vals[-1] / vals.sum(), atol=1e-6) and np.all(d.stds > 0)

@@ -89,3 +89,16 @@ def test_other_models_keep_the_z_truncations_and_no_style_controls(qtbot, area, 
                     and area.is_idle(), timeout=30000)
     assert area.truncationCombo.findData("w") < 0
     assert not area.directions_panel.style_panel.isVisible()
+
+
+def test_sefa_directions_replace_ganspace_and_move_the_view(qtbot, area):
+    assert area.directions.layer == "w"
+    combo = area.directions_panel.style_panel.directionMethodCombo
+    combo.setCurrentIndex(combo.findData("sefa"))
+    qtbot.waitUntil(lambda: area.directions is not None and area.directions.layer == "sefa", timeout=30000)
+    assert "SeFa" in area.directions_panel.directionStatus.text()
+    qtbot.waitUntil(area.is_idle, timeout=20000)
+    before = area.latentView.image().copy()
+    area.directionSliderWidgets[0].setValue(-200)
+    qtbot.waitUntil(lambda: area.is_idle() and area.state.shown_view_style is not None, timeout=20000)
+    assert not np.array_equal(area.latentView.image(), before)
