@@ -70,9 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--latent", metavar="FILE", help="exact latent vectors to render (.npy of shape (N, z_dim), or a bookmark .json)")
     p.add_argument("--class", dest="class_id", type=int, metavar="K", help="class to generate (conditional models)")
-    p.add_argument("--truncation", type=float, metavar="PSI", default=1.0,
-                   help="truncation psi (default 1: none): StyleGAN pulls w toward its average w_avg; "
-                        "other models draw z scaled by psi (0 < psi <= 2)")
+    p.add_argument("--truncation", type=float, metavar="PSI", default=None,
+                   help="truncation psi (default 1: none, or a bookmark's): StyleGAN pulls w toward its average "
+                        "w_avg; other models draw z scaled by psi (0 < psi <= 2)")
     p.add_argument("--class-count", type=int, metavar="K",
                    help="a foreign DCGAN's number of classes, whose one-hot labels are concatenated to z "
                    "(its weights cannot tell label channels from z's)")
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch CPU threads (default: all CPUs but one)")
 
-    p = sub.add_parser("info", parents=[debug], help="describe a checkpoint: model, training, metrics")
+    p = sub.add_parser("info", parents=[debug], help="describe a checkpoint (model, training, metrics) or another program's generator (a StyleGAN .pkl, a .pth, a converted file)")
     p.add_argument("checkpoint")
 
     p = sub.add_parser("bench", parents=[debug], help="measure training throughput and interactive latency; writes JSON",
@@ -588,6 +588,7 @@ def cmd_sample(args) -> int:
     if model.is_translation:
         raise GanStudioError(f"{args.checkpoint} is an image-to-image model; use `ganstudio translate` for it.")
     labels = None
+    style = None
     if args.latent:
         from ganstudio.core.latent.bookmarks import bookmark_model_warning, read_latents
 
@@ -597,6 +598,10 @@ def cmd_sample(args) -> int:
             warning = bookmark_model_warning(bookmark, args.checkpoint, use_ema=not args.no_ema)
             if warning:
                 print(f"ganstudio: warning: {warning}", file=sys.stderr)
+            # a StyleGAN bookmark's psi in W and its style edit (mixing, W offsets) render as on screen
+            style = bookmark.style
+            if args.truncation is None and bookmark.truncation_psi != 1.0:
+                args.truncation = bookmark.truncation_psi
     else:
         z = torch.randn(args.n, model.z_dim, generator=torch.Generator().manual_seed(args.seed))
     z, psi_in_w = _sample_truncation(model, z, args)
@@ -613,7 +618,7 @@ def cmd_sample(args) -> int:
         raise GanStudioError(f"a 2-D model writes points: give --out a path ending in .npy, not {out_path.name}.")
     if model.input_kind != INPUT_POINTS and out_path.suffix and out_path.suffix.lower() != ".png":
         raise GanStudioError(f"--out must end in .png (a grid) or name a folder (one PNG per sample), not {out_path.name}.")
-    out = model.generate(z, labels, truncation_psi=psi_in_w)
+    out = model.generate(z, labels, truncation_psi=psi_in_w, style=style)
     if model.input_kind == INPUT_POINTS:
         with writing(out_path):
             out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -638,7 +643,7 @@ def _sample_truncation(model, z, args):
     Explore area's 'scale' truncation of z (z * psi, the same numbers as a scaled seeded draw)."""
     import math
 
-    psi = float(args.truncation)
+    psi = 1.0 if args.truncation is None else float(args.truncation)
     if not math.isfinite(psi):
         raise GanStudioError(f"--truncation must be a finite number, not {args.truncation}.")
     if model.truncates_in_w or psi == 1.0:
@@ -656,9 +661,13 @@ def _sample_truncation(model, z, args):
 
 def cmd_info(args) -> int:
     from ganstudio.core.checkpoint import load_checkpoint
+    from ganstudio.core.generators import formats
     from ganstudio.core.models.from_config import build_models, config_from_checkpoint
     from ganstudio.core.models.registry import count_parameters
 
+    source = Path(args.checkpoint)
+    if source.is_file() and formats.is_foreign(source):  # another program's weights, or a file `import` converted
+        return _foreign_info(source)
     ckpt = load_checkpoint(args.checkpoint)
     cfg = config_from_checkpoint(ckpt)
     G, D = build_models(cfg, int(ckpt.meta.get("n_classes", 0)))
@@ -740,6 +749,28 @@ def cmd_import(args) -> int:
     model = open_generator(out_path, device="cpu")  # what every area will open: said, and checked, once
     print(f"ganstudio: {source.name}: {model.description}", file=sys.stderr)
     print(f"ganstudio: wrote {out_path}", file=sys.stderr)
+    return 0
+
+
+def _foreign_info(path: Path) -> int:
+    """What a foreign generator is: for a StyleGAN its family, resolution, z / w sizes, mapping layers, styles
+    and classes; for the others what the importer read off the tensors."""
+    from ganstudio.core.generators.handle import open_generator
+
+    model = open_generator(path, device="cpu")
+    d = model.describe()
+    arch = d.get("architecture") if isinstance(d.get("architecture"), dict) else {}
+    lines = [f"file         {path}", f"model        {model.description}", f"source       {model.source}",
+             f"takes        {model.input_kind}" + (f" z of {model.z_dim}" if model.has_latent else "")
+             + (f", {model.n_classes} classes" if model.n_classes else ""),
+             f"pictures     {model.image_size} px, {model.channels} channel{'s' if model.channels != 1 else ''}",
+             f"parameters   {d['parameters']:,}"]
+    if model.is_stylegan:
+        family = "StyleGAN3" if arch.get("family") == "stylegan3" else "StyleGAN2"
+        lines[1:1] = [f"family       NVlabs {family} ({arch.get('architecture')}), {arch.get('network')} weights"]
+        lines += [f"W space      w {d['w_dim']}, {d['num_ws']} styles, {arch.get('mapping_layers')} mapping layers, "
+                  f"truncation psi around w_avg" if d.get("truncation") == "w" else "no w_avg (no truncation)"]
+    print("\n".join(lines))
     return 0
 
 

@@ -35,6 +35,7 @@ from torch import nn
 from ganstudio.core.errors import CheckpointError, GanStudioError, ModelError
 from ganstudio.core.generators import formats
 from ganstudio.core.generators.reference_mode import MODES, reference_mode, reference_pixels
+from ganstudio.core.generators.style_edit import StyleEdit
 
 INPUT_LATENT = "latent"  # image generator of z
 INPUT_POINTS = "points"  # 2-D toy generator of z
@@ -60,11 +61,13 @@ TRUNCATION_PSI_RANGE = (-2.0, 2.0)
 @dataclass(frozen=True)
 class LatentRequest:
     """Pictures for latents z (N, z_dim) float32; `labels` one class per latent (conditional models;
-    default: cell i gets class i % n_classes); `truncation_psi` in W for StyleGAN models (1: none)."""
+    default: cell i gets class i % n_classes); `truncation_psi` in W for StyleGAN models (1: none);
+    `style` a `style_edit.StyleEdit` of their ws (style mixing, a direction in W), StyleGAN models only."""
 
     z: np.ndarray
     labels: Sequence[int] | None = None
     truncation_psi: float = 1.0
+    style: StyleEdit | None = None
 
 
 @dataclass(frozen=True)
@@ -204,10 +207,10 @@ class Generator:
         return y
 
     def generate(self, z: np.ndarray | torch.Tensor, labels: Sequence[int] | np.ndarray | None = None,
-                 truncation_psi: float = 1.0) -> torch.Tensor:
+                 truncation_psi: float = 1.0, style: StyleEdit | None = None) -> torch.Tensor:
         """Raw outputs for latents z (N, z_dim): images (N, C, H, W) in [-1, 1] or points (N, 2), float32
         on the CPU. The numbers `ganstudio sample` writes and the Explore area shows. `truncation_psi` != 1
-        only for models that `truncates_in_w` (StyleGAN)."""
+        and `style` only for models that `truncates_in_w` (StyleGAN)."""
         if not self.has_latent:
             raise ModelError(f"{self.name} translates pictures; it takes no latent vector.")
         zt = torch.as_tensor(np.ascontiguousarray(z, dtype=np.float32)) if not torch.is_tensor(z) else z.float()
@@ -217,6 +220,8 @@ class Generator:
             raise GanStudioError(f"{self.name} takes latents of shape (N, {self.z_dim}), not {tuple(zt.shape)}.")
         y = self.labels_for(zt.shape[0], labels)
         extra = self._truncation_kwargs(truncation_psi)
+        if style is not None and not style.is_identity:
+            extra["style"] = self._checked_style(style)
         with self._lock, _exact_fp32(self.device), torch.inference_mode():
             self.module.eval()
             zd = zt.to(self.device)
@@ -235,15 +240,42 @@ class Generator:
             raise GanStudioError(f"the truncation psi must be between {low:g} and {high:g}, not {psi:g}.")
         return {"truncation_psi": psi}
 
+    def _checked_style(self, style: StyleEdit) -> StyleEdit:
+        if not self.is_stylegan:
+            raise GanStudioError(f"{self.name} is no StyleGAN: it has no per-layer styles to mix or move.")
+        style.check(self.z_dim, int(self.info["w_dim"]), int(self.info["num_ws"]), self.n_classes,
+                    where=f"the style edit for {self.name}")
+        return style
+
+    @property
+    def is_stylegan(self) -> bool:
+        """A generator of per-layer styles ws (N, num_ws, w_dim): style mixing and directions in W apply."""
+        return "num_ws" in self.info and "w_dim" in self.info
+
+    def mapped_w(self, z: np.ndarray | torch.Tensor, labels: Sequence[int] | np.ndarray | None = None,
+                 truncation_psi: float = 1.0, style: StyleEdit | None = None) -> torch.Tensor:
+        """ws (N, num_ws, w_dim) float32 on the CPU: what a StyleGAN's synthesis network draws from."""
+        if not self.is_stylegan:
+            raise ModelError(f"{self.name} is no StyleGAN; it has no W space.")
+        zt = torch.as_tensor(np.ascontiguousarray(z, dtype=np.float32)) if not torch.is_tensor(z) else z.float()
+        zt = zt[None] if zt.dim() == 1 else zt
+        y = self.labels_for(zt.shape[0], labels)
+        extra = self._truncation_kwargs(truncation_psi)
+        if style is not None and not style.is_identity:
+            extra["style"] = self._checked_style(style)
+        with self._lock, _exact_fp32(self.device), torch.inference_mode():
+            ws = self.module.mapped(zt.to(self.device), None if y is None else y.to(self.device), **extra)
+        return ws.float().cpu()
+
     def render_latents(self, z: np.ndarray, labels: Sequence[int] | np.ndarray | None = None,
-                       truncation_psi: float = 1.0) -> np.ndarray:
+                       truncation_psi: float = 1.0, style: StyleEdit | None = None) -> np.ndarray:
         """uint8 pictures (N, H, W, 3) for latents (N, z_dim)."""
         from ganstudio.core.imaging import to_uint8
 
         if self.input_kind != INPUT_LATENT:
             raise ModelError(f"{self.name} makes 2-D points, not pictures." if self.input_kind == INPUT_POINTS
                              else f"{self.name} translates pictures; it takes no latent vector.")
-        return to_uint8(self.generate(z, labels, truncation_psi))
+        return to_uint8(self.generate(z, labels, truncation_psi, style))
 
     # --- translation generators ----------------------------------------------------------------------------
     def input_from_layers(self, lines: np.ndarray, hint_rgb: np.ndarray, hint_mask: np.ndarray) -> torch.Tensor:
@@ -323,7 +355,7 @@ class Generator:
         t0 = time.perf_counter()
         try:
             if isinstance(request, LatentRequest):
-                pixels = self.render_latents(request.z, request.labels, request.truncation_psi)
+                pixels = self.render_latents(request.z, request.labels, request.truncation_psi, request.style)
             elif isinstance(request, SketchRequest):
                 x = self.input_from_layers(request.lines, request.hint_rgb, request.hint_mask)
                 seeds = list(request.seeds)
@@ -442,7 +474,7 @@ def _open_foreign(file: Path, device: torch.device, class_count: int | None = No
     s = imported.settings
     module = imported.model.to(device).eval()
     if imported.program == nvlabs_pickle.PROGRAM:
-        return _nvlabs_stylegan_generator(file, module, s, device)
+        return _nvlabs_stylegan_generator(file, module, s, device, _origin_note(imported))
     origin = _origin_note(imported)
     if imported.family == "sequential":
         kind = "pytorch/examples DCGAN" if s["pytorch_examples_layout"] else "DCGAN-style generator"
@@ -481,17 +513,23 @@ def _origin_note(imported) -> str:
     return note
 
 
-def _nvlabs_stylegan_generator(file: Path, module: nn.Module, s: dict[str, Any], device: torch.device) -> Generator:
-    """An NVlabs StyleGAN2-ADA pickle: a latent generator of z (N, z_dim), one-hot classes for c_dim > 0,
+def _nvlabs_stylegan_generator(file: Path, module: nn.Module, s: dict[str, Any], device: torch.device,
+                               origin: str = "") -> Generator:
+    """An NVlabs StyleGAN2-ADA or StyleGAN3 pickle: a latent generator of z (N, z_dim), one-hot classes for c_dim > 0,
     truncation psi in W around w_avg; rendered with the stored noise (noise_mode 'const')."""
     if s["img_channels"] not in (1, 3):
         raise CheckpointError(f"{file.name} makes {s['img_channels']}-channel images; only 1 or 3 can be shown.")
     res = s["img_resolution"]
-    title = f"{file.name} (NVlabs StyleGAN2, {res} px)"
-    desc = (f"NVlabs StyleGAN2-ADA {s['network']}, z {s['z_dim']}, w {s['w_dim']}, {res} px, "
+    family = "StyleGAN3" if s.get("family") == "stylegan3" else "StyleGAN2"
+    title = f"{file.name} (NVlabs {family}, {res} px)"
+    desc = (f"NVlabs {'StyleGAN3' if family == 'StyleGAN3' else 'StyleGAN2-ADA'} {s['network']}, z {s['z_dim']}, "
+            f"w {s['w_dim']}, {res} px, "
             f"{s['mapping_layers']} mapping layers, {s['architecture']}"
-            + (f", {s['c_dim']} classes" if s["c_dim"] else ""))
-    info = {"architecture": dict(s), "truncation": s["truncation"]}
+            + (f", {s['c_dim']} classes" if s["c_dim"] else "") + origin)
+    from ganstudio.core.models.stylegan2 import w_resolutions
+
+    info = {"architecture": dict(s), "truncation": s["truncation"], "w_dim": s["w_dim"], "num_ws": s["num_ws"],
+            "w_resolutions": w_resolutions(module.G)}
     return Generator(module=module, input_kind=INPUT_LATENT, image_size=res, name=file.name, title=title,
                      source=SOURCE_NVLABS_STYLEGAN2, path=file, z_dim=s["z_dim"], n_classes=s["c_dim"],
                      channels=s["img_channels"], use_ema=s["network"] == "G_ema", description=desc, info=info,

@@ -13,6 +13,7 @@ import numpy as np
 
 from ganstudio.core.errors import GanStudioError
 from ganstudio.core.generators.formats import file_sha256, weights_file
+from ganstudio.core.generators.style_edit import StyleEdit
 from ganstudio.core.latent.space import Truncation
 from ganstudio.core.safe_json import read_json
 from ganstudio.core.safe_names import check_path_text
@@ -20,7 +21,7 @@ from ganstudio.core.safe_names import check_path_text
 # --- bookmarks ----------------------------------------------------------------------------------------
 
 BOOKMARK_FORMAT = "ganstudio-latent-bookmark"
-BOOKMARK_VERSION = 1
+BOOKMARK_VERSION = 2  # 2: truncation_psi and style (StyleGAN); version 1 files read the same
 
 
 @dataclass
@@ -30,7 +31,9 @@ class Bookmark:
     JSON keys: format, version, model {path, sha256, name, source, use_ema}, latents [[...]] (the exact
     float32 values, after truncation, slider offsets and arithmetic), labels (class per latent or null),
     truncation {mode, value}, seed, created, note and metadata (how the latents were made: grid cell,
-    direction slider values, arithmetic groups...). `ganstudio sample` reads latents and labels.
+    direction slider values, arithmetic groups...). StyleGAN bookmarks add truncation_psi (psi toward
+    w_avg at render time) and style (a `StyleEdit`: the mixing latent and layers, the W offset and its
+    layers). `ganstudio sample` reads latents, labels, truncation_psi and style.
     """
 
     latents: np.ndarray
@@ -41,6 +44,8 @@ class Bookmark:
     note: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     created: str = ""
+    truncation_psi: float = 1.0
+    style: StyleEdit | None = None
 
     def to_json(self) -> str:
         z = np.asarray(self.latents, np.float32)
@@ -53,6 +58,8 @@ class Bookmark:
             "latents": [[float(v) for v in row] for row in z],
             "labels": [int(v) for v in self.labels] if self.labels is not None else None,
             "truncation": self.truncation.to_dict(),
+            "truncation_psi": float(self.truncation_psi),
+            "style": self.style.to_dict() if self.style is not None else None,
             "seed": self.seed,
             "created": self.created or datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "note": self.note,
@@ -120,6 +127,12 @@ def load_bookmark(path: str | Path) -> Bookmark:
     seed = doc.get("seed")
     if seed is not None and not _is_whole(seed, 0, SEED_MAX):
         raise GanStudioError(f"{where}: 'seed' must be a whole number from 0 to {SEED_MAX}, or null.")
+    psi = doc.get("truncation_psi", 1.0)
+    if psi is None:
+        psi = 1.0
+    if not isinstance(psi, (int, float)) or isinstance(psi, bool) or not -2.0 <= float(psi) <= 2.0:
+        raise GanStudioError(f"{where}: 'truncation_psi' must be a number from -2 to 2.")
+    style = StyleEdit.from_dict(doc.get("style"), where=f"{where}: its style")
     metadata = doc.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise GanStudioError(f"{where}: 'metadata' must be an object.")
@@ -127,7 +140,8 @@ def load_bookmark(path: str | Path) -> Bookmark:
         if not isinstance(doc.get(key, ""), str):
             raise GanStudioError(f"{where}: '{key}' must be text.")
     return Bookmark(latents=z, model=model, labels=labels, truncation=trunc, seed=seed, note=doc.get("note", ""),
-                    metadata=dict(metadata or {}), created=doc.get("created", ""))
+                    metadata=dict(metadata or {}), created=doc.get("created", ""), truncation_psi=float(psi),
+                    style=style)
 
 
 def _bookmark_model(model: Any, where: str) -> dict[str, Any]:

@@ -1,5 +1,9 @@
-"""Principal directions in the manner of GANSpace (Härkönen et al. 2020): PCA of early-layer
-activations, mapped back to z by least squares; cached on disk per weights file and settings. No Qt."""
+"""Principal directions in the manner of GANSpace (Härkönen et al. 2020), cached on disk per weights file
+and settings. No Qt.
+
+- DCGAN-style generators: PCA of early-layer activations, mapped back to z by least squares (directions in z).
+- StyleGANs: PCA of the mapped w = mapping(z) itself, as GANSpace does for StyleGAN (directions in W, applied
+  to w after truncation, to a range of layers)."""
 
 from __future__ import annotations
 
@@ -26,16 +30,18 @@ log = logging.getLogger(__name__)
 
 # --- principal directions (GANSpace) ---------------------------------------------------------------------
 
-DIRECTIONS_VERSION = 1
+DIRECTIONS_VERSION = 2
+W_SPACE = "w"  # the `layer` of directions computed in W (StyleGAN)
 
 
 @dataclass
 class PrincipalDirections:
-    """Unit directions in z (K, z_dim), ordered by the activation variance they explain.
+    """Unit directions (K, D) in z (D = z_dim) or, with layer "w", in W (D = w_dim), ordered by the
+    variance they explain.
 
-    `stds[k]` is the standard deviation of z . directions[k] over the samples, so a slider at +-3
-    moves a latent by +-3 typical spreads along that direction. `explained[k]` is the fraction of the
-    layer's activation variance that component k carries.
+    `stds[k]` is the standard deviation of the samples' coordinate along directions[k], so a slider at +-3
+    moves a latent (or w) by +-3 typical spreads along that direction. `explained[k]` is the fraction of the
+    layer's activation variance (of w's variance) that component k carries.
     """
 
     directions: np.ndarray
@@ -45,8 +51,13 @@ class PrincipalDirections:
     n_samples: int
     seed: int
 
+    @property
+    def space(self) -> str:
+        """"w" for directions in W (StyleGAN: GANSpace's PCA of w, or SeFa), else "z"."""
+        return "w" if self.layer in (W_SPACE, SEFA) else "z"
+
     def offset(self, alphas: np.ndarray | Sequence[float]) -> np.ndarray:
-        """The z offset for slider values `alphas` (in stds): sum_k alpha_k std_k u_k."""
+        """The z (or w) offset for slider values `alphas` (in stds): sum_k alpha_k std_k u_k."""
         a = np.zeros(len(self.stds), np.float64)
         given = np.asarray(alphas, np.float64)[: len(a)]
         a[: len(given)] = given
@@ -132,6 +143,10 @@ def compute_principal_directions(
        normalised. (GANSpace draws fresh latents for this step; we reuse the same ones.)
     4. stds[k] = std of z . u_k, the slider unit.
     """
+    if getattr(model, "is_stylegan", False) and layer == SEFA:
+        return (yield from compute_sefa_directions(model, n_components, None, min(int(n_samples), 1000), seed))
+    if getattr(model, "is_stylegan", False) and layer in (None, W_SPACE):
+        return (yield from _w_principal_directions(model, n_samples, n_components, seed, batch_size))
     G = model.module
     layer = layer or default_direction_layer(G)
     k = max(1, min(int(n_components), model.z_dim, int(n_samples) - 1))
@@ -161,6 +176,87 @@ def compute_principal_directions(
     yield 1.0
     return PrincipalDirections(directions.float().numpy(), stds.float().numpy(), explained.float().numpy(),
                                layer, int(n_samples), int(seed))
+
+
+def _w_principal_directions(model: "Generator", n_samples: int, n_components: int, seed: int,
+                            batch_size: int) -> Job[float, None, PrincipalDirections]:
+    """GANSpace for StyleGAN: PCA of w = mapping(z) (no truncation) for n_samples seeded z (and random
+    classes); the components are the directions, their singular values / sqrt(n - 1) the stds."""
+    w_dim = int(model.info["w_dim"])
+    k = max(1, min(int(n_components), w_dim, int(n_samples) - 1))
+    z = sample_latents(n_samples, model.z_dim, seed)
+    y = None
+    if model.n_classes:
+        y = torch.randint(0, model.n_classes, (n_samples,), generator=torch.Generator().manual_seed(seed + 1)).numpy()
+    chunks = []
+    for start in range(0, n_samples, batch_size):
+        stop = min(start + batch_size, n_samples)
+        ws = model.mapped_w(z[start:stop], None if y is None else y[start:stop])
+        chunks.append(ws[:, 0].double())  # every layer holds the same w before any edit
+        yield 0.8 * stop / n_samples
+    w = torch.cat(chunks)
+    w -= w.mean(dim=0, keepdim=True)
+    total_var = float(w.pow(2).sum()) / max(n_samples - 1, 1)
+    _, sing, vt = torch.linalg.svd(w, full_matrices=False)
+    comps, sing = vt[:k], sing[:k]
+    stds = sing / max(n_samples - 1, 1) ** 0.5
+    explained = stds**2 / max(total_var, 1e-30)
+    yield 1.0
+    return PrincipalDirections(comps.float().numpy(), stds.float().numpy(), explained.float().numpy(), W_SPACE,
+                               int(n_samples), int(seed))
+
+
+SEFA = "sefa"  # the `layer` of closed-form directions (SeFa), in W
+
+
+def affine_weights(G: torch.nn.Module, layers: tuple[int, int] | None = None) -> torch.Tensor:
+    """The style affine layers' weights (sum of out features, w_dim), with their equalised-lr gains, of the
+    synthesis layers that read ws [start, stop) (None: all) of an NVlabs-shaped StyleGAN2 or StyleGAN3."""
+    synthesis = G.synthesis
+    affines = []  # in ws order: (index of the w it reads, affine layer)
+    if hasattr(synthesis, "layer_names"):  # StyleGAN3: ws[0] the input, ws[i] layer i - 1
+        affines.append((0, synthesis.input.affine))
+        affines += [(i + 1, getattr(synthesis, n).affine) for i, n in enumerate(synthesis.layer_names)]
+    else:  # StyleGAN2: conv0, conv1 and torgb in turn; a ToRGB shares its w with the next conv0
+        idx = 0
+        for res in synthesis.block_resolutions:
+            block = getattr(synthesis, f"b{res}")
+            for name in ("conv0", "conv1"):
+                if hasattr(block, name):
+                    affines.append((idx, getattr(block, name).affine))
+                    idx += 1
+            if hasattr(block, "torgb"):
+                affines.append((idx, block.torgb.affine))
+    start, stop = layers if layers is not None else (0, G.num_ws)
+    chosen = [fc.weight * fc.weight_gain for i, fc in affines if start <= i < stop]
+    if not chosen:
+        raise ModelError(f"no style layer reads ws {start} to {stop - 1}.")
+    return torch.cat(chosen, dim=0).detach().double()
+
+
+def compute_sefa_directions(model: "Generator", n_components: int = 16, layers: tuple[int, int] | None = None,
+                            n_samples: int = 1000, seed: int = 0) -> Job[float, None, PrincipalDirections]:
+    """Closed-form factorization (SeFa, Shen & Zhou 2021): the directions n in W that change the styles the most,
+    the top eigenvectors of A^T A for the stacked style affine weights A (rows normalised as SeFa does). No
+    sampling is needed for the directions; `stds` (the slider unit) is the spread of mapped w along each, from
+    n_samples seeded latents, and `explained` each eigenvalue's share."""
+    G = model.module.G
+    a = affine_weights(G, layers)
+    a = a / a.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    vals, vecs = torch.linalg.eigh(a.T @ a)  # ascending
+    k = max(1, min(int(n_components), vecs.shape[1]))
+    vals, vecs = vals.flip(0)[:k], vecs.flip(1)[:, :k].T
+    yield 0.3
+    z = sample_latents(n_samples, model.z_dim, seed)
+    y = None
+    if model.n_classes:
+        y = torch.randint(0, model.n_classes, (n_samples,), generator=torch.Generator().manual_seed(seed + 1)).numpy()
+    w = model.mapped_w(z, y)[:, 0].double()
+    stds = (w @ vecs.T).std(dim=0)
+    yield 1.0
+    explained = vals / torch.linalg.eigvalsh(a.T @ a).sum()
+    return PrincipalDirections(vecs.float().numpy(), stds.float().numpy(), explained.float().numpy(), SEFA,
+                               int(n_samples), int(seed))
 
 
 def directions_cache_path(cache_dir: str | Path, sha256: str, use_ema: bool, n_samples: int, n_components: int,

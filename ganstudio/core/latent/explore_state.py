@@ -7,6 +7,11 @@ session's bookmarks. Each change is announced on `state.events`: plain callbacks
 the caller's thread. The GUI's panels listen and show; the area turns the events named after render
 parts (`RENDER_PARTS`) into render requests of `batch(part)`. Everything here is numpy and plain values.
 
+StyleGAN models (a model info with `num_ws`) also have: truncation "w" (psi pulls w toward w_avg at render
+time, `w_psi`), style mixing (`set_mixing`: the coarse, middle or fine layers take the styles of a second
+latent drawn from `mix_seed`), principal directions in W (GANSpace's PCA of w) applied to a layer range
+(`set_direction_layers`), all sent with the view as a `StyleEdit`; bookmarks store z with psi and that edit.
+
 Importing this module loads neither torch nor Qt (the app builds its areas before the engine has
 loaded): `space` and `bookmarks`, which need torch, are imported when first used.
 """
@@ -21,6 +26,7 @@ import numpy as np
 
 from ganstudio.core.errors import GanStudioError
 from ganstudio.core.events import Event
+from ganstudio.core.generators.style_edit import StyleEdit, layer_ranges
 
 GRID_SIZE = 16  # samples in the grid, drawn in one batched pass
 GRID_COLUMNS = 4
@@ -28,7 +34,10 @@ SLIDER_UNITS = 100  # offsets move in steps of 1/SLIDER_UNITS (0.01 std, or 0.01
 DIRECTION_RANGE = 3.0  # direction offsets span +-3 standard deviations
 RAW_RANGE = 4.0  # raw z coordinates span [-4, 4]
 TRUNCATION_RANGE = (0.1, 3.0)  # t (resample) or psi (scale), in steps of 0.01
-TRUNCATION_DEFAULTS = {"resample": 1.0, "scale": 0.7}  # a sensible starting value for each mode
+TRUNCATION_DEFAULTS = {"resample": 1.0, "scale": 0.7, "w": 0.7}  # a sensible starting value for each mode
+W_TRUNCATION = "w"  # StyleGAN: psi toward w_avg at render time (z is drawn plainly)
+W_PSI_RANGE = (0.0, 2.0)
+DIRECTION_METHODS = ("ganspace", "sefa")
 INTERPOLATION_MODES = ("slerp", "lerp")
 STEPS_RANGE = (1, 60)  # frames from one keyframe to the next
 ARITH_VARIATIONS = 9  # the result and eight noisy neighbours
@@ -45,7 +54,8 @@ class ExploreEvents:
     """The events of an ExploreState (arguments in brackets).
 
     Settings: `model(info)` a new model (everything else was reset), `seed(seed)`, `truncation()` (also
-    a setting the model refused: the widgets show what was asked), `class_choice(k)`.
+    a setting the model refused: the widgets show what was asked), `class_choice(k)`, `style()` the
+    mixing or the directions' layer range changed (StyleGAN).
     Selection: `selection()` a new one, `offsets(k)` direction offset k changed (None: all),
     `raw(j)` coordinate j of the selection edited, `directions()` the principal directions arrived,
     `frame(i)` the current interpolation frame, `bookmarks(entry)` a bookmark joined the list.
@@ -53,7 +63,7 @@ class ExploreEvents:
     `grid()`, `view()` (also the caption), `strip()` (also the path settings), `keys()`, `groups()`, `arith()`.
     """
 
-    NAMES = ("model", "seed", "truncation", "class_choice", "selection", "offsets", "raw", "directions", "frame",
+    NAMES = ("model", "seed", "truncation", "class_choice", "style", "selection", "offsets", "raw", "directions", "frame",
              "bookmarks", *RENDER_PARTS)
 
     def __init__(self) -> None:
@@ -111,6 +121,15 @@ class ExploreState:
         self.arith_labels: list[int] | None = None
         self.bookmarks: list[dict[str, Any]] = []  # newest first: path, latents, name, what
         self.pending_offsets: dict[int, float] = {}  # remembered offsets, applied when the directions arrive
+        # StyleGAN: psi in W, style mixing, the layers the W directions move
+        self.w_psi = 1.0
+        self.mix_seed: int | None = None  # None: no mixing
+        self.mix_range = "fine"
+        self.direction_layers = "all"
+        self.direction_method = "ganspace"  # or "sefa" (closed form), StyleGAN only
+        self.sel_style: StyleEdit | None = None  # a bookmark's edit, kept until the user edits the view
+        self.shown_view_psi, self.shown_view_style = 1.0, None
+        self.shown_grid_psi = 1.0
 
     # --- model ------------------------------------------------------------------------------------------
     def set_model(self, info: dict[str, Any]) -> None:
@@ -128,11 +147,38 @@ class ExploreState:
         self.groups = {g: [] for g in GROUPS}
         self.arith_z = None
         self.shown_view_z = None
+        self.mix_seed, self.sel_style = None, None
+        if not self.is_stylegan and self.truncation_mode == W_TRUNCATION:
+            self.truncation_mode = "off"
+        if self.mix_range not in self.layer_ranges:
+            self.mix_range = "fine" if "fine" in self.layer_ranges else "all"
+        if self.direction_layers not in self.layer_ranges:
+            self.direction_layers = "all"
+        if not self.is_stylegan:
+            self.direction_method = "ganspace"
         self.events.model.emit(self.model_info)
 
     @property
     def z_dim(self) -> int:
         return int(self.model_info["z_dim"]) if self.model_info else 0
+
+    @property
+    def is_stylegan(self) -> bool:
+        """A model of per-layer styles: psi in W, style mixing and directions in W apply."""
+        return bool(self.model_info and self.model_info.get("num_ws"))
+
+    @property
+    def layer_ranges(self) -> dict[str, tuple[int, int]]:
+        """{"all", "coarse", "middle", "fine": (start, stop)} of the StyleGAN's ws ({} for other models)."""
+        if not self.is_stylegan:
+            return {}
+        res = self.model_info.get("w_resolutions") or [0] * int(self.model_info["num_ws"])
+        return layer_ranges(res)
+
+    @property
+    def psi(self) -> float:
+        """The truncation psi sent with every render request (1 unless the truncation is "w")."""
+        return self.w_psi if self.truncation_mode == W_TRUNCATION else 1.0
 
     @property
     def n_classes(self) -> int:
@@ -195,6 +241,19 @@ class ExploreState:
         use stays); an unknown mode raises ValueError."""
         from ganstudio.core.latent.space import TRUNCATION_MODES, Truncation
 
+        if mode == W_TRUNCATION:
+            if self.model_info is not None and not self.is_stylegan:
+                raise GanStudioError(f"{self.model_info.get('name', 'this model')} is no StyleGAN: it truncates z, not w.")
+            self.truncation_mode = mode
+            if value is not None:
+                low, high = W_PSI_RANGE
+                self.w_psi = self.truncation_value = float(f"{min(max(float(value), low), high):.2f}")
+            self.w_psi = self.truncation_value
+            self.truncation = Truncation()  # z is drawn plainly; psi applies in W when rendering
+            self.events.truncation.emit()
+            if self.model_info is not None:
+                self.resample_grid(select=self._keep_cell())
+            return
         if mode not in TRUNCATION_MODES:
             raise ValueError(f"unknown truncation mode {mode!r}")
         self.truncation_mode = mode
@@ -269,6 +328,7 @@ class ExploreState:
         self.sel_base = np.array(z, dtype=np.float32, copy=True)
         self.sel_label = label
         self.sel_origin = origin
+        self.sel_style = None
         self.events.selection.emit()
         if not keep_offsets:
             self.pending_offsets = {}  # they belonged to the remembered selection
@@ -280,7 +340,7 @@ class ExploreState:
         if self.sel_base is None:
             return None
         z = self.sel_base.copy()
-        if self.directions is not None and np.any(self.alphas):
+        if self.directions is not None and self.directions.space == "z" and np.any(self.alphas):
             z = z + self.directions.offset(self.alphas)
         return z.astype(np.float32)
 
@@ -298,7 +358,68 @@ class ExploreState:
             bits.append(", ".join(f"PC{k + 1} {a:+.2f}σ" for k, a in moved[:4]) + (" …" if len(moved) > 4 else ""))
         if self.truncation is not None and self.truncation.mode != "off" and self.grid_origin == "seed":
             bits.append(f"truncation {self.truncation.describe()}")
+        if self.psi != 1.0:
+            bits.append(f"ψ {self.psi:g} in W")
+        style = self.style_of("view")
+        if style is not None and style.mix_z is not None:
+            bits.append(style.describe(self.layer_ranges) + (f" from seed {self.mix_seed}" if self.mix_seed is not None else ""))
         return " · ".join(bits)
+
+    # --- StyleGAN: style mixing, the layers of W directions --------------------------------------------
+    def set_mixing(self, seed: int | None, layers: str | None = None) -> None:
+        """Style mixing for the view: the `layers` range (coarse, middle, fine, all) takes the styles of
+        the latent drawn from `seed` (as the grid draws seed s's first cell); seed None: no mixing."""
+        if not self.is_stylegan:
+            raise GanStudioError("Style mixing needs a StyleGAN model.")
+        if layers is not None:
+            if layers not in self.layer_ranges:
+                raise GanStudioError(f"this model has no {layers} layers; it has {', '.join(self.layer_ranges)}.")
+            self.mix_range = layers
+        if seed is not None and not 0 <= int(seed) <= SEED_LIMIT:
+            raise GanStudioError(f"the mixing seed must be between 0 and {SEED_LIMIT}, not {seed}.")
+        self.mix_seed = None if seed is None else int(seed)
+        self.sel_style = None
+        self.events.style.emit()
+        self._view_changed()
+
+    def set_direction_layers(self, layers: str) -> None:
+        """The layers (coarse, middle, fine, all) the principal directions in W move."""
+        if layers not in self.layer_ranges:
+            raise GanStudioError(f"this model has no {layers} layers; it has {', '.join(self.layer_ranges) or 'none'}.")
+        self.direction_layers = layers
+        self.events.style.emit()
+        if self.directions is not None and self.directions.space == "w" and np.any(self.alphas):
+            self._view_changed()
+
+    def set_direction_method(self, method: str) -> None:
+        """Where the StyleGAN directions in W come from: "ganspace" (PCA of mapped w) or "sefa" (closed-form
+        factorization of the style weights); the area computes the new ones and calls set_directions."""
+        if method not in DIRECTION_METHODS:
+            raise GanStudioError(f"directions come from {' or '.join(DIRECTION_METHODS)}, not {method!r}.")
+        if not self.is_stylegan and method != "ganspace":
+            raise GanStudioError("Closed-form (SeFa) directions need a StyleGAN model.")
+        self.direction_method = method
+        self.events.style.emit()
+
+    def style_of(self, part: str) -> StyleEdit | None:
+        """The StyleEdit sent with a render part: the view's mixing and W direction offsets (None: none)."""
+        if part != "view" or not self.is_stylegan or self.sel_base is None:
+            return None
+        w_dirs = self.directions is not None and self.directions.space == "w" and np.any(self.alphas)
+        if self.sel_style is not None and self.mix_seed is None and not w_dirs:
+            return self.sel_style
+        mix = {}
+        if self.mix_seed is not None:
+            from ganstudio.core.latent.space import sample_latents
+
+            mix = dict(mix_z=sample_latents(1, self.z_dim, self.mix_seed)[0],
+                       mix_label=self.sel_label if self.n_classes else None,
+                       mix_layers=self.layer_ranges[self.mix_range])
+        offset = {}
+        if w_dirs:
+            offset = dict(w_offset=self.directions.offset(self.alphas),
+                          offset_layers=self.layer_ranges[self.direction_layers])
+        return StyleEdit(**mix, **offset) if (mix or offset) else None
 
     # --- principal directions and raw coordinates --------------------------------------------------------
     def set_directions(self, directions) -> None:
@@ -327,6 +448,7 @@ class ExploreState:
         if ticks == _ticks(self.alphas[k], DIRECTION_RANGE):
             return  # the slider did not move
         self.alphas[k] = ticks / SLIDER_UNITS
+        self.sel_style = None
         self.events.offsets.emit(k)
         self._view_changed()
 
@@ -449,13 +571,15 @@ class ExploreState:
             return None if self.arith_z is None else (self.arith_z, self.arith_labels)
         raise ValueError(f"unknown render part {part!r}")
 
-    def note_shown(self, part: str, z: np.ndarray, labels: list[int] | None) -> None:
-        """The pictures of `part` on screen were drawn from z and labels (bookmarks save these)."""
+    def note_shown(self, part: str, z: np.ndarray, labels: list[int] | None, psi: float = 1.0,
+                   style: StyleEdit | None = None) -> None:
+        """The pictures of `part` on screen were drawn from z, labels, psi and style (bookmarks save these)."""
         if part == "grid":
-            self.shown_grid_z, self.shown_grid_labels = z, labels
+            self.shown_grid_z, self.shown_grid_labels, self.shown_grid_psi = z, labels, float(psi)
         elif part == "view":
             self.shown_view_z = z[0]
             self.shown_view_label = None if labels is None else int(labels[0])
+            self.shown_view_psi, self.shown_view_style = float(psi), style
 
     def clamp_frame(self, n_frames: int) -> int:
         """Keep the current frame within `n_frames` frames on screen; returns it."""
@@ -471,18 +595,25 @@ class ExploreState:
         if self.model_info is None:
             raise ValueError("no model")
         model = {k: self.model_info[k] for k in ("path", "sha256", "name", "source", "use_ema")}
+        style = None
         if what == "grid":
-            z, labels = self.shown_grid_z, self.shown_grid_labels
+            z, labels, psi = self.shown_grid_z, self.shown_grid_labels, self.shown_grid_psi
             meta = {"what": "grid", "origin": self.grid_origin, "columns": GRID_COLUMNS}
         else:
             z = None if self.shown_view_z is None else self.shown_view_z[None]
             labels = None if self.shown_view_label is None else [self.shown_view_label]
+            psi, style = self.shown_view_psi, self.shown_view_style
             meta = {"what": "selection", "origin": self.sel_origin, "cell": self.sel_index,
                     "directions": {f"PC{k + 1}": float(a) for k, a in enumerate(self.alphas) if a}}
+            if self.is_stylegan:
+                meta.update({"direction_space": self.directions.space if self.directions is not None else None,
+                             "direction_layers": self.direction_layers, "mix_seed": self.mix_seed,
+                             "mix_layers": self.mix_range if self.mix_seed is not None else None})
         if z is None:
             raise ValueError("nothing shown")
         return Bookmark(latents=np.asarray(z, np.float32), model=model, labels=labels, truncation=self.truncation,
-                        seed=self.seed if self.grid_origin == "seed" else None, metadata=meta)
+                        seed=self.seed if self.grid_origin == "seed" else None, metadata=meta,
+                        truncation_psi=psi, style=style)
 
     def save_bookmark(self, path: str | Path, what: str = "selection") -> Path:
         """Write bookmark_of(what) as JSON and add it to the list; returns the file written.
@@ -508,8 +639,23 @@ class ExploreState:
             note = (f"The bookmark {path.name} was made with {Path(bm.model.get('path', '?')).name}, another model: "
                     "its pictures here differ from the bookmarked ones.")
         labels = bm.labels if self.n_classes else None
+        if (bm.truncation_psi != 1.0 or bm.style is not None) and not self.is_stylegan:
+            raise GanStudioError(f"The bookmark {path.name} holds StyleGAN styles (psi in W, mixing or W offsets), "
+                                 "but this model is no StyleGAN.")
+        if self.is_stylegan and bm.truncation_psi != self.psi:
+            self.truncation_mode, self.w_psi = W_TRUNCATION, float(bm.truncation_psi)
+            self.truncation_value = self.w_psi
+            self.events.truncation.emit()
+            self.events.grid.emit()
+        if self.is_stylegan and (bm.style is not None or self.mix_seed is not None):
+            self.mix_seed = None
+            self.events.style.emit()
         if len(bm.latents) == 1:
             self.select(bm.latents[0], labels[0] if labels else None, f"bookmark {path.stem}")
+            if bm.style is not None:
+                self.sel_style = bm.style
+                self.sel_origin += " (its styles)"
+                self._view_changed()
         else:
             self.set_grid_latents(bm.latents, labels, origin=f"bookmark {path.stem}")
         if not any(b["path"] == str(path) for b in self.bookmarks):
@@ -538,11 +684,11 @@ class ExploreState:
 
         skipped: list[str] = []
         truncation = saved.get("truncation")
-        if isinstance(truncation, list) and len(truncation) == 2 and truncation[0] in TRUNCATION_MODES \
+        if isinstance(truncation, list) and len(truncation) == 2 and truncation[0] in (*TRUNCATION_MODES, W_TRUNCATION) \
                 and isinstance(truncation[1], (int, float)) and not isinstance(truncation[1], bool) and np.isfinite(truncation[1]):
             try:
                 self.set_truncation(truncation[0], float(truncation[1]))
-            except GanStudioError:
+            except (GanStudioError, ValueError):
                 skipped.append("the truncation")
         elif truncation is not None:
             skipped.append("the truncation")

@@ -499,7 +499,7 @@ def export_imported(imported: ImportedModel, out: str | Path) -> Path:
 
 _HINT_CHECKS = {"class_count": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_CLASSES,
                 "use_dropout": lambda v: isinstance(v, bool)}
-_FAMILIES = ("sequential", "unet", "resnet")
+_FAMILIES = ("sequential", "unet", "resnet", "stylegan2", "stylegan3")
 _MAX_CANVAS = 4096
 
 
@@ -546,6 +546,12 @@ def _import_converted(weights: ForeignWeights, description: dict[str, Any], path
     if class_count is not None and class_count != stored:
         raise CheckpointError(f"{path.name} was converted with {stored} classes; give that class count or none.")
     family = description["family"]
+    if family in ("stylegan2", "stylegan3"):
+        from ganstudio.core.models.nvlabs_pickle import import_converted_stylegan
+
+        imported = import_converted_stylegan(path, weights.state, description)
+        imported.converted_from = description.get("imported_from")
+        return imported
     if family == "resnet":
         imported = import_resnet_generator(path, state=weights.state,
                                            image_size=description["architecture"].get("image_size"))

@@ -1,5 +1,5 @@
 """Read NVlabs StyleGAN pickles (`network-snapshot-*.pkl`, the official FFHQ / AFHQ / MetFaces files) without
-running anything from the file, and rebuild their generator as GAN Studio's own StyleGAN2 code.
+running anything from the file, and rebuild their generator as GAN Studio's own StyleGAN2 or StyleGAN3 code.
 
 How NVlabs writes them (torch_utils/persistence.py): every network object is pickled as a call of the global
 `torch_utils.persistence._reconstruct_persistent_obj(meta)`, meta = {type: 'class', version, module_src (the
@@ -17,7 +17,9 @@ _modules, the init args and kwargs, plain attributes)}. Their loader executes mo
 
 `import_nvlabs_pickle(path)` picks G_ema (else G), validates its init kwargs, collects the flat state dict
 with NVlabs' dotted names and loads it into `stylegan2.StyleGAN2Generator` (built on the meta device first,
-so a file cannot make us allocate more than the weights it holds).
+so a file cannot make us allocate more than the weights it holds). A generator whose synthesis network
+starts with Fourier features (`SynthesisInput`) is a StyleGAN3 (configs T and R) and becomes
+`stylegan3.StyleGAN3Generator` the same way.
 """
 
 from __future__ import annotations
@@ -409,10 +411,10 @@ def _choice(kw: dict, key: str, default: str, choices, where: str) -> str:
     return v
 
 
-def _no_others(kw: dict, known: set[str], what: str, where: str) -> None:
+def _no_others(kw: dict, known: set[str], what: str, where: str, family: str = "StyleGAN2") -> None:
     unknown = sorted(str(k) for k in kw if k not in known)
     if unknown:
-        raise CheckpointError(f"{where}: its {what} has settings GAN Studio's StyleGAN2 does not know "
+        raise CheckpointError(f"{where}: its {what} has settings GAN Studio's {family} does not know "
                               f"({', '.join(u[:40] for u in unknown[:4])}), so it would not give NVlabs' pixels.")
 
 
@@ -483,29 +485,88 @@ def stylegan2_settings(G: PersistentObject, where: str):
     )
 
 
+_SG3_GENERATOR_KEYS = {"z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "mapping_kwargs",
+                       # SynthesisNetwork's and SynthesisLayer's, which NVlabs' StyleGAN3 Generator takes flat
+                       "channel_base", "channel_max", "num_layers", "num_critical", "first_cutoff", "first_stopband",
+                       "last_stopband_rel", "margin_size", "output_scale", "num_fp16_res", "conv_kernel",
+                       "filter_size", "lrelu_upsampling", "use_radial_filters", "conv_clamp", "magnitude_ema_beta"}
+_SG3_MAPPING_KEYS = {"num_layers", "lr_multiplier", "w_avg_beta"}
+
+
+def stylegan3_settings(G: PersistentObject, where: str):
+    """StyleGAN3Settings from the Generator's init kwargs, each checked (type, range, known key)."""
+    from ganstudio.core.models.stylegan2 import MappingSettings
+    from ganstudio.core.models.stylegan3 import StyleGAN3Settings
+
+    if G.init_args:
+        raise CheckpointError(f"{where}: its Generator was built with positional arguments, which NVlabs' "
+                              "StyleGAN3 does not take.")
+    kw = G.init_kwargs
+    _no_others(kw, _SG3_GENERATOR_KEYS, "Generator", where, "StyleGAN3")
+    mk = kw.get("mapping_kwargs") or {}
+    if not isinstance(mk, dict):
+        raise CheckpointError(f"{where}: its mapping_kwargs is not a dict.")
+    _no_others(mk, _SG3_MAPPING_KEYS, "mapping network", where, "StyleGAN3")
+    res = _whole(kw, "img_resolution", None, 4, 4096, where)
+    radial = kw.get("use_radial_filters", False)
+    if not isinstance(radial, (bool, np.bool_)):
+        raise CheckpointError(f"{where}: use_radial_filters is not True or False.")
+    num_layers = _whole(kw, "num_layers", 14, 2, 64, where)
+    mapping = MappingSettings(num_layers=_whole(mk, "num_layers", 2, 1, 64, where),
+                              lr_multiplier=_real(mk, "lr_multiplier", 0.01, 1e-6, 1e6, where),
+                              w_avg_beta=_real(mk, "w_avg_beta", 0.998, 0, 1, where))
+    return StyleGAN3Settings(
+        z_dim=_whole(kw, "z_dim", None, 1, 8192, where),
+        c_dim=_whole(kw, "c_dim", 0, 0, 100_000, where),
+        w_dim=_whole(kw, "w_dim", None, 1, 8192, where),
+        img_resolution=res,
+        img_channels=_whole(kw, "img_channels", None, 1, 16, where),
+        mapping=mapping,
+        channel_base=_whole(kw, "channel_base", 32768, 1, 1 << 24, where),
+        channel_max=_whole(kw, "channel_max", 512, 1, 8192, where),
+        num_layers=num_layers,
+        num_critical=_whole(kw, "num_critical", 2, 0, num_layers - 1, where),
+        first_cutoff=_real(kw, "first_cutoff", 2.0, 1e-3, res, where),
+        first_stopband=_real(kw, "first_stopband", 2**2.1, 1e-3, 4 * res, where),
+        last_stopband_rel=_real(kw, "last_stopband_rel", 2**0.3, 1e-3, 64, where),
+        margin_size=_whole(kw, "margin_size", 10, 0, 256, where),
+        output_scale=_real(kw, "output_scale", 0.25, -1e6, 1e6, where),
+        num_fp16_res=_whole(kw, "num_fp16_res", 4, 0, 16, where),
+        conv_kernel=_whole(kw, "conv_kernel", 3, 1, 7, where),
+        filter_size=_whole(kw, "filter_size", 6, 1, 32, where),
+        lrelu_upsampling=_whole(kw, "lrelu_upsampling", 2, 1, 8, where),
+        use_radial_filters=bool(radial),
+        conv_clamp=_real(kw, "conv_clamp", 256.0, 0, 1e9, where, none_ok=True),
+        magnitude_ema_beta=_real(kw, "magnitude_ema_beta", 0.999, 0, 1, where),
+    )
+
+
+def is_stylegan3(G: PersistentObject) -> bool:
+    """A StyleGAN3 generator: its synthesis network starts with Fourier features (SynthesisInput)."""
+    synthesis = G.child("synthesis")
+    return synthesis is not None and (synthesis.child("input") is not None or any(
+        isinstance(sub, PersistentObject) and sub.class_name == "SynthesisInput"
+        for sub in (synthesis.state.get("_modules") or {}).values()))
+
+
 def _refuse_other_generators(G: PersistentObject, where: str) -> None:
     synthesis = G.child("synthesis")
     if G.class_name != "Generator" or synthesis is None or G.child("mapping") is None:
-        raise CheckpointError(f"{where}: its generator is a {G.class_name}, not an NVlabs StyleGAN2 Generator "
-                              "with mapping and synthesis networks.")
-    if synthesis.child("input") is not None or any(
-            isinstance(sub, PersistentObject) and sub.class_name == "SynthesisInput"
-            for sub in (synthesis.state.get("_modules") or {}).values()):
-        raise CheckpointError(f"{where}: it is a StyleGAN3 (alias-free) generator, which GAN Studio cannot "
-                              "open yet; StyleGAN2 and StyleGAN2-ADA pickles open.")
+        raise CheckpointError(f"{where}: its generator is a {G.class_name}, not an NVlabs StyleGAN2 or StyleGAN3 "
+                              "Generator with mapping and synthesis networks.")
 
 
 # --- the import -----------------------------------------------------------------------------------------------
 
 def import_nvlabs_pickle(path: str | Path):
-    """An NVlabs StyleGAN2(-ADA) pickle's G_ema (else G) as GAN Studio's StyleGAN2 generator, wrapped as
-    `LabelledStyleGAN2` (class indices, psi in W, noise 'const'); fp32 on the CPU, in eval mode.
+    """An NVlabs StyleGAN2(-ADA) or StyleGAN3 pickle's G_ema (else G) as GAN Studio's StyleGAN2 or StyleGAN3
+    generator, wrapped as `LabelledStyleGAN2` (class indices, psi in W, noise 'const'); fp32 on the CPU, in
+    eval mode.
 
-    settings: network (G_ema or G), z_dim, c_dim, w_dim, img_resolution, img_channels, num_ws,
-    mapping_layers, architecture, channel_base, channel_max, num_fp16_res, conv_clamp, truncation ('w')."""
+    settings: family (stylegan2 / stylegan3), network (G_ema or G), z_dim, c_dim, w_dim, img_resolution,
+    img_channels, num_ws, mapping_layers, architecture (StyleGAN2: skip / orig / resnet; StyleGAN3: config T or
+    R), channel_base, channel_max, num_fp16_res, conv_clamp, truncation ('w')."""
     from ganstudio.core.checkpoint import check_weight_tensors
-    from ganstudio.core.models.importers import ImportedModel
-    from ganstudio.core.models.stylegan2 import LabelledStyleGAN2, StyleGAN2Generator
 
     path = Path(path)
     data = read_nvlabs_pickle(path)
@@ -513,30 +574,79 @@ def import_nvlabs_pickle(path: str | Path):
     G = data[network]
     where = f"{path.name} ({network})"
     _refuse_other_generators(G, where)
-    settings = stylegan2_settings(G, where)
     state = flat_state_dict(G, where)
     check_weight_tensors(state, f"StyleGAN pickle {path.name}", prefix=f"{network}.")
+    return _rebuild(path, where, network, is_stylegan3(G), G.init_kwargs, state)
+
+
+def import_converted_stylegan(path: Path, state: dict[str, torch.Tensor], description: dict[str, Any]):
+    """A StyleGAN that `ganstudio import` converted: the NVlabs init kwargs its description stores are checked
+    as a pickle's are, and its tensors (our module's names, "G." first) must make exactly that network."""
+    architecture = description["architecture"]
+    kwargs = architecture.get("init_kwargs")
+    if not isinstance(kwargs, dict):
+        raise CheckpointError(f"{path.name} is damaged: its import description has no StyleGAN init kwargs.")
+    inner = {k[2:] if k.startswith("G.") else k: v for k, v in state.items()}
+    imported = _rebuild(path, path.name, str(architecture.get("network", "G_ema")),
+                        description["family"] == "stylegan3", kwargs, inner)
+    if imported.architecture != architecture:
+        raise CheckpointError(f"{path.name} is damaged: its tensors make a StyleGAN other than the one its import "
+                              "description names.")
+    return imported
+
+
+def _json_plain(value: Any) -> Any:
+    """Init kwargs as plain JSON values (numpy numbers, tuples and EasyDicts made plain)."""
+    if isinstance(value, dict):
+        return {str(k): _json_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _rebuild(path: Path, where: str, network: str, sg3: bool, init_kwargs: dict[str, Any],
+             state: dict[str, torch.Tensor]):
+    from ganstudio.core.models.importers import ImportedModel
+    from ganstudio.core.models.stylegan2 import LabelledStyleGAN2, StyleGAN2Generator
+
+    G = PersistentObject("Generator", (), dict(init_kwargs))
+    settings = stylegan3_settings(G, where) if sg3 else stylegan2_settings(G, where)
+    family = "StyleGAN3" if sg3 else "StyleGAN2"
     try:
         with torch.device("meta"):  # shapes only: nothing is allocated until the file's tensors fit
-            model = StyleGAN2Generator(settings)
-    except (ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{where} cannot be rebuilt as a StyleGAN2 generator ({exc}).") from None
-    _check_names_and_shapes(model, state, where)
+            if sg3:
+                from ganstudio.core.models.stylegan3 import StyleGAN3Generator
+
+                model = StyleGAN3Generator(settings)
+            else:
+                model = StyleGAN2Generator(settings)
+    except (ValueError, RuntimeError, ZeroDivisionError, OverflowError) as exc:
+        raise CheckpointError(f"{where} cannot be rebuilt as a {family} generator ({exc}).") from None
+    _check_names_and_shapes(model, state, where, family)
     model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True, assign=True)
     model.requires_grad_(False).eval()
     s = settings
+    synthesis = s if sg3 else s.synthesis
     info = {
+        "family": "stylegan3" if sg3 else "stylegan2",
         "network": network, "z_dim": s.z_dim, "c_dim": s.c_dim, "w_dim": s.w_dim,
-        "img_resolution": s.img_resolution, "img_channels": s.img_channels, "num_ws": model.num_ws,
-        "mapping_layers": s.mapping.num_layers, "architecture": s.synthesis.architecture,
-        "channel_base": s.synthesis.channel_base, "channel_max": s.synthesis.channel_max,
-        "num_fp16_res": s.synthesis.num_fp16_res, "conv_clamp": s.synthesis.conv_clamp,
+        "img_resolution": s.img_resolution, "image_size": s.img_resolution, "img_channels": s.img_channels,
+        "num_ws": model.num_ws, "mapping_layers": s.mapping.num_layers,
+        "architecture": f"config {s.config}" if sg3 else s.synthesis.architecture,
+        "channel_base": synthesis.channel_base, "channel_max": synthesis.channel_max,
+        "num_fp16_res": synthesis.num_fp16_res, "conv_clamp": synthesis.conv_clamp,
         "truncation": "w" if model.mapping.has_w_avg else "none",
+        "init_kwargs": _json_plain(init_kwargs),  # what `ganstudio import` stores to rebuild the same network
     }
     return ImportedModel(model=LabelledStyleGAN2(model).eval(), program=PROGRAM, path=path, settings=info)
 
 
-def _check_names_and_shapes(model: torch.nn.Module, state: dict[str, torch.Tensor], where: str) -> None:
+def _check_names_and_shapes(model: torch.nn.Module, state: dict[str, torch.Tensor], where: str,
+                            family: str = "StyleGAN2") -> None:
     own = model.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
@@ -550,5 +660,5 @@ def _check_names_and_shapes(model: torch.nn.Module, state: dict[str, torch.Tenso
             parts.append(f"unexpected {len(unexpected)} ({', '.join(unexpected[:3])})")
         if wrong:
             parts.append(f"wrong shape {len(wrong)} ({'; '.join(wrong[:3])})")
-        raise CheckpointError(f"{where}: its tensors do not match a StyleGAN2 generator of its settings: "
+        raise CheckpointError(f"{where}: its tensors do not match a {family} generator of its settings: "
                               f"{', '.join(parts)}.")

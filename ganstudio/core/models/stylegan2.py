@@ -320,14 +320,26 @@ class StyleGAN2Generator(nn.Module):
         return self.synthesis(ws, noise_mode=noise_mode, noise_generator=noise_generator)
 
 
+def w_resolutions(G: nn.Module) -> list[int]:
+    """The resolution of the maps each of the num_ws styles draws (a block's ToRGB shares its w with the next
+    block's first convolution, so w i drives the 2 ** (i // 2 + 2) px maps), for naming coarse / middle / fine."""
+    if hasattr(G.synthesis, "w_resolutions"):
+        return list(G.synthesis.w_resolutions)
+    return [min(2 ** (i // 2 + 2), G.img_resolution) for i in range(G.num_ws)]
+
+
 class LabelledStyleGAN2(nn.Module):
     """The generator as GAN Studio's handle calls it: z, class indices (made one-hot here), psi in W
-    around w_avg, and noise_mode 'const' so the same inputs always give the same pixels."""
+    around w_avg, and noise_mode 'const' so the same inputs always give the same pixels. `style` (a
+    `core.generators.style_edit.StyleEdit`) mixes in a second latent's styles and moves layers along a
+    direction in W. Any NVlabs-shaped generator with `mapping` and `synthesis` fits (StyleGAN2 and 3)."""
 
-    def __init__(self, G: StyleGAN2Generator):
+    def __init__(self, G: nn.Module):
         super().__init__()
         self.G = G
         self.z_dim = G.z_dim
+        self.w_dim = G.w_dim
+        self.num_ws = G.num_ws
         self.n_classes = G.c_dim
         self.output_shape = (G.img_channels, G.img_resolution, G.img_resolution)
 
@@ -335,11 +347,37 @@ class LabelledStyleGAN2(nn.Module):
     def can_truncate(self) -> bool:
         return self.G.mapping.has_w_avg
 
+    def one_hot(self, labels: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor | None:
+        if not self.n_classes:
+            return None
+        if labels is None:
+            raise ValueError("a class-conditional StyleGAN needs a class per latent")
+        return torch.nn.functional.one_hot(labels.long().reshape(-1), self.n_classes).to(device, torch.float32).expand(n, -1)
+
+    def mapped(self, z: torch.Tensor, labels: torch.Tensor | None = None, truncation_psi: float = 1.0,
+               truncation_cutoff: int | None = None, style=None) -> torch.Tensor:
+        """ws (N, num_ws, w_dim) for z, mixed and offset as `style` says."""
+        ws = self.G.mapping(z, self.one_hot(labels, z.shape[0], z.device), truncation_psi=truncation_psi,
+                            truncation_cutoff=truncation_cutoff)
+        if style is None:
+            return ws
+        ws = ws.clone()
+        if style.mix_z is not None:
+            z2 = torch.as_tensor(style.mix_z, dtype=torch.float32, device=z.device).reshape(1, -1).expand(z.shape[0], -1)
+            y2 = None if not self.n_classes else torch.tensor([int(style.mix_label or 0)])
+            ws2 = self.G.mapping(z2, self.one_hot(y2, z.shape[0], z.device), truncation_psi=truncation_psi,
+                                 truncation_cutoff=truncation_cutoff)
+            start, stop = style.mix_layers
+            ws[:, start:stop] = ws2[:, start:stop]
+        if style.w_offset is not None:
+            start, stop = style.offset_layers or (0, self.num_ws)
+            ws[:, start:stop] += torch.as_tensor(style.w_offset, dtype=torch.float32, device=z.device)
+        return ws
+
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None, truncation_psi: float = 1.0,
-                truncation_cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:
-        c = None
-        if self.n_classes:
-            if labels is None:
-                raise ValueError("a class-conditional StyleGAN needs a class per latent")
-            c = torch.nn.functional.one_hot(labels.long(), self.n_classes).to(z.device, torch.float32)
-        return self.G(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, noise_mode=noise_mode)
+                truncation_cutoff: int | None = None, noise_mode: str = "const", style=None) -> torch.Tensor:
+        if style is None:
+            c = self.one_hot(labels, z.shape[0], z.device)
+            return self.G(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, noise_mode=noise_mode)
+        ws = self.mapped(z, labels, truncation_psi, truncation_cutoff, style)
+        return self.G.synthesis(ws, noise_mode=noise_mode)

@@ -158,6 +158,8 @@ class ExplorerArea(AreaMessages, QWidget):
         self._build()
         for part in RENDER_PARTS:
             self.state.events[part].connect(partial(self._request_part, part))
+        self._dir_method = "ganspace"  # the method of the directions job last started
+        self.state.events.style.connect(self._on_style_changed)
         self._models_listed = False  # filled on first show: listing imports the engine (PyTorch)
         app = QApplication.instance()
         if app is not None:
@@ -180,7 +182,7 @@ class ExplorerArea(AreaMessages, QWidget):
 
         self.samples_panel = SamplesPanel(state)
         self.selection_panel = SelectionPanel(state)
-        self.directions_panel = DirectionsPanel(state)
+        self.directions_panel = DirectionsPanel(state, failed=self.show_error)
         self.arithmetic_panel = ArithmeticPanel(state)
         self.bookmarks_panel = BookmarksPanel(state, self._picture_of)
         self.interpolation_panel = InterpolationPanel(state)
@@ -329,7 +331,8 @@ class ExplorerArea(AreaMessages, QWidget):
             self.renderer.cancel(part)
             return
         z, labels = batch
-        self.renderer.request(part, LatentRequest(np.ascontiguousarray(z, np.float32), labels))
+        self.renderer.request(part, LatentRequest(np.ascontiguousarray(z, np.float32), labels,
+                                                  truncation_psi=self.state.psi, style=self.state.style_of(part)))
 
     def requested_version(self, part: str) -> int:
         """The newest version of `part` asked for (compare with partsDrawn to measure latency)."""
@@ -351,7 +354,8 @@ class ExplorerArea(AreaMessages, QWidget):
             return
         samples, versions_drawn = 0, {}
         for name, part in parts.items():
-            self.state.note_shown(name, part.request.z, part.request.labels)
+            req = part.request
+            self.state.note_shown(name, req.z, req.labels, req.truncation_psi, req.style)
             self._show_part(name, part.pixels)
             samples += len(part.pixels)
             versions_drawn[name] = part.version
@@ -394,7 +398,16 @@ class ExplorerArea(AreaMessages, QWidget):
         self.state.set_class(k)
 
     def set_truncation(self, mode: str, value: float | None = None) -> None:
+        """mode off / resample / scale (z), or "w" for StyleGAN models (psi toward w_avg)."""
         self.samples_panel.set_truncation(mode, value)
+
+    def set_mixing(self, seed: int | None, layers: str | None = None) -> None:
+        """StyleGAN style mixing of the view: `layers` (coarse, middle, fine) from the latent of `seed`."""
+        self.directions_panel.style_panel.set_mixing(seed, layers)
+
+    def set_direction_layers(self, layers: str) -> None:
+        """StyleGAN: the layers (all, coarse, middle, fine) the principal directions in W move."""
+        self.directions_panel.style_panel.set_direction_layers(layers)
 
     def set_grid_latents(self, z: np.ndarray, labels: list[int] | None = None, origin: str = "bookmark") -> None:
         """Show given latents in the grid (a bookmark of several latents)."""
@@ -449,16 +462,27 @@ class ExplorerArea(AreaMessages, QWidget):
     # ======================================================================================================
     # principal directions
     # ======================================================================================================
+    def set_direction_method(self, method: str) -> None:
+        """StyleGAN: directions in W from "ganspace" (PCA of w) or "sefa" (closed form)."""
+        self.directions_panel.style_panel.directionMethodCombo.setCurrentIndex(
+            self.directions_panel.style_panel.directionMethodCombo.findData(method))
+
+    def _on_style_changed(self) -> None:
+        if self.state.model_info is not None and self.state.direction_method != self._dir_method:
+            self._start_directions()
+
     def _start_directions(self) -> None:
-        from ganstudio.core.latent.directions import cached_principal_directions
+        from ganstudio.core.latent.directions import SEFA, cached_principal_directions
 
         if self._dir_job is not None:
             self._dir_job.stop()
         info = self.state.model_info
+        self._dir_method = self.state.direction_method
+        layer = SEFA if self._dir_method == "sefa" else None
         self.directions_panel.show_computing(self.direction_samples)
         self._dir_job = start_job(
             cached_principal_directions, info["path"], self.cache_dir, use_ema=info.get("use_ema", True),
-            sha256=info["sha256"], n_samples=self.direction_samples, n_components=self.n_directions,
+            sha256=info["sha256"], n_samples=self.direction_samples, n_components=self.n_directions, layer=layer,
             name="principal_directions", owner=self, on_progress=self._on_directions_progress,
             on_done=self._on_directions_ready, on_error=self._on_directions_failed)
 

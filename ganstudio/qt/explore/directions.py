@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio.core.latent.explore_state import DIRECTION_RANGE, RAW_RANGE, SLIDER_UNITS, ExploreState
+from ganstudio.qt.explore.style_panel import StylePanel
 
 
 def _value_label(width: int) -> QLabel:
@@ -67,7 +68,7 @@ def _clear(grid: QGridLayout) -> None:
 
 
 class DirectionsPanel(QWidget):
-    def __init__(self, state: ExploreState, parent: QWidget | None = None):
+    def __init__(self, state: ExploreState, parent: QWidget | None = None, failed=None):
         super().__init__(parent)
         self.setObjectName("directionSliders")
         self.state = state
@@ -78,6 +79,8 @@ class DirectionsPanel(QWidget):
         self.directionStatus.setWordWrap(True)
         self.directionStatus.setProperty("muted", True)
         lay.addWidget(self.directionStatus)
+        self.style_panel = StylePanel(state, failed)  # StyleGAN only: layer range, style mixing
+        lay.addWidget(self.style_panel)
         self.directionProgress = QProgressBar()
         self.directionProgress.setObjectName("directionProgress")
         self.directionProgress.setRange(0, 100)
@@ -130,7 +133,8 @@ class DirectionsPanel(QWidget):
 
     # --- the directions job (reported by the area) -----------------------------------------------------
     def show_computing(self, n_samples: int) -> None:
-        self.directionStatus.setText(f"Finding principal directions (PCA of the first block over {n_samples} samples)…")
+        what = "w" if self.state.is_stylegan else "the first block"
+        self.directionStatus.setText(f"Finding principal directions (PCA of {what} over {n_samples} samples)…")
         self.directionProgress.setValue(0)
         self.directionProgress.show()
 
@@ -159,13 +163,16 @@ class DirectionsPanel(QWidget):
     def _on_directions(self) -> None:
         self.directionProgress.hide()
         total, rows = self.state.direction_summary()
+        space = self.state.directions.space
+        where = "in W" if space == "w" else f"of layer {self.state.directions.layer}"
+        source = "SeFa, closed form" if self.state.directions.layer == "sefa" else "GANSpace"
         self.directionStatus.setText(
-            f"{len(rows)} principal directions of layer {self.state.directions.layer} ({total:.0f}% of its variance; "
-            f"GANSpace). Sliders move ±{DIRECTION_RANGE:g} standard deviations.")
+            f"{len(rows)} principal directions {where} ({total:.0f}% of its variance; "
+            f"{source}). Sliders move ±{DIRECTION_RANGE:g} standard deviations.")
         self._clear_direction_rows()
         for k, (share, std) in enumerate(rows):
             name = QLabel(f"PC{k + 1}")
-            name.setToolTip(f"Direction {k + 1}: {share:.1f}% of the activation variance; one unit = {std:.2f} in z.")
+            name.setToolTip(f"Direction {k + 1}: {share:.1f}% of the variance; one unit = {std:.2f} in {space}.")
             percent = QLabel(f"{share:4.1f}%")
             percent.setProperty("muted", True)
             slider = _slider(f"directionSlider{k}", DIRECTION_RANGE)

@@ -15,6 +15,8 @@ from ganstudio.core.latent.explore_state import (
     SEED_LIMIT,
     TRUNCATION_DEFAULTS,
     TRUNCATION_RANGE,
+    W_PSI_RANGE,
+    W_TRUNCATION,
     ExploreState,
 )
 from ganstudio.qt.widgets.image_views import ImageGridView
@@ -22,6 +24,8 @@ from ganstudio.qt.widgets.image_views import ImageGridView
 TRUNCATION_ITEMS = (("Off", "off", "Plain Gaussian z."),
                     ("Resample |z|>t", "resample", "BigGAN's trick: coordinates beyond ±t are drawn again."),
                     ("Scale z·ψ", "scale", "StyleGAN-style: z is shrunk toward the mode by ψ."))
+W_ITEM = ("ψ in W", W_TRUNCATION, "StyleGAN's truncation: w is pulled toward the average w_avg by ψ when rendering "
+          "(ψ 1: none, 0: the average picture); the same as `ganstudio sample --truncation ψ`.")
 
 
 class SamplesPanel(QGroupBox):
@@ -168,6 +172,18 @@ class SamplesPanel(QGroupBox):
 
     # --- state -> widgets --------------------------------------------------------------------------------
     def _on_model(self, info: dict) -> None:
+        # StyleGAN models offer psi in W (their own truncation); the others keep the z truncations
+        has_w = self.truncationCombo.findData(W_TRUNCATION) >= 0
+        if self.state.is_stylegan != has_w:
+            self.truncationCombo.blockSignals(True)
+            if has_w:
+                self.truncationCombo.removeItem(self.truncationCombo.findData(W_TRUNCATION))
+            else:
+                text, mode, tip = W_ITEM
+                self.truncationCombo.insertItem(1, text, mode)
+                self.truncationCombo.setItemData(1, tip, Qt.ToolTipRole)
+            self.truncationCombo.blockSignals(False)
+            self._on_truncation()
         n_classes = self.state.n_classes
         self.classCombo.blockSignals(True)
         self.classCombo.clear()
@@ -189,6 +205,7 @@ class SamplesPanel(QGroupBox):
         for w in (self.truncationCombo, self.truncationSpin):
             w.blockSignals(True)
         self.truncationCombo.setCurrentIndex(self.truncationCombo.findData(s.truncation_mode))
+        self.truncationSpin.setRange(*(W_PSI_RANGE if s.truncation_mode == W_TRUNCATION else TRUNCATION_RANGE))
         self.truncationSpin.setValue(s.truncation_value)
         for w in (self.truncationCombo, self.truncationSpin):
             w.blockSignals(False)

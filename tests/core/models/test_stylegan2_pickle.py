@@ -1,6 +1,6 @@
 """NVlabs StyleGAN2-ADA pickles: opened without running anything from the file, same pixels as NVlabs' code.
 
-Nothing is downloaded. The pickles are written here in NVlabs' on-disk format by our own writer: every network
+Nothing is downloaded. The pickles are written in NVlabs' on-disk format by our own writer (tests/nvlabs_reference.py): every network
 object is a torch Module whose `__reduce__` does what torch_utils/persistence.py's decorator does (the call
 `torch_utils.persistence._reconstruct_persistent_obj(meta)`, meta = {type, version 6, module_src, class_name,
 state = the module's __dict__ with _init_args / _init_kwargs}), pickled by `pickle.dump` as their training
@@ -12,20 +12,25 @@ NVlabs' layer layout along NVlabs' own fast paths (fused grouped convolutions, t
 upsampling), independently of `ganstudio.core.models.stylegan2`.
 """
 
-import contextlib
-import copy
-import math
 import os
 import pickle
 import sys
-import types
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from nvlabs_reference import (
+    MODULE_SRC,
+    Cfg,
+    node,
+    nvlabs_globals,
+    nvlabs_pixels,
+    reference_forward,
+    reference_generator,
+    write_snapshot,
+)
 
 from ganstudio.core.errors import CheckpointError, GanStudioError
 from ganstudio.core.generators.handle import LatentRequest, open_generator
@@ -36,316 +41,6 @@ from ganstudio.core.models.nvlabs_pickle import (
     is_nvlabs_pickle_file,
     read_nvlabs_pickle,
 )
-
-# --- the writer: NVlabs' on-disk format --------------------------------------------------------------------
-
-MODULE_SRC = "# training/networks.py as the writer saw it; a reader must never run this\nraise SystemExit(3)\n"
-
-
-def _reconstruct_persistent_obj(meta):
-    """The writer's side only (copy.deepcopy goes through __reduce__ as in NVlabs' code); pickle writes this
-    function by name, and the reader, which never sees these stand-ins, must map the name to its own."""
-    cls = persistent(meta["class_name"], meta["module_src"])
-    obj = cls.__new__(cls)
-    obj.__setstate__(meta["state"])
-    return obj
-
-
-_reconstruct_persistent_obj.__module__ = "torch_utils.persistence"
-
-
-class EasyDict(dict):
-    """dnnlib.util.EasyDict as NVlabs defines it."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name)
-
-    def __setattr__(self, name, value):
-        self[name] = value
-
-    def __delattr__(self, name):
-        del self[name]
-
-
-EasyDict.__module__ = "dnnlib.util"
-
-
-@contextlib.contextmanager
-def nvlabs_globals():
-    """torch_utils.persistence and dnnlib.util as pickle looks them up while writing."""
-    persistence = types.ModuleType("torch_utils.persistence")
-    persistence._reconstruct_persistent_obj = _reconstruct_persistent_obj
-    torch_utils = types.ModuleType("torch_utils")
-    torch_utils.persistence = persistence
-    util = types.ModuleType("dnnlib.util")
-    util.EasyDict = EasyDict
-    dnnlib = types.ModuleType("dnnlib")
-    dnnlib.util, dnnlib.EasyDict = util, EasyDict
-    fakes = {"torch_utils": torch_utils, "torch_utils.persistence": persistence, "dnnlib": dnnlib, "dnnlib.util": util}
-    saved = {k: sys.modules.get(k) for k in fakes}
-    sys.modules.update(fakes)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                sys.modules.pop(k, None)
-            else:
-                sys.modules[k] = v
-
-
-class _Persistent(torch.nn.Module):
-    """A module pickled as persistence.persistent_class pickles its instances."""
-
-    _orig_module_src = MODULE_SRC
-    _orig_class_name = "?"
-
-    def __reduce__(self):
-        fields = list(super().__reduce__())
-        fields += [None] * max(3 - len(fields), 0)
-        if fields[0] is not _reconstruct_persistent_obj:
-            meta = dict(type="class", version=6, module_src=self._orig_module_src, class_name=self._orig_class_name,
-                        state=fields[2])
-            fields[0] = _reconstruct_persistent_obj
-            fields[1] = (meta,)
-            fields[2] = None
-        return tuple(fields)
-
-
-_CLASSES: dict[tuple[str, str], type] = {}
-
-
-def persistent(class_name: str, module_src: str = MODULE_SRC) -> type:
-    key = (class_name, module_src)
-    if key not in _CLASSES:
-        _CLASSES[key] = type(class_name, (_Persistent,), {"_orig_class_name": class_name, "_orig_module_src": module_src})
-    return _CLASSES[key]
-
-
-def node(class_name, init_kwargs=None, params=None, buffers=None, children=None, module_src=MODULE_SRC, **attrs):
-    m = persistent(class_name, module_src)()
-    for name, t in (params or {}).items():
-        m.register_parameter(name, None if t is None else torch.nn.Parameter(t))
-    for name, t in (buffers or {}).items():
-        m.register_buffer(name, t)
-    for name, child in (children or {}).items():
-        m.add_module(name, child)
-    for name, value in attrs.items():
-        setattr(m, name, value)
-    m._init_args = ()
-    m._init_kwargs = copy.deepcopy(init_kwargs or {})
-    return m
-
-
-@dataclass(frozen=True)
-class Cfg:
-    z: int = 16
-    c: int = 0
-    w: int = 16
-    res: int = 32
-    ch: int = 3
-    layers: int = 2
-    base: int = 256
-    cmax: int = 16
-    arch: str = "skip"
-    clamp: float | None = None
-    fp16: int = 0
-
-    def channels(self, res):
-        return min(self.base // res, self.cmax)
-
-    @property
-    def resolutions(self):
-        return [2**i for i in range(2, int(math.log2(self.res)) + 1)]
-
-    @property
-    def num_ws(self):
-        n = 0
-        for r in self.resolutions:
-            n += 1 if r == 4 else 2
-        return n + 1  # the last ToRGB
-
-
-FILTER = torch.outer(torch.tensor([1.0, 3, 3, 1]), torch.tensor([1.0, 3, 3, 1])) / 64
-
-
-def fc_node(g, n_in, n_out, lr=1.0, act="linear", bias_init=0.0):
-    return node("FullyConnectedLayer", dict(in_features=n_in, out_features=n_out, lr_multiplier=lr, activation=act),
-                params={"weight": torch.randn(n_out, n_in, generator=g) / lr,
-                        "bias": bias_init + 0.1 * torch.randn(n_out, generator=g)},
-                activation=act, weight_gain=np.float64(lr / np.sqrt(n_in)), bias_gain=lr)
-
-
-def layer_node(g, cfg, n_in, n_out, res, up):
-    return node("SynthesisLayer", dict(in_channels=n_in, out_channels=n_out, w_dim=cfg.w, resolution=res, up=up),
-                params={"weight": torch.randn(n_out, n_in, 3, 3, generator=g),
-                        "noise_strength": 0.3 * torch.randn([], generator=g),
-                        "bias": 0.1 * torch.randn(n_out, generator=g)},
-                buffers={"resample_filter": FILTER.clone(), "noise_const": torch.randn(res, res, generator=g)},
-                children={"affine": fc_node(g, cfg.w, n_in, bias_init=1.0)},
-                resolution=res, up=up, use_noise=True, activation="lrelu", conv_clamp=cfg.clamp, padding=1,
-                act_gain=np.float64(np.sqrt(2)))
-
-
-def reference_generator(cfg: Cfg, seed: int = 0):
-    """A random generator in NVlabs' module tree, names and attributes."""
-    g = torch.Generator().manual_seed(seed)
-    blocks = {}
-    for res in cfg.resolutions:
-        n_in, n_out = (cfg.channels(res // 2) if res > 4 else 0), cfg.channels(res)
-        is_last = res == cfg.res
-        params, children = {}, {}
-        if n_in == 0:
-            params["const"] = torch.randn(n_out, res, res, generator=g)
-        else:
-            children["conv0"] = layer_node(g, cfg, n_in, n_out, res, up=2)
-        children["conv1"] = layer_node(g, cfg, n_out, n_out, res, up=1)
-        if is_last or cfg.arch == "skip":
-            children["torgb"] = node("ToRGBLayer", dict(in_channels=n_out, out_channels=cfg.ch, w_dim=cfg.w),
-                                     params={"weight": 0.12 * torch.randn(cfg.ch, n_out, 1, 1, generator=g),
-                                             "bias": 0.1 * torch.randn(cfg.ch, generator=g)},
-                                     children={"affine": fc_node(g, cfg.w, n_out, bias_init=1.0)},
-                                     conv_clamp=cfg.clamp, weight_gain=np.float64(1 / np.sqrt(n_out)))
-        if n_in and cfg.arch == "resnet":
-            children["skip"] = node("Conv2dLayer", dict(in_channels=n_in, out_channels=n_out, kernel_size=1),
-                                    params={"weight": torch.randn(n_out, n_in, 1, 1, generator=g), "bias": None},
-                                    buffers={"resample_filter": FILTER.clone()}, up=2, down=1, activation="linear")
-        blocks[f"b{res}"] = node("SynthesisBlock", dict(in_channels=n_in, out_channels=n_out, resolution=res),
-                                 params=params, buffers={"resample_filter": FILTER.clone()}, children=children,
-                                 in_channels=n_in, resolution=res, is_last=is_last, architecture=cfg.arch,
-                                 use_fp16=res >= max(2 ** (int(math.log2(cfg.res)) + 1 - cfg.fp16), 8) if cfg.fp16 else False,
-                                 num_conv=1 if n_in == 0 else 2, num_torgb=int(is_last or cfg.arch == "skip"))
-    synthesis_kwargs = EasyDict(channel_base=cfg.base, channel_max=cfg.cmax, num_fp16_res=cfg.fp16,
-                                conv_clamp=cfg.clamp, architecture=cfg.arch)
-    synthesis = node("SynthesisNetwork", dict(w_dim=cfg.w, img_resolution=cfg.res, img_channels=cfg.ch, **synthesis_kwargs),
-                     children=blocks, w_dim=cfg.w, img_resolution=cfg.res, block_resolutions=cfg.resolutions,
-                     num_ws=cfg.num_ws)
-    mapping_children = {}
-    if cfg.c:
-        mapping_children["embed"] = fc_node(g, cfg.c, cfg.w)
-    features = [cfg.z + (cfg.w if cfg.c else 0)] + [cfg.w] * cfg.layers
-    for i in range(cfg.layers):
-        mapping_children[f"fc{i}"] = fc_node(g, features[i], features[i + 1], lr=0.01, act="lrelu")
-    mapping = node("MappingNetwork", dict(z_dim=cfg.z, c_dim=cfg.c, w_dim=cfg.w, num_ws=cfg.num_ws, num_layers=cfg.layers),
-                   buffers={"w_avg": 0.5 * torch.randn(cfg.w, generator=g)}, children=mapping_children,
-                   z_dim=cfg.z, c_dim=cfg.c, w_dim=cfg.w, num_ws=cfg.num_ws, num_layers=cfg.layers, w_avg_beta=0.995)
-    kwargs = dict(z_dim=cfg.z, c_dim=cfg.c, w_dim=cfg.w, img_resolution=cfg.res, img_channels=cfg.ch,
-                  mapping_kwargs=EasyDict(num_layers=cfg.layers), synthesis_kwargs=synthesis_kwargs)
-    return node("Generator", kwargs, children={"synthesis": synthesis, "mapping": mapping},
-                z_dim=cfg.z, c_dim=cfg.c, w_dim=cfg.w, img_resolution=cfg.res, img_channels=cfg.ch, num_ws=cfg.num_ws)
-
-
-def write_snapshot(path: Path, G, protocol=None, **extra):
-    """pickle.dump of the dict NVlabs' training loop saves (network-snapshot-NNNNNN.pkl)."""
-    D = node("Discriminator", dict(c_dim=0, img_resolution=32, img_channels=3),
-             params={"weight": torch.randn(4, 3)}, buffers={"scratch": torch.zeros(2)})
-    D._non_persistent_buffers_set = {"scratch"}
-    data = dict(training_set_kwargs=EasyDict(path="~/datasets/ffhq.zip", resolution=32, use_labels=False),
-                G=G, D=D, G_ema=copy.deepcopy(G), augment_pipe=None)
-    data.update(extra)
-    with nvlabs_globals(), open(path, "wb") as fh:
-        pickle.dump(data, fh, protocol=protocol)
-    return path
-
-
-# --- the independent functional forward ---------------------------------------------------------------------
-
-def _fc(sd, prefix, x, lr=1.0, act="linear"):
-    w = sd[f"{prefix}.weight"] * (lr / math.sqrt(sd[f"{prefix}.weight"].shape[1]))
-    x = x @ w.t() + sd[f"{prefix}.bias"] * lr
-    return F.leaky_relu(x, 0.2) * math.sqrt(2) if act == "lrelu" else x
-
-
-def _norm(x):
-    return x / (x.square().mean(dim=1, keepdim=True) + 1e-8).sqrt()
-
-
-def _fir(x, f, pad, gain):
-    """Pad, then convolve every channel with f * gain."""
-    c = x.shape[1]
-    x = F.pad(x, pad)
-    return F.conv2d(x, (f * gain).flip([0, 1])[None, None].repeat(c, 1, 1, 1), groups=c)
-
-
-def _upsample_picture(img, f):
-    """2x: a stride-2 transposed convolution with f (x4), cropped by one pixel at the start."""
-    c = img.shape[1]
-    t = F.conv_transpose2d(img, (f * 4)[None, None].repeat(c, 1, 1, 1), stride=2, groups=c)
-    return t[:, :, 1:-1, 1:-1]
-
-
-def _modconv(x, weight, styles, demodulate=True, up=1, f=None):
-    """The fused form: per-sample modulated (and demodulated) weights, one grouped convolution."""
-    n, i = styles.shape
-    o, _, k, _ = weight.shape
-    w = weight[None] * styles[:, None, :, None, None]
-    if demodulate:
-        w = w * (w.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()[:, :, None, None, None]
-    x = x.reshape(1, n * i, *x.shape[2:])
-    if up == 1:
-        out = F.conv2d(x, w.reshape(n * o, i, k, k), padding=k // 2, groups=n)
-    else:  # transposed convolution of the flipped... i.e. true convolution, then the FIR filter
-        wt = w.transpose(1, 2).reshape(n * i, o, k, k)
-        out = F.conv_transpose2d(x, wt, stride=2, groups=n)
-        out = _fir(out, f, [1, 1, 1, 1], 4)
-    return out.reshape(n, o, *out.shape[2:])
-
-
-def reference_forward(sd, cfg: Cfg, z, c=None, psi=1.0, cutoff=None):
-    x = _norm(z)
-    if cfg.c:
-        x = torch.cat([x, _norm(_fc(sd, "mapping.embed", c))], dim=1)
-    for i in range(cfg.layers):
-        x = _fc(sd, f"mapping.fc{i}", x, lr=0.01, act="lrelu")
-    ws = x[:, None].repeat(1, cfg.num_ws, 1)
-    cut = cfg.num_ws if cutoff is None else cutoff
-    w_avg = sd["mapping.w_avg"]
-    ws[:, :cut] = w_avg + psi * (ws[:, :cut] - w_avg)
-
-    def layer(p, x, w, up=1, gain=1.0):
-        x = _modconv(x, sd[f"{p}.weight"], _fc(sd, f"{p}.affine", w), up=up, f=FILTER)
-        x = x + sd[f"{p}.noise_const"] * sd[f"{p}.noise_strength"]
-        x = F.leaky_relu(x + sd[f"{p}.bias"][None, :, None, None], 0.2) * math.sqrt(2) * gain
-        return x if cfg.clamp is None else x.clamp(-cfg.clamp * gain, cfg.clamp * gain)
-
-    def torgb(p, x, w):
-        styles = _fc(sd, f"{p}.affine", w) / math.sqrt(x.shape[1])
-        y = _modconv(x, sd[f"{p}.weight"], styles, demodulate=False) + sd[f"{p}.bias"][None, :, None, None]
-        return y if cfg.clamp is None else y.clamp(-cfg.clamp, cfg.clamp)
-
-    img, k = None, 0
-    for res in cfg.resolutions:
-        b = f"synthesis.b{res}"
-        if res == 4:
-            x = layer(f"{b}.conv1", sd[f"{b}.const"][None].repeat(z.shape[0], 1, 1, 1), ws[:, k])
-            k += 1
-        elif cfg.arch == "resnet":
-            y = F.conv2d(x, sd[f"{b}.skip.weight"] / math.sqrt(x.shape[1]))
-            y = _upsample_picture(y, FILTER) * math.sqrt(0.5)
-            x = layer(f"{b}.conv0", x, ws[:, k], up=2)
-            x = y + layer(f"{b}.conv1", x, ws[:, k + 1], gain=math.sqrt(0.5))
-            k += 2
-        else:
-            x = layer(f"{b}.conv0", x, ws[:, k], up=2)
-            x = layer(f"{b}.conv1", x, ws[:, k + 1])
-            k += 2
-        if img is not None:
-            img = _upsample_picture(img, FILTER)
-        if res == cfg.res or cfg.arch == "skip":
-            y = torgb(f"{b}.torgb", x, ws[:, k])
-            img = y if img is None else img + y
-    return img
-
-
-def nvlabs_pixels(img):
-    """generate.py's conversion: (x * 127.5 + 128) clamped, truncated to uint8, NHWC; grey shown as RGB."""
-    if img.shape[1] == 1:
-        img = img.expand(-1, 3, -1, -1)
-    return (img.permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8).numpy()
-
 
 CASES = {
     "skip": Cfg(),
@@ -535,7 +230,7 @@ def test_other_persistent_classes_are_not_taken_for_a_generator(tmp_path):
         import_nvlabs_pickle(tmp_path / "evil.pkl")
 
 
-def test_stylegan3_is_named_not_misrendered(tmp_path):
+def test_a_stylegan2_with_a_fourier_input_is_refused_as_a_stylegan3_not_misrendered(tmp_path):
     G = reference_generator(Cfg(res=8, cmax=8))
     G.synthesis.add_module("input", node("SynthesisInput", dict(w_dim=16, channels=8, size=36)))
     with nvlabs_globals(), open(tmp_path / "sg3.pkl", "wb") as fh:

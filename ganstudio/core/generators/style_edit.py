@@ -1,0 +1,142 @@
+"""Edits of a StyleGAN's per-layer styles w, as plain numpy data (no torch): what a render request and a
+bookmark carry besides z, the class and psi.
+
+A StyleGAN renders from ws (N, num_ws, w_dim): one w per synthesis layer, all copies of mapping(z) truncated
+toward w_avg by psi. A `StyleEdit` changes them, in this order:
+
+1. style mixing (Karras et al. 2019, section 3.1): layers [start, stop) take the w of a second latent
+   `mix_z` (its class `mix_label`, the same psi) instead;
+2. a direction offset (GANSpace, Härkönen et al. 2020): `w_offset` (w_dim,) is added to layers
+   [start, stop) of `offset_layers` (None: every layer).
+
+The layer ranges named coarse / middle / fine are those of the StyleGAN paper: the layers that draw the
+4-8 px, the 16-32 px and the 64 px-and-up maps (`layer_ranges`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ganstudio.core.errors import GanStudioError
+
+LAYER_RANGE_NAMES = ("coarse", "middle", "fine")
+_RANGE_RESOLUTIONS = {"coarse": (0, 8), "middle": (9, 32), "fine": (33, 1 << 30)}
+
+
+def layer_ranges(resolutions: Sequence[int]) -> dict[str, tuple[int, int]]:
+    """{"all", "coarse", "middle", "fine": (start, stop)} for the resolution each w drives; a range with
+    no layer (a 16 px model has no fine layers) is left out."""
+    out = {"all": (0, len(resolutions))}
+    for name, (low, high) in _RANGE_RESOLUTIONS.items():
+        idx = [i for i, r in enumerate(resolutions) if low <= int(r) <= high]
+        if idx:
+            out[name] = (idx[0], idx[-1] + 1)
+    return out
+
+
+def _range(value: Any, num_ws: int | None, what: str) -> tuple[int, int]:
+    if not (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)):
+        raise GanStudioError(f"{what} must be two whole numbers [start, stop), not {value!r}.")
+    start, stop = int(value[0]), int(value[1])
+    top = num_ws if num_ws is not None else 4096
+    if not 0 <= start < stop <= top:
+        raise GanStudioError(f"{what} [{start}, {stop}) is not a layer range within 0 to {top}.")
+    return start, stop
+
+
+def _vector(value: Any, size: int | None, what: str) -> np.ndarray:
+    try:
+        with np.errstate(over="ignore"):
+            v = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError, OverflowError):
+        raise GanStudioError(f"{what} is not a list of numbers.") from None
+    if v.ndim != 1 or v.size == 0 or (size is not None and v.size != size) or not np.isfinite(v).all():
+        want = f"{size} finite numbers" if size is not None else "finite numbers"
+        raise GanStudioError(f"{what} holds {v.shape} values; it needs {want}.")
+    return v
+
+
+@dataclass(frozen=True)
+class StyleEdit:
+    """How the ws of every latent of a request are changed (see the module text). Arrays are float32."""
+
+    mix_z: np.ndarray | None = None  # (z_dim,): the second latent whose w the mixed layers take
+    mix_label: int | None = None  # its class (conditional models)
+    mix_layers: tuple[int, int] | None = None  # [start, stop) of the mixed layers
+    w_offset: np.ndarray | None = None  # (w_dim,) added to the layers of offset_layers
+    offset_layers: tuple[int, int] | None = None  # None: every layer
+
+    @property
+    def is_identity(self) -> bool:
+        return self.mix_z is None and (self.w_offset is None or not np.any(self.w_offset))
+
+    def check(self, z_dim: int, w_dim: int, num_ws: int, n_classes: int = 0, where: str = "the style edit") -> None:
+        """GanStudioError (one sentence) when the edit does not fit a model of these sizes."""
+        if self.mix_z is not None:
+            _vector(self.mix_z, z_dim, f"{where}: the mixing latent")
+            _range(self.mix_layers, num_ws, f"{where}: the mixed layers")
+            if n_classes and (self.mix_label is None or not 0 <= int(self.mix_label) < n_classes):
+                raise GanStudioError(f"{where}: the mixing latent needs a class from 0 to {n_classes - 1}.")
+        if self.w_offset is not None:
+            _vector(self.w_offset, w_dim, f"{where}: the w offset")
+            if self.offset_layers is not None:
+                _range(self.offset_layers, num_ws, f"{where}: the offset layers")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values; float(np.float32) is exact in JSON, so the round trip is lossless."""
+        out: dict[str, Any] = {}
+        if self.mix_z is not None:
+            out["mix"] = {"z": [float(v) for v in np.asarray(self.mix_z, np.float32)],
+                          "label": None if self.mix_label is None else int(self.mix_label),
+                          "layers": [int(v) for v in self.mix_layers]}
+        if self.w_offset is not None:
+            out["w_offset"] = [float(v) for v in np.asarray(self.w_offset, np.float32)]
+            out["offset_layers"] = None if self.offset_layers is None else [int(v) for v in self.offset_layers]
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "the style edit") -> "StyleEdit | None":
+        """An edit from `to_dict`'s JSON (untrusted: every value checked); None for an empty or missing one."""
+        if d is None or d == {}:
+            return None
+        if not isinstance(d, dict) or set(d) - {"mix", "w_offset", "offset_layers"}:
+            raise GanStudioError(f"{where} must be an object with mix, w_offset and offset_layers.")
+        mix_z = mix_label = mix_layers = None
+        mix = d.get("mix")
+        if mix is not None:
+            if not isinstance(mix, dict):
+                raise GanStudioError(f"{where}: 'mix' must be an object {{z, label, layers}}.")
+            mix_z = _vector(mix.get("z"), None, f"{where}: the mixing latent")
+            mix_layers = _range(mix.get("layers"), None, f"{where}: the mixed layers")
+            label = mix.get("label")
+            if label is not None and not (isinstance(label, int) and not isinstance(label, bool) and 0 <= label <= 99_999):
+                raise GanStudioError(f"{where}: the mixing latent's class must be a whole number or null.")
+            mix_label = label
+        w_offset = offset_layers = None
+        if d.get("w_offset") is not None:
+            w_offset = _vector(d["w_offset"], None, f"{where}: the w offset")
+            if d.get("offset_layers") is not None:
+                offset_layers = _range(d["offset_layers"], None, f"{where}: the offset layers")
+        return cls(mix_z=mix_z, mix_label=mix_label, mix_layers=mix_layers, w_offset=w_offset,
+                   offset_layers=offset_layers)
+
+    def describe(self, names: dict[str, tuple[int, int]] | None = None) -> str:
+        """A few words for a caption: "mixed fine" / "mixed layers 4-7"."""
+        if self.mix_z is None:
+            return ""
+        for name, rng in (names or {}).items():
+            if tuple(rng) == tuple(self.mix_layers) and name != "all":
+                return f"mixed {name}"
+        return f"mixed layers {self.mix_layers[0]}-{self.mix_layers[1] - 1}"
+
+    def __eq__(self, other: object) -> bool:  # arrays compared by value (the renderer dedupes requests)
+        if not isinstance(other, StyleEdit):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(repr(self.to_dict()))
