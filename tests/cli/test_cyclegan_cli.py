@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from ganstudio.cli import main as cli_main
+from tests.tiny_runs import train_tiny_cyclegan
 
 
 @pytest.fixture(scope="module")
 def cyclegan_run(tmp_path_factory):
-    from ganstudio.core import config as C
-    from ganstudio.core.train.trainer import Trainer
-
     run = tmp_path_factory.mktemp("cg") / "run"
-    cfg = C.preset("cyclegan-scenes").with_overrides([
-        "data.image_size=32", "data.scene_count=8", "model.g_width=4", "model.d_width=4", "model.g_depth=1",
-        "train.steps=2", "train.sample_every=0", "train.eval_every=0", "train.checkpoint_every=0", "train.n_preview=1",
-    ])
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        Trainer(cfg, run_dir=run).run(save_at_end="always")
-    finally:
-        torch.set_num_threads(threads)
-    return run
+    return train_tiny_cyclegan(run)
 
 
 def test_translate_both_directions(cyclegan_run, tmp_path, capsys):
