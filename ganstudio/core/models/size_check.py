@@ -24,6 +24,9 @@ BYTES_PER_PARAMETER = 16  # float32 weight, gradient and two Adam moments
 EXTRA_BYTES_PER_PARAMETER = 16
 # D sees a real and a fake batch in its update, and its graph is kept for both; G's update runs G and D once.
 D_PASSES, G_PASSES = 2, 1
+UNROLLED_COPIES = 4  # per look-ahead step: D's new weights, their gradients and the graph that made them
+UNROLLED_D_PASSES = 4  # ... and D's forward and create_graph backward on the look-ahead batch
+PENALTY_PASSES = 2
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,8 @@ def estimate_step_bytes(cfg: RunConfig, n_classes: int | None = None) -> int | N
     try:
         with torch.device("meta"):
             G, D = build_models(cfg, n_classes)
-            params = sum(p.numel() for p in G.parameters()) + sum(p.numel() for p in D.parameters())
+            d_params = sum(p.numel() for p in D.parameters())
+            params = sum(p.numel() for p in G.parameters()) + d_params
             task, pack = d.task, cfg.tricks.pack
             if task == "toy":
                 g_act, fake = _activation_bytes(G, torch.empty(batch, m.z_dim))
@@ -105,7 +109,13 @@ def estimate_step_bytes(cfg: RunConfig, n_classes: int | None = None) -> int | N
         log.info("no memory estimate for this run: %s", exc)
         return None
     weights = params * (BYTES_PER_PARAMETER + EXTRA_BYTES_PER_PARAMETER)
-    return int(weights + g_act * (1 + G_PASSES) + d_act * (D_PASSES + G_PASSES))
+    # Unrolled D (Metz et al.): G's update differentiates through k look-ahead D steps, so each keeps its
+    # batch's graph (G and D forwards, D's backward) and a new copy of D's weights with their gradients.
+    unrolled = cfg.tricks.unrolled_steps * (d_params * 4 * UNROLLED_COPIES + g_act + UNROLLED_D_PASSES * d_act)
+    # A gradient penalty (R1, WGAN-GP) differentiates D's gradient: its double backward keeps D's graph twice more.
+    penalty = d_act * PENALTY_PASSES if cfg.objective.r1_gamma > 0 or (cfg.objective.gp_weight or 0) > 0 \
+        or cfg.objective.loss == "wgan-gp" else 0
+    return int(weights + g_act * (1 + G_PASSES) + d_act * (D_PASSES + G_PASSES) + penalty + unrolled)
 
 
 def _gb(n: float) -> str:

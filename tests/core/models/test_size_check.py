@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import resource
+import subprocess
+import sys
 
 import pytest
-import torch
 
 from ganstudio.core.config import preset
 from ganstudio.core.errors import ConfigError
@@ -45,18 +45,34 @@ def test_a_step_that_does_not_fit_is_one_sentence_naming_the_batch_and_widths():
         check_step_memory(cfg, 100 * 1024**2)
 
 
-def test_the_estimate_is_not_below_what_a_real_step_takes():
-    """Peak memory of two real steps (RSS growth from before the trainer existed) against the estimate,
-    which must not be an underestimate by much (then a run the machine cannot hold would start)."""
-    from ganstudio.core.train.trainer import Trainer
+def _peak_growth_of_two_steps(overrides: list[str], name: str) -> int:
+    """Peak RSS growth over two real training steps, measured in a fresh process (this one's peak is
+    whatever an earlier test reached)."""
+    code = (
+        "import resource, sys, torch; torch.set_num_threads(1)\n"
+        "from ganstudio.core.config import preset\n"
+        "from ganstudio.core.train.trainer import Trainer\n"
+        f"t = Trainer(preset({name!r}).with_overrides({overrides!r}))\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "t.run()\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True)
+    return int(done.stdout.split()[-1])
 
-    torch.set_num_threads(1)
-    cfg = preset("digits-dcgan").with_overrides(["optim.batch_size=512", "model.g_width=96", "model.d_width=96",
-                                                 "train.steps=2", *QUIET])
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    Trainer(cfg).run()
-    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before
-    assert estimate_step_bytes(cfg) >= 0.8 * grown
+
+@pytest.mark.parametrize("name, overrides", [
+    ("digits-dcgan", ["optim.batch_size=512", "model.g_width=96", "model.d_width=96"]),
+    ("digits-dcgan", ["optim.batch_size=512", "model.g_width=96", "model.d_width=96", "objective.loss=wgan-gp"]),
+    ("toy-ring", ["model.d_width=512", "model.g_width=64", "model.d_depth=4", "tricks.unrolled_steps=20",
+                  "optim.batch_size=512"]),
+])
+def test_the_estimate_is_not_below_what_a_real_step_takes(name, overrides):
+    """The estimate must not be an underestimate by much (then a run the machine cannot hold would start)."""
+    overrides = [*overrides, "train.steps=2", *QUIET]
+    grown = _peak_growth_of_two_steps(overrides, name)
+    assert grown > 50 * 1024**2  # the steps did allocate: the measure measures something
+    assert estimate_step_bytes(preset(name).with_overrides(overrides)) >= 0.8 * grown
 
 
 def test_the_trainer_refuses_a_run_too_large_for_the_free_memory(monkeypatch):
@@ -66,3 +82,14 @@ def test_the_trainer_refuses_a_run_too_large_for_the_free_memory(monkeypatch):
     cfg = preset("digits-dcgan").with_overrides(["optim.batch_size=2048", "train.steps=1", *QUIET])
     with pytest.raises(ConfigError, match="more than the 0.2 GB free on this machine"):
         trainer_module.Trainer(cfg)
+
+
+def test_unrolled_d_counts_each_look_ahead_step():
+    """Each of k look-ahead steps keeps a graph and a copy of D (the GUI monkey found a toy run with 49 of them
+    and wide networks OOM-killed at 21 GB)."""
+    plain = preset("toy-ring").with_overrides(["model.d_width=1024", "model.d_depth=6"])
+    unrolled = plain.with_overrides(["tricks.unrolled_steps=49"])
+    n_g, n_d = count_run_parameters(plain)
+    assert estimate_step_bytes(unrolled) - estimate_step_bytes(plain) > 49 * n_d * 4 * 4
+    with pytest.raises(ConfigError, match="one training step of this run needs about"):
+        check_step_memory(unrolled, estimate_step_bytes(plain) * 2)
