@@ -252,7 +252,7 @@ class SketchArea(SketchFiles, AreaMessages, QWidget):
         root.addWidget(self.top_bar)
 
         self.canvas = SketchCanvas(64)
-        self.output = OutputView()
+        self.output = OutputView(self.settings)
         self.tools = ToolColumn(self.canvas, self.output)
         self.tools.note.connect(self.show_note)
         self.tools.install_shortcuts(self)
