@@ -46,7 +46,7 @@ def _view(qtbot, settings=None) -> OutputView:
 def test_the_picture_is_smooth_unless_exact_pixels_is_on(qtbot):
     view = _view(qtbot)
     pic = view.image()
-    assert not view.exact_pixels and view.exactPixelsButton.isVisible()
+    assert not view.exact_pixels and view.exactPixelsCheck.isVisible()
     smooth = _grab(view)
     r = view.target_rect()
     assert smooth.shape == (r.height(), r.width(), 3) and r.width() > 16 * 20  # enlarged, using the room
@@ -54,7 +54,7 @@ def test_the_picture_is_smooth_unless_exact_pixels_is_on(qtbot):
     blocks = nearest_picture(pic, r.width(), r.height())
     assert _step(smooth) < 0.25 * _step(blocks)  # neighbours differ far less than nearest-neighbour blocks
 
-    qtbot.mouseClick(view.exactPixelsButton, Qt.LeftButton)
+    qtbot.mouseClick(view.exactPixelsCheck, Qt.LeftButton)
     assert view.exact_pixels
     exact = _grab(view)
     r = view.target_rect()

@@ -77,7 +77,7 @@ def test_the_output_is_smooth_or_exact_and_exports_as_shown(qtbot, cyclegan_chec
     qtbot.waitUntil(lambda: area.outputView.image() is not None and area.is_idle(), timeout=30000)
     pic = area.outputView.image()
     view = area.outputView
-    assert not view.exact_pixels and view.exactPixelsButton.isVisible()
+    assert not view.exact_pixels and view.exactPixelsCheck.isVisible()
     r = view.target_rect()
     shown_path = tmp_path / "shown.png"
     area.export(shown_path, shown=True)
@@ -87,7 +87,7 @@ def test_the_output_is_smooth_or_exact_and_exports_as_shown(qtbot, cyclegan_chec
     step = lambda a: float((np.diff(a.astype(np.float64), axis=1) ** 2).mean())  # noqa: E731
     assert step(shown) < 0.25 * step(blocks)  # smooth: no nearest-neighbour block edges
 
-    qtbot.mouseClick(view.exactPixelsButton, Qt.LeftButton)
+    qtbot.mouseClick(view.exactPixelsCheck, Qt.LeftButton)
     assert area.inputView.exact_pixels and settings.exact_pixels("translate")  # input follows; remembered
     area.export(shown_path, shown=True)
     r = view.target_rect()

@@ -21,7 +21,7 @@ class OutputView(ScaledImageView):
         super().__init__("Open a sketch model (or draw: the bundled model loads when present); the "
                          "picture appears here while you draw.", parent, settings=settings, area="sketch")
         self.setObjectName("sketchOutput")
-        self.exactPixelsButton.setObjectName("sketchExactPixels")
+        self.exactPixelsCheck.setObjectName("sketchExactPixels")
         self.pick_mode = False
         self.painted_at: float | None = None
 

@@ -2,7 +2,7 @@
 
 `ScaledImageView` is a `PixelImageView` whose picture, when the view is larger than the model's size, is
 resampled smoothly (Qt's SmoothTransformation: bilinear when enlarging) instead of drawn as
-nearest-neighbour blocks; its "Exact pixels" button (top right, remembered in the settings under
+nearest-neighbour blocks; its "Exact pixels" check box (top right, remembered in the settings under
 `view/exact_pixels/<area>`) brings back the blocks at a crisp whole-number zoom. The picture on screen is
 one array, `displayed_picture()`, so "export as shown" writes exactly what the user sees, and
 `pixel_at(pos)` maps a screen point back to the model pixel under it in either mode.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
-from PySide6.QtWidgets import QToolButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QWidget
 
 from ganstudio.qt import theme
 from ganstudio.qt.widgets.image_views import EMPTY_TEXT, FRAME, PixelImageView, fit_rect, to_qimage
@@ -56,10 +56,10 @@ def scaled_picture(picture: np.ndarray, width: int, height: int, exact: bool) ->
 
 
 class ScaledImageView(PixelImageView):
-    """One picture as large as fits: smooth, or exact pixels (the button; `exactPixelsChanged(bool)`).
+    """One picture as large as fits: smooth, or exact pixels (the check box; `exactPixelsChanged(bool)`).
 
     `settings` (an AppSettings, optional) keeps the choice under `area`'s name between sessions;
-    `toggle=False` hides the button (a view that follows another's `exactPixelsChanged`)."""
+    `toggle=False` hides the check box (a view that follows another's `exactPixelsChanged`)."""
 
     exactPixelsChanged = Signal(bool)
 
@@ -70,23 +70,23 @@ class ScaledImageView(PixelImageView):
         self._settings = settings if settings is not None and hasattr(settings, "exact_pixels") else None
         self._area = area
         self._shown: tuple[tuple, np.ndarray, QImage] | None = None  # (key, array, QImage viewing it)
-        self.exactPixelsButton = QToolButton(self)
-        self.exactPixelsButton.setObjectName(f"{area}ExactPixels" if area else "exactPixels")
-        self.exactPixelsButton.setText("Exact pixels")
-        self.exactPixelsButton.setCheckable(True)
-        self.exactPixelsButton.setToolTip("On: each model pixel as a sharp block (whole-number zoom). Off: the "
+        self.exactPixelsCheck = QCheckBox(self)
+        self.exactPixelsCheck.setObjectName(f"{area}ExactPixels" if area else "exactPixels")
+        self.exactPixelsCheck.setText("Exact pixels")
+        self.exactPixelsCheck.setCheckable(True)
+        self.exactPixelsCheck.setToolTip("On: each model pixel as a sharp block (whole-number zoom). Off: the "
                                           "picture enlarged smoothly. The eyedropper reads the model's pixel either way.")
-        self.exactPixelsButton.setChecked(bool(self._settings.exact_pixels(area)) if self._settings else False)
-        self.exactPixelsButton.toggled.connect(self._on_exact_toggled)
-        self.exactPixelsButton.hide()
+        self.exactPixelsCheck.setChecked(bool(self._settings.exact_pixels(area)) if self._settings else False)
+        self.exactPixelsCheck.toggled.connect(self._on_exact_toggled)
+        self.exactPixelsCheck.hide()
 
     # --- the mode ------------------------------------------------------------------------------------
     @property
     def exact_pixels(self) -> bool:
-        return self.exactPixelsButton.isChecked()
+        return self.exactPixelsCheck.isChecked()
 
     def set_exact_pixels(self, on: bool) -> None:
-        self.exactPixelsButton.setChecked(bool(on))
+        self.exactPixelsCheck.setChecked(bool(on))
 
     def _on_exact_toggled(self, on: bool) -> None:
         if self._settings is not None:
@@ -98,7 +98,7 @@ class ScaledImageView(PixelImageView):
     def set_image(self, picture: np.ndarray | None) -> None:
         self._shown = None
         super().set_image(picture)
-        self.exactPixelsButton.setVisible(self._toggle and picture is not None)
+        self.exactPixelsCheck.setVisible(self._toggle and picture is not None)
         self._place_button()
 
     def target_rect(self) -> QRect:
@@ -106,8 +106,8 @@ class ScaledImageView(PixelImageView):
         pic = self.image()
         if pic is None:
             return QRect()
-        # the button sits above the picture (the same room in a view without one: side by side they match)
-        top = MARGIN + self.exactPixelsButton.sizeHint().height() + 2
+        # the check box sits above the picture (the same room in a view without one: side by side they match)
+        top = MARGIN + self.exactPixelsCheck.sizeHint().height() + 2
         area = self.rect().adjusted(MARGIN, top, -MARGIN, -MARGIN)
         h, w = pic.shape[:2]
         if self.exact_pixels:
@@ -150,7 +150,7 @@ class ScaledImageView(PixelImageView):
         self._place_button()
 
     def _place_button(self) -> None:
-        b = self.exactPixelsButton
+        b = self.exactPixelsCheck
         b.adjustSize()
         b.move(max(0, self.width() - b.width() - 4), 4)
 
