@@ -105,3 +105,30 @@ def test_a_picture_smaller_than_the_model_is_not_enlarged_or_blurred(qtbot):
     view.set_image(big)
     shown = view.displayed_picture()
     assert shown.shape[0] <= 200 and shown.shape[1] <= 200
+
+
+def test_the_variant_strip_is_smooth_or_blocky_as_asked(qtbot):
+    from ganstudio.qt.widgets.image_views import ImageGridView
+
+    strip = ImageGridView(columns=4)
+    qtbot.addWidget(strip)
+    strip.resize(700, 200)
+    strip.show()
+    qtbot.waitExposed(strip)
+    pics = [_picture(16) for _ in range(4)]
+    strip.set_images(pics)
+
+    def cell() -> np.ndarray:
+        from PySide6.QtGui import QImage
+
+        image = strip.grab().toImage().convertToFormat(QImage.Format_RGB888)
+        rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+        full = rows[:, : 3 * image.width()].reshape(image.height(), image.width(), 3)
+        r = strip.cell_rect(0)
+        return full[r.y(): r.y() + r.height(), r.x(): r.x() + r.width()].copy()
+
+    blocky = cell()
+    assert blocky.shape[0] > 5 * 16
+    strip.set_smooth(True)
+    smooth = cell()
+    assert _step(smooth) < 0.5 * _step(blocky)

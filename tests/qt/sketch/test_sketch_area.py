@@ -187,7 +187,9 @@ def test_output_exports_at_model_size_and_as_shown(qtbot, tmp_path, sketch_model
     assert shown.shape == (r.height(), r.width(), 3) and r.width() > 4 * 64
     assert np.array_equal(shown, area.output.displayed_picture())
     assert _step(shown) < 0.25 * _step(nearest_picture(pic, r.width(), r.height()))  # smooth, not blocks
+    assert area.candidateStrip.smooth  # the variants are shown as the output is
     area.output.set_exact_pixels(True)
+    assert not area.candidateStrip.smooth
     r = area.output.target_rect()
     zoom = r.width() // 64
     exact = np.asarray(Image.open(area.export_output(tmp_path / "exact.png", shown=True)))
