@@ -162,7 +162,7 @@ class MainWindow(WindowMenus, WindowSession, QMainWindow):
         self.stack.addWidget(self.sketch)
         from ganstudio.qt.translate.area import TranslateArea
 
-        self.translate_area = TranslateArea(device=area_device(self.settings.device()))
+        self.translate_area = TranslateArea(device=area_device(self.settings.device()), settings=self.settings)
         self.translate_area.message.connect(self.show_status_message)
         self.stack.addWidget(self.translate_area)
         self._lab = None  # the Lab area, built when first shown (see lab)

@@ -196,6 +196,14 @@ class AppSettings:
     def set_export_scale(self, value: int) -> None:
         self._s.setValue("preferences/export_scale", int(value) if int(value) in EXPORT_SCALES else 1)
 
+    # --- picture views ---------------------------------------------------------------------------------
+    def exact_pixels(self, area: str) -> bool:
+        """Does `area`'s output show each model pixel as a sharp block (else enlarged smoothly)?"""
+        return self._get_bool(f"view/exact_pixels/{area}", False)
+
+    def set_exact_pixels(self, area: str, on: bool) -> None:
+        self._s.setValue(f"view/exact_pixels/{area}", bool(on))
+
     # --- what the areas remember between sessions --------------------------------------------------
     def remembered(self, area: str) -> dict[str, Any] | None:
         """What `area` left last time (a dict it wrote with `remember`), or None: nothing, another

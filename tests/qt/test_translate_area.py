@@ -59,7 +59,40 @@ def test_open_translate_swap_export(qtbot, area, cyclegan_checkpoint, tmp_path):
 
     out = tmp_path / "out.png"
     area.export(out)
-    assert np.array_equal(np.asarray(Image.open(out)), back)
+    assert np.array_equal(np.asarray(Image.open(out)), back)  # at the model's size: its exact pixels
+
+
+def test_the_output_is_smooth_or_exact_and_exports_as_shown(qtbot, cyclegan_checkpoint, tmp_path, settings):
+    from ganstudio.qt.widgets.scaled_view import nearest_picture
+
+    area = TranslateArea(device="cpu", settings=settings)
+    qtbot.addWidget(area)
+    area.resize(900, 500)
+    area.show()
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(5).integers(0, 255, (40, 48, 3), dtype=np.uint8)).save(photo)
+    area.load_model(cyclegan_checkpoint)
+    qtbot.waitUntil(lambda: area.model_info is not None, timeout=30000)
+    area.open_picture(photo)
+    qtbot.waitUntil(lambda: area.outputView.image() is not None and area.is_idle(), timeout=30000)
+    pic = area.outputView.image()
+    view = area.outputView
+    assert not view.exact_pixels and view.exactPixelsCheck.isVisible()
+    r = view.target_rect()
+    shown_path = tmp_path / "shown.png"
+    area.export(shown_path, shown=True)
+    shown = np.asarray(Image.open(shown_path))
+    assert shown.shape == (r.height(), r.width(), 3) and r.width() > 4 * 48
+    blocks = nearest_picture(pic, r.width(), r.height())
+    step = lambda a: float((np.diff(a.astype(np.float64), axis=1) ** 2).mean())  # noqa: E731
+    assert step(shown) < 0.25 * step(blocks)  # smooth: no nearest-neighbour block edges
+
+    qtbot.mouseClick(view.exactPixelsCheck, Qt.LeftButton)
+    assert area.inputView.exact_pixels and settings.exact_pixels("translate")  # input follows; remembered
+    area.export(shown_path, shown=True)
+    r = view.target_rect()
+    assert np.array_equal(np.asarray(Image.open(shown_path)), nearest_picture(pic, r.width(), r.height()))
+    area.shutdown()
 
 
 def test_a_latent_generator_is_refused_in_one_sentence(qtbot, area):

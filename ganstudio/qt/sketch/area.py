@@ -252,7 +252,7 @@ class SketchArea(SketchFiles, AreaMessages, QWidget):
         root.addWidget(self.top_bar)
 
         self.canvas = SketchCanvas(64)
-        self.output = OutputView()
+        self.output = OutputView(self.settings)
         self.tools = ToolColumn(self.canvas, self.output)
         self.tools.note.connect(self.show_note)
         self.tools.install_shortcuts(self)
@@ -283,6 +283,9 @@ class SketchArea(SketchFiles, AreaMessages, QWidget):
         bottom.setContentsMargins(0, 0, 0, 0)
         bottom.setSpacing(8)
         self.variants_panel = VariantsPanel(session)
+        strip_smooth = self.variants_panel.candidateStrip.set_smooth  # the variants are shown as the output is
+        strip_smooth(not self.output.exact_pixels)
+        self.output.exactPixelsChanged.connect(lambda exact: strip_smooth(not exact))
         bottom.addWidget(self.variants_panel, 1)
         self.fit_panel = FitPanel(session)
         self.fit_panel.startRequested.connect(self.start_edit)

@@ -145,16 +145,17 @@ class SketchFiles:
         return written
 
     def _export_dialog(self, what: str) -> None:
-        if what == "output":
-            self.choose_export_output()
+        if what in ("output", "output_shown"):
+            self.choose_export_output(shown=what == "output_shown")
         else:
             self.choose_export_side_by_side()
 
-    def choose_export_output(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the output", self._dialog_folder("export"), "PNG (*.png)")
+    def choose_export_output(self, shown: bool = False) -> None:
+        title = "Export the output as shown" if shown else "Export the output at the model's size"
+        path, _ = QFileDialog.getSaveFileName(self, title, self._dialog_folder("export"), "PNG (*.png)")
         if path:
             self._remember_folder("export", path)
-            self.export_output(path if path.lower().endswith(".png") else path + ".png")
+            self.export_output(path if path.lower().endswith(".png") else path + ".png", shown=shown)
 
     def choose_export_side_by_side(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export sketch | output", self._dialog_folder("export"), "PNG (*.png)")
@@ -162,29 +163,36 @@ class SketchFiles:
             self._remember_folder("export", path)
             self.export_side_by_side(path if path.lower().endswith(".png") else path + ".png")
 
-    def export_output(self, path: str | Path) -> Path | None:
-        """The output picture at the model's resolution (its exact pixels)."""
+    def export_output(self, path: str | Path, shown: bool = False) -> Path | None:
+        """The output picture at the model's resolution (its exact pixels), or `shown=True` as the view
+        shows it: at the view's size, enlarged smoothly or in exact pixels as toggled."""
         from ganstudio.core.imaging import save_png
 
-        pic = self.output.image()
+        pic = self.output.displayed_picture() if shown else self.output.image()
         if pic is None:
             self.show_error("There is no output picture to export yet.")
             return None
-        written = save_png(pic, path)
-        self.show_note(f"Exported {Path(path).name}.")
+        try:
+            written = save_png(pic, path)
+        except OSError as exc:
+            self.show_error(f"The output could not be exported to {path}: {exc.strerror or exc}.")
+            return None
+        h, w = pic.shape[:2]
+        self.show_note(f"Exported {Path(path).name} ({w}x{h}).")
         return written
 
     def side_by_side(self) -> np.ndarray:
-        """The canvas as shown | the output enlarged to the same height (nearest), uint8 (H, W, 3)."""
+        """The canvas as shown | the output enlarged to the same height (smooth or exact pixels, as the
+        output view shows it), uint8 (H, W, 3)."""
         left = self.canvas.display_pixels()
         h = left.shape[0]
         pic = self.output.image()
         if pic is None:
             right = np.full_like(left, 255)
         else:
-            from ganstudio.core.imaging import upscale
+            from ganstudio.qt.widgets.scaled_view import scaled_picture
 
-            right = upscale(pic, max(1, h // pic.shape[0]))[:h, :h]
+            right = scaled_picture(pic, h * pic.shape[1] // pic.shape[0], h, self.output.exact_pixels)
         gap = np.full((h, 8, 3), 255, np.uint8)
         return np.concatenate([left, gap, right], axis=1)
 

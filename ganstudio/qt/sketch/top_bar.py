@@ -28,8 +28,8 @@ def _buddy(text: str, widget: QWidget) -> QLabel:
 
 class TopBar(QWidget):
     """`modelChosen(path)` a model of the list was picked; `openModelRequested()`, `openImageRequested()`,
-    `openSketchRequested()`, `saveSketchRequested()`, `exportRequested(what)` ("output" or
-    "side_by_side"): the buttons, for the area's file dialogs."""
+    `openSketchRequested()`, `saveSketchRequested()`, `exportRequested(what)` ("output": at the model's
+    size, "output_shown": as the output view shows it, or "side_by_side"): the buttons, for the area's file dialogs."""
 
     modelChosen = Signal(str)
     openModelRequested = Signal()
@@ -106,9 +106,11 @@ class TopBar(QWidget):
         bar.addWidget(self.saveSketchButton)
         self.exportButton = QPushButton("Export")
         self.exportButton.setObjectName("sketchExportButton")
-        self.exportButton.setToolTip("Save the output picture, or the sketch and the output side by side, as PNG.")
+        self.exportButton.setToolTip("Save the output picture (at the model's size, or as shown: enlarged smoothly "
+                                     "or in exact pixels), or the sketch and the output side by side, as PNG.")
         menu = QMenu(self.exportButton)
-        menu.addAction("Output picture (PNG)…", lambda: self.exportRequested.emit("output"))
+        menu.addAction("Output picture, model size (PNG)…", lambda: self.exportRequested.emit("output"))
+        menu.addAction("Output picture as shown (PNG)…", lambda: self.exportRequested.emit("output_shown"))
         menu.addAction("Sketch | output side by side (PNG)…", lambda: self.exportRequested.emit("side_by_side"))
         self.exportButton.setMenu(menu)
         bar.addWidget(self.exportButton)

@@ -2,7 +2,8 @@
 
 Model… and Picture… open files (a picture can also be dropped on the area); the direction menu chooses
 A → B or B → A and translates again; Swap makes the output the input and turns the direction round;
-Export… writes the output as PNG. The work runs in background jobs over a Qt-free
+the output is enlarged smoothly (or in exact pixels, its toggle remembered in the settings); Export writes
+it as PNG at the model's size or as shown. The work runs in background jobs over a Qt-free
 `core.generators.translate_session.TranslateSession` (one at a time; only numpy pictures and plain dicts
 come back to this thread); `shutdown()` stops and joins them.
 """
@@ -19,14 +20,15 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from ganstudio.qt.widgets.image_views import PixelImageView
 from ganstudio.qt.widgets.message_strip import MessageStrip
+from ganstudio.qt.widgets.scaled_view import ScaledImageView
 from ganstudio.qt.workers import jobs_of, start_job, stop_jobs
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ MODEL_FILTER = "Models (*.safetensors *.pth *.pt *.pkl);;All files (*)"
 class TranslateArea(QWidget):
     message = Signal(str)
 
-    def __init__(self, device: str = "auto", parent: QWidget | None = None):
+    def __init__(self, device: str = "auto", parent: QWidget | None = None, *, settings=None):
         super().__init__(parent)
         from ganstudio.core.generators.translate_session import TranslateSession
 
@@ -72,10 +74,14 @@ class TranslateArea(QWidget):
         self.swapButton.setObjectName("translateSwap")
         self.swapButton.setToolTip("The output becomes the input and the direction turns round (A → B → A).")
         self.swapButton.clicked.connect(self.swap)
-        self.exportButton = QPushButton("Export…")
+        self.exportButton = QPushButton("Export")
         self.exportButton.setObjectName("translateExport")
-        self.exportButton.setToolTip("Save the output picture as PNG, at the size the model made it.")
-        self.exportButton.clicked.connect(self._choose_export)
+        self.exportButton.setToolTip("Save the output picture as PNG: at the size the model made it, or as shown "
+                                     "(enlarged smoothly or in exact pixels).")
+        menu = QMenu(self.exportButton)
+        menu.addAction("Output, model size (PNG)…", lambda: self._choose_export(shown=False))
+        menu.addAction("Output as shown (PNG)…", lambda: self._choose_export(shown=True))
+        self.exportButton.setMenu(menu)
         for w in (self.modelButton, self.pictureButton):
             bar.addWidget(w)
         bar.addWidget(self.modelLabel, 1)
@@ -83,10 +89,11 @@ class TranslateArea(QWidget):
             bar.addWidget(w)
 
         views = QHBoxLayout()
-        self.inputView = PixelImageView("Open or drop a picture")
+        self.inputView = ScaledImageView("Open or drop a picture", settings=settings, area="translate", toggle=False)
         self.inputView.setObjectName("translateInput")
-        self.outputView = PixelImageView("The translation shows here")
+        self.outputView = ScaledImageView("The translation shows here", settings=settings, area="translate")
         self.outputView.setObjectName("translateOutput")
+        self.outputView.exactPixelsChanged.connect(self.inputView.set_exact_pixels)  # both shown the same way
         views.addWidget(self.inputView, 1)
         views.addWidget(self.outputView, 1)
 
@@ -126,10 +133,11 @@ class TranslateArea(QWidget):
         start_job(self.session.swap, on_done=self._on_swapped, on_error=self._on_error, owner=self,
                   name="translate-swap")
 
-    def export(self, path: str | Path) -> None:
+    def export(self, path: str | Path, shown: bool = False) -> None:
+        """The output at the model's size, or `shown=True` as the view shows it (smooth or exact pixels)."""
         from ganstudio.core.imaging import save_png
 
-        picture = self.outputView.image()
+        picture = self.outputView.displayed_picture() if shown else self.outputView.image()
         if picture is None:
             self.messageStrip.show_error("Nothing to export yet: translate a picture first.")
             return
@@ -160,10 +168,11 @@ class TranslateArea(QWidget):
         if path:
             self.open_picture(path)
 
-    def _choose_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the translation", "translation.png", "PNG (*.png)")
+    def _choose_export(self, shown: bool = False) -> None:
+        title = "Export the translation as shown" if shown else "Export the translation at the model's size"
+        path, _ = QFileDialog.getSaveFileName(self, title, "translation.png", "PNG (*.png)")
         if path:
-            self.export(path if path.lower().endswith(".png") else path + ".png")
+            self.export(path if path.lower().endswith(".png") else path + ".png", shown=shown)
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():

@@ -93,7 +93,8 @@ class ImageGridView(QWidget):
 
     `set_badges({index: "A"})` marks cells with small coloured letters (arithmetic groups, keyframes);
     `current` is drawn with the accent frame. `columns=None` makes a square-ish grid; `single_row=True`
-    puts every picture in one row (film strips).
+    puts every picture in one row (film strips). `smooth = True` enlarges the pictures smoothly
+    instead of in nearest-neighbour blocks (the Sketch variants follow the output's Exact pixels).
     """
 
     cellClicked = Signal(int)
@@ -110,6 +111,7 @@ class ImageGridView(QWidget):
         self._arrays: list[np.ndarray] = []
         self.current: int | None = None
         self.badges: dict[int, str] = {}
+        self.smooth = False
         self._hover: int | None = None
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.StrongFocus)  # arrow keys move the selection
@@ -138,6 +140,10 @@ class ImageGridView(QWidget):
 
     def set_current(self, index: int | None) -> None:
         self.current = index
+        self.update()
+
+    def set_smooth(self, on: bool) -> None:
+        self.smooth = bool(on)
         self.update()
 
     def set_badges(self, badges: dict[int, str]) -> None:
@@ -219,7 +225,7 @@ class ImageGridView(QWidget):
                 p.setPen(EMPTY_TEXT)
                 p.drawText(self.rect().adjusted(8, 4, -8, -4), Qt.AlignCenter | Qt.TextWordWrap, self.placeholder)
             return
-        p.setRenderHint(QPainter.SmoothPixmapTransform, False)
+        p.setRenderHint(QPainter.SmoothPixmapTransform, self.smooth)
         for i, img in enumerate(self._images):
             r = self.cell_rect(i)
             p.drawImage(r, img)

@@ -159,13 +159,44 @@ def test_eyedropper_takes_the_colour_from_the_output(qtbot, tmp_path, sketch_mod
     area.eyedropperTool.setChecked(True)
     pic = area.output.image()
     view = area.output
-    from ganstudio.qt.widgets.image_views import fit_rect
-
-    r = fit_rect(view.rect().adjusted(8, 8, -8, -8), pic.shape[1], pic.shape[0])
-    pos = QPoint(r.x() + r.width() * 10 // 64 + 1, r.y() + r.height() * 20 // 64 + 1)
+    assert not view.exact_pixels  # shown smoothly: the picked colour is still the model's pixel
+    r = view.target_rect()
+    pos = QPoint(r.x() + r.width() * 21 // 128, r.y() + r.height() * 41 // 128)  # the middle of pixel (10, 20)
     QTest.mouseClick(view, Qt.LeftButton, Qt.NoModifier, pos)
     assert area.canvas.color.getRgb()[:3] == tuple(int(v) for v in pic[20, 10])
     assert area.canvas.tool == "hint" and not area.eyedropperTool.isChecked()
+
+
+def _step(picture: np.ndarray) -> float:
+    """Mean squared difference between horizontally neighbouring pixels (a block edge of jump d costs d**2,
+    the same jump spread smoothly over n pixels n * (d / n)**2)."""
+    return float((np.diff(picture.astype(np.float64), axis=1) ** 2).mean())
+
+
+def test_output_exports_at_model_size_and_as_shown(qtbot, tmp_path, sketch_model):
+    from ganstudio.qt.widgets.scaled_view import nearest_picture
+
+    area = make_area(qtbot, tmp_path, sketch_model)
+    drag(area.canvas, [(0.2, 0.3), (0.8, 0.6)])
+    qtbot.waitUntil(lambda: area.is_idle(), timeout=15000)
+    pic = area.output.image()
+    model = np.asarray(Image.open(area.export_output(tmp_path / "model.png")))
+    assert model.shape == (64, 64, 3) and np.array_equal(model, pic)  # the model's uint8 output
+    r = area.output.target_rect()
+    shown = np.asarray(Image.open(area.export_output(tmp_path / "shown.png", shown=True)))
+    assert shown.shape == (r.height(), r.width(), 3) and r.width() > 4 * 64
+    assert np.array_equal(shown, area.output.displayed_picture())
+    assert _step(shown) < 0.25 * _step(nearest_picture(pic, r.width(), r.height()))  # smooth, not blocks
+    assert area.candidateStrip.smooth  # the variants are shown as the output is
+    area.output.set_exact_pixels(True)
+    assert not area.candidateStrip.smooth
+    r = area.output.target_rect()
+    zoom = r.width() // 64
+    exact = np.asarray(Image.open(area.export_output(tmp_path / "exact.png", shown=True)))
+    assert r.width() == 64 * zoom and np.array_equal(exact, np.repeat(np.repeat(pic, zoom, 0), zoom, 1))
+    side = np.asarray(Image.open(area.export_side_by_side(tmp_path / "side.png")))
+    h = side.shape[0]
+    assert np.array_equal(side[:, -h:], nearest_picture(pic, h, h))  # the output as toggled: exact pixels
 
 
 def test_open_picture_save_and_reopen_document_and_export(qtbot, tmp_path, sketch_model, make_pictures):
