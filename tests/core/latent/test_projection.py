@@ -6,6 +6,8 @@ bookmark renders the projected picture exactly through `ganstudio sample`; bad p
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nvlabs_reference import Cfg, reference_generator, write_snapshot
 from PIL import Image
 
@@ -149,3 +151,38 @@ def test_bad_pictures_and_settings_are_one_sentence(tmp_path, stylegan, digits, 
     assert cli_main(["project", str(stylegan[0]), str(not_a_picture), "--out", str(tmp_path / "b.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "notes.png cannot be projected" in err[0], err
+
+
+FUZZ = settings(max_examples=40, deadline=3000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+                derandomize=True)
+ws_values = (st.none() | st.integers(-10, 10) | st.text(max_size=5) | st.floats(allow_nan=True, allow_infinity=True)
+             | st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=3), max_size=5)
+             | st.lists(st.lists(st.floats(-1e40, 1e40) | st.just(float("nan")), max_size=12), max_size=70))
+
+
+@FUZZ
+@given(ws_values)
+def test_fuzzed_given_styles_in_a_bookmark_load_or_are_refused(tmp_path, ws):
+    import json
+
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"latents": [[0.0] * 4], "style": {"ws": ws}}))
+    try:
+        mark = load_bookmark(path)
+    except GanStudioError as exc:
+        assert "b.json" in str(exc)
+        return
+    assert mark.style is None or mark.style.ws is None or np.isfinite(mark.style.ws).all()
+
+
+@FUZZ
+@given(st.binary(max_size=600))
+def test_arbitrary_bytes_as_a_photo_are_one_sentence(tmp_path, data):
+    path = tmp_path / "photo.png"
+    path.write_bytes(data)
+    try:
+        target = load_target(path, 16)
+    except GanStudioError as exc:
+        assert "photo.png" in str(exc)
+        return
+    assert target.shape == (1, 3, 16, 16) and torch.isfinite(target).all()
