@@ -91,3 +91,29 @@ def test_a_projection_can_be_stopped_and_bad_files_are_one_sentence(qtbot, area,
     qtbot.waitUntil(panel.idle, timeout=60000)
     assert "stopped" in panel.statusLabel.text().lower()
     qtbot.waitUntil(area.is_idle, timeout=20000)
+
+
+def test_a_dcgan_projection_becomes_the_selection_in_z(qtbot, settings, tmp_path):
+    from ganstudio.core.generators.catalogue import catalogue_entry
+
+    model = catalogue_entry("digits-conditional").path
+    a = ExplorerArea(settings, cache_dir=tmp_path / "cache", direction_samples=200, n_directions=4, device="cpu")
+    qtbot.addWidget(a)
+    a.show()
+    a.load_generator(model)
+    qtbot.waitUntil(lambda: a.model_info is not None and a.latentView.image() is not None, timeout=60000)
+    try:
+        a.set_class(6)
+        a.select_cell(0)
+        qtbot.waitUntil(a.is_idle, timeout=20000)
+        gen = open_generator(model, device="cpu")
+        photo = gen.render_latents(sample_latents(1, gen.z_dim, 8), [6])[0]
+        Image.fromarray(photo).save(tmp_path / "six.png")
+        assert a.project_photo(tmp_path / "six.png", steps=60)
+        qtbot.waitUntil(lambda: a.projection_panel.idle() and a.state.sel_origin.startswith("projected"), timeout=120000)
+        qtbot.waitUntil(lambda: a.is_idle() and a.shown_view_z is not None
+                        and np.array_equal(a.shown_view_z, a.state.sel_base), timeout=20000)
+        assert a.sel_label == 6 and a.state.shown_view_style is None
+        assert psnr(a.latentView.image(), photo) >= 28
+    finally:
+        a.shutdown()
