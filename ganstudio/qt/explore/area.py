@@ -270,6 +270,7 @@ class ExplorerArea(AreaMessages, QWidget):
         if self.settings is not None and hasattr(self.settings, "add_recent_model") and info.get("path"):
             self.settings.add_recent_model(info["path"])
         self._loaded_request, self._loading_path = self._loading_path, None
+        self._drop_projection()  # a projection into the previous model's latent no longer applies
         self.state.set_model(info)  # the panels reset themselves
         self.model_bar.show_model(info)
         self.refresh_models()
@@ -554,6 +555,14 @@ class ExplorerArea(AreaMessages, QWidget):
             on_done=self._on_projection_done, on_error=self._on_projection_failed,
             on_cancelled=self._on_projection_cancelled)
         return True
+
+    def _drop_projection(self) -> None:
+        if self._project_job is not None:
+            if self.projecting:
+                self._project_job.stop()
+                self.projection_panel.show_failed()
+                self.projection_panel.statusLabel.setText("Stopped: another model was opened.")
+            self._project_job = None  # its late results are stale
 
     def stop_projection(self) -> None:
         if self._project_job is not None:

@@ -117,3 +117,17 @@ def test_a_dcgan_projection_becomes_the_selection_in_z(qtbot, settings, tmp_path
         assert psnr(a.latentView.image(), photo) >= 28
     finally:
         a.shutdown()
+
+
+def test_opening_another_model_drops_a_running_projection(qtbot, area, tmp_path):
+    from ganstudio.core.generators.catalogue import catalogue_entry
+
+    good = tmp_path / "grey.png"
+    Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(good)
+    assert area.project_photo(good, steps=5000)
+    qtbot.waitUntil(lambda: "step" in area.projection_panel.statusLabel.text(), timeout=60000)
+    area.load_generator(catalogue_entry("landscapes-dcgan").path)
+    qtbot.waitUntil(lambda: area.model_info is not None and area.model_info["name"] == "landscapes-dcgan", timeout=60000)
+    assert area.projection_panel.idle() and "another model" in area.projection_panel.statusLabel.text()
+    qtbot.wait(300)
+    assert not area.state.sel_origin.startswith("projected")
