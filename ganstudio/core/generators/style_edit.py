@@ -4,6 +4,9 @@ bookmark carry besides z, the class and psi.
 A StyleGAN renders from ws (N, num_ws, w_dim): one w per synthesis layer, all copies of mapping(z) truncated
 toward w_avg by psi. A `StyleEdit` changes them, in this order:
 
+0. given ws (a projected photo, `core.latent.projection`): `ws` (num_ws, w_dim) replaces mapping(z) and psi
+   for every latent (z is then ignored); one w repeated is a projection in W, different rows one in W+;
+
 1. style mixing (Karras et al. 2019, section 3.1): layers [start, stop) take the w of a second latent
    `mix_z` (its class `mix_label`, the same psi) instead;
 2. a direction offset (GANSpace, Härkönen et al. 2020): `w_offset` (w_dim,) is added to layers
@@ -60,6 +63,24 @@ def _vector(value: Any, size: int | None, what: str) -> np.ndarray:
     return v
 
 
+MAX_WS = 64  # rows of given styles: a 1024 px StyleGAN2 has 18, a StyleGAN3 at most 16
+MAX_W_DIM = 4096
+
+
+def _matrix(value: Any, shape: tuple[int, int] | None, what: str) -> np.ndarray:
+    try:
+        with np.errstate(over="ignore"):
+            m = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError, OverflowError):
+        raise GanStudioError(f"{what} is not a table of numbers.") from None
+    fits = (m.ndim == 2 and 0 < m.shape[0] <= MAX_WS and 0 < m.shape[1] <= MAX_W_DIM
+            and (shape is None or m.shape == tuple(shape)) and np.isfinite(m).all())
+    if not fits:
+        want = f"{shape[0]} rows of {shape[1]} finite numbers" if shape is not None else "rows of finite numbers"
+        raise GanStudioError(f"{what} holds {m.shape} values; it needs {want}.")
+    return m
+
+
 @dataclass(frozen=True)
 class StyleEdit:
     """How the ws of every latent of a request are changed (see the module text). Arrays are float32."""
@@ -69,13 +90,16 @@ class StyleEdit:
     mix_layers: tuple[int, int] | None = None  # [start, stop) of the mixed layers
     w_offset: np.ndarray | None = None  # (w_dim,) added to the layers of offset_layers
     offset_layers: tuple[int, int] | None = None  # None: every layer
+    ws: np.ndarray | None = None  # (num_ws, w_dim): styles given outright (a projection), instead of mapping(z)
 
     @property
     def is_identity(self) -> bool:
-        return self.mix_z is None and (self.w_offset is None or not np.any(self.w_offset))
+        return self.ws is None and self.mix_z is None and (self.w_offset is None or not np.any(self.w_offset))
 
     def check(self, z_dim: int, w_dim: int, num_ws: int, n_classes: int = 0, where: str = "the style edit") -> None:
         """GanStudioError (one sentence) when the edit does not fit a model of these sizes."""
+        if self.ws is not None:
+            _matrix(self.ws, (num_ws, w_dim), f"{where}: the given styles ws")
         if self.mix_z is not None:
             _vector(self.mix_z, z_dim, f"{where}: the mixing latent")
             _range(self.mix_layers, num_ws, f"{where}: the mixed layers")
@@ -96,6 +120,8 @@ class StyleEdit:
         if self.w_offset is not None:
             out["w_offset"] = [float(v) for v in np.asarray(self.w_offset, np.float32)]
             out["offset_layers"] = None if self.offset_layers is None else [int(v) for v in self.offset_layers]
+        if self.ws is not None:
+            out["ws"] = [[float(v) for v in row] for row in np.asarray(self.ws, np.float32)]
         return out
 
     @classmethod
@@ -103,8 +129,8 @@ class StyleEdit:
         """An edit from `to_dict`'s JSON (untrusted: every value checked); None for an empty or missing one."""
         if d is None or d == {}:
             return None
-        if not isinstance(d, dict) or set(d) - {"mix", "w_offset", "offset_layers"}:
-            raise GanStudioError(f"{where} must be an object with mix, w_offset and offset_layers.")
+        if not isinstance(d, dict) or set(d) - {"mix", "w_offset", "offset_layers", "ws"}:
+            raise GanStudioError(f"{where} must be an object with mix, w_offset, offset_layers and ws.")
         mix_z = mix_label = mix_layers = None
         mix = d.get("mix")
         if mix is not None:
@@ -121,8 +147,9 @@ class StyleEdit:
             w_offset = _vector(d["w_offset"], None, f"{where}: the w offset")
             if d.get("offset_layers") is not None:
                 offset_layers = _range(d["offset_layers"], None, f"{where}: the offset layers")
+        ws = _matrix(d["ws"], None, f"{where}: the given styles ws") if d.get("ws") is not None else None
         return cls(mix_z=mix_z, mix_label=mix_label, mix_layers=mix_layers, w_offset=w_offset,
-                   offset_layers=offset_layers)
+                   offset_layers=offset_layers, ws=ws)
 
     def describe(self, names: dict[str, tuple[int, int]] | None = None) -> str:
         """A few words for a caption: "mixed fine" / "mixed layers 4-7"."""

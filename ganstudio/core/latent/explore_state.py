@@ -128,6 +128,7 @@ class ExploreState:
         self.direction_layers = "all"
         self.direction_method = "ganspace"  # or "sefa" (closed form), StyleGAN only
         self.sel_style: StyleEdit | None = None  # a bookmark's edit, kept until the user edits the view
+        self.sel_ws: np.ndarray | None = None  # a projected photo's styles (num_ws, w_dim): they replace mapping(z)
         self.shown_view_psi, self.shown_view_style = 1.0, None
         self.shown_grid_psi = 1.0
 
@@ -329,11 +330,25 @@ class ExploreState:
         self.sel_label = label
         self.sel_origin = origin
         self.sel_style = None
+        self.sel_ws = None
         self.events.selection.emit()
         if not keep_offsets:
             self.pending_offsets = {}  # they belonged to the remembered selection
             self._zero_offsets()
         self._view_changed()
+
+    def select_projection(self, result, picture_name: str = "photo") -> None:
+        """A projected photo (`core.latent.projection.ProjectionResult`) becomes the selection: its z (and, for
+        a StyleGAN, its ws, on which mixing and W directions then act)."""
+        if self.model_info is None:
+            raise GanStudioError("Open a model before projecting a photo.")
+        if result.z.shape != (self.z_dim,):
+            raise GanStudioError(f"the projection holds a latent of size {result.z.shape[-1]}; this model needs {self.z_dim}.")
+        stopped = " (stopped early)" if result.stopped else ""
+        self.select(result.z, result.label, f"projected {picture_name}{stopped}", keep_offsets=False)
+        if result.style is not None and result.style.ws is not None and self.is_stylegan:
+            self.sel_ws = np.asarray(result.style.ws, np.float32)
+            self._view_changed()
 
     def view_latent(self) -> np.ndarray | None:
         """The latent of the large view: the selection plus sum_k alpha_k std_k u_k."""
@@ -408,6 +423,7 @@ class ExploreState:
         w_dirs = self.directions is not None and self.directions.space == "w" and np.any(self.alphas)
         if self.sel_style is not None and self.mix_seed is None and not w_dirs:
             return self.sel_style
+        given = {} if self.sel_ws is None else {"ws": self.sel_ws}
         mix = {}
         if self.mix_seed is not None:
             from ganstudio.core.latent.space import sample_latents
@@ -419,7 +435,7 @@ class ExploreState:
         if w_dirs:
             offset = dict(w_offset=self.directions.offset(self.alphas),
                           offset_layers=self.layer_ranges[self.direction_layers])
-        return StyleEdit(**mix, **offset) if (mix or offset) else None
+        return StyleEdit(**given, **mix, **offset) if (given or mix or offset) else None
 
     # --- principal directions and raw coordinates --------------------------------------------------------
     def set_directions(self, directions) -> None:
@@ -654,6 +670,7 @@ class ExploreState:
             self.select(bm.latents[0], labels[0] if labels else None, f"bookmark {path.stem}")
             if bm.style is not None:
                 self.sel_style = bm.style
+                self.sel_ws = bm.style.ws  # a projection's styles stay the base of later edits
                 self.sel_origin += " (its styles)"
                 self._view_changed()
         else:

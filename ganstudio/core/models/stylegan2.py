@@ -356,9 +356,13 @@ class LabelledStyleGAN2(nn.Module):
 
     def mapped(self, z: torch.Tensor, labels: torch.Tensor | None = None, truncation_psi: float = 1.0,
                truncation_cutoff: int | None = None, style=None) -> torch.Tensor:
-        """ws (N, num_ws, w_dim) for z, mixed and offset as `style` says."""
-        ws = self.G.mapping(z, self.one_hot(labels, z.shape[0], z.device), truncation_psi=truncation_psi,
-                            truncation_cutoff=truncation_cutoff)
+        """ws (N, num_ws, w_dim) for z, mixed and offset as `style` says (given `style.ws` replace mapping(z))."""
+        if style is not None and style.ws is not None:
+            given = torch.as_tensor(style.ws, dtype=torch.float32, device=z.device)
+            ws = given.reshape(1, self.num_ws, self.w_dim).expand(z.shape[0], -1, -1)
+        else:
+            ws = self.G.mapping(z, self.one_hot(labels, z.shape[0], z.device), truncation_psi=truncation_psi,
+                                truncation_cutoff=truncation_cutoff)
         if style is None:
             return ws
         ws = ws.clone()

@@ -142,6 +142,12 @@ def _dilate(mask: torch.Tensor, radius: int) -> torch.Tensor:
     return grown[0, 0] > 0
 
 
+def latent_prior(z: torch.Tensor) -> torch.Tensor:
+    """(|z|^2 / z_dim - 1)^2 per latent (N,): zero on the shell where N(0, I) puts its mass (G was trained
+    there); the prior term of iGAN editing and of photo projection (`core.latent.projection`)."""
+    return ((z**2).mean(1) - 1) ** 2
+
+
 def starting_points(z_dim: int, settings: EditSettings, z_prev: np.ndarray | None) -> torch.Tensor:
     """n_starts latents: without z_prev all from N(0, I); with it, z_prev itself, then half near it,
     the rest fresh (the many random starts of iGAN, so a better basin can win)."""
@@ -189,7 +195,7 @@ def edit_latent(
         if prev is not None and settings.pull_weight > 0:
             loss = loss + settings.pull_weight * ((zz - prev) ** 2).mean(1)
         if settings.prior_weight > 0:
-            loss = loss + settings.prior_weight * ((zz**2).mean(1) - 1) ** 2
+            loss = loss + settings.prior_weight * latent_prior(zz)
         return loss, images
 
     def snapshot(step: int) -> EditResult:

@@ -44,6 +44,7 @@ from ganstudio.qt.explore.directions import DirectionsPanel
 from ganstudio.qt.explore.export import tile, write_gif, write_png
 from ganstudio.qt.explore.interpolation import InterpolationPanel
 from ganstudio.qt.explore.model_bar import ModelBar
+from ganstudio.qt.explore.projection import ProjectionPanel
 from ganstudio.qt.explore.samples import SamplesPanel
 from ganstudio.qt.explore.selection import SelectionPanel
 from ganstudio.qt.render_worker import ModelRenderer, PartResult
@@ -74,6 +75,19 @@ def _explorable(model) -> None:
         raise ModelError(f"{model.path.name} is a 2-D toy model; the Explore area shows image generators.")
     if model.input_kind != INPUT_LATENT:
         raise ModelError(f"{model.path.name} is an image-to-image model without a latent space; open it in the Sketch area.")
+
+
+def _projection_job(model_path: str, picture: str, settings, use_ema: bool, sha256: str, device: str):
+    """Runs in a JobWorker: opens its own copy of the model (the render thread keeps its own), sends the
+    target picture, then the projection's reports; returns the final ProjectionResult."""
+    from ganstudio.core.generators.handle import open_generator
+    from ganstudio.core.imaging import to_uint8
+    from ganstudio.core.latent.projection import load_target, projection_job
+
+    gen = open_generator(model_path, device=device, use_ema=use_ema, sha256=sha256)
+    target = load_target(picture, gen.image_size, gen.channels)
+    yield ("target", to_uint8(target)[0])
+    return (yield from projection_job(gen, target, settings))
 
 
 def _state_attr(name: str) -> property:
@@ -153,6 +167,9 @@ class ExplorerArea(AreaMessages, QWidget):
         self.latencies: deque[tuple[tuple[str, ...], float, float]] = deque(maxlen=2000)  # (parts, ms, render ms)
         self.last_render_ms: float | None = None
         self._dir_job: JobWorker | None = None
+        self._project_job: JobWorker | None = None
+        self._project_latest = None  # the newest progress report of the projection job
+        self._project_started = 0.0
         self._closed = False
 
         self._build()
@@ -192,6 +209,8 @@ class ExplorerArea(AreaMessages, QWidget):
         self.tabs.addTab(self.directions_panel, "Directions")
         self.tabs.addTab(self.arithmetic_panel, "Arithmetic")
         self.tabs.addTab(self.bookmarks_panel, "Bookmarks")
+        self.projection_panel = ProjectionPanel()
+        self.tabs.addTab(self.projection_panel, "Photo")
 
         split = QSplitter(Qt.Horizontal)
         split.setObjectName("explorerSplitter")
@@ -211,6 +230,9 @@ class ExplorerArea(AreaMessages, QWidget):
             signal.connect(self._bookmark_dialog)
         self.bookmarks_panel.openRequested.connect(self._open_bookmark_dialog)
         self.bookmarks_panel.bookmarkChosen.connect(self.load_bookmark)
+        self.projection_panel.openRequested.connect(self._project_dialog)
+        self.projection_panel.projectRequested.connect(self.project_photo)
+        self.projection_panel.stopRequested.connect(self.stop_projection)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -248,6 +270,7 @@ class ExplorerArea(AreaMessages, QWidget):
         if self.settings is not None and hasattr(self.settings, "add_recent_model") and info.get("path"):
             self.settings.add_recent_model(info["path"])
         self._loaded_request, self._loading_path = self._loading_path, None
+        self._drop_projection()  # a projection into the previous model's latent no longer applies
         self.state.set_model(info)  # the panels reset themselves
         self.model_bar.show_model(info)
         self.refresh_models()
@@ -497,6 +520,103 @@ class ExplorerArea(AreaMessages, QWidget):
     def _on_directions_ready(self, directions) -> None:
         if self.sender() is self._dir_job and not self._closed:
             self.state.set_directions(directions)
+
+    # ======================================================================================================
+    # projecting a photo (core.latent.projection in a JobWorker with its own copy of the model)
+    # ======================================================================================================
+    def project_photo(self, path: str | Path, steps: int = 200, wplus: bool = False, seed: int = 0) -> bool:
+        """Project the picture at `path` into the open model's latent in the background; the reconstruction
+        shows while it optimises and the result becomes the selection. False (and one sentence) when it cannot start."""
+        import time
+
+        from ganstudio.core.latent.projection import ProjectSettings
+
+        info = self.state.model_info
+        if info is None:
+            self.show_error("Open a model before projecting a photo.")
+            return False
+        if self.projecting:
+            self.show_error("A photo is being projected; stop it first.")
+            return False
+        label = self.state.sel_label if self.state.n_classes else None
+        try:
+            settings = ProjectSettings(steps=int(steps), seed=int(seed), wplus=bool(wplus), label=label or 0).check()
+        except GanStudioError as exc:
+            self.show_error(str(exc))
+            return False
+        self.clear_message()
+        self._project_latest = None
+        self._project_started = time.perf_counter()
+        self.tabs.setCurrentWidget(self.projection_panel)
+        self.projection_panel.show_running(str(path), None)
+        self._project_job = start_job(
+            _projection_job, info["path"], str(path), settings, info.get("use_ema", True), info["sha256"],
+            self.render_device, name="projection", owner=self, on_progress=self._on_projection_progress,
+            on_done=self._on_projection_done, on_error=self._on_projection_failed,
+            on_cancelled=self._on_projection_cancelled)
+        return True
+
+    def _drop_projection(self) -> None:
+        if self._project_job is not None:
+            if self.projecting:
+                self._project_job.stop()
+                self.projection_panel.show_failed()
+                self.projection_panel.statusLabel.setText("Stopped: another model was opened.")
+            self._project_job = None  # its late results are stale
+
+    def stop_projection(self) -> None:
+        if self._project_job is not None:
+            self._project_job.stop()
+
+    @property
+    def projecting(self) -> bool:
+        return self._project_job is not None and not self.projection_panel.idle()
+
+    def _project_dialog(self) -> None:
+        start = self.settings.last_folder("photos") if self.settings is not None else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Project a photo", start,
+                                              "Pictures (*.png *.jpg *.jpeg *.bmp *.webp *.tif *.tiff)")
+        if path:
+            if self.settings is not None:
+                self.settings.set_last_folder("photos", Path(path).parent)
+            self.projection_panel.request(path)
+
+    def _on_projection_progress(self, value) -> None:
+        if self.sender() is not self._project_job:
+            return
+        if isinstance(value, tuple) and value and value[0] == "target":
+            self.projection_panel.targetView.set_image(value[1])
+            return
+        self._project_latest = value
+        self.projection_panel.show_progress(value)
+
+    def _on_projection_done(self, result) -> None:
+        if self.sender() is self._project_job and not self._closed:
+            self._show_projection(result)
+
+    def _on_projection_cancelled(self) -> None:
+        if self.sender() is self._project_job and not self._closed:
+            latest = self._project_latest
+            if latest is not None:
+                latest.stopped = True
+            self._show_projection(latest)
+
+    def _show_projection(self, result) -> None:
+        import time
+
+        self.projection_panel.show_done(result, time.perf_counter() - self._project_started)
+        if result is None:
+            return
+        name = self._project_job.args[1] if self._project_job is not None else "photo"
+        try:
+            self.state.select_projection(result, Path(name).name)
+        except GanStudioError as exc:
+            self.show_error(str(exc))
+
+    def _on_projection_failed(self, error: JobError) -> None:
+        if self.sender() is self._project_job:
+            self.projection_panel.show_failed()
+            self.show_error(error.message)
 
     # ======================================================================================================
     # bookmarks
