@@ -167,6 +167,7 @@ class WindowSession:
         self.train_panel.form.set_run_defaults(self._run_defaults())
         device = area_device(prefs.device)
         self.sketch.set_device(device)
+        self.translate_area.set_device(device)
         if self._explorer is not None:
             self._explorer.set_device(device)
             self._explorer.set_export_scale(prefs.export_scale)

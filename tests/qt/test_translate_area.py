@@ -130,3 +130,15 @@ def test_the_monitor_shows_each_players_losses_and_the_cycle_grid(qtbot, monitor
     grid = np.asarray(Image.open(run / "samples" / "step_0000004.png"))
     # rows: 2 pictures of A, then 2 of B; columns: real | translated | back
     assert grid.shape[1] < 4 * 32 < grid.shape[0]
+
+
+def test_the_preferences_device_reopens_the_model_there(qtbot, area, cyclegan_checkpoint):
+    area.load_model(cyclegan_checkpoint)
+    qtbot.waitUntil(lambda: area.model_info is not None and area.is_idle(), timeout=30000)
+    first = area.session.model
+    area.set_device("auto")  # the fixture's area renders on "cpu"
+    qtbot.waitUntil(lambda: area.session.model is not first and area.is_idle(), timeout=30000)
+    assert area.session.device == "auto" and area.model_info is not None
+    again = area.session.model
+    area.set_device("auto")  # the same device: nothing reopens
+    assert area.session.model is again and area.is_idle()

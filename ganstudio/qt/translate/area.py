@@ -111,6 +111,14 @@ class TranslateArea(QWidget):
         start_job(self.session.open_model, str(path), on_done=self._on_model, on_error=self._on_error, owner=self,
                   name="translate-open-model")
 
+    def set_device(self, device: str) -> None:
+        """The Preferences' device: the open model opens again there (the picture stays)."""
+        if device == self.session.device:
+            return
+        self.session.device = device
+        if self.session.model is not None:
+            self.load_model(self.session.model.path)
+
     def open_picture(self, path: str | Path) -> None:
         self.messageStrip.clear_message()
         self.picture_path = str(path)
