@@ -67,9 +67,8 @@ class StylePanel(QWidget):
         self.mixLayersCombo.currentIndexChanged.connect(self._on_mix)
         grid.addWidget(self.mixLayersCombo, 1, 2, 1, 2)
         grid.setColumnStretch(3, 1)
-        policy = self.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.setSizePolicy(policy)
+        # Hidden for other models without keeping its room: their direction sliders take it (the sliders
+        # scroll, so a StyleGAN's panel never grows the window either).
         state.events.model.connect(self._on_model)
         state.events.style.connect(self._on_style)
         self.setVisible(False)
