@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+from tiny_runs import train_tiny_cyclegan
 
 from ganstudio.cli import main as cli_main
-from tests.tiny_runs import train_tiny_cyclegan
 
 
 @pytest.fixture(scope="module")

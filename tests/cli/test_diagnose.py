@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from tests.cli.test_bad_input import assert_one_sentence, ganstudio
+from test_bad_input import assert_one_sentence, ganstudio
 
 SHORT = ["--steps", "120", "--quiet", "--threads", "1", "--set", "train.log_every=10", "--set", "train.sample_every=40",
          "--set", "train.eval_every=0", "--set", "train.checkpoint_every=0"]

@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image
 from PySide6.QtCore import Qt
+from tiny_runs import train_tiny_cyclegan
 
 from ganstudio.qt.translate.area import TranslateArea
-from tests.tiny_runs import train_tiny_cyclegan
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtWidgets import QApplication
-
-from tests.qt.monitor.test_monitor import headless_run
+from test_monitor import headless_run
 
 
 def test_the_readout_and_crosshair_go_when_the_mouse_leaves(qtbot, monitor, tmp_path):

@@ -3,8 +3,9 @@ form; another fills the Train form with the run's settings and the change, and s
 
 from __future__ import annotations
 
+from test_training_gui import click, trainer_step
+
 from ganstudio.core import config as C
-from tests.qt.train.test_training_gui import click, trainer_step
 
 
 def test_a_live_suggestion_reaches_the_running_trainer(qtbot, fill_form, window):

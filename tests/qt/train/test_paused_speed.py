@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.qt.train.test_training_gui import click, trainer_step
+from test_training_gui import click, trainer_step
 
 
 def test_a_paused_run_shows_no_speed(qtbot, fill_form, window):
