@@ -39,7 +39,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "tricks": ("ganstudio/core/train/tricks.py", [
         "tests/core/train/test_tricks.py", "tests/core/train/test_tricks_details.py"]),
     "checkpoint": ("ganstudio/core/checkpoint.py", [
-        "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_files.py"]),
+        "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_files.py",
+        "tests/core/test_checkpoint_save_path.py"]),
     "encoding": ("ganstudio/core/sketch/encoding.py", [
         "tests/core/sketch/test_sketch.py"]),
     "imaging": ("ganstudio/core/imaging.py", [
