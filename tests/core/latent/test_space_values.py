@@ -144,3 +144,48 @@ def test_variations_are_the_result_plus_seeded_uniform_noise():
     w = arithmetic_variations(r, n=4, noise=0.1, seed=5)
     assert np.array_equal(w[1:], r + np.random.default_rng(5).uniform(-0.1, 0.1, size=(3, 3)).astype(np.float32))
     assert np.array_equal(arithmetic_variations(r, n=1), r[None])
+
+
+def test_dtypes_follow_the_inputs_and_the_maths_is_done_in_float64():
+    rng = np.random.default_rng(4)
+    a32, b32 = rng.standard_normal((2, 33)).astype(np.float32)
+    a64, b64 = a32.astype(np.float64), b32.astype(np.float64)
+    for fn in (lerp, slerp):
+        # mixed precision: float64 out, whichever side is float64
+        assert fn(a64, b32, 0.3).dtype == np.float64 and fn(a32, b64, 0.3).dtype == np.float64
+        # integers in: float out, not truncated
+        assert fn(np.array([0, 2]), np.array([2, 0]), 0.5).dtype == np.float64
+        # float32 in: computed in float64, rounded once at the end
+        ts = np.array([0.1, 0.37, 0.5, 0.83])
+        assert np.array_equal(fn(a32, b32, ts), fn(a64, b64, ts).astype(np.float32))
+        # t in float16 is read as the float64 number it is, not computed in float16
+        t16 = np.float16(0.1)
+        np.testing.assert_allclose(fn(a64, b64, t16), fn(a64, b64, float(t16)), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(lerp(np.array([0, 2]), np.array([2, 0]), 0.25), [0.5, 1.5], rtol=0, atol=0)
+    np.testing.assert_allclose(slerp(np.array([1, 0]), np.array([0, 1]), 0.5), [math.sqrt(0.5)] * 2, rtol=1e-15)
+
+
+def test_two_keyframes_make_a_path_and_the_last_frame_keeps_float64_digits():
+    keys = np.array([[0.1, 0.2, 0.3], [0.7, -0.1, 0.05]])  # not representable in float32
+    path = interpolate_path(keys, steps=3, mode="lerp")
+    assert path.shape == (4, 3) and path.dtype == np.float64
+    assert np.array_equal(path[-1], keys[-1]) and np.array_equal(path[0], keys[0])
+    np.testing.assert_allclose(path[1], (2 * keys[0] + keys[1]) / 3, rtol=0, atol=1e-15)
+
+
+def test_group_means_are_taken_in_float64_and_groups_may_be_any_iterable_of_latents():
+    # float32 sums would lose the 1 beside 1e8 (1e8 + 1 == 1e8 in float32); the mean of the group is 1/3
+    a = np.array([[1e8], [1.0], [-1e8]], np.float32)
+    zero = np.zeros((1, 1), np.float32)
+    np.testing.assert_allclose(arithmetic(a, zero, zero), [1 / 3], rtol=1e-7)
+    rows = np.array([[1.0, 2.0], [3.0, 4.0]])
+    got = arithmetic((row for row in rows), iter([np.zeros(2)]), map(np.asarray, [[1.0, 1.0]]))
+    np.testing.assert_allclose(got, [2.0 + 1.0, 3.0 + 1.0], rtol=0, atol=1e-6)
+
+
+def test_two_variations_are_the_result_and_one_noisy_neighbour_in_float32():
+    r = np.array([0.5, -1.0], np.float64)
+    v = arithmetic_variations(r, n=2, noise=0.5, seed=1)
+    assert v.dtype == np.float32 and v.shape == (2, 2)
+    noise = np.random.default_rng(1).uniform(-0.5, 0.5, size=(1, 2)).astype(np.float32)
+    assert np.array_equal(v[0], r.astype(np.float32)) and np.array_equal(v[1], r.astype(np.float32) + noise[0])
