@@ -41,6 +41,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "checkpoint": ("ganstudio/core/checkpoint.py", [
         "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_files.py",
         "tests/core/test_checkpoint_save_path.py"]),
+    # The save and load path alone (atomic writes, the temp-file clean-up, load_checkpoint's refusals), with
+    # the tests that need no trained model: test_checkpoint_files.py trains a toy run first (7 s a mutant).
+    # Run it with --only on those functions (see docs/TESTING.md).
+    "checkpoint-save": ("ganstudio/core/checkpoint.py", [
+        "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_save_path.py"]),
     "encoding": ("ganstudio/core/sketch/encoding.py", [
         "tests/core/sketch/test_sketch.py"]),
     "imaging": ("ganstudio/core/imaging.py", [

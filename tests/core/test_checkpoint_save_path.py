@@ -225,3 +225,56 @@ def test_a_missing_part_names_the_file_and_what_needs_it(tmp_path):
         empty["G"]
     assert str(info.value) == ("checkpoint f.safetensors has no G part (it holds nothing); "
                                "every use needs the generator.")
+
+
+def _refused(path: Path, data: bytes | None = None) -> CheckpointError:
+    if data is not None:
+        path.write_bytes(data)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    assert type(info.value) is CheckpointError
+    return info.value
+
+
+def test_header_metadata_and_path_refusals_name_the_file(tmp_path):
+    from safetensors.torch import save as st_save
+
+    f = tmp_path / "x.safetensors"
+    assert str(_refused(f, (8).to_bytes(8, "little") + b"not json")) == (
+        f"The header of checkpoint {f} is not valid JSON (Expecting value: line 1 column 1 (char 0)).")
+    assert str(_refused(f, (1).to_bytes(8, "little") + b"{" + b" " * 7)) == (
+        f"The header of checkpoint {f} is not valid JSON "
+        "(Expecting property name enclosed in double quotes: line 1 column 2 (char 1)).")
+    assert str(_refused(f, st_save({"w": torch.ones(1)}, metadata={"ganstudio": "{bad"}))) == (
+        f"The metadata of checkpoint {f} is not valid JSON "
+        "(Expecting property name enclosed in double quotes: line 1 column 2 (char 1)).")
+    assert str(_refused(Path("a\x00b"))) == "The checkpoint path holds a NUL character, which no file path can."
+    # the metadata and the tensors are checked with the file named
+    save_checkpoint(f, Checkpoint(states={"G": {"w": torch.ones(1)}}, meta={"step": "abc"}))
+    assert str(_refused(f)) == (
+        f"checkpoint {f} is corrupted: its 'step' must be a whole number of steps, 0 or more, not 'abc'.")
+    save_checkpoint(f, Checkpoint(states={"G": {"w": torch.ones(1)}, "rng": {"x": torch.ones(1)}}, meta={"step": 1}))
+    assert str(_refused(f)) == (
+        f"checkpoint {f} is corrupted: its random-number state holds x, not the trainer's and torch's.")
+
+
+def test_dotted_tensor_names_split_at_the_part_and_two_parts_are_listed(tmp_path):
+    state = {"main.0.weight": torch.ones(2, 2), "main.0.bias": torch.zeros(2)}
+    path = save_checkpoint(tmp_path / "n.safetensors", Checkpoint(
+        states={"G": state, "G_ema": {"main.0.weight": torch.full((2, 2), 2.0)}}, meta={"step": 0}))
+    parts = load_checkpoint(path).states
+    assert set(parts) == {"G", "G_ema"} and set(parts["G"]) == {"main.0.weight", "main.0.bias"}
+    assert torch.equal(parts["G_ema"]["main.0.weight"], torch.full((2, 2), 2.0))
+    with pytest.raises(CheckpointError) as info:
+        parts["D"]
+    assert str(info.value) == (f"checkpoint {path} has no D part (it holds G, G_ema); "
+                               "resuming training needs the discriminator.")
+
+
+def test_the_weights_file_does_not_depend_on_the_order_of_the_metadata_keys(tmp_path):
+    # the JSON inside the weights file is written with sorted keys: the same checkpoint, the same bytes
+    first = _ckpt(best_metric="fid", best_value=1.5)
+    second = Checkpoint(states=first.states, meta=dict(reversed(list(first.meta.items()))))
+    a = save_checkpoint(tmp_path / "a.safetensors", first).read_bytes()
+    b = save_checkpoint(tmp_path / "b.safetensors", second).read_bytes()
+    assert a == b
