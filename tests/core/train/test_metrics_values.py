@@ -122,3 +122,45 @@ def test_mode_statistics_refusals_word_for_word():
         with pytest.raises(ValueError) as info:
             mode_statistics(**kwargs)
         assert str(info.value) == message
+
+
+def test_random_directions_come_from_the_given_generator():
+    dirs = metrics._projection_directions(5, 9, torch.Generator().manual_seed(0), torch.device("cpu"))
+    raw = torch.randn(5, 9, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(dirs, raw / torch.linalg.vector_norm(raw, dim=0, keepdim=True), rtol=0, atol=0)
+    x = torch.randn(40, 3, generator=torch.Generator().manual_seed(1))
+    runs = [sliced_wasserstein(x, x * 2, n_projections=7, generator=torch.Generator().manual_seed(4)) for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_unequal_sizes_in_two_dimensions_average_over_the_directions():
+    # {0} against {0, v}: along u the 1-D W1 is |<u, v>| / 2, so the estimate is the mean of those
+    v = (0.6, -0.8)
+    got = sliced_wasserstein(torch.zeros(1, 2), torch.tensor([[0.0, 0.0], list(v)]), n_projections=6,
+                             generator=torch.Generator().manual_seed(2))
+    offset = torch.rand((), generator=torch.Generator().manual_seed(2), dtype=torch.float64).item()
+    angles = [(k + offset) * math.pi / 6 for k in range(6)]
+    want = sum(abs(math.cos(a) * v[0] + math.sin(a) * v[1]) / 2 for a in angles) / 6
+    assert got == pytest.approx(want, rel=1e-6)
+
+
+def test_mode_statistics_keeps_float64_where_float32_would_flip_a_verdict():
+    means = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], dtype=torch.float64)
+    # 0.3000000001 / 0.1 is just above 3 in float64; over the std rounded to float32 it is just below
+    edge = torch.tensor([[0.3000000001, 0.0]], dtype=torch.float64)
+    assert mode_statistics(edge, means, 0.1)["counts"] == [0, 0, 0]
+    assert mode_statistics(edge, means, [0.1, 0.1, 0.1])["counts"] == [0, 0, 0]
+    # a generator collapsed on one of 3 equal modes: reverse KL log 3 to float64 precision
+    collapsed = mode_statistics(means[1].expand(4, 2), means, 0.1)
+    assert collapsed["reverse_kl"] == pytest.approx(math.log(3), rel=0, abs=1e-14)
+    # far from the origin, distances are computed directly (a matrix-product shortcut would cancel)
+    centre = torch.tensor([[1000.0, 1000.0]], dtype=torch.float64)
+    close = centre + torch.tensor([2e-6, 0.0], dtype=torch.float64) * torch.ones(40, 1, dtype=torch.float64)
+    assert mode_statistics(close, centre, 1e-6)["counts"] == [40]
+
+
+def test_a_mode_with_one_sample_is_captured_by_default():
+    means = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
+    samples = torch.cat([means[0].expand(3, 2), means[1][None]])
+    assert mode_statistics(samples, means, 0.1)["modes_captured"] == 2
+    assert mode_statistics(samples, means, 0.1, min_count=2)["modes_captured"] == 1
