@@ -9,6 +9,7 @@ is not fork-safe after it has run), a per-mutant time limit from the clean run's
     python -m benchmarks.mutation --list                               the modules and their tests
     python -m benchmarks.mutation MODULE --again                       the last run's survivors, new tests
     python -m benchmarks.mutation MODULE --show NAME                   the diff of one mutant (after a run)
+    python -m benchmarks.mutation MODULE --only 'x_save_*'             only the functions matching a glob
 
 The summary (mutants, killed, survivors by name) is printed and written to build/mutation/MODULE.json; the
 scores are recorded in docs/TESTING.md. Exit status 0 when the run finished, whatever the score.
@@ -17,6 +18,7 @@ scores are recorded in docs/TESTING.md. Exit status 0 when the run finished, wha
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -37,13 +39,19 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "tricks": ("ganstudio/core/train/tricks.py", [
         "tests/core/train/test_tricks.py", "tests/core/train/test_tricks_details.py"]),
     "checkpoint": ("ganstudio/core/checkpoint.py", [
-        "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_files.py"]),
+        "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_files.py",
+        "tests/core/test_checkpoint_save_path.py"]),
+    # The save and load path alone (atomic writes, the temp-file clean-up, load_checkpoint's refusals), with
+    # the tests that need no trained model: test_checkpoint_files.py trains a toy run first (7 s a mutant).
+    # Run it with --only on those functions (see docs/TESTING.md).
+    "checkpoint-save": ("ganstudio/core/checkpoint.py", [
+        "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_save_path.py"]),
     "encoding": ("ganstudio/core/sketch/encoding.py", [
         "tests/core/sketch/test_sketch.py"]),
     "imaging": ("ganstudio/core/imaging.py", [
         "tests/core/test_imaging.py"]),
     "metrics": ("ganstudio/core/train/metrics.py", [
-        "tests/core/train/test_metrics.py"]),
+        "tests/core/train/test_metrics.py", "tests/core/train/test_metrics_values.py"]),
     # the latent maths only: the other tests of the file train a digits generator first (per mutant)
     "space": ("ganstudio/core/latent/space.py", [
         f"tests/core/latent/test_latent.py::{name}" for name in (
@@ -53,7 +61,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
             "test_interpolate_path_passes_through_every_keyframe",
             "test_arithmetic_a_minus_b_plus_c_properties",
             "test_arithmetic_needs_every_group_and_variations_keep_the_result_first")]
-        + ["tests/core/latent/test_truncation.py"]),
+        + ["tests/core/latent/test_truncation.py", "tests/core/latent/test_space_values.py"]),
     "importers": ("ganstudio/core/models/importers.py", [
         "tests/core/models/test_importers_dcgan.py", "tests/core/models/test_importers_pix2pix.py",
         "tests/core/models/test_importers_resnet.py", "tests/core/models/test_importers_sequential.py",
@@ -114,7 +122,13 @@ def _run_group(cmd: list[str], cwd: Path) -> int:
             pass
 
 
-def summarise(name: str, work: Path) -> dict:
+def _mutant_globs(name: str, only: list[str]) -> list[str]:
+    """`--only` function-name globs ("x_save_checkpoint*", "xǁCheckpointPartsǁ*") as mutmut's mutant names."""
+    dotted = MODULES[name][0].removesuffix(".py").replace("/", ".")
+    return [f"{dotted}.{glob}" for glob in only]
+
+
+def summarise(name: str, work: Path, only: list[str] | None = None) -> dict:
     out = subprocess.run(MUTMUT + ["results", "--all", "true"], cwd=work, env=_env(),
                          capture_output=True, text=True)
     status: dict[str, list[str]] = {}
@@ -122,12 +136,14 @@ def summarise(name: str, work: Path) -> dict:
         if ":" not in line:
             continue
         mutant, state = (s.strip() for s in line.rsplit(":", 1))
+        if only and not any(fnmatch.fnmatch(mutant, glob) for glob in _mutant_globs(name, only)):
+            continue
         status.setdefault(state, []).append(mutant)
     total = sum(len(v) for v in status.values())
     killed = len(status.get("killed", [])) + len(status.get("timeout", []))
     scored = total  # a mutant that no test reaches ("no tests") counts as a survivor
     summary = {
-        "module": MODULES[name][0], "tests": MODULES[name][1], "mutants": total, "killed": killed,
+        "module": MODULES[name][0], "tests": MODULES[name][1], "only": only or None, "mutants": total, "killed": killed,
         "score": round(100.0 * killed / scored, 1) if scored else None,
         "by_status": {k: len(v) for k, v in sorted(status.items())},
         "survivors": sorted(m for k, v in status.items() if k not in ("killed", "timeout") for m in v),
@@ -144,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--summary-only", action="store_true", help="re-read the last run's results")
     ap.add_argument("--again", action="store_true",
                     help="rerun only the last run's survivors, with the tests as they are now")
+    ap.add_argument("--only", action="append", metavar="GLOB", default=[],
+                    help="mutate only the functions whose mutmut name matches (x_NAME* for a function, "
+                         "xǁCLASSǁ* for a class's methods); repeatable; the score counts those mutants only")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `timeout` or kill: still end the mutants
     if args.list or not args.module:
@@ -157,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         # The survivors of the last run only, judged by the tests as they are now (new tests are traced
         # for coverage first); every other mutant keeps its verdict.
         last = json.loads((work.parent / f"{args.module}.json").read_text("utf-8"))
+        args.only = args.only or last.get("only") or []
         shutil.rmtree(work / "tests")
         shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         if last["survivors"]:
@@ -164,16 +184,21 @@ def main(argv: list[str] | None = None) -> int:
             rc = _run_group(MUTMUT + ["run", "--max-children", str(args.max_children), *last["survivors"]], work)
             print(f"mutmut run (the {len(last['survivors'])} survivors again): exit {rc} after "
                   f"{time.monotonic() - t0:.0f} s")
-    elif not args.summary_only:
+    elif args.summary_only:
+        last_file = work.parent / f"{args.module}.json"
+        if not args.only and last_file.is_file():
+            args.only = json.loads(last_file.read_text("utf-8")).get("only") or []
+    else:
         missing = [t for t in MODULES[args.module][1] if not (ROOT / t.split("::")[0]).is_file()]
         if missing:
             print(f"missing test files: {missing}", file=sys.stderr)
             return 2
         work = prepare(args.module)
         t0 = time.monotonic()
-        rc = _run_group(MUTMUT + ["run", "--max-children", str(args.max_children)], work)
+        globs = _mutant_globs(args.module, args.only)
+        rc = _run_group(MUTMUT + ["run", "--max-children", str(args.max_children), *globs], work)
         print(f"mutmut run: exit {rc} after {time.monotonic() - t0:.0f} s")
-    summary = summarise(args.module, work)
+    summary = summarise(args.module, work, args.only)
     (work.parent / f"{args.module}.json").write_text(json.dumps(summary, indent=1), "utf-8")
     print(f"{summary['module']}: {summary['mutants']} mutants, {summary['killed']} killed, "
           f"score {summary['score']} %  {summary['by_status']}")
