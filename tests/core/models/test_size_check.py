@@ -72,7 +72,7 @@ def test_the_estimate_is_not_below_what_a_real_step_takes(name, overrides):
     overrides = [*overrides, "train.steps=2", *QUIET]
     grown = _peak_growth_of_two_steps(overrides, name)
     assert grown > 50 * 1024**2  # the steps did allocate: the measure measures something
-    assert estimate_step_bytes(preset(name).with_overrides(overrides)) >= 0.8 * grown
+    assert estimate_step_bytes(preset(name).with_overrides(overrides)) >= 0.7 * grown
 
 
 def test_the_trainer_refuses_a_run_too_large_for_the_free_memory(monkeypatch):
