@@ -446,7 +446,8 @@ class MonitorState:
         y = run.table.get(metric)
         if y is None or not self.shows_raw(metric):
             return y
-        return run.smoothed.setdefault(metric, SmoothedSeries()).update(y, self.smoothing)
+        # time-weighted by the step (not the x axis shown), so switching the axis never changes the curve
+        return run.smoothed.setdefault(metric, SmoothedSeries()).update(y, self.smoothing, run.table.get("step"))
 
     def reading(self, run: RunData, x: float, metrics: Iterable[str]) -> Reading | None:
         """`run`'s values of `metrics` in the row nearest to x (None: no rows, or no finite value there)."""

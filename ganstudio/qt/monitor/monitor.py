@@ -19,7 +19,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ganstudio.core import metric_registry
 from ganstudio.core.train.monitor_state import (  # noqa: F401  (RunData, scan_sample_files...: re-exported)
@@ -140,9 +140,12 @@ class TrainingMonitor(QWidget):
         self.toolbar.auto_range_requested.connect(self.auto_range)
         self.toolbar.export_csv_requested.connect(self.choose_export_csv)
         self.toolbar.export_png_requested.connect(self.choose_export_png)
-        root.addWidget(self.toolbar)
-        self.step_bar = StepBar(self.state)  # one step for every plot and sample view
-        root.addWidget(self.step_bar)
+        self.step_bar = StepBar(self.state)  # one step for every plot and sample view, beside the toolbar
+        top = QHBoxLayout()
+        top.addWidget(self.toolbar)
+        top.addSpacing(12)
+        top.addWidget(self.step_bar, 1)
+        root.addLayout(top)
         bar = self.toolbar  # the toolbar's widgets, under the names tests and the benchmark use
         self.open_button, self.smoothing_slider, self.smoothing_label = bar.open_button, bar.smoothing_slider, bar.smoothing_label
         self.log_y_check, self.x_combo = bar.log_y_check, bar.x_combo

@@ -25,9 +25,10 @@ class StepBar(QWidget):
         self.slider.setToolTip("One step for every plot (the marker line) and every sample shown: each shows its "
                                "newest sample saved at or before it. At the right end it follows the newest.")
         self.slider.setRange(0, 0)
+        self.slider.setMinimumWidth(120)
         self.label = QLabel("newest")
         self.label.setObjectName("globalStepLabel")
-        self.label.setMinimumWidth(90)
+        self.label.setMinimumWidth(72)
         self.newest_button = QPushButton("Newest")
         self.newest_button.setObjectName("followNewestButton")
         self.newest_button.setToolTip("Follow the newest step again.")

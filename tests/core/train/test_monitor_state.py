@@ -330,3 +330,14 @@ def test_samples_at_step_compare_runs_at_the_same_step(state, heard):
     state.set_compare(True)
     state.set_compare(True)
     assert heard == [("compare", (True,))] and state.compare
+
+
+def test_the_bold_curve_is_time_weighted_by_the_step(state):
+    """Logged every 10 steps with step 30 missing, weight 0.5: the history decays by 0.25 over the gap."""
+    run = state.add_run("a")
+    state.add_rows(run, [{"step": s, "wall_time": 0.1 * s, "g_loss": v} for s, v in ((0, 1.0), (10, 2.0), (20, 3.0))])
+    state.set_smoothing(0.5)
+    np.testing.assert_allclose(state.smoothed_values(run, "g_loss"), [1.0, 5 / 3, 17 / 7])
+    state.add_rows(run, [{"step": 40, "wall_time": 4.0, "g_loss": 4.0}])  # continued row by row
+    np.testing.assert_allclose(state.smoothed_values(run, "g_loss"), [1.0, 5 / 3, 17 / 7, 81 / 23])
+    assert state.shows_raw("g_loss")  # the raw values faint behind
