@@ -3,9 +3,12 @@
 `MonitorState` holds the runs (`RunData`: name, colour, folder and its follower, the metric table, the
 evaluations, the saved samples, the 2-D view's real points and bounds), which runs are shown, the current
 run (whose samples and evaluation show) and which of its saved samples (`sample_index`, None: the newest),
-the smoothing weight, log y, the x axis and the run being trained in the app (`live_run`). The methods
-mirror what happens (add_run, remove_run, set_visible, set_current, scrub_samples, begin_live /
-add_progress / end_live, open_folder_run, poll, set_smoothing, set_log_y, set_x_mode); each change is
+the global step every plot marks and every sample view shows (`step`, None: the newest), whether the ticked
+runs' samples are compared side by side (`compare`), the smoothing weight, log y, the x axis and the run
+being trained in the app (`live_run`). Every saved sample is kept; a live run's older previews as the files
+its folder holds (see `RunData.add_sample`). The methods mirror what happens (add_run, remove_run,
+set_visible, set_current, scrub_samples, set_step, set_compare, begin_live / add_progress / end_live,
+open_folder_run, poll, set_smoothing, set_log_y, set_x_mode); each change is
 announced once on `state.events` (plain callbacks, in order, on the caller's thread). The numbers the
 widgets show are worked out here too: smoothed values, the values under the crosshair, the learning-rate
 plot's range and the evaluation line. numpy and `series` only: no Qt, no torch.
