@@ -14,7 +14,9 @@ earlier run.</p>
 <h3>Monitor</h3>
 <p>Live curves: losses, Wasserstein estimates (the critic gap for WGAN critics, sliced Wasserstein for every
 run), D(x) and D(G(z)), gradient norms and learning rates. The <b>smoothing</b> slider works as in
-TensorBoard (raw values faint, smoothed bold); <b>Log y</b>, wall-time x axis, a crosshair readout, and
+TensorBoard (raw values faint, smoothed bold), weighted by the spacing of the logged steps where it is uneven;
+the <b>Step</b> slider sets one step for every plot (a dashed line) and every sample shown, and
+<b>Compare</b> shows the ticked runs' samples side by side at that step; <b>Log y</b>, wall-time x axis, a crosshair readout, and
 export to CSV and PNG. <b>Open run folder</b> adds runs written by <code>ganstudio train</code>, even while
 they train; each run gets its own colour. On the right: the samples of a fixed latent batch (scrub the
 history with the slider) or, for 2-D data, a GAN Lab view: real points (green), generated points (purple),

@@ -3,9 +3,12 @@
 `MonitorState` holds the runs (`RunData`: name, colour, folder and its follower, the metric table, the
 evaluations, the saved samples, the 2-D view's real points and bounds), which runs are shown, the current
 run (whose samples and evaluation show) and which of its saved samples (`sample_index`, None: the newest),
-the smoothing weight, log y, the x axis and the run being trained in the app (`live_run`). The methods
-mirror what happens (add_run, remove_run, set_visible, set_current, scrub_samples, begin_live /
-add_progress / end_live, open_folder_run, poll, set_smoothing, set_log_y, set_x_mode); each change is
+the global step every plot marks and every sample view shows (`step`, None: the newest), whether the ticked
+runs' samples are compared side by side (`compare`), the smoothing weight, log y, the x axis and the run
+being trained in the app (`live_run`). Every saved sample is kept; a live run's older previews as the files
+its folder holds (see `RunData.add_sample`). The methods mirror what happens (add_run, remove_run,
+set_visible, set_current, scrub_samples, set_step, set_compare, begin_live / add_progress / end_live,
+open_folder_run, poll, set_smoothing, set_log_y, set_x_mode); each change is
 announced once on `state.events` (plain callbacks, in order, on the caller's thread). The numbers the
 widgets show are worked out here too: smoothed values, the values under the crosshair, the learning-rate
 plot's range and the evaluation line. numpy and `series` only: no Qt, no torch.
@@ -13,6 +16,7 @@ plot's range and the evaluation line. numpy and `series` only: no Qt, no torch.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import re
@@ -29,7 +33,8 @@ from ganstudio.core.train.series import X_AXES, MetricTable, SmoothedSeries, nea
 log = logging.getLogger(__name__)
 
 SAMPLE_FILE = re.compile(r"step_(\d+)\.(png|npy)$")
-MAX_SAMPLE_HISTORY = 400
+MAX_SAMPLE_HISTORY = 400  # decoded samples kept in memory by a run that has no sample files to read back
+KEEP_DECODED = 4  # the newest samples of a live run stay decoded; older ones are read from their file again
 SMOOTHING_MAX = 0.99  # the slider's right end; 1.0 would never move
 LR_HEADROOM = 1.2  # the learning-rate plot goes from 0 to this times the largest rate
 
@@ -42,11 +47,13 @@ class MonitorEvents(EventGroup):
     sample index went back to following the newest, `live(run)` the app's training run began (None: ended).
     Data: `rows(run, metrics)` new rows with finite values of these metrics, `samples(run)` new saved
     samples, `evals(run)` new evaluation results.
-    View: `sample_index(index)` (None: the newest), `smoothing(weight)`, `log_y(on)`, `x_mode(mode)`.
+    View: `step(step)` the global step every plot marks and every sample view shows (None: the newest),
+    `sample_index(index)` the current run's sample shown (None: the newest), `smoothing(weight)`,
+    `log_y(on)`, `x_mode(mode)`, `compare(on)` the sample pane shows the ticked runs side by side.
     """
 
-    NAMES = ("added", "removed", "visible", "current", "live", "rows", "samples", "evals", "sample_index",
-             "smoothing", "log_y", "x_mode")
+    NAMES = ("added", "removed", "visible", "current", "live", "rows", "samples", "evals", "step", "sample_index",
+             "smoothing", "log_y", "x_mode", "compare")
 
 
 @dataclass
@@ -59,6 +66,7 @@ class RunData:
     table: MetricTable = field(default_factory=MetricTable)
     evals: list[dict] = field(default_factory=list)
     samples: list[tuple[int, Any]] = field(default_factory=list)  # (step, payload dict or file Path)
+    sample_steps: list[int] = field(default_factory=list)  # the steps of `samples`, for bisecting
     real_points: np.ndarray | None = None
     bounds: tuple[float, float, float, float] | None = None
     smoothed: dict[str, SmoothedSeries] = field(default_factory=dict)  # per metric, extended as rows arrive
@@ -71,12 +79,56 @@ class RunData:
     #   kept with the run so that they go with it, never read here
 
     def add_sample(self, step: int, payload: Any) -> None:
+        """Keep a saved sample (a file Path, or the trainer's decoded payload dict). Every sample is kept:
+        a decoded one that falls out of the newest KEEP_DECODED is swapped for the file the run wrote for
+        it (samples/step_NNNNNNN.png|npy), read again only when shown, so memory stays bounded however long
+        the run. Only a run without such files (trained in the app with no run folder) thins its in-memory
+        history past MAX_SAMPLE_HISTORY, keeping the first and the newest."""
         self.samples.append((step, payload))
-        if len(self.samples) > MAX_SAMPLE_HISTORY:
-            # Keep the first and the newest and thin out the rest, so the whole history stays scrubbable
-            # (thinning every other one alone dropped the sample that had just arrived).
-            self.samples = self.samples[:1] + self.samples[1:-1:2] + self.samples[-1:]
+        self.sample_steps.append(step)
+        if len(self.samples) > KEEP_DECODED:
+            i = len(self.samples) - 1 - KEEP_DECODED
+            old_step, old = self.samples[i]
+            if not isinstance(old, Path) and old is not None:
+                path = self.sample_file(old_step)
+                if path is not None:
+                    self.samples[i] = (old_step, path)
+        if len(self.samples) > MAX_SAMPLE_HISTORY and not isinstance(self.samples[1][1], Path):
+            decoded = sum(not isinstance(p, Path) for _s, p in self.samples)
+            if decoded > MAX_SAMPLE_HISTORY:
+                # thinning every other one alone dropped the sample that had just arrived
+                self.samples = self.samples[:1] + self.samples[1:-1:2] + self.samples[-1:]
+                self.sample_steps = [s for s, _p in self.samples]
         self.new_samples = True
+
+    def sample_file(self, step: int) -> Path | None:
+        """The file this run's folder holds for the sample of `step` (None: no folder, or no such file)."""
+        if self.folder is None:
+            return None
+        for suffix in (".png", ".npy"):
+            path = self.folder / "samples" / f"step_{step:07d}{suffix}"
+            if path.is_file():
+                return path
+        return None
+
+    def sample_index_at(self, step: int | None) -> int | None:
+        """The index of the newest sample saved at or before `step` (None: the newest of all; None also when
+        there is none that early, or no sample at all)."""
+        if not self.samples:
+            return None
+        if step is None:
+            return len(self.samples) - 1
+        i = bisect.bisect_right(self.sample_steps, step) - 1
+        return i if i >= 0 else None
+
+    @property
+    def last_step(self) -> int:
+        """The highest step this run logged or saved a sample at (0: none yet)."""
+        steps = self.table.get("step")
+        top = 0
+        if steps is not None and len(steps):
+            top = int(steps[-1]) if math.isfinite(steps[-1]) else int(np.nanmax(steps)) if np.isfinite(steps).any() else 0
+        return max(top, self.sample_steps[-1] if self.sample_steps else 0)
 
 
 @dataclass(frozen=True)
@@ -121,7 +173,9 @@ class MonitorState:
         self.runs: list[RunData] = []
         self.current: RunData | None = None  # the run whose samples and evaluation show
         self.live_run: RunData | None = None
-        self.sample_index: int | None = None  # None: follow the newest sample
+        self.step: int | None = None  # the global step (None: follow the newest)
+        self.sample_index: int | None = None  # the current run's sample at `step` (None: the newest)
+        self.compare = False  # the sample pane shows every ticked run's sample at `step`, side by side
         self.smoothing = float(smoothing)
         self.log_y = bool(log_y)
         self.x_mode = "step"
@@ -174,11 +228,11 @@ class MonitorState:
         return sum(r.visible for r in self.runs) > 1
 
     def set_current(self, run: RunData | None) -> None:
-        """Show this run's samples and evaluation, from the newest sample."""
+        """Show this run's samples and evaluation, at the global step (the newest when it follows them)."""
         if run is self.current:
             return
         self.current = run
-        self.sample_index = None
+        self.sample_index = self._index_at_step(run)
         self.events.current.emit(run)
 
     # --- the data of a run --------------------------------------------------------------------------------
@@ -289,11 +343,72 @@ class MonitorState:
         return n - 1 if self.sample_index is None else min(self.sample_index, n - 1)
 
     def scrub_samples(self, position: int) -> None:
-        """The history slider moved to `position`; at the newest sample it follows the ones to come."""
-        index = None if position >= self.sample_count - 1 else int(position)
+        """The history slider moved to `position`: the global step goes to that sample's step; at the newest
+        sample it follows the ones to come."""
+        if self.current is None or position >= self.sample_count - 1:
+            self.set_step(None)
+        else:
+            self.set_step(self.current.samples[max(0, int(position))][0])
+
+    def _index_at_step(self, run: RunData | None) -> int | None:
+        if run is None or self.step is None:
+            return None
+        index = run.sample_index_at(self.step)
+        return 0 if index is None and run.samples else index  # before its first sample: the first
+
+    # --- the global step -----------------------------------------------------------------------------------
+    @property
+    def max_step(self) -> int:
+        """The global step slider's right end: the highest step any run logged or saved a sample at."""
+        return max((r.last_step for r in self.runs), default=0)
+
+    def set_step(self, step: int | None) -> None:
+        """One step for every plot (a marker line) and every sample view: each shows its newest sample saved
+        at or before it. None, or a step at or past every run's newest, follows the newest."""
+        if step is not None:
+            step = max(0, int(step))
+            if step >= self.max_step:
+                step = None
+        if step != self.step:
+            self.step = step
+            self.events.step.emit(step)
+        index = self._index_at_step(self.current)
         if index != self.sample_index:
             self.sample_index = index
             self.events.sample_index.emit(index)
+
+    def marker_x(self) -> float | None:
+        """Where the plots draw the global step's line on their x axis (None: no line, it follows the newest).
+        By wall time: the current run's wall time at its last logged step at or before it."""
+        if self.step is None:
+            return None
+        if self.x_mode == "step":
+            return float(self.step)
+        run = self.current
+        steps = run.table.get("step") if run is not None else None
+        xs = run.table.get(self.x_mode) if run is not None else None
+        if steps is None or xs is None or not len(steps):
+            return None
+        x = xs[max(0, int(np.searchsorted(steps, self.step, side="right")) - 1)]
+        return float(x) if math.isfinite(x) else None
+
+    def samples_at_step(self, runs: Iterable[RunData] | None = None) -> list[tuple[RunData, int, Any]]:
+        """For comparing runs: (run, step shown, payload or file) of each run's newest sample saved at or
+        before the global step (the newest of each when it follows), for the ticked runs by default; a run
+        with no sample that early is left out."""
+        shown = []
+        for run in self.visible_runs() if runs is None else runs:
+            index = run.sample_index_at(self.step)
+            if index is not None:
+                step, payload = run.samples[index]
+                shown.append((run, step, payload))
+        return shown
+
+    def set_compare(self, on: bool) -> None:
+        on = bool(on)
+        if on != self.compare:
+            self.compare = on
+            self.events.compare.emit(on)
 
     # --- how the curves are drawn --------------------------------------------------------------------------
     def set_smoothing(self, weight: float) -> None:
@@ -334,7 +449,8 @@ class MonitorState:
         y = run.table.get(metric)
         if y is None or not self.shows_raw(metric):
             return y
-        return run.smoothed.setdefault(metric, SmoothedSeries()).update(y, self.smoothing)
+        # time-weighted by the step (not the x axis shown), so switching the axis never changes the curve
+        return run.smoothed.setdefault(metric, SmoothedSeries()).update(y, self.smoothing, run.table.get("step"))
 
     def reading(self, run: RunData, x: float, metrics: Iterable[str]) -> Reading | None:
         """`run`'s values of `metrics` in the row nearest to x (None: no rows, or no finite value there)."""

@@ -3,7 +3,8 @@ smoothing and the CSV text of every run.
 
 Records (dicts, as written to metrics.jsonl) are appended to a `MetricTable` of growing float64 columns, one
 per metric, with the `step` and `wall_time` axes among them; a missing value is NaN. `SmoothedSeries` keeps
-the smoothed copy of one column and smooths only the rows that arrived since it was last read. numpy only:
+the smoothed copy of one column and smooths only the rows that arrived since it was last read, with the
+time-weighted debiased EMA of `twema_smooth` (TensorBoard's EMA where the steps are evenly spaced). numpy only:
 no Qt, no torch (the GUI's monitor draws these columns; tests read them directly).
 """
 
@@ -157,25 +158,93 @@ def ema_smooth(values: np.ndarray, weight: float, state: tuple[float, int] = (0.
     return out, (float(ema[-1]), count + n)
 
 
+VECTOR_RUN = 64  # evenly spaced stretches at least this long are smoothed vectorised
+TWEMA_START = (0.0, 1.0, None, None)  # (ema, q, x of the last finite point, reference spacing)
+
+
+def twema_smooth(x: np.ndarray | None, values: np.ndarray, weight: float,
+                 state: tuple[float, float, float | None, float | None] = TWEMA_START) -> tuple[np.ndarray, tuple]:
+    """A debiased exponential moving average weighted by the spacing of x (W&B's time-weighted EMA, TWEMA);
+    returns (smoothed, state to continue from).
+
+    Each point has weight 1 and the history before it decays by a = weight ** (dx / ref), where dx is its x
+    distance from the previous finite point and ref the series' first such distance (its logging interval):
+    smoothed_i = sum_k (prod_{k<j<=i} a_j) y_k / sum_k (prod_{k<j<=i} a_j). A gap of two intervals thus decays
+    the history like two steps, not one, so thinly logged stretches are not over-smoothed. Where the points
+    are evenly spaced every a is `weight` and this is exactly TensorBoard's debiased EMA (`ema_smooth`), whose
+    vectorised recurrence computes those stretches. W&B scales dx by the plot's x range instead, which
+    re-smooths the whole history as a run grows; the logging interval keeps what is drawn fixed. A dx <= 0 (a
+    step logged again) counts as one interval. Non-finite values are passed through and do not update the
+    average; x None: evenly spaced.
+
+    State: ema = (1 - w) * sum of the weighted values, and q with 1 - q = (1 - w) * sum of the weights (q is
+    w ** count for evenly spaced points, TensorBoard's debiasing term).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    ema, q, last_x, ref = state
+    out = values.copy()
+    finite = np.isfinite(values)
+    if x is None:
+        x = np.arange(len(values), dtype=np.float64) + (0.0 if last_x is None else last_x + 1.0)
+        ref = 1.0
+    x = np.asarray(x, dtype=np.float64)
+    out[finite & ~np.isfinite(x)] = np.nan  # no x: not placed, not counted
+    idx = np.flatnonzero(finite & np.isfinite(x))
+    if not len(idx):
+        return out, state
+    if weight <= 0.0:
+        return out, (float(values[idx[-1]]), 0.0, float(x[idx[-1]]), ref)
+    w = min(weight, 0.999999)
+    xs, ys = x[idx], values[idx]
+    dx = np.diff(xs, prepend=xs[0] if last_x is None else last_x)
+    if ref is None:
+        positive = dx[dx > 0]
+        ref = float(positive[0]) if len(positive) else None
+    ratio = np.ones(len(xs)) if ref is None else np.where(dx > 0, dx / ref, 1.0)
+    uneven = np.flatnonzero(np.abs(ratio - 1.0) > 1e-9)
+    smoothed = np.empty(len(ys))
+    start = 0
+    for i in [*uneven.tolist(), len(ys)]:
+        if i - start >= VECTOR_RUN:  # a long evenly spaced stretch: TensorBoard's recurrence, vectorised
+            n = i - start  # (count inf: ema_smooth does not debias; q does it here)
+            raw, _ = ema_smooth(ys[start:i], w, (ema, math.inf))
+            head = min(n, int(math.ceil(17.0 / -math.log10(w))) + 1)  # past it q * w**k < 1e-17
+            smoothed[start:i] = raw
+            smoothed[start:start + head] /= 1.0 - q * w ** np.arange(1, head + 1, dtype=np.float64)
+            ema, q = float(raw[-1]), q * w**n
+            start = i
+        stop = min(i + 1, len(ys))
+        if stop > start:  # the uneven point and the short even stretch before it, one by one
+            for j, (y, a) in enumerate(zip(ys[start:stop].tolist(), (w ** ratio[start:stop]).tolist()), start):
+                ema = ema * a + (1.0 - w) * y
+                q = w - a + a * q
+                smoothed[j] = ema / (1.0 - q)
+        start = i + 1
+    out[idx] = smoothed
+    return out, (float(ema), float(q), float(xs[-1]), ref)
+
+
 class SmoothedSeries:
     """The smoothed copy of one column, extended only by the rows added since the last `update`."""
 
     def __init__(self):
         self.values: GrowingArray | None = None
-        self.state: tuple[float, int] = (0.0, 0)
+        self.state: tuple = TWEMA_START
         self.rows_done = 0
 
     def reset(self) -> None:
         """Forget the smoothed values (the weight changed); the next `update` smooths from the start."""
-        self.values, self.state, self.rows_done = None, (0.0, 0), 0
+        self.values, self.state, self.rows_done = None, TWEMA_START, 0
 
-    def update(self, y: np.ndarray, weight: float) -> np.ndarray:
-        """Smoothed `y` with `weight`; only rows beyond the last call are computed (O(new rows))."""
+    def update(self, y: np.ndarray, weight: float, x: np.ndarray | None = None) -> np.ndarray:
+        """Smoothed `y` with `weight`, time-weighted by `x` (the step column; None: evenly spaced); only rows
+        beyond the last call are computed (O(new rows))."""
         rows = len(y)
         if self.values is None or self.rows_done > rows:
-            self.values, self.state, self.rows_done = GrowingArray(max(1024, rows * 3 // 2)), (0.0, 0), 0
+            self.values, self.state, self.rows_done = GrowingArray(max(1024, rows * 3 // 2)), TWEMA_START, 0
         if rows > self.rows_done:
-            new, self.state = ema_smooth(y[self.rows_done:], weight, self.state)
+            new, self.state = twema_smooth(None if x is None else x[self.rows_done:rows], y[self.rows_done:],
+                                           weight, self.state)
             self.values.extend(new)
             self.rows_done = rows
         return self.values.view()

@@ -2,7 +2,7 @@
 
 The shell around `core.train.monitor_state.MonitorState` (the runs, what is shown, smoothing, the axes, the
 live run, the followed folders): it lays out the panels that read and write that state (`toolbar`,
-`run_list`, `plots`, `samples`), follows its events, runs the refresh timer and reads run folders.
+`step_bar`, `run_list`, `plots`, `samples`), follows its events, runs the refresh timer and reads run folders.
 
 Data flow: records (dicts, as written to metrics.jsonl) go into each run's `MetricTable` of growing numpy
 columns; a QTimer redraws only the curves whose data changed, with `setData` on plot items that are created
@@ -19,7 +19,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ganstudio.core import metric_registry
 from ganstudio.core.train.monitor_state import (  # noqa: F401  (RunData, scan_sample_files...: re-exported)
@@ -50,6 +50,7 @@ from ganstudio.qt.monitor.plots import (  # noqa: F401  (STYLES, TimedPlotWidget
 )
 from ganstudio.qt.monitor.run_list import RunList
 from ganstudio.qt.monitor.samples import SampleGridView, SamplePane, read_sample_file  # noqa: F401  (re-exported)
+from ganstudio.qt.monitor.step_bar import StepBar
 from ganstudio.qt.monitor.toolbar import MonitorToolbar
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
@@ -139,7 +140,12 @@ class TrainingMonitor(QWidget):
         self.toolbar.auto_range_requested.connect(self.auto_range)
         self.toolbar.export_csv_requested.connect(self.choose_export_csv)
         self.toolbar.export_png_requested.connect(self.choose_export_png)
-        root.addWidget(self.toolbar)
+        self.step_bar = StepBar(self.state)  # one step for every plot and sample view, beside the toolbar
+        top = QHBoxLayout()
+        top.addWidget(self.toolbar)
+        top.addSpacing(12)
+        top.addWidget(self.step_bar, 1)
+        root.addLayout(top)
         bar = self.toolbar  # the toolbar's widgets, under the names tests and the benchmark use
         self.open_button, self.smoothing_slider, self.smoothing_label = bar.open_button, bar.smoothing_slider, bar.smoothing_label
         self.log_y_check, self.x_combo = bar.log_y_check, bar.x_combo
@@ -200,6 +206,8 @@ class TrainingMonitor(QWidget):
         events.smoothing.connect(self._on_smoothing_changed)
         events.log_y.connect(self._on_log_y_changed)
         events.x_mode.connect(self._on_x_mode_changed)
+        for name in ("step", "current", "x_mode"):  # the step's line: by wall time it is the current run's
+            events[name].connect(lambda *_args: self.plots_host.set_step_marker(self.state.marker_x()))
 
     # --- runs ----------------------------------------------------------------------------------------
     def add_run(self, name: str, folder: Path | None = None, live: bool = False, task: str | None = None) -> RunData:

@@ -67,6 +67,7 @@ class MetricPlots(QWidget):
         self.plots: dict[str, pg.PlotWidget] = {}
         self.vlines: dict[str, pg.InfiniteLine] = {}
         self.legends: dict[str, pg.LegendItem] = {}
+        self.step_lines: dict[str, pg.InfiniteLine] = {}  # the Monitor's global step, one line per plot
         self.groups: dict[str, str] = {}  # plot objectName -> metric_registry plot group
         for i, (key, title, _metrics, _unit) in enumerate(plot_table()):
             self.groups[key] = key.removesuffix("Plot")
@@ -86,6 +87,10 @@ class MetricPlots(QWidget):
             vline.setVisible(False)
             pi.addItem(vline, ignoreBounds=True)
             self.vlines[key] = vline
+            step_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.ACCENT, width=1, style=Qt.DashLine))
+            step_line.setVisible(False)
+            pi.addItem(step_line, ignoreBounds=True)
+            self.step_lines[key] = step_line
             pw.scene().sigMouseMoved.connect(lambda pos, k=key: self._on_mouse_moved(k, pos))
             pw.on_leave = self._on_mouse_left
             # Not setXLink: a linked plot repaints whenever another one's range grows, and the plots are
@@ -178,6 +183,14 @@ class MetricPlots(QWidget):
         for key, pw in self.plots.items():
             if key != source:
                 pw.getPlotItem().setXRange(*x_range, padding=0)
+
+    # --- the global step ---------------------------------------------------------------------------
+    def set_step_marker(self, x: float | None) -> None:
+        """A dashed line at the Monitor's step on every plot (None: none, the Monitor follows the newest)."""
+        for line in self.step_lines.values():
+            if x is not None:
+                line.setPos(x)
+            line.setVisible(x is not None)
 
     # --- crosshair ----------------------------------------------------------------------------------
     def _on_mouse_moved(self, plot_key: str, pos: QPointF) -> None:

@@ -1,13 +1,17 @@
 """The Monitor's sample pane: the sample grid of image runs or the 2-D view of toy runs, with the history
-slider that scrubs the saved samples (at its right end it follows the newest).
+slider that scrubs the saved samples (at its right end it follows the newest), and Compare, which shows the
+ticked runs' samples side by side at the global step.
 
-Given a `MonitorState`, the pane shows its current run's saved sample at the state's sample index and the
-slider scrubs that index; without one it shows what it is given. The 2-D view itself is `toy_view.ToyView`.
+Given a `MonitorState`, the pane shows its current run's saved sample at the state's sample index (the
+newest saved at or before the global step) and the slider moves the global step to a sample's step; without
+one it shows what it is given. Samples kept as files are read when shown, through a small cache
+(`load_sample`), so a long history costs no memory. The 2-D view itself is `toy_view.ToyView`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QStackedWidget, QVBoxLayout, QWidget
 
-from ganstudio.core.train.monitor_state import MonitorState
+from ganstudio.core.train.monitor_state import MonitorState, RunData
 from ganstudio.qt.monitor.toy_view import ToyView
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,72 @@ def read_sample_file(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError) as exc:
         log.warning("cannot read sample file %s: %s", path, exc)
         return None
+
+
+CACHE_SIZE = 48  # decoded sample files kept for scrubbing back and forth (a few MB of grids)
+_cache: OrderedDict[Path, dict[str, Any]] = OrderedDict()
+
+
+def load_sample(payload: Any) -> dict[str, Any] | None:
+    """A saved sample as a payload dict: given as one, or read from its file (cached, newest used kept)."""
+    if not isinstance(payload, Path):
+        return payload
+    hit = _cache.get(payload)
+    if hit is not None:
+        _cache.move_to_end(payload)
+        return hit
+    loaded = read_sample_file(payload)
+    if loaded is not None:
+        _cache[payload] = loaded
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return loaded
+
+
+class CompareView(pg.GraphicsLayoutWidget):
+    """The ticked runs' samples side by side (`compareView`), each titled with its run and the step it
+    shows: grids as images, 2-D toys as their generated points (and the real ones)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("compareView")
+        self.shown: list[tuple[str, int | None]] = []  # (run name, step shown; None: no sample yet)
+
+    def show_runs(self, items: list[tuple[RunData, int | None, Any]], step: int | None) -> None:
+        self.clear()
+        self.shown = []
+        columns = max(1, min(3, len(items)))
+        if not items:
+            self.addLabel("Tick two or more runs to compare their samples.", color="#9aa0a8")
+        for i, (run, shown_step, payload) in enumerate(items):
+            if i and i % columns == 0:
+                self.nextRow()
+            cell = self.addLayout()
+            if shown_step is None:
+                cell.addLabel(f"{run.name}: no sample by step {step}", color=run.color, size="8pt")
+                self.shown.append((run.name, None))
+                continue
+            cell.addLabel(f"{run.name} · step {shown_step}", color=run.color, size="8pt")
+            cell.nextRow()
+            self.shown.append((run.name, shown_step))
+            data = load_sample(payload) or {}
+            if "grid" in data:
+                vb = cell.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+                vb.addItem(pg.ImageItem(np.asarray(data["grid"]), axisOrder="row-major", levels=(0, 255)))
+                vb.autoRange(padding=0.01)
+            elif "points" in data:
+                plot = cell.addPlot()
+                plot.setAspectLocked(True)
+                plot.hideButtons()
+                plot.setMenuEnabled(False)
+                if run.real_points is not None:
+                    plot.addItem(pg.ScatterPlotItem(pos=np.asarray(run.real_points, dtype=np.float64), size=2,
+                                                    pen=None, brush=pg.mkBrush(123, 211, 137, 90)))
+                plot.addItem(pg.ScatterPlotItem(pos=np.asarray(data["points"], dtype=np.float64), size=3, pen=None,
+                                                brush=pg.mkBrush(199, 125, 255, 220)))
+                if run.bounds is not None:
+                    xmin, xmax, ymin, ymax = run.bounds
+                    plot.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0.02)
 
 
 class SampleGridView(pg.GraphicsLayoutWidget):
@@ -81,7 +151,8 @@ class SamplePane(QWidget):
         self.empty.setProperty("muted", True)
         self.grid = SampleGridView()
         self.toy_view = ToyView()
-        for w in (self.empty, self.grid, self.toy_view):
+        self.compare_view = CompareView()
+        for w in (self.empty, self.grid, self.toy_view, self.compare_view):
             self.stack.addWidget(w)
         self.stack.setMinimumSize(300, 300)
         layout.addWidget(self.stack, 1)
@@ -103,14 +174,27 @@ class SamplePane(QWidget):
         self.history_label = QLabel("no samples yet")
         self.history_label.setObjectName("sampleStepLabel")
         self.history_label.setMinimumWidth(110)
+        self.compare_check = QCheckBox("Compare")
+        self.compare_check.setObjectName("compareCheck")
+        self.compare_check.setToolTip("The ticked runs' samples side by side, each the newest saved at or before the "
+                                      "Monitor's step (its step is in its title).")
         history.addWidget(self.history_slider, 1)
         history.addWidget(self.history_label)
+        history.addWidget(self.compare_check)
         layout.addLayout(history)
         if state is not None:
             self.history_slider.valueChanged.connect(state.scrub_samples)
+            self.compare_check.toggled.connect(state.set_compare)
             state.events.current.connect(lambda _run: self.show_current(force=True))
             state.events.sample_index.connect(lambda _index: self.show_current())
+            state.events.compare.connect(self._on_compare)
+            state.events.step.connect(lambda _step: self.refresh_compare())
+            state.events.visible.connect(lambda _run: self.refresh_compare())
+            state.events.samples.connect(lambda run: run.visible and self.refresh_compare())
+            state.events.removed.connect(lambda _run, _index: self.refresh_compare())
             self.show_current_kind()
+        else:
+            self.compare_check.setVisible(False)
 
     def show_kind(self, toy: bool, empty: bool) -> None:
         """The 2-D view for toy runs (even before a sample), else the grid, or the empty text."""
@@ -123,12 +207,15 @@ class SamplePane(QWidget):
             self.stack.setCurrentWidget(self.grid)
         self.title.setText("Generator vs data (2-D)" if toy else "Samples of the fixed latent batch")
 
-    def set_history(self, n: int, follow: bool) -> None:
-        """`n` saved samples; `follow` moves the slider to the newest. Emits no valueChanged."""
+    def set_history(self, n: int, follow: bool, position: int | None = None) -> None:
+        """`n` saved samples; `follow` moves the slider to the newest, else to `position` when given (the
+        sample the global step shows). Emits no valueChanged."""
         self.history_slider.blockSignals(True)
         self.history_slider.setRange(0, max(0, n - 1))
         if follow:
             self.history_slider.setValue(max(0, n - 1))
+        elif position is not None:
+            self.history_slider.setValue(position)
         self.history_slider.blockSignals(False)
 
     def reset_toy(self, bounds, real_points) -> None:
@@ -149,16 +236,38 @@ class SamplePane(QWidget):
     def show_current_kind(self) -> None:
         run = self.state.current
         self.show_kind(toy=run is not None and run.task == "toy", empty=run is None or not run.samples)
+        if self.state.compare:
+            self.toy_layers.setVisible(False)
+            self.stack.setCurrentWidget(self.compare_view)
+            self.title.setText("Ticked runs at " + (f"step {self.state.step}" if self.state.step is not None
+                                                     else "their newest samples"))
+
+    def _on_compare(self, on: bool) -> None:
+        if self.compare_check.isChecked() != on:
+            self.compare_check.blockSignals(True)
+            self.compare_check.setChecked(on)
+            self.compare_check.blockSignals(False)
+        self.refresh_compare()
+        self.show_current(force=True)
+
+    def refresh_compare(self) -> None:
+        """The ticked runs side by side at the global step (only while Compare is on)."""
+        if self.state is None or not self.state.compare:
+            return
+        shown = {id(run): (step, payload) for run, step, payload in self.state.samples_at_step()}
+        items = [(run, *shown.get(id(run), (None, None))) for run in self.state.visible_runs()]
+        self.compare_view.show_runs(items, self.state.step)
+        self.show_current_kind()
 
     def show_current(self, force: bool = False) -> None:
         """The current run's sample at the state's index; `force`: a run newly shown (toy bounds and real
         points again, the sample even if it is the one on screen)."""
         state, run = self.state, self.state.current
         self.show_current_kind()
-        self.set_history(state.sample_count, follow=state.follows_newest)
+        index = state.shown_sample_index()
+        self.set_history(state.sample_count, follow=state.follows_newest, position=index)
         if run is not None and run.task == "toy" and force:
             self.reset_toy(run.bounds, run.real_points)
-        index = state.shown_sample_index()
         if index is None:
             self.history_label.setText("no samples yet")
             return
@@ -166,10 +275,11 @@ class SamplePane(QWidget):
         if not force and self._shown == (id(run), index, step):
             return
         self._shown = (id(run), index, step)
-        if isinstance(payload, Path):
-            payload = read_sample_file(payload)
-            if payload is None:
-                return
+        payload = load_sample(payload)
+        if payload is None:
+            return
         newest = " (newest)" if index == len(run.samples) - 1 else ""
+        if state.step is not None and step > state.step:
+            newest = " (its first)"
         self.history_label.setText(f"step {step}{newest}")
         self.show_payload(payload, step)

@@ -37,7 +37,8 @@ class MonitorToolbar(QWidget):
         self.smoothing_slider.setRange(0, 99)  # hundredths of the weight, up to monitor_state.SMOOTHING_MAX
         self.smoothing_slider.setValue(int(round(state.smoothing * 100)))
         self.smoothing_slider.setFixedWidth(140)
-        self.smoothing_slider.setToolTip("Exponential moving average as in TensorBoard: raw values faint, smoothed bold.")
+        self.smoothing_slider.setToolTip("Debiased exponential moving average as in TensorBoard, weighted by the spacing of the steps where it "
+                                         "is uneven (as W&B's): raw values faint, smoothed bold.")
         self.smoothing_label = QLabel(f"{state.smoothing:.2f}")
         self.smoothing_label.setMinimumWidth(32)
         self.smoothing_slider.valueChanged.connect(lambda v: state.set_smoothing(v / 100.0))

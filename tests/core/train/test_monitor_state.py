@@ -59,20 +59,27 @@ def test_visibility_fires_once_per_change(state, heard):
     assert state.visible_runs() == [b] and not state.several_shown
 
 
-def test_current_run_resets_the_sample_index(state, heard):
+def test_a_run_made_current_shows_its_sample_at_the_global_step(state, heard):
     a, b = state.add_run("a"), state.add_run("b")
     for step in (10, 20, 30):
         a.add_sample(step, {"points": np.zeros((2, 2))})
+    for step in (15, 25):
+        b.add_sample(step, {"points": np.zeros((2, 2))})
     state.set_current(a)
     state.scrub_samples(0)
-    assert state.sample_index == 0 and not state.follows_newest and state.shown_sample_index() == 0
+    assert state.step == 10 and state.sample_index == 0 and not state.follows_newest
     heard.clear()
     state.set_current(a)  # the same run: nothing changes
     assert heard == [] and state.sample_index == 0
-    state.set_current(b)
-    assert heard == [("current", (b,))] and state.sample_index is None
+    state.set_current(b)  # no sample of b by step 10: its first shows
+    assert heard == [("current", (b,))] and state.sample_index == 0
+    state.set_step(26)
+    assert state.sample_index == 1  # step 25, the newest at or before 26
     state.set_current(a)
-    assert state.sample_index is None and state.shown_sample_index() == 2  # follows the newest again
+    assert state.sample_index == 1 and a.samples[1][0] == 20
+    state.set_step(None)
+    state.set_current(b)
+    assert state.sample_index is None and state.shown_sample_index() == 1  # follows the newest again
 
 
 def test_scrubbing_to_the_end_follows_the_newest(state, heard):
@@ -83,14 +90,41 @@ def test_scrubbing_to_the_end_follows_the_newest(state, heard):
     heard.clear()
     state.scrub_samples(1)
     state.scrub_samples(1)
-    assert heard == [("sample_index", (1,))] and state.shown_sample_index() == 1
+    assert heard == [("step", (20,)), ("sample_index", (1,))] and state.shown_sample_index() == 1
     state.add_samples(run, [(40, {"points": np.zeros((2, 2))})])
     assert state.shown_sample_index() == 1  # scrubbed back: stays there while samples arrive
     state.scrub_samples(3)
     assert state.sample_index is None and state.shown_sample_index() == 3
 
 
-def test_long_sample_histories_are_thinned_keeping_the_first(state):
+def test_every_sample_of_a_run_folder_is_kept_and_only_the_newest_stay_decoded(state, tmp_path):
+    """A long live run writes a file per preview: all are kept (no cap), the old ones as their files."""
+    from ganstudio.core.train.monitor_state import KEEP_DECODED
+
+    folder = tmp_path / "run"
+    (folder / "samples").mkdir(parents=True)
+    run = state.add_run("live", folder=folder, live=True, task="toy")
+    n = 2 * MAX_SAMPLE_HISTORY + 7
+    for s in range(n):
+        pts = np.full((3, 2), s, np.float32)
+        np.save(folder / "samples" / f"step_{s * 10:07d}.npy", pts)
+        state.add_samples(run, [(s * 10, {"points": pts, "field": np.zeros((4, 4))})])
+    assert [s for s, _ in run.samples] == [s * 10 for s in range(n)]
+    decoded = [i for i, (_s, p) in enumerate(run.samples) if not isinstance(p, Path)]
+    assert decoded == list(range(n - KEEP_DECODED, n))
+    assert run.samples[3][1] == folder / "samples" / "step_0000030.npy"
+    assert run.sample_index_at(35) == 3 and run.sample_index_at(30) == 3 and run.sample_index_at(-1) is None
+    assert run.sample_index_at(None) == n - 1
+
+
+def test_a_decoded_sample_without_its_file_stays_decoded(state, tmp_path):
+    run = state.add_run("live", folder=tmp_path, live=True)
+    for s in range(KEEP := 10):
+        state.add_samples(run, [(s, {"grid": np.zeros((2, 2, 3), np.uint8)})])
+    assert all(isinstance(p, dict) for _s, p in run.samples) and len(run.samples) == KEEP
+
+
+def test_long_sample_histories_without_files_are_thinned_keeping_the_first(state):
     run = state.add_run("a")
     state.add_samples(run, [(s, None) for s in range(MAX_SAMPLE_HISTORY + 1)])
     steps = [s for s, _ in run.samples]
@@ -258,3 +292,52 @@ def test_a_rewritten_metrics_file_replaces_the_runs_table(state, heard, tmp_path
     state.poll()
     steps = run.table.get("step")
     assert run.follower.restarted and list(steps) == sorted(set(steps)) and run.table.rows == 2 != before + 2
+
+
+def test_the_global_step_follows_the_newest_past_every_run_and_marks_the_plots(state, heard):
+    a = state.add_run("a")
+    state.add_rows(a, [{"step": s, "wall_time": 2.0 * s, "loss_g": 1.0} for s in (100, 200, 300)])
+    b = state.add_run("b")
+    state.add_rows(b, [{"step": s, "wall_time": 1.0, "loss_g": 1.0} for s in (100, 500)])
+    assert state.max_step == 500 and state.marker_x() is None
+    heard.clear()
+    state.set_step(250)
+    state.set_step(250)
+    assert state.step == 250 and names(heard) == ["step"]
+    assert state.marker_x() == 250.0
+    state.set_current(a)
+    state.set_x_mode("wall_time")
+    assert state.marker_x() == 400.0  # a's wall time at its logged step nearest 250 (step 200)
+    state.set_step(500)  # the newest of all runs: follows what comes
+    assert state.step is None and state.marker_x() is None
+    state.set_step(-3)
+    assert state.step == 0
+
+
+def test_samples_at_step_compare_runs_at_the_same_step(state, heard):
+    a, b, c = state.add_run("a"), state.add_run("b"), state.add_run("c")
+    state.add_samples(a, [(s, {"grid": s}) for s in (100, 200, 300)])
+    state.add_samples(b, [(s, {"grid": s}) for s in (150, 350)])
+    state.add_samples(c, [(s, {"grid": s}) for s in (400,)])
+    state.set_step(260)
+    shown = state.samples_at_step()
+    assert [(r.name, step) for r, step, _p in shown] == [("a", 200), ("b", 150)]  # c has none by then
+    state.set_visible(a, False)
+    assert [r.name for r, _s, _p in state.samples_at_step()] == ["b"]
+    state.set_step(None)
+    assert [(r.name, s) for r, s, _p in state.samples_at_step([a, b, c])] == [("a", 300), ("b", 350), ("c", 400)]
+    heard.clear()
+    state.set_compare(True)
+    state.set_compare(True)
+    assert heard == [("compare", (True,))] and state.compare
+
+
+def test_the_bold_curve_is_time_weighted_by_the_step(state):
+    """Logged every 10 steps with step 30 missing, weight 0.5: the history decays by 0.25 over the gap."""
+    run = state.add_run("a")
+    state.add_rows(run, [{"step": s, "wall_time": 0.1 * s, "g_loss": v} for s, v in ((0, 1.0), (10, 2.0), (20, 3.0))])
+    state.set_smoothing(0.5)
+    np.testing.assert_allclose(state.smoothed_values(run, "g_loss"), [1.0, 5 / 3, 17 / 7])
+    state.add_rows(run, [{"step": 40, "wall_time": 4.0, "g_loss": 4.0}])  # continued row by row
+    np.testing.assert_allclose(state.smoothed_values(run, "g_loss"), [1.0, 5 / 3, 17 / 7, 81 / 23])
+    assert state.shows_raw("g_loss")  # the raw values faint behind

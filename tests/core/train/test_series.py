@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from ganstudio.core.train.series import GrowingArray, MetricTable, SmoothedSeries, csv_text, ema_smooth, nearest_row
 
@@ -70,3 +71,62 @@ def test_the_series_module_imports_neither_qt_nor_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def twema_reference(x, y, weight):
+    """W&B's time-weighted EMA loop (its docs' sample code) with dx measured in the first logging interval
+    instead of the plot's range; non-finite values skipped."""
+    pts = [(i, xi, yi) for i, (xi, yi) in enumerate(zip(x, y)) if np.isfinite(yi)]
+    ref = next(b - a for (_, a, _), (_, b, _) in zip(pts, pts[1:]) if b > a)
+    num = den = 0.0
+    out, prev = np.array(y, dtype=np.float64), None
+    for i, xi, yi in pts:
+        dx = 1.0 if prev is None or xi <= prev else (xi - prev) / ref
+        adj = weight**dx
+        num, den = num * adj + yi, den * adj + 1.0
+        out[i] = num / den
+        prev = xi
+    return out
+
+
+def test_time_weighted_ema_matches_hand_computed_values():
+    from ganstudio.core.train.series import twema_smooth
+
+    # weight 0.5, logged every 10 steps but step 30 is missing: the history decays by 0.5 ** 2 there.
+    out, _ = twema_smooth(np.array([0.0, 10, 20, 40]), np.array([1.0, 2, 3, 4]), 0.5)
+    np.testing.assert_allclose(out, [1.0, 5 / 3, 17 / 7, 81 / 23], rtol=1e-12)
+
+
+@pytest.mark.parametrize("weight", [0.3, 0.6, 0.9, 0.99])
+def test_time_weighted_ema_on_uneven_steps_matches_the_loop_also_when_continued(weight):
+    from ganstudio.core.train.series import TWEMA_START, twema_smooth
+
+    rng = np.random.default_rng(1)
+    steps = np.cumsum(rng.choice([5, 5, 5, 10, 15, 2.5], size=2000)).astype(np.float64)
+    steps[700] = steps[699]  # a step logged again counts as one interval
+    y = rng.normal(3, 1, 2000)
+    y[[4, 900]] = np.nan
+    expected = twema_reference(steps, y, weight)
+    whole, _ = twema_smooth(steps, y, weight)
+    first, state = twema_smooth(steps[:777], y[:777], weight, TWEMA_START)
+    rest, _ = twema_smooth(steps[777:], y[777:], weight, state)
+    np.testing.assert_allclose(whole, expected, rtol=1e-9)
+    np.testing.assert_allclose(np.concatenate([first, rest]), expected, rtol=1e-9)
+
+
+def test_time_weighted_ema_is_tensorboards_where_steps_are_even():
+    from ganstudio.core.train.series import ema_smooth, twema_smooth
+
+    y = np.random.default_rng(2).normal(0, 1, 5000)
+    steps = np.arange(5000) * 5.0
+    np.testing.assert_allclose(twema_smooth(steps, y, 0.95)[0], ema_smooth(y, 0.95)[0], rtol=1e-12)
+
+
+def test_time_weighted_ema_with_long_even_stretches_and_a_few_gaps_matches_the_loop():
+    from ganstudio.core.train.series import twema_smooth
+
+    rng = np.random.default_rng(3)
+    steps = np.cumsum(np.where(rng.random(20000) < 0.002, rng.choice([10.0, 35.0, 500.0], 20000), 5.0))
+    y = rng.normal(0, 1, 20000)
+    for weight in (0.6, 0.99):
+        np.testing.assert_allclose(twema_smooth(steps, y, weight)[0], twema_reference(steps, y, weight), rtol=1e-9)
