@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -45,7 +46,7 @@ def test_a_step_that_does_not_fit_is_one_sentence_naming_the_batch_and_widths():
         check_step_memory(cfg, 100 * 1024**2)
 
 
-def _peak_growth_of_two_steps(overrides: list[str], name: str) -> int:
+def _peak_growth_of_two_steps(overrides: list[str], name: str, cwd: Path) -> int:
     """Peak RSS growth over two real training steps, measured in a fresh process (this one's peak is
     whatever an earlier test reached)."""
     code = (
@@ -57,7 +58,9 @@ def _peak_growth_of_two_steps(overrides: list[str], name: str) -> int:
         "t.run()\n"
         "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True)
+    # cwd: not the checkout, whose source tree `python -c` would import instead of the installed package
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True,
+                          cwd=cwd)
     return int(done.stdout.split()[-1])
 
 
@@ -67,10 +70,10 @@ def _peak_growth_of_two_steps(overrides: list[str], name: str) -> int:
     ("toy-ring", ["model.d_width=512", "model.g_width=64", "model.d_depth=4", "tricks.unrolled_steps=20",
                   "optim.batch_size=512"]),
 ])
-def test_the_estimate_is_not_below_what_a_real_step_takes(name, overrides):
+def test_the_estimate_is_not_below_what_a_real_step_takes(name, overrides, tmp_path):
     """The estimate must not be an underestimate by much (then a run the machine cannot hold would start)."""
     overrides = [*overrides, "train.steps=2", *QUIET]
-    grown = _peak_growth_of_two_steps(overrides, name)
+    grown = _peak_growth_of_two_steps(overrides, name, tmp_path)
     assert grown > 50 * 1024**2  # the steps did allocate: the measure measures something
     assert estimate_step_bytes(preset(name).with_overrides(overrides)) >= 0.7 * grown
 
