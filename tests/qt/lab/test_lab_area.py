@@ -138,6 +138,7 @@ def test_supports_show_a_thin_manifold_of_the_chosen_dimensions(lab):
 def test_collapse_trains_in_the_background_and_stops(qtbot, lab):
     p = lab.panels["collapse"]
     lab.show_experiment("collapse")
+    p.steps.setValue(5000)  # the longest run: still training when paused below (2000 steps ended first on a quiet CI)
     qtbot.mouseClick(p.strip.trainButton, Qt.LeftButton)
     qtbot.waitUntil(lambda: p.latest is not None and len(p.latest["step"]) >= 2, timeout=120000)
     assert len(p.clouds["plain"][1].data) == 1024 and len(p.modes["unrolled"].xData) >= 2
