@@ -197,7 +197,7 @@ class JobWorker(BackgroundWorker):
     """Runs `fn(*args, **kwargs)` in a thread. A generator function reports progress by yielding.
 
     Signals: `progress(value)` (throttled to one per `progress_interval` seconds, the newest value
-    wins), `succeeded(result)` (the return value), `cancelled()`, `failed(JobError)`, `finished()`.
+    wins; a yielded None is only a point to pause or stop, never sent), `succeeded(result)` (the return value), `cancelled()`, `failed(JobError)`, `finished()`.
     With `pass_progress=True`, fn also receives `progress=callable`, for callback-style APIs; calling it
     reports progress, blocks while paused and raises JobCancelled after `stop()`.
 
@@ -221,9 +221,12 @@ class JobWorker(BackgroundWorker):
         self.result: Any = None
 
     def _offer(self, value: Any) -> None:
-        self._unsent = [value]
+        # A generator yielding None only offers a point to pause or stop: it must not replace a report that
+        # is still held back by the throttle (it used to, and the Lab lost most of its reports).
+        if value is not None:
+            self._unsent = [value]
         now = time.perf_counter()
-        if now - self._last_progress >= self.progress_interval:
+        if self._unsent and now - self._last_progress >= self.progress_interval:
             self._send_progress(now)
 
     def _send_progress(self, now: float | None = None) -> None:

@@ -73,6 +73,26 @@ def test_generator_job_reports_progress_and_result_in_the_gui_thread(qtbot):
     assert c.progress[-1] == 49 and not c.errors
 
 
+def reports_between_pause_points(n_reports, nones_after_each):
+    for i in range(n_reports):
+        yield {"report": i}
+        for _ in range(nones_after_each):
+            time.sleep(0.0005)
+            yield None  # a pause point, nothing to show
+
+
+def test_a_throttled_report_is_not_replaced_by_the_pause_points_after_it(qtbot):
+    # The Lab yields a report every 50 steps and None after the others; the throttle used to keep only the
+    # newest value, a None, so a report that came within the interval of the previous send was lost.
+    c = Collector()
+    job = JobWorker(reports_between_pause_points, 6, 400, progress_interval=0.05)
+    connect(job, c)
+    run_job(qtbot, job, c)
+    assert None not in c.progress
+    assert c.progress[-1] == {"report": 5}
+    assert len(c.progress) >= 4  # ~0.2 s between reports: hardly any coalesced
+
+
 def test_job_cancel_and_pause(qtbot, watch_pause):
     c = Collector()
     job = JobWorker(count_to, 10000, 0.001)

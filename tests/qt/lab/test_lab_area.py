@@ -140,7 +140,9 @@ def test_collapse_trains_in_the_background_and_stops(qtbot, lab):
     lab.show_experiment("collapse")
     p.steps.setValue(5000)  # the longest run: still training when paused below (2000 steps ended first on a quiet CI)
     qtbot.mouseClick(p.strip.trainButton, Qt.LeftButton)
-    qtbot.waitUntil(lambda: p.latest is not None and len(p.latest["step"]) >= 2, timeout=120000)
+    qtbot.waitUntil(lambda: (p.latest is not None and len(p.latest["step"]) >= 2) or not p.strip.running(),
+                    timeout=120000)
+    assert p.strip.running(), f"the job ended early: {p.strip.status.text()!r}"
     assert len(p.clouds["plain"][1].data) == 1024 and len(p.modes["unrolled"].xData) >= 2
     assert "modes" in p.numbers.text()
     p.strip.pauseButton.setChecked(True)
