@@ -164,7 +164,6 @@ class TrainingMonitor(QWidget):
         plots_host.mouse_left.connect(self._on_mouse_left)
         self.plots: dict[str, pg.PlotWidget] = plots_host.plots
         self.vlines: dict[str, pg.InfiniteLine] = plots_host.vlines
-        self.legends: dict[str, pg.LegendItem] = plots_host.legends
         self._plot_groups: dict[str, str] = plots_host.groups  # plot objectName -> metric_registry plot group
         self.plots_host = plots_host
         left = QWidget()
