@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ganstudio.core import metric_registry
@@ -318,6 +318,17 @@ class TrainingMonitor(QWidget):
                 self._last_refreshed = keys.index(key)
                 return key
         return None
+
+    def showEvent(self, event) -> None:
+        # Coming back from another area: every plot at once, so that none shows an older step than the
+        # others (one plot per tick left Losses at step 2200 while the rest still stood at ~1400).
+        super().showEvent(event)
+        QTimer.singleShot(0, self._redraw_all)
+
+    @Slot()
+    def _redraw_all(self) -> None:
+        if self.isVisible():
+            self.redraw(force=True)
 
     def redraw(self, force: bool = False) -> None:
         """Timer tick: push new data into one plot (all of them when forced); refresh the samples.

@@ -217,3 +217,31 @@ def test_a_followed_toy_run_shows_ds_heat_map_and_gs_gradient_or_says_why_not(qt
     monitor.sample_pane.history_slider.setValue(0)
     qtbot.waitUntil(lambda: view.step == 10, timeout=10000)
     assert not boxes["heat"].isEnabled() and "keeps only the points" in boxes["heat"].toolTip()
+
+
+def test_coming_back_to_the_monitor_shows_every_plot_at_the_same_step(qtbot, monitor):
+    """Hidden, it skips its refresh; shown again, all plots catch up at once (one per tick left them at
+    different steps for seconds)."""
+    monitor.begin_live_run({"name": "live", "task": "toy"})
+
+    def feed(first, last):
+        rows = [{"step": s, "wall_time": 0.01 * s, "d_loss": 1.0, "g_loss": 0.7, "d_real": 0.6, "d_fake": 0.4,
+                 "grad_norm_d": 1.0, "grad_norm_g": 0.5, "lr_g": 2e-4, "lr_d": 2e-4, "it_s": 50.0}
+                for s in range(first, last + 1, 10)]
+        monitor.add_progress({"scalars": rows, "samples": [], "evals": []})
+
+    feed(10, 100)
+    monitor.redraw(force=True)
+    monitor.hide()
+    feed(110, 2200)
+    for _ in range(6):
+        monitor.redraw()  # hidden: nothing pushed
+    monitor.show()
+    qtbot.waitExposed(monitor)
+
+    def newest_x():
+        return {key: curve.smooth.getOriginalDataset()[0][-1] for key, curve in monitor.live_run.curves.items()
+                if curve.smooth.getOriginalDataset()[0] is not None}
+
+    qtbot.waitUntil(lambda: set(newest_x().values()) == {2200}, timeout=5000)
+    assert {key for key, _m in newest_x()} >= {"lossPlot", "dOutputPlot", "gradNormPlot", "lrPlot", "speedPlot"}
