@@ -14,6 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from ganstudio.core.train.run_index import default_runs_folder  # noqa: F401  (shared with `ganstudio runs`)
+
 log = logging.getLogger(__name__)
 
 ORGANIZATION = "GANStudio"
@@ -26,10 +28,6 @@ SESSION_MAX_BYTES = 256 << 10  # a remembered form or run list is a few kB; a ha
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 EXPORT_SCALES = (1, 2, 4, 8)
 MAX_THREADS = 1024
-
-
-def default_runs_folder() -> Path:
-    return Path.home() / "GAN Studio" / "runs"
 
 
 class AppSettings:
