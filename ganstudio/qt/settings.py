@@ -119,6 +119,13 @@ class AppSettings:
     def set_runs_folder(self, folder: str | Path) -> None:
         self._s.setValue("training/runs_folder", str(folder))
 
+    def browsed_runs_folder(self) -> Path:
+        """The folder the run browser listed last; the runs folder until it has listed another."""
+        return Path(self._get_str("folders/run-browser", str(self.runs_folder())))
+
+    def set_browsed_runs_folder(self, folder: str | Path) -> None:
+        self._s.setValue("folders/run-browser", str(folder))
+
     # --- recent files ------------------------------------------------------------------------------
     def _recent(self, key: str) -> list[str]:
         value = self._s.value(key, [])

@@ -1,4 +1,4 @@
-"""The Monitor's toolbar: Open run folder, smoothing, log y, the x axis, Auto-range and Export.
+"""The Monitor's toolbar: Open run folder, Browse runs, smoothing, log y, the x axis, Auto-range and Export.
 
 Smoothing, log y and the x axis are the `MonitorState`'s: the controls write it and follow its events (so a
 change made elsewhere, e.g. the View menu's Log y, shows here too). The buttons are requests for the shell.
@@ -13,9 +13,10 @@ from ganstudio.core.train.monitor_state import MonitorState
 
 
 class MonitorToolbar(QWidget):
-    """`openRunButton`, `smoothingSlider`, `logYCheck`, `xAxisCombo`, `autoRangeButton`, `exportButton`."""
+    """`openRunButton`, `browseRunsButton`, `smoothingSlider`, `logYCheck`, `xAxisCombo`, `autoRangeButton`, `exportButton`."""
 
     open_requested = Signal()
+    browse_requested = Signal()
     auto_range_requested = Signal()
     export_csv_requested = Signal()
     export_png_requested = Signal()
@@ -30,6 +31,12 @@ class MonitorToolbar(QWidget):
         self.open_button.setToolTip("Open a run folder written by `ganstudio train` (or by this app) and follow it live.")
         self.open_button.clicked.connect(lambda: self.open_requested.emit())
         bar.addWidget(self.open_button)
+        self.browse_button = QPushButton("Browse runs…")
+        self.browse_button.setObjectName("browseRunsButton")
+        self.browse_button.setToolTip("List a folder of runs (name, state, steps, best metric, dates) and open the "
+                                      "ones you pick.")
+        self.browse_button.clicked.connect(lambda: self.browse_requested.emit())
+        bar.addWidget(self.browse_button)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Smoothing"))
         self.smoothing_slider = QSlider(Qt.Horizontal)
