@@ -230,9 +230,10 @@ def _read_run(folder: Path, name: str) -> RunEntry:
     fields: dict[str, Any] = {"owner": holder.describe() if holder is not None else None}
     notes: list[str] = []
     times = {}
+    base = os.fspath(folder)
     for part in ("config.json", "metrics.jsonl", "checkpoints/latest.json", "checkpoints/best.json"):
         try:
-            times[part] = os.stat(folder / part).st_mtime
+            times[part] = os.stat(os.path.join(base, part)).st_mtime
         except FileNotFoundError:
             pass
     fields["last_written"] = max(times.values()) if times else None
@@ -252,7 +253,7 @@ def _read_run(folder: Path, name: str) -> RunEntry:
         done, torn = _last_logged_step(folder / "metrics.jsonl")
         if torn:
             notes.append("the last line of metrics.jsonl is torn (a kill while it was written)")
-    if "checkpoints/latest.json" in times:
+    if "checkpoints/latest.json" in times and done is None:  # the last save logs its step first: read only without a log
         saved = _checkpoint_json(folder / "checkpoints" / "latest.json", notes)
         step = _int(saved.get("step"))
         if step is not None:
@@ -288,7 +289,7 @@ def _from_config(path: Path) -> dict[str, Any]:
     from ganstudio.core.config import DATA_KINDS, DataConfig
     from ganstudio.core.safe_json import read_json
 
-    cfg = read_json(path, what="Run config", max_bytes=MAX_CONFIG_BYTES, max_depth=8)
+    cfg = read_json(path, what="Run config", max_bytes=MAX_CONFIG_BYTES)
     if not isinstance(cfg, dict):
         raise GanStudioError(f"{path} is not a run config (it holds no settings table).")
     data, train, objective = (cfg.get(k) if isinstance(cfg.get(k), dict) else {} for k in ("data", "train", "objective"))
@@ -309,7 +310,7 @@ def _checkpoint_json(path: Path, notes: list[str]) -> dict[str, Any]:
     from ganstudio.core.safe_json import read_json
 
     try:
-        value = read_json(path, what="Checkpoint metadata", max_bytes=MAX_CHECKPOINT_JSON_BYTES, max_depth=16)
+        value = read_json(path, what="Checkpoint metadata", max_bytes=MAX_CHECKPOINT_JSON_BYTES)
     except GanStudioError as exc:
         notes.append(str(exc).rstrip("."))
         return {}
