@@ -169,7 +169,10 @@ class RunBrowserDialog(QDialog):
             return
         self._job = None
         self.refresh_button.setEnabled(True)
+        self.scan = None  # the table must not show another folder's runs under this one's name
+        self.table.setRowCount(0)
         self.status.setText("")
+        self._sync_buttons()
         self.messages.show_error(err.message)
 
     def show_scan(self, scan: RunScan) -> None:
@@ -190,6 +193,9 @@ class RunBrowserDialog(QDialog):
                     item.setForeground(muted)
                 table.setItem(row, column, item)
             table.item(row, 0).setData(FOLDER_ROLE, str(r.folder))
+        table.resizeColumnsToContents()  # dates and steps whole; a long name is cut (its tooltip has the folder)
+        for column in range(len(COLUMNS) - 1):
+            table.setColumnWidth(column, min(max(table.columnWidth(column) + 16, 80), 300))
         table.setSortingEnabled(True)
         self.status.setText(scan.summary())
         self._sync_buttons()

@@ -43,7 +43,7 @@ class MonitorToolbar(QWidget):
         self.smoothing_slider.setObjectName("smoothingSlider")
         self.smoothing_slider.setRange(0, 99)  # hundredths of the weight, up to monitor_state.SMOOTHING_MAX
         self.smoothing_slider.setValue(int(round(state.smoothing * 100)))
-        self.smoothing_slider.setFixedWidth(110)
+        self.smoothing_slider.setFixedWidth(96)
         self.smoothing_slider.setToolTip("Debiased exponential moving average as in TensorBoard, weighted by the spacing of the steps where it "
                                          "is uneven (as W&B's): raw values faint, smoothed bold.")
         self.smoothing_label = QLabel(f"{state.smoothing:.2f}")

@@ -110,6 +110,7 @@ def test_a_broken_run_is_named_not_opened_and_a_bad_folder_is_one_sentence(qtbot
     qtbot.keyClick(dialog.folder_edit, Qt.Key_Return)
     qtbot.waitUntil(lambda: dialog._job is None, timeout=30000)
     assert "does not exist" in dialog.messages.text_of("error")
+    assert dialog.table.rowCount() == 0 and not dialog.open_button.isEnabled()  # not the last folder's runs
     assert settings.browsed_runs_folder() == runs_folder  # only a folder that was listed is remembered
 
 
