@@ -54,6 +54,7 @@ def make_runs(base: Path, n: int) -> Path:
         for part in ("config.json", "config.toml", "checkpoints/latest.json", "checkpoints/best.json"):
             shutil.copy2(real / part, run / part)
         os.link(logs[100_000 if i % 10 == 0 else 2000], run / "metrics.jsonl")
+        os.utime(run / "checkpoints" / "latest.json")  # saved after the last log line, as at a run's end: it is read
         if i % 50 == 7:
             text = (run / "config.json").read_text()
             (run / "config.json").write_text(text[: len(text) // 2])

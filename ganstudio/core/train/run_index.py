@@ -253,7 +253,9 @@ def _read_run(folder: Path, name: str) -> RunEntry:
         done, torn = _last_logged_step(folder / "metrics.jsonl")
         if torn:
             notes.append("the last line of metrics.jsonl is torn (a kill while it was written)")
-    if "checkpoints/latest.json" in times and done is None:  # the last save logs its step first: read only without a log
+    # A save after the last logged step (Stop, Ctrl-C, the end: steps between log steps log nothing) is newer
+    # than the log; an older one's step the log has passed already.
+    if "checkpoints/latest.json" in times and (done is None or times["checkpoints/latest.json"] >= times["metrics.jsonl"]):
         saved = _checkpoint_json(folder / "checkpoints" / "latest.json", notes)
         step = _int(saved.get("step"))
         if step is not None:

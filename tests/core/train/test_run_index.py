@@ -24,13 +24,13 @@ SETS = ["train.log_every=1", "train.eval_every=2", "train.sample_every=0", "trai
         "train.best_metric=sliced_w", "model.g_width=32", "model.d_width=32", "optim.batch_size=32"]
 
 
-def train(folder: Path, steps: int, max_steps: int | None = None) -> Path:
+def train(folder: Path, steps: int, max_steps: int | None = None, extra: tuple[str, ...] = ()) -> Path:
     from ganstudio.core.train.trainer import Trainer
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        cfg = preset("toy-ring").with_overrides([*SETS, f"train.steps={steps}"])
+        cfg = preset("toy-ring").with_overrides([*SETS, f"train.steps={steps}", *extra])
         Trainer(cfg, run_dir=folder).run(max_steps=max_steps, save_at_end="always", evaluate_at_end=True)
     finally:
         torch.set_num_threads(threads)
@@ -108,6 +108,14 @@ def test_broken_and_half_written_runs_are_listed_unreadable_with_a_reason(made, 
     assert all(r.reason.endswith(".") for r in scan.runs if r.state == "unreadable")
     assert scan.not_runs == ["notes"] and scan.count("unreadable") == 3
     assert "3 unreadable" in scan.summary() and "1 folder without a run (notes)" in scan.summary()
+
+
+def test_a_run_stopped_between_two_log_steps_counts_the_steps_its_checkpoint_saved(tmp_path):
+    run = train(tmp_path / "run", 20, max_steps=7, extra=("train.log_every=5", "train.eval_every=0"))
+    logged = [r["step"] for r in read_metrics(run / "metrics.jsonl")]
+    assert max(logged) == 5  # steps 6 and 7 logged nothing; the save at the stop holds step 7
+    entry = scan_runs(run).runs[0]
+    assert (entry.steps_done, entry.state) == (7, "stopped")
 
 
 def test_a_torn_last_line_keeps_the_last_complete_step_and_says_so(made, tmp_path):
