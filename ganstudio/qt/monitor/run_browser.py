@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganstudio.core.train.run_index import STATES, RunEntry, RunScan, format_date, scan_runs
+from ganstudio.core.train.run_index import STATES, RunEntry, RunScan, default_runs_folder, format_date, scan_runs
 from ganstudio.qt import theme
 from ganstudio.qt.widgets.message_strip import MessageStrip
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
@@ -138,7 +138,9 @@ class RunBrowserDialog(QDialog):
     # --- listing ----------------------------------------------------------------------------------------
     def list_folder(self, folder: str | Path | None = None) -> JobWorker | None:
         """List `folder` (default: the one listed last) in a background job; the table fills when done."""
-        text = str(folder if folder is not None else self.settings.browsed_runs_folder()).strip()
+        if folder is None:
+            folder = self.settings.browsed_runs_folder() if self.settings is not None else default_runs_folder()
+        text = str(folder).strip()
         if not text:
             self.messages.show_error("Give a folder of runs to list.")
             return None
@@ -161,7 +163,8 @@ class RunBrowserDialog(QDialog):
             return  # a newer listing was asked for
         self._job = None
         self.refresh_button.setEnabled(True)
-        self.settings.set_browsed_runs_folder(scan.folder)
+        if self.settings is not None:
+            self.settings.set_browsed_runs_folder(scan.folder)
         self.show_scan(scan)
 
     def _on_scan_failed(self, err) -> None:
