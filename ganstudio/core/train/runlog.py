@@ -128,7 +128,7 @@ def parse_record(line: bytes) -> dict[str, Any] | None:
     garbage, or JSON such as 42 or [1, 2]). Bytes that are not UTF-8 are replaced, not fatal."""
     try:
         value = json.loads(line.decode("utf-8", errors="replace"))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the interpreter's limit
         return None
     return value if isinstance(value, dict) else None
 

@@ -116,6 +116,7 @@ class TrainingMonitor(QWidget):
                                   log_y=settings.log_y() if settings is not None else False)
         self.last_redraw_ms = 0.0
         self._reopening: list[str] | None = None  # remembered run folders still being read
+        self.run_browser = None  # Browse runs…, made when first asked for
         self._reopen_current: Any = None
         self.last_cost_ms = 0.0
         self._last_refreshed = -1
@@ -137,6 +138,7 @@ class TrainingMonitor(QWidget):
         root.setContentsMargins(8, 8, 8, 4)
         self.toolbar = MonitorToolbar(self.state)
         self.toolbar.open_requested.connect(self.choose_run_folder)
+        self.toolbar.browse_requested.connect(self.browse_runs)
         self.toolbar.auto_range_requested.connect(self.auto_range)
         self.toolbar.export_csv_requested.connect(self.choose_export_csv)
         self.toolbar.export_png_requested.connect(self.choose_export_png)
@@ -245,6 +247,17 @@ class TrainingMonitor(QWidget):
             if self.settings:
                 self.settings.set_last_folder("runs", str(Path(folder).parent))
             self.open_run_folder(folder)
+
+    def browse_runs(self):
+        """Browse runs…: the run browser (one, kept), listing the folder it listed last."""
+        if self.run_browser is None:
+            from ganstudio.qt.monitor.run_browser import RunBrowserDialog
+
+            self.run_browser = RunBrowserDialog(self.settings, self.open_run_folder, parent=self)
+        self.run_browser.show()
+        self.run_browser.raise_()
+        self.run_browser.list_folder()
+        return self.run_browser
 
     def open_run_folder(self, folder: str | Path) -> JobWorker:
         """Read the folder in a background job; the run appears when it is read."""
@@ -461,4 +474,6 @@ class TrainingMonitor(QWidget):
         self._redraw_timer.stop()
         self._follow_timer.stop()
         self.diagnosis.shutdown()
+        if self.run_browser is not None:
+            self.run_browser.shutdown()
         stop_jobs(self)
