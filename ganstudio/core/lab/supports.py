@@ -44,6 +44,22 @@ def generate(g: dict, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, jac
 
 
+def jacobian_singular_values(jac: np.ndarray) -> np.ndarray:
+    """The n singular values of each (n, k) Jacobian padded to n x n, descending: for k = 1 the column's
+    length, for k = 2 the roots of the 2x2 Gram matrix's eigenvalues (closed forms, ~10x faster than a
+    batched SVD), then the n - k exact zeros that the padding adds."""
+    n, x_dim, k = jac.shape
+    if k == 1:
+        s = np.linalg.norm(jac[:, :, 0], axis=1)[:, None]
+    else:
+        a = np.einsum("ni,ni->n", jac[:, :, 0], jac[:, :, 0])
+        b = np.einsum("ni,ni->n", jac[:, :, 0], jac[:, :, 1])
+        c = np.einsum("ni,ni->n", jac[:, :, 1], jac[:, :, 1])
+        mid, rad = (a + c) / 2, np.sqrt(((a - c) / 2) ** 2 + b ** 2)
+        s = np.sqrt(np.maximum(np.stack([mid + rad, mid - rad], axis=1), 0))
+    return np.concatenate([s, np.zeros((n, x_dim - k))], axis=1)
+
+
 def tube_fractions(samples: np.ndarray, eps: np.ndarray, n_probe: int, rng) -> np.ndarray:
     """The fraction of uniform points of the samples' bounding box within each eps of a sample."""
     from scipy.spatial import cKDTree
@@ -61,8 +77,7 @@ def manifold(z_dim: int = 1, x_dim: int = 2, seed: int = 0, n: int = 20000) -> d
     rng = np.random.default_rng(seed + 1)
     z = rng.uniform(-1, 1, size=(n, z_dim))
     x, jac = generate(g, z)
-    # the full n x n picture: padding the Jacobian with zero columns shows the n - k zero singular values
-    full = np.linalg.svd(np.concatenate([jac, np.zeros((n, x_dim, x_dim - z_dim))], axis=2), compute_uv=False)
+    full = jacobian_singular_values(jac)
     return {"z_dim": z_dim, "x_dim": x_dim, "seed": seed, "points": x, "z": z,
             "singular_values_min": full.min(0), "singular_values_max": full.max(0),
             "jacobian_rank": int(np.max(np.sum(full > 1e-9 * full.max(), axis=1))), "codimension": x_dim - z_dim}
