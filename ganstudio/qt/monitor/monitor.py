@@ -69,6 +69,7 @@ def __getattr__(name: str) -> Any:
 NO_RUN_TEXT = "No run yet: start one in the Train area, or open a run folder written by `ganstudio train`."
 MOVE_MOUSE_TEXT = "Move the mouse over a plot to read its values."
 REDRAW_MS = 120  # one plot per tick, so each plot at most ~1.4 times a second...
+ALL_PLOTS_ROWS = 20_000  # logged rows of the shown runs up to which a tick refreshes every plot
 REDRAW_BUDGET = 0.05  # ...and only as often as keeps redraw + paint under 5% of the GUI thread
 FOLLOW_MS = 500  # run folders are polled twice a second
 
@@ -353,7 +354,10 @@ class TrainingMonitor(QWidget):
         if not force and not self.isVisible():
             return
         t0 = time.perf_counter()
-        targets = set(self.plots) if force else {self._next_plot_to_refresh()}
+        # Small runs (most of them) refresh every plot each tick, so all stand at the same step; only long
+        # ones go one plot per tick, to keep each pass of the event loop short.
+        small = sum(run.table.rows for run in self.state.runs if run.visible) <= ALL_PLOTS_ROWS
+        targets = set(self.plots) if force or small else {self._next_plot_to_refresh()}
         self.curves.push(targets, force)
         if "lrPlot" in targets:
             self._fit_learning_rates()
