@@ -133,7 +133,11 @@ def _styled(ours: dict[str, torch.Tensor], state: dict[str, torch.Tensor], src: 
     ours[f"{dst}.weight"] = weight[0]
     ours[f"{dst}.affine.weight"] = _need(state, f"{src}.conv.modulation.weight", 2, where)
     ours[f"{dst}.affine.bias"] = _need(state, f"{src}.conv.modulation.bias", 1, where)
-    ours[f"{dst}.noise_strength"] = _need(state, f"{src}.noise.weight", 1, where).reshape(())
+    strength = _need(state, f"{src}.noise.weight", 1, where)
+    if strength.numel() != 1:
+        raise CheckpointError(f"{where}: {src}.noise.weight has {strength.numel()} numbers, where NoiseInjection "
+                              "keeps one.")
+    ours[f"{dst}.noise_strength"] = strength.reshape(())
     ours[f"{dst}.bias"] = _need(state, f"{src}.activate.bias", 1, where)
     noise_map = _need(state, noise, 4, where)
     if tuple(noise_map.shape[:2]) != (1, 1):

@@ -180,3 +180,27 @@ def test_import_round_trip_gives_identical_pixels_and_sample_renders_it(tmp_path
                          "--out", str(tmp_path / grid), "--device", "cpu"]) == 0
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
     assert cli_main(["sample", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "c.png")]) == 2
+
+
+def test_every_tensor_dropped_or_misshapen_opens_or_is_refused_in_one_sentence(reference):
+    from ganstudio.core.checkpoint import ForeignWeights
+    from ganstudio.core.models.rosinality import import_rosinality_generator
+
+    cfg = Cfg(z=8, w=8, res=16, layers=2, base=64, cmax=8)
+    state = rosinality_state(reference_generator(cfg, seed=1).state_dict(), cfg)
+    refused = 0
+    for key in state:
+        for damage in ("drop", "scalar", "wide"):
+            damaged = dict(state)
+            if damage == "drop":
+                del damaged[key]
+            elif damage == "scalar":
+                damaged[key] = torch.ones(())
+            elif damage == "wide":
+                damaged[key] = torch.ones(*state[key].shape[:-1], state[key].shape[-1] + 1)
+            try:
+                import_rosinality_generator("fuzz.pt", ForeignWeights(state=damaged, entry="g_ema"))
+            except CheckpointError as exc:
+                assert "fuzz.pt" in str(exc) and "\n" not in str(exc), str(exc)
+                refused += 1
+    assert refused == 3 * len(state)
