@@ -204,3 +204,25 @@ def test_every_tensor_dropped_or_misshapen_opens_or_is_refused_in_one_sentence(r
                 assert "fuzz.pt" in str(exc) and "\n" not in str(exc), str(exc)
                 refused += 1
     assert refused == 3 * len(state)
+
+
+def test_a_picture_of_a_rosinality_model_is_projected_into_w_and_its_bookmark_renders_it(tmp_path):
+    from PIL import Image
+
+    from ganstudio.cli import main as cli_main
+    from ganstudio.core.latent.projection import ProjectSettings, project, psnr, target_from_pixels
+    from ganstudio.core.latent.space import sample_latents
+
+    small = Cfg(z=10, w=10, res=16, layers=2, base=128, cmax=8)
+    path = write_converted(tmp_path / "stylegan2-tiny.pt", reference_generator(small, seed=4).state_dict(), small)
+    gen = open_generator(path, device="cpu")
+    pic = gen.render_latents(sample_latents(1, gen.z_dim, 3))[0]
+    result = project(gen, target_from_pixels(pic), ProjectSettings(steps=40, report_every=20))
+    assert result.loss < 0.2 * result.start_loss and psnr(result.picture, pic) >= 30, psnr(result.picture, pic)
+    Image.fromarray(pic).save(tmp_path / "photo.png")
+    book, png = tmp_path / "b.json", tmp_path / "fit.png"
+    assert cli_main(["project", str(path), str(tmp_path / "photo.png"), "--out", str(book), "--steps", "4",
+                     "--png", str(png), "--device", "cpu"]) == 0
+    assert cli_main(["sample", str(path), "--latent", str(book), "--out", str(tmp_path / "s"), "--device", "cpu"]) == 0
+    (sampled,) = sorted((tmp_path / "s").glob("*.png"))
+    assert np.array_equal(np.asarray(Image.open(sampled)), np.asarray(Image.open(png)))
