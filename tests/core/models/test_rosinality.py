@@ -226,3 +226,15 @@ def test_a_picture_of_a_rosinality_model_is_projected_into_w_and_its_bookmark_re
     assert cli_main(["sample", str(path), "--latent", str(book), "--out", str(tmp_path / "s"), "--device", "cpu"]) == 0
     (sampled,) = sorted((tmp_path / "s").glob("*.png"))
     assert np.array_equal(np.asarray(Image.open(sampled)), np.asarray(Image.open(png)))
+
+
+def test_a_legacy_torch_save_file_opens_the_same(tmp_path, reference):
+    # files written before PyTorch 1.6 (or with _use_new_zipfile_serialization=False) are one pickle, not a zip
+    ckpt = {"g_ema": rosinality_state(reference, CFG), "latent_avg": reference["mapping.w_avg"],
+            "args": argparse.Namespace(arch="stylegan2", size=CFG.res)}
+    torch.save(ckpt, tmp_path / "new.pt")
+    torch.save(ckpt, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    assert (tmp_path / "old.pt").read_bytes()[:2] != b"PK"
+    z = np.random.default_rng(1).standard_normal((2, CFG.z)).astype(np.float32)
+    a, b = (open_generator(tmp_path / name, device="cpu") for name in ("new.pt", "old.pt"))
+    assert np.array_equal(a.render_latents(z, None, 0.5), b.render_latents(z, None, 0.5))
