@@ -97,17 +97,17 @@ def _channel_rule(channels: dict[int, int], where: str) -> tuple[int, int]:
 def _blur_taps(state: dict[str, torch.Tensor], keys: list[str], where: str) -> list[float]:
     """The 1-D taps of the blur kernels (make_kernel(k) * 4: the normalised outer product, times the factor 4 of
     2x upsampling); every one of them must be that same separable kernel."""
-    first = _need(state, keys[0], 2, where)
+    first = _need(state, keys[0], 2, where).double()
     taps = first.sum(dim=0)
     if not float(taps.sum()) or not torch.isfinite(taps).all():
         raise CheckpointError(f"{where}: its blur kernel {keys[0]} sums to {float(taps.sum()):g}.")
     expected = torch.outer(taps, taps) / taps.sum() ** 2 * 4
     for key in keys:
         kernel = _need(state, key, 2, where)
-        if kernel.shape != expected.shape or not torch.allclose(kernel.float(), expected, rtol=1e-4, atol=1e-6):
+        if kernel.shape != expected.shape or not torch.allclose(kernel.double(), expected, rtol=1e-4, atol=1e-6):
             raise CheckpointError(f"{where}: its blur kernel {key} is not the separable 2x-upsampling kernel the "
                                   f"other layers use ({keys[0]}).")
-    return [round(float(t) / float(taps.max()), 6) for t in taps]
+    return [float(t) for t in (taps / taps.sum()).float()]  # [1, 3, 3, 1] -> [0.125, 0.375, 0.375, 0.125], exact
 
 
 _STYLED = ("conv.weight", "conv.modulation.weight", "conv.modulation.bias", "noise.weight", "activate.bias")
