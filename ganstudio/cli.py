@@ -119,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", parents=[debug], help="convert a generator saved by another program to a safe file",
                        description="Convert a generator saved by another program (DCGAN-style Sequential generators "
                        "such as pytorch/examples' and the PyTorch DCGAN tutorial's, pytorch-CycleGAN-and-pix2pix U-Net "
-                       "and ResNet generators; a state dict or a training checkpoint's dict, read with "
-                       "weights_only=True) once into a .safetensors file holding its weights and a JSON description. "
+                       "and ResNet generators, NVlabs StyleGAN2-ADA / StyleGAN3 pickles, rosinality stylegan2-pytorch .pt "
+                       "checkpoints; a state dict or a training checkpoint's dict, read with weights_only=True) once into a .safetensors file holding its weights and a JSON description. "
                        "Every area and command opens the converted file as the same network, without PyTorch pickles.")
     p.add_argument("file", metavar="FILE", help="the weights file (.pth, .pt, .tar, .ckpt, .bin or .safetensors)")
     p.add_argument("--out", required=True, metavar="MODEL.safetensors", help="the converted model")
