@@ -5,7 +5,8 @@ Each case trains two steps in a fresh process and prints the peak RSS growth bes
     python benchmarks/memory_estimate.py
 
 Measured 2026-12-01 (1 torch thread, load 3-5): digits batch 512 width 96: 1110 MB estimated / 919 MB peak;
-the same with WGAN-GP: 1538 / 1536; toy-ring d_width 512 depth 4 with 20 unrolled steps: 1009 / 834.
+the same with WGAN-GP: 1538 / 1536; toy-ring d_width 512 depth 4 with 20 unrolled steps: 1009 / 834;
+cyclegan-scenes batch 16 (load 1.8): 248 / 186.
 (A measurement, not a test: the peak of a process varies with the machine and its allocator.)
 """
 
@@ -24,6 +25,7 @@ CASES = [
     ("digits-dcgan", ["optim.batch_size=512", "model.g_width=96", "model.d_width=96", "objective.loss=wgan-gp"]),
     ("toy-ring", ["model.d_width=512", "model.g_width=64", "model.d_depth=4", "tricks.unrolled_steps=20",
                   "optim.batch_size=512"]),
+    ("cyclegan-scenes", ["optim.batch_size=16"]),
 ]
 
 

@@ -6,7 +6,8 @@ Writes train.png (the Train area while a run trains), monitor-toy.png (curves an
 and monitor.png (curves and the sample grid of a digits run) -- the slow "training" shots --, sketch.png
 (the Sketch area with the bundled sketch model and a drawing made stroke by stroke) and explore.png (the
 Explore area with the bundled conditional digits model: grid, a selected cell, principal directions and a
-keyframe strip). --only picks some of training, sketch, explore. Settings, run folders, caches and the
+keyframe strip), and lab-NAME.png for each of the Lab's seven experiments (the trained ones after their
+training has run). --only picks some of training, sketch, explore, lab. Settings, run folders, caches and the
 sketch autosave go to a temporary folder, never to the user's.
 """
 
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-SHOTS = ("training", "sketch", "explore")
+SHOTS = ("training", "sketch", "explore", "lab")
 
 
 def wait(app, condition, timeout=600.0) -> None:
@@ -91,6 +92,8 @@ def main() -> int:
         sketch_shot(app, window, out)
     if "explore" in only:
         explore_shot(app, window, out)
+    if "lab" in only:
+        lab_shots(app, window, out)
     print(f"wrote {', '.join(p.name for p in sorted(out.glob('*.png')))} to {out}")
     window.close()
     window.deleteLater()
@@ -212,6 +215,26 @@ def explore_shot(app, window, out: Path) -> None:
     wait(app, ex.is_idle, 60)
     settle(app, 30)
     window.grab().save(str(out / "explore.png"))
+
+
+def lab_shots(app, window, out: Path) -> None:
+    """Each Lab experiment as it opens; the four with a trained part after a full training run (the mode
+    collapse comparison shortened to 1500 steps)."""
+    window.show_area("Lab")
+    lab = window.lab
+    settle(app)
+    for key, panel in lab.panels.items():
+        lab.show_experiment(key)
+        strip = getattr(panel, "strip", None)
+        if strip is not None:
+            if key == "collapse":
+                panel.steps.setValue(1500)
+            strip.trainButton.click()
+            wait(app, lambda: not strip.running(), 900)
+        if key == "supports":
+            wait(app, lambda: panel.tube_result is not None, 60)
+        settle(app, 30)
+        window.grab().save(str(out / f"lab-{key}.png"))
 
 
 if __name__ == "__main__":

@@ -94,6 +94,52 @@ def tutorial_checkpoint(generator_state: dict[str, torch.Tensor], entry: str = "
             "epoch": 25, "loss": 0.731, "name": "celeba run", "G_losses": [1.5, 1.25, 0.75], "note": None}
 
 
+# --- pytorch-CycleGAN-and-pix2pix networks (U-Net, ResNet): shared pieces --------------------------------
+# Convolutions carry a bias with instance norm only (the reference's use_bias); instance norm has no tensors
+# (PyTorch < 0.4 saved running statistics for it: old_instance_stats).
+
+
+class ReferenceWeights:
+    """Random weights under the reference's names: `conv` and `norm_layer` fill `sd` in the order called."""
+
+    def __init__(self, norm: str, seed: int = 0, old_instance_stats: bool = False):
+        self.g = torch.Generator().manual_seed(seed)
+        self.norm, self.old_instance_stats = norm, old_instance_stats
+        self.bias = norm == "instance"
+        self.sd: dict[str, torch.Tensor] = {}
+
+    def rnd(self, *shape, s=0.2) -> torch.Tensor:
+        return torch.randn(*shape, generator=self.g) * s
+
+    def conv(self, key, c_out, c_in, k, transposed=False, with_bias=None) -> None:
+        self.sd[f"{key}.weight"] = self.rnd(c_in, c_out, k, k) if transposed else self.rnd(c_out, c_in, k, k)
+        if self.bias if with_bias is None else with_bias:
+            self.sd[f"{key}.bias"] = self.rnd(c_out, s=0.1)
+
+    def norm_layer(self, key, c) -> None:
+        if self.norm == "batch":
+            self.sd[f"{key}.weight"] = 1 + self.rnd(c, s=0.1)
+            self.sd[f"{key}.bias"] = self.rnd(c, s=0.1)
+            self.sd[f"{key}.running_mean"] = self.rnd(c, s=0.1)
+            self.sd[f"{key}.running_var"] = 0.5 + torch.rand(c, generator=self.g)
+            self.sd[f"{key}.num_batches_tracked"] = torch.tensor(7)
+        elif self.old_instance_stats:
+            self.sd[f"{key}.running_mean"] = torch.zeros(c)
+            self.sd[f"{key}.running_var"] = torch.ones(c)
+
+
+def reference_norm(sd, h, key, norm, per_image_stats) -> torch.Tensor:
+    """The reference's norm layer at `key`. per_image_stats: batch norm as in its test phase (each image's
+    own statistics, the test batch being 1) instead of the running statistics."""
+    if norm == "instance":
+        return F.instance_norm(h, eps=1e-5)
+    w, b = sd[f"{key}.weight"], sd[f"{key}.bias"]
+    if per_image_stats:
+        return torch.cat([F.batch_norm(h[i:i + 1], None, None, w, b, training=True, eps=1e-5)
+                          for i in range(h.shape[0])])
+    return F.batch_norm(h, sd[f"{key}.running_mean"], sd[f"{key}.running_var"], w, b, training=False, eps=1e-5)
+
+
 # --- pytorch-CycleGAN-and-pix2pix ResnetGenerator -----------------------------------------------------------
 # model = [pad3, conv7, norm, relu] + 2 x [conv3 s2, norm, relu] + n_blocks x ResnetBlock
 #         + 2 x [convT3 s2 (output_padding 1), norm, relu] + [pad3, conv7 (bias), tanh];
@@ -113,27 +159,9 @@ def resnet_indices(n_blocks: int, n_down: int = 2) -> dict[str, object]:
 
 def resnet_state(input_nc: int = 3, output_nc: int = 3, ngf: int = 4, n_blocks: int = 9, norm: str = "instance",
                  dropout: bool = False, seed: int = 0, old_instance_stats: bool = False) -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
-    rnd = lambda *shape, s=0.2: torch.randn(*shape, generator=g) * s  # noqa: E731
-    bias = norm == "instance"
     at = resnet_indices(n_blocks)
-    sd: dict[str, torch.Tensor] = {}
-
-    def conv(key, c_out, c_in, k, transposed=False, with_bias=bias):
-        sd[f"{key}.weight"] = rnd(c_in, c_out, k, k) if transposed else rnd(c_out, c_in, k, k)
-        if with_bias:
-            sd[f"{key}.bias"] = rnd(c_out, s=0.1)
-
-    def norm_layer(key, c):
-        if norm == "batch":
-            sd[f"{key}.weight"] = 1 + rnd(c, s=0.1)
-            sd[f"{key}.bias"] = rnd(c, s=0.1)
-            sd[f"{key}.running_mean"] = rnd(c, s=0.1)
-            sd[f"{key}.running_var"] = 0.5 + torch.rand(c, generator=g)
-            sd[f"{key}.num_batches_tracked"] = torch.tensor(7)
-        elif old_instance_stats:  # InstanceNorm2d of PyTorch < 0.4 kept running statistics
-            sd[f"{key}.running_mean"] = torch.zeros(c)
-            sd[f"{key}.running_var"] = torch.ones(c)
+    w = ReferenceWeights(norm, seed, old_instance_stats)
+    conv, norm_layer, sd = w.conv, w.norm_layer, w.sd
 
     conv("model.1", ngf, input_nc, 7)
     norm_layer("model.2", ngf)
@@ -163,13 +191,7 @@ def resnet_forward(sd: dict[str, torch.Tensor], x: torch.Tensor, n_blocks: int =
     at = resnet_indices(n_blocks)
 
     def nrm(h, key):
-        if norm == "instance":
-            return F.instance_norm(h, eps=1e-5)
-        w, b = sd[f"{key}.weight"], sd[f"{key}.bias"]
-        if per_image_stats:
-            return torch.cat([F.batch_norm(h[i:i + 1], None, None, w, b, training=True, eps=1e-5)
-                              for i in range(h.shape[0])])
-        return F.batch_norm(h, sd[f"{key}.running_mean"], sd[f"{key}.running_var"], w, b, training=False, eps=1e-5)
+        return reference_norm(sd, h, key, norm, per_image_stats)
 
     def conv(h, key, stride=1, padding=0):
         return F.conv2d(h, sd[f"{key}.weight"], sd.get(f"{key}.bias"), stride=stride, padding=padding)

@@ -140,12 +140,21 @@ def _gui_lines(gui: dict[str, Any]) -> list[str]:
                        f"{_p(r['tick'], 'p50_ms', 'max_ms')}, all plots {r['all_plots_ms']:.0f} ms")
         yield _met(v.get("met")).strip()
 
+    def lab(v):
+        yield f"first open {v['first_open_ms']:.0f} ms; control -> redrawn (painted):"
+        for key, r in v.items():
+            if isinstance(r, dict) and ("redraw" in r or "error" in r):
+                yield (f"  {key}: error: {r['error']}" if "error" in r else
+                       f"  {key}: {_p(r['redraw'], 'p50_ms', 'max_ms')} ({_p(r['painted'], 'p50_ms', 'max_ms')})")
+        yield _met(v.get("met")).strip()
+
     section("GUI overhead", "gui_overhead", overhead)
     section("event loop", "event_loop", event_loop)
     section("Sketch", "sketch", sketch)
     section("Explore", "explorer", explorer)
     section("start-up", "startup", startup)
     section("monitor redraw", "monitor", monitor)
+    section("Lab", "lab", lab)
     if "error" in gui:
         lines.append(f"  error: {gui['error']}")
     return [line.rstrip() for line in lines if line.strip()]

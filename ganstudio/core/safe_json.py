@@ -33,7 +33,8 @@ def loads_json(data: bytes | str, where: str, *, max_bytes: int = MAX_BYTES, max
         raise error(as_sentence(f"{where} is not UTF-8 text")) from None
     except ValueError as exc:  # JSONDecodeError, and integers of more digits than Python converts
         raise error(as_sentence(f"{where} is not valid JSON ({str(exc).splitlines()[0]})")) from None
-    if _depth_exceeds(value, max_depth):
+    opened = data.count(b"{") + data.count(b"[") if isinstance(data, bytes) else data.count("{") + data.count("[")
+    if opened > max_depth and _depth_exceeds(value, max_depth):  # fewer brackets than that cannot nest deeper
         raise error(as_sentence(f"{where} is nested more than {max_depth} levels deep"))
     return value
 

@@ -17,8 +17,9 @@ run), D(x) and D(G(z)), gradient norms and learning rates. The <b>smoothing</b> 
 TensorBoard (raw values faint, smoothed bold), weighted by the spacing of the logged steps where it is uneven;
 the <b>Step</b> slider sets one step for every plot (a dashed line) and every sample shown, and
 <b>Compare</b> shows the ticked runs' samples side by side at that step; <b>Log y</b>, wall-time x axis, a crosshair readout, and
-export to CSV and PNG. <b>Open run folder</b> adds runs written by <code>ganstudio train</code>, even while
-they train; each run gets its own colour. On the right: the samples of a fixed latent batch (scrub the
+export to CSV and PNG. <b>Open…</b> adds a run folder written by <code>ganstudio train</code>, even while
+it trains; <b>Browse runs…</b> (File menu, Ctrl+Shift+B) lists a folder of runs with their state, config, steps,
+best metric and dates, sortable by any column, and opens the ones you pick; each run gets its own colour. On the right: the samples of a fixed latent batch (scrub the
 history with the slider) or, for 2-D data, a GAN Lab view: real points (green), generated points (purple),
 the discriminator as a heat map and arrows showing where the generator's loss pushes its samples.</p>
 <h3>Explore</h3>

@@ -14,6 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from ganstudio.core.train.run_index import default_runs_folder  # noqa: F401  (shared with `ganstudio runs`)
+
 log = logging.getLogger(__name__)
 
 ORGANIZATION = "GANStudio"
@@ -26,10 +28,6 @@ SESSION_MAX_BYTES = 256 << 10  # a remembered form or run list is a few kB; a ha
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 EXPORT_SCALES = (1, 2, 4, 8)
 MAX_THREADS = 1024
-
-
-def default_runs_folder() -> Path:
-    return Path.home() / "GAN Studio" / "runs"
 
 
 class AppSettings:
@@ -120,6 +118,13 @@ class AppSettings:
 
     def set_runs_folder(self, folder: str | Path) -> None:
         self._s.setValue("training/runs_folder", str(folder))
+
+    def browsed_runs_folder(self) -> Path:
+        """The folder the run browser listed last; the runs folder until it has listed another."""
+        return Path(self._get_str("folders/run-browser", str(self.runs_folder())))
+
+    def set_browsed_runs_folder(self, folder: str | Path) -> None:
+        self._s.setValue("folders/run-browser", str(folder))
 
     # --- recent files ------------------------------------------------------------------------------
     def _recent(self, key: str) -> list[str]:

@@ -30,6 +30,9 @@ class WindowMenus:
         self.actSave.setShortcut(QKeySequence.Save)
         self.actOpenRun = file_menu.addAction("Open &run folder…", self.open_run_folder_dialog)
         self.actOpenRun.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.actBrowseRuns = file_menu.addAction("&Browse runs…", self.browse_runs_dialog)
+        self.actBrowseRuns.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        self.actBrowseRuns.setToolTip("List a folder of runs and open the ones you pick in the Monitor.")
         self.recentMenu = file_menu.addMenu("Recent &checkpoints")
         self.recentMenu.setObjectName("recentMenu")
         self.recentMenu.aboutToShow.connect(self._fill_recent_menu)
@@ -117,6 +120,13 @@ class WindowMenus:
             act.setToolTip(f"{tip} ({keys})" if keys else tip)
         self._sync_actions()
         self._sync_area_actions()
+
+    def browse_runs_dialog(self) -> None:
+        if self.monitor is None:
+            self.show_status_message("The monitor is still loading; try again in a moment.")
+            return
+        self.show_area("Monitor")
+        self.monitor.browse_runs()
 
     def _sync_actions(self) -> None:
         state = self.train_panel.state

@@ -61,6 +61,8 @@ def _gui_report():
                                              "engine_ready_s": 3.1},
                         "first_sketch_picture": {"error": "RuntimeError: no first picture reported"}},
             "monitor": {"1000000": {"first_draw_ms": 1200.0, "tick": stats, "all_plots_ms": 300.0}, "met": False},
+            "lab": {"first_open_ms": 900.0, "xy": {"redraw": stats, "painted": stats},
+                    "collapse": {"error": "RuntimeError: boom"}, "met": True},
         },
     }
 
@@ -74,6 +76,8 @@ def test_table_shows_every_gui_number_and_each_failed_measurement():
     assert "opening on Sketch: window shown 0.70 s" in table and "opening on Train: window shown 0.40 s" in table
     assert "first Sketch picture: error: RuntimeError" in table
     assert "1,000,000 points: first draw 1200 ms" in table
+    assert "first open 900 ms" in table and "xy: p50 1.5 / max 80.0 ms (p50 1.5 / max 80.0 ms)" in table
+    assert "collapse: error: RuntimeError: boom" in table
 
 
 def test_table_survives_a_section_it_does_not_know_the_shape_of():
@@ -81,3 +85,13 @@ def test_table_survives_a_section_it_does_not_know_the_shape_of():
     report["gui"]["explorer"] = {"ngf 64": {"slider_to_view": "not a dict"}}
     table = format_table(report)
     assert "Explore" in table and "not a dict" in table  # shown raw, not a crash
+
+
+def test_the_lab_section_moves_a_control_of_each_experiment_and_times_it(qtbot):
+    from ganstudio.bench.gui.lab import measure_lab
+    from ganstudio.qt.lab.area import PANELS
+
+    r = measure_lab(quick=True)
+    for key, _label, _cls in PANELS:
+        assert r[key]["redraw"]["n"] == 12 and r[key]["painted"]["p50_ms"] >= r[key]["redraw"]["p50_ms"]
+    assert r["first_open_ms"] > 0 and isinstance(r["met"], bool)

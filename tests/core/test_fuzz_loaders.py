@@ -265,3 +265,56 @@ def test_fuzzed_whole_checkpoint_metadata_loads_or_is_refused(tiny_checkpoint, v
     text = value if isinstance(value, str) else _dumps(value)
     path.write_bytes(st_save_bytes(tensors, metadata={"ganstudio": text}))
     _loads_or_refuses(load_checkpoint, path)
+
+
+# --- run folders listed by the run browser (core.train.run_index) -----------------------------------------
+
+def _good_run_config() -> dict:
+    from ganstudio.core.config import preset
+
+    return json.loads(preset("toy-ring").to_json())
+
+
+def _listed_once(run: Path):
+    from ganstudio.core.train.run_index import STATES, scan_runs
+
+    (entry,) = scan_runs(run).runs  # never an exception, never dropped
+    assert entry.state in STATES
+    if entry.state == "unreadable":
+        assert entry.reason and "\n" not in entry.reason
+    assert entry.steps_done is None or entry.steps_done >= 0
+    assert "\n" not in entry.note
+    return entry
+
+
+@FUZZ
+@given(config=json_values, best=json_values,
+       section=st.sampled_from(["name", "data", "train", "objective"]), value=json_values)
+def test_fuzzed_run_files_are_listed_or_named_unreadable(config, best, section, value):
+    run = _tmp()
+    (run / "checkpoints").mkdir()
+    (run / "config.json").write_text(_dumps(config))
+    (run / "checkpoints" / "best.json").write_text(_dumps(best))
+    _listed_once(run)
+    damaged = _good_run_config()
+    if section == "name":
+        damaged["name"] = value
+    else:
+        damaged[section] = {**damaged[section], **({"kind": value, "steps": value, "loss": value, "best_metric": value})}
+    (run / "config.json").write_text(_dumps(damaged))
+    (run / "checkpoints" / "best.json").write_text(_dumps({"step": value, "best_value": value, "best_metric": value}))
+    _listed_once(run)
+
+
+@FUZZ
+@given(data=st.binary(max_size=3000), deep=deep_json)
+def test_arbitrary_bytes_as_a_run_config_log_or_checkpoint_twin(data, deep):
+    run = _tmp()
+    (run / "checkpoints").mkdir()
+    for name in ("config.json", "metrics.jsonl", "checkpoints/latest.json", "checkpoints/best.json"):
+        (run / name).write_bytes(data)
+    assert _listed_once(run).state == "unreadable" or data.strip().startswith(b"{")
+    (run / "config.json").write_text(deep)
+    (run / "checkpoints" / "best.json").write_text(deep)
+    (run / "metrics.jsonl").write_text(deep + "\n")
+    _listed_once(run)

@@ -81,7 +81,6 @@ def test_the_monitor_plots_a_registered_metric_from_scalars_events(qtbot, dummy_
     np.testing.assert_array_equal(x, [5, 10, 15])
     assert np.isfinite(y).sum() == 3
     assert curve.smooth.opts["pen"].color().name() == theme.CURVE_COLORS["penalty"]
-    legend = [label.text for _sample, label in monitor.legends["lossPlot"].items]
-    assert legend == ["D loss", "dummy metric"]
+    assert monitor.plots_host.legend_labels("lossPlot") == ["D loss", "dummy metric"]
     assert "dummy metric <b>0.05" in monitor.readout_text("lossPlot", 10)
     assert monitor.eval_label.text() == "Evaluation at step 15: sliced W 0.25, dummy metric 0.125"

@@ -17,6 +17,7 @@ wheel and the scripts measure the same way. One module per measurement, beside `
     startup       startup.py: `python -m ganstudio` -> main window shown / engine loaded; a fresh process
                   starting the main window on its first launch -> the Sketch area's first picture
     monitor       monitor.py: training monitor redraw with 10^4, 10^5, 10^6 points per curve
+    lab           lab.py: a Lab control moved -> the experiment redrawn (and painted), each of the seven
 
 Nothing here imports Qt or PyTorch at module level (the first-image probe runs this package as a fresh
 process, `python -m ganstudio.bench.gui --first-image-probe`, and must pay those imports itself).
@@ -44,6 +45,7 @@ from ganstudio.bench.gui.common import (
     stats_ms,
 )
 from ganstudio.bench.gui.explore import measure_explorer
+from ganstudio.bench.gui.lab import measure_lab
 from ganstudio.bench.gui.monitor import measure_monitor
 from ganstudio.bench.gui.sketch import bundled_sketch_model, measure_sketch, sketch_model
 from ganstudio.bench.gui.startup import first_image_probe, launch_app, launch_first_image, measure_startup
@@ -51,11 +53,11 @@ from ganstudio.bench.gui.training import measure_training_gui
 
 __all__ = [
     "SECTIONS", "TARGETS", "app_threads", "bundled_sketch_model", "launch_app", "launch_first_image", "main",
-    "measure_explorer", "measure_monitor", "measure_sketch", "measure_startup", "measure_training_gui", "pct",
+    "measure_explorer", "measure_lab", "measure_monitor", "measure_sketch", "measure_startup", "measure_training_gui", "pct",
     "qapp", "run", "sketch_model", "stats_ms",
 ]
 
-SECTIONS = ("monitor", "gui_overhead", "sketch", "explorer", "startup")  # gui_overhead also yields event_loop
+SECTIONS = ("monitor", "gui_overhead", "sketch", "explorer", "startup", "lab")  # gui_overhead also yields event_loop
 
 
 # run() looks the measure_* functions up in this module, so a test can replace one here.
@@ -95,6 +97,8 @@ def run(quick: bool = False, progress: Progress = lambda s: None, *,
             out["explorer"] = guarded(lambda: measure_explorer(quick, progress))
         if "startup" in only:
             out["startup"] = guarded(lambda: measure_startup(quick, progress, sketch_folder=folder))
+        if "lab" in only:
+            out["lab"] = guarded(lambda: measure_lab(quick, progress))
     out["environment"]["load_after"] = load_average()
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out

@@ -28,12 +28,41 @@ def _check_input(x: torch.Tensor, channels: int, model: str, pack: int = 1) -> N
         raise ModelError(f"the {model} expects images (N, {channels}, H, W), got {tuple(x.shape)}{hint}.")
 
 
-class NLayerDiscriminator(nn.Module):
+class _ScoreMapDiscriminator(nn.Module):
+    """What both PatchGANs share: packed image input, a score map out, the last hidden map as features."""
+
+    input_nc: int
+    pack: int
+    NAME = ""
+
+    @property
+    def input_shape(self) -> tuple[int | None, ...]:
+        return (self.input_nc * self.pack, None, None)
+
+    @property
+    def output_shape(self) -> tuple[int | None, ...]:
+        return (1, None, None)
+
+    def _checked(self, x: torch.Tensor, y: torch.Tensor | None) -> None:
+        if y is not None:
+            raise ModelError(f"the {self.NAME} takes no class labels y; concatenate the condition to x.")
+        _check_input(x, self.input_nc * self.pack, self.NAME, self.pack)
+
+    @staticmethod
+    def _scores(layers: nn.Sequential, x: torch.Tensor, return_features: bool):
+        hidden = layers[:-1](x)
+        scores = layers[-1](hidden)
+        return (scores, hidden.mean(dim=(2, 3))) if return_features else scores
+
+
+class NLayerDiscriminator(_ScoreMapDiscriminator):
     """PatchGAN: n_layers stride-2 4x4 convolutions, one stride-1, then a 1-channel 4x4 output conv.
 
     n_layers=3 ('basic') gives a 70x70 receptive field per output score. Channel widths double up to
     ndf*8. `pack=m` multiplies the input channels for PacGAN packs made by `pack_samples`.
     """
+
+    NAME = "PatchGAN discriminator"
 
     def __init__(
         self, input_nc: int = 3, ndf: int = 64, n_layers: int = 3, norm: str = "batch", pack: int = 1
@@ -64,33 +93,23 @@ class NLayerDiscriminator(nn.Module):
         self.feature_channels = ndf * mult
         dcgan_init_(self)
 
-    @property
-    def input_shape(self) -> tuple[int | None, ...]:
-        return (self.input_nc * self.pack, None, None)
-
-    @property
-    def output_shape(self) -> tuple[int | None, ...]:
-        return (1, None, None)
-
     def forward(
         self, x: torch.Tensor, y: torch.Tensor | None = None, return_features: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        if y is not None:
-            raise ModelError("the PatchGAN discriminator takes no class labels y; concatenate the condition to x.")
-        _check_input(x, self.input_nc * self.pack, "PatchGAN discriminator", self.pack)
+        self._checked(x, y)
         # n_layers halvings, then two 4x4 stride-1 convs that each take one pixel off: need >= 3 left
         if min(x.shape[2], x.shape[3]) // 2**self.n_layers < 3:
             raise ModelError(
                 f"images of {x.shape[2]}x{x.shape[3]} are too small for a {self.n_layers}-layer PatchGAN "
                 f"(at least {3 * 2**self.n_layers} pixels per side)."
             )
-        hidden = self.model[:-1](x)
-        scores = self.model[-1](hidden)
-        return (scores, hidden.mean(dim=(2, 3))) if return_features else scores
+        return self._scores(self.model, x, return_features)
 
 
-class PixelDiscriminator(nn.Module):
+class PixelDiscriminator(_ScoreMapDiscriminator):
     """1x1 PatchGAN ('pixel'): one score per pixel from 1x1 convolutions, (N, 1, H, W)."""
+
+    NAME = "pixel discriminator"
 
     def __init__(self, input_nc: int = 3, ndf: int = 64, norm: str = "batch", pack: int = 1) -> None:
         super().__init__()
@@ -110,20 +129,8 @@ class PixelDiscriminator(nn.Module):
         self.feature_channels = ndf * 2
         dcgan_init_(self)
 
-    @property
-    def input_shape(self) -> tuple[int | None, ...]:
-        return (self.input_nc * self.pack, None, None)
-
-    @property
-    def output_shape(self) -> tuple[int | None, ...]:
-        return (1, None, None)
-
     def forward(
         self, x: torch.Tensor, y: torch.Tensor | None = None, return_features: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        if y is not None:
-            raise ModelError("the pixel discriminator takes no class labels y; concatenate the condition to x.")
-        _check_input(x, self.input_nc * self.pack, "pixel discriminator", self.pack)
-        hidden = self.net[:-1](x)
-        scores = self.net[-1](hidden)
-        return (scores, hidden.mean(dim=(2, 3))) if return_features else scores
+        self._checked(x, y)
+        return self._scores(self.net, x, return_features)

@@ -100,6 +100,8 @@ def estimate_step_bytes(cfg: RunConfig, n_classes: int | None = None) -> int | N
                 if pack > 1:
                     fake, labels = pack_samples(fake, pack), None if labels is None else labels[::pack]
                 d_act, _ = _activation_bytes(D, fake, labels)
+            elif task == "unpaired":
+                return _unpaired_step_bytes(cfg, G, D, params)
             else:
                 in_nc = sketch_input_channels() if d.kind == "autopair" else 3
                 x = torch.empty(batch, in_nc, d.image_size, d.image_size)
@@ -116,6 +118,20 @@ def estimate_step_bytes(cfg: RunConfig, n_classes: int | None = None) -> int | N
     penalty = d_act * PENALTY_PASSES if cfg.objective.r1_gamma > 0 or (cfg.objective.gp_weight or 0) > 0 \
         or cfg.objective.loss == "wgan-gp" else 0
     return int(weights + g_act * (1 + G_PASSES) + d_act * (D_PASSES + G_PASSES) + penalty + unrolled)
+
+
+def _unpaired_step_bytes(cfg: RunConfig, G, D, params: int) -> int:
+    """CycleGAN (on the meta device): G's update runs G_A(A), G_B(G_A(A)), G_B(B), G_A(G_B(B)) and, with an
+    identity term, G_A(B) and G_B(A), and D_A, D_B once each; D's update runs each D on a real and a pooled
+    fake batch."""
+    batch, size = cfg.optim.batch_size, cfg.data.image_size
+    x = torch.empty(batch, 3, size, size)
+    g_act, fake = _activation_bytes(G.G_A, x)
+    d_act, _ = _activation_bytes(D.D_A, fake)
+    g_passes = 4 + (2 if cfg.objective.identity_weight > 0 else 0)
+    d_passes = 2 * (D_PASSES + G_PASSES)  # D_A and D_B
+    weights = params * (BYTES_PER_PARAMETER + EXTRA_BYTES_PER_PARAMETER)
+    return int(weights + g_act * (g_passes + 1) + d_act * d_passes)
 
 
 def _gb(n: float) -> str:

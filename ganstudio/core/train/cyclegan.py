@@ -25,7 +25,6 @@ reporting, and replaces the step, the preview and the evaluation.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -35,8 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganstudio.core.config import RunConfig, validate
-from ganstudio.core.device import resolve_device
+from ganstudio.core.config import RunConfig
 from ganstudio.core.errors import ConfigError
 from ganstudio.core.train import objectives
 from ganstudio.core.train.objectives import Objective, _check_real_target, _check_setting
@@ -264,30 +262,10 @@ class CycleGANTrainer(Trainer):
         distributed=None,
     ):
         from ganstudio.core.models.from_config import build_models
-        from ganstudio.core.train.distributed import DistributedContext
 
-        self.cfg = validate(config)
         if world_size > 1:
             raise ConfigError("CycleGAN runs train in one process; start them without torchrun.")
-        self.run_dir = Path(run_dir) if run_dir is not None else None
-        self._report_fn = report
-        self.rank, self.world_size, self.is_writer = rank, world_size, True
-        self.dist = distributed if distributed is not None else DistributedContext()
-        self.replica_checksums: dict[str, list[float]] = {}
-        self.device = resolve_device(self.cfg.train.device)
-        self.step_count = 0
-        self.start_time = time.perf_counter()
-        self.wall_offset = 0.0
-        self.best_value: float | None = None
-        self.last_scalars: dict[str, float] = {}
-        self.rollbacks = 0
-        self._pending: dict[str, list[Tensor]] = {}
-        self._kept_fake = None
-        self._last_pair: tuple[Tensor, Tensor] | None = None
-        self._logging = False
-        self._last_log_time = time.perf_counter()
-        self._last_log_step = 0
-        self._good_snapshot: dict[str, Any] | None = None
+        self._set_up(config, run_dir, report, rank, world_size, distributed)
         torch.manual_seed(self.cfg.train.seed)
         self.rng = torch.Generator().manual_seed(self.cfg.train.seed)
 

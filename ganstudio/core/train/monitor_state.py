@@ -20,6 +20,7 @@ import bisect
 import logging
 import math
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -140,6 +141,51 @@ class Reading:
     step: int | None
     x: float
     values: tuple[tuple[str, float, float | None], ...]
+
+
+# Beside a toy run's step_N.npy (the generated points), step_N.field.npz keeps GAN Lab's layers of that
+# preview: D's output over the plane and G's gradient at 200 points, so that a run followed from its folder,
+# or a live run's older preview read back from disk, shows them too. Bounded: a field of at most 256x256
+# and 4096 arrows is read, anything else is ignored (the points still show).
+TOY_FIELD_SUFFIX = ".field.npz"
+TOY_FIELD_KEYS = ("field", "bounds", "arrow_points", "arrow_dirs", "arrow_mags")
+MAX_FIELD_SIDE, MAX_ARROWS = 256, 4096
+
+
+def toy_field_path(points_file: Path) -> Path:
+    return points_file.with_name(points_file.name[: -len(".npy")] + TOY_FIELD_SUFFIX)
+
+
+def write_toy_field(points_file: Path, payload: dict[str, Any]) -> None:
+    """Save the toy preview's field and arrows beside its points file (nothing when the payload has none)."""
+    if payload.get("field") is None:
+        return
+    arrays = {k: np.asarray(payload[k], dtype=np.float32) for k in TOY_FIELD_KEYS if payload.get(k) is not None}
+    np.savez(toy_field_path(points_file), **arrays)
+
+
+def read_toy_field(points_file: Path) -> dict[str, np.ndarray]:
+    """The field and arrows saved beside `points_file`; {} when there are none or they are not sane."""
+    path = toy_field_path(points_file)
+    if not path.is_file():
+        return {}
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            got = {k: np.asarray(z[k], dtype=np.float32) for k in TOY_FIELD_KEYS if k in z.files}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        log.warning("cannot read %s: %s", path, exc)
+        return {}
+    field, bounds = got.get("field"), got.get("bounds")
+    if field is None or bounds is None or field.ndim != 2 or max(field.shape) > MAX_FIELD_SIDE \
+            or bounds.shape != (4,) or not np.isfinite(bounds).all():
+        return {}
+    pts, dirs, mags = (got.get(k) for k in ("arrow_points", "arrow_dirs", "arrow_mags"))
+    arrows_ok = pts is not None and dirs is not None and pts.ndim == 2 and pts.shape[1] == 2 \
+        and pts.shape == dirs.shape and len(pts) <= MAX_ARROWS and (mags is None or mags.shape == (len(pts),))
+    out = {"field": field, "bounds": tuple(float(b) for b in bounds)}
+    if arrows_ok:
+        out.update(arrow_points=pts, arrow_dirs=dirs, **({} if mags is None else {"arrow_mags": mags}))
+    return out
 
 
 def scan_sample_files(folder: Path, seen: set[str]) -> list[tuple[int, Path]]:

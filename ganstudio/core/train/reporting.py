@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from ganstudio.core import metric_registry
 from ganstudio.core.train import metrics
+from ganstudio.core.train.monitor_state import write_toy_field
 
 
 @dataclass
@@ -134,7 +135,9 @@ class Reporting:
 
                 Image.fromarray(pv["grid"]).save(samples_dir / f"step_{self.step_count:07d}.png")
             else:
-                np.save(samples_dir / f"step_{self.step_count:07d}.npy", pv["points"])
+                points_file = samples_dir / f"step_{self.step_count:07d}.npy"
+                np.save(points_file, pv["points"])
+                write_toy_field(points_file, pv)
         self._emit("samples", pv)
 
     def toy_field(self, resolution: int = 40, n_arrows: int = 200) -> dict[str, Any]:

@@ -77,6 +77,37 @@ def pid_running(pid: int) -> bool:
     return True
 
 
+def lock_holder(run_dir: str | Path) -> LockOwner | None:
+    """Who trains into `run_dir` now (None: nobody), found without taking the lock from anyone, for lists of
+    runs. A lock file whose pid no longer runs on this host is free at once; otherwise a shared flock is tried
+    and dropped at once (it fails while the owner holds its exclusive one). That probe could make a
+    RunLock.acquire of the same instant fail, so it is tried only when the named owner may still run. An
+    owner that holds the lock before it has written its name comes back as pid 0, host "unknown"."""
+    path = Path(run_dir) / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        owner = _parse_owner(_read_fd(fd))
+        if owner is not None and owner.host == socket.gethostname() and not pid_running(owner.pid):
+            return None  # its owner died: the kernel dropped the flock
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return owner or LockOwner(0, "unknown", "")
+            except OSError:
+                pass  # flock unsupported here: the pid decides, as RunLock does
+            else:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return None
+        # without flock the file alone decides: one on another host cannot be checked and is honoured
+        return owner
+    finally:
+        os.close(fd)
+
+
 class RunLock:
     """`with RunLock(run_dir):` or acquire() / release(). acquire() creates the folder if needed (and
     release() removes it again if it is still empty), raises RunFolderBusy with one sentence naming the

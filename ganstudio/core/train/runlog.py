@@ -51,6 +51,39 @@ def format_hms(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+class StepRate:
+    """Steps per second over the last `window_s` seconds of (time, step) readings, for a time-left estimate
+    that a checkpoint save does not swing: one slow interval is a few percent of the window, not the whole
+    reading (the rate of the last progress batch alone fell several-fold during a save). `clear()` on a
+    pause (a paused stretch is no slower training); a step that goes back starts over (a new run)."""
+
+    def __init__(self, window_s: float = 30.0):
+        self.window_s = window_s
+        self.readings: list[tuple[float, int]] = []
+
+    def clear(self) -> None:
+        self.readings.clear()
+
+    def add(self, now: float, step: int) -> None:
+        if self.readings and step < self.readings[-1][1]:
+            self.clear()
+        self.readings.append((now, step))
+        # keep one reading older than the window, so the window is always fully spanned
+        while len(self.readings) > 2 and now - self.readings[1][0] >= self.window_s:
+            self.readings.pop(0)
+
+    def rate(self) -> float:
+        """Steps per second over the window; 0 before two readings a moment apart."""
+        if len(self.readings) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self.readings[0], self.readings[-1]
+        return (s1 - s0) / (t1 - t0) if t1 - t0 > 1e-6 else 0.0
+
+    def seconds_left(self, total: int) -> float:
+        r = self.rate()
+        return max(0, total - self.readings[-1][1]) / r if r > 0 else math.inf
+
+
 class MetricsWriter:
     """Appends records to metrics.jsonl; each line is flushed so a follower sees it at once."""
 
@@ -95,7 +128,7 @@ def parse_record(line: bytes) -> dict[str, Any] | None:
     garbage, or JSON such as 42 or [1, 2]). Bytes that are not UTF-8 are replaced, not fatal."""
     try:
         value = json.loads(line.decode("utf-8", errors="replace"))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the interpreter's limit
         return None
     return value if isinstance(value, dict) else None
 

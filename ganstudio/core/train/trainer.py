@@ -89,33 +89,7 @@ class Trainer(TrainingStep, Checkpointing, Reporting):
         world_size: int = 1,
         distributed=None,
     ):
-        self.cfg = validate(config)
-        self.run_dir = Path(run_dir) if run_dir is not None else None
-        self._report_fn = report
-        self.rank = rank
-        self.world_size = world_size
-        from ganstudio.core.train.distributed import DistributedContext
-
-        self.dist = distributed if distributed is not None else DistributedContext()
-        self.replica_checksums: dict[str, list[float]] = {}
-        self.is_writer = rank == 0  # only rank 0 writes files in a distributed run
-        self.device = resolve_device(self.cfg.train.device)
-        # Before any data or weights are loaded: a run too large is refused in one sentence (app and CLI)
-        check_model_size(self.cfg)
-        check_step_memory(self.cfg, free_memory_bytes(self.device))
-        self.step_count = 0
-        self.start_time = time.perf_counter()
-        self.wall_offset = 0.0  # wall time already spent before a resume
-        self.best_value: float | None = None
-        self.last_scalars: dict[str, float] = {}  # the latest logged means (a best metric may be one of them)
-        self.rollbacks = 0
-        self._pending: dict[str, list[torch.Tensor]] = {}
-        self._kept_fake: tuple[Batch, torch.Tensor] | None = None
-        self._last_pair: tuple[torch.Tensor, torch.Tensor] | None = None
-        self._logging = False
-        self._last_log_time = time.perf_counter()
-        self._last_log_step = 0
-        self._good_snapshot: dict[str, Any] | None = None
+        self._set_up(config, run_dir, report, rank, world_size, distributed)
 
         seed = self.cfg.train.seed + 1000 * rank
         torch.manual_seed(seed)  # dropout and weight init use the global RNG
@@ -173,6 +147,37 @@ class Trainer(TrainingStep, Checkpointing, Reporting):
         if resume is not None:
             self.load(resume)
         self._open_run_folder(resumed=resume is not None)
+
+    def _set_up(self, config: RunConfig, run_dir, report, rank: int, world_size: int, distributed) -> None:
+        """What every trainer (this one and CycleGAN's) sets first: the checked config, the device, the size
+        checks and the run's bookkeeping."""
+        from ganstudio.core.train.distributed import DistributedContext
+
+        self.cfg = validate(config)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self._report_fn = report
+        self.rank = rank
+        self.world_size = world_size
+        self.dist = distributed if distributed is not None else DistributedContext()
+        self.replica_checksums: dict[str, list[float]] = {}
+        self.is_writer = rank == 0  # only rank 0 writes files in a distributed run
+        self.device = resolve_device(self.cfg.train.device)
+        # Before any data or weights are loaded: a run too large is refused in one sentence (app and CLI)
+        check_model_size(self.cfg)
+        check_step_memory(self.cfg, free_memory_bytes(self.device))
+        self.step_count = 0
+        self.start_time = time.perf_counter()
+        self.wall_offset = 0.0  # wall time already spent before a resume
+        self.best_value: float | None = None
+        self.last_scalars: dict[str, float] = {}  # the latest logged means (a best metric may be one of them)
+        self.rollbacks = 0
+        self._pending: dict[str, list[torch.Tensor]] = {}
+        self._kept_fake: tuple[Batch, torch.Tensor] | None = None
+        self._last_pair: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._logging = False
+        self._last_log_time = time.perf_counter()
+        self._last_log_step = 0
+        self._good_snapshot: dict[str, Any] | None = None
 
     def _open_run_folder(self, resumed: bool) -> None:
         """The run folder's config files and metrics.jsonl (rank 0 only), then the first good snapshot."""

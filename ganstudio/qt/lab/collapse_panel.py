@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Slot
 
 from ganstudio.core.lab import collapse
-from ganstudio.qt.lab.controls import ExperimentPanel, FloatSlider, TrainingStrip, pen, plot
+from ganstudio.qt.lab.controls import ExperimentPanel, FloatSlider, pen, plot
 
 COLORS = {"plain": "red", "unrolled": "blue", "pacgan": "green", "minibatch": "orange"}
 NAMES = {"plain": "plain", "unrolled": "unrolled D", "pacgan": "PacGAN (pack 2)", "minibatch": "minibatch discr."}
@@ -25,8 +25,7 @@ class CollapsePanel(ExperimentPanel):
         self.steps = FloatSlider("steps", 200, 5000, 2000, steps=48, decimals=0, tooltip="training steps of each GAN")
         self.left.addWidget(self.unrolled)
         self.left.addWidget(self.steps)
-        self.strip = TrainingStrip("Train the four")
-        self.left.addWidget(self.strip)
+        self.strip = self.add_training("Train the four", self.start_training, self._on_report)
         self.clouds = {}
         for i, (v, color) in enumerate(COLORS.items()):
             w = plot(NAMES[v], legend=False)
@@ -46,9 +45,6 @@ class CollapsePanel(ExperimentPanel):
         self.plots.addWidget(self.modesPlot, 1, 0, 1, 4)
         self.modes = {v: self.modesPlot.plot([], [], pen=pen(c), name=NAMES[v]) for v, c in COLORS.items()}
         self.latest: dict | None = None
-        self.strip.startRequested.connect(self.start_training)
-        self.strip.report.connect(self._on_report)
-        self.strip.done.connect(self._on_report)
 
     def redraw(self) -> None:
         if not self.latest:

@@ -222,6 +222,16 @@ class ExperimentPanel(QWidget):
         self.left.addWidget(self.timing)
         self.update_now()
 
+    def add_training(self, what: str, start, on_report) -> TrainingStrip:
+        """A TrainingStrip under the controls: its button calls `start()`, each report and the end go to
+        `on_report(report)`."""
+        strip = TrainingStrip(what)
+        self.left.addWidget(strip)
+        strip.startRequested.connect(start)
+        strip.report.connect(on_report)
+        strip.done.connect(on_report)
+        return strip
+
     def build(self) -> None:  # pragma: no cover - every panel has one
         raise NotImplementedError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Slot
 
 from ganstudio.core.lab import costs
-from ganstudio.qt.lab.controls import ExperimentPanel, FloatSlider, TrainingStrip, pen, plot
+from ganstudio.qt.lab.controls import ExperimentPanel, FloatSlider, pen, plot
 
 COLORS = {"minimax": "red", "nonsaturating": "blue", "ml": "green"}
 NAMES = {"minimax": "minimax log(1−D)", "nonsaturating": "non-saturating −log D", "ml": "max. likelihood −D/(1−D)"}
@@ -21,8 +21,7 @@ class CostsPanel(ExperimentPanel):
         self.d_steps = FloatSlider("D steps", 1, 20, 5, steps=19, decimals=0, tooltip="discriminator steps per "
                                    "generator step: a stronger D makes the minimax cost saturate")
         self.left.addWidget(self.d_steps)
-        self.strip = TrainingStrip("Train all three")
-        self.left.addWidget(self.strip)
+        self.strip = self.add_training("Train all three", self.start_training, self._on_report)
         self.costPlot = plot("J(G) against D(G(z))", "D(G(z))")
         self.costPlot.setObjectName("costPlot")
         self.costPlot.setYRange(-6, 5, padding=0)
@@ -40,9 +39,6 @@ class CostsPanel(ExperimentPanel):
             self.gradPlot.plot(c["d"], c[f"{name}_grad_logit"], pen=pen(color), name=name)
         self.runs = {name: self.runPlot.plot([], [], pen=pen(color), name=name) for name, color in COLORS.items()}
         self.latest: dict | None = None
-        self.strip.startRequested.connect(self.start_training)
-        self.strip.report.connect(self._on_report)
-        self.strip.done.connect(self._on_report)
 
     def redraw(self) -> None:
         if not self.latest:

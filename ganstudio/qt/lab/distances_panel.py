@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Slot
 
 from ganstudio.core.lab import distances
-from ganstudio.qt.lab.controls import ExperimentPanel, FloatSlider, TrainingStrip, pen, plot
+from ganstudio.qt.lab.controls import ExperimentPanel, FloatSlider, pen, plot
 
 TOP = 2.2  # the y range of the distances plot; an infinite KL runs along its top
 
@@ -30,10 +30,9 @@ class DistancesPanel(ExperimentPanel):
                                  "in x by N(0, width²)")
         self.left.addWidget(self.theta)
         self.left.addWidget(self.noise)
-        self.strip = TrainingStrip("Estimate at θ")
+        self.strip = self.add_training("Estimate at θ", self.start_estimate, self._on_estimate)
         self.strip.setToolTip("Train a discriminator (JS = (log 4 + max V) / 2) and a WGAN-GP critic (W1) on "
                               "samples of the two lines at this θ and width")
-        self.left.addWidget(self.strip)
         self.distPlot = plot("closed forms (lines) and estimates (dots)", "θ")
         self.distPlot.setObjectName("distancesPlot")
         self.distPlot.setYRange(0, TOP, padding=0)
@@ -57,9 +56,6 @@ class DistancesPanel(ExperimentPanel):
         self._width_drawn: float | None = None
         self.theta.valueChanged.connect(self.update_now)
         self.noise.valueChanged.connect(self.update_now)
-        self.strip.startRequested.connect(self.start_estimate)
-        self.strip.report.connect(self._on_estimate)
-        self.strip.done.connect(self._on_estimate)
 
     def redraw(self) -> None:
         width = self.noise.value()

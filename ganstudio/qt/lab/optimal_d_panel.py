@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit
 
 from ganstudio.core.errors import GanStudioError
 from ganstudio.core.lab import optimal_d
-from ganstudio.qt.lab.controls import ExperimentPanel, FloatSlider, TrainingStrip, pen, plot
+from ganstudio.qt.lab.controls import ExperimentPanel, FloatSlider, pen, plot
 
 
 def _text(mixture) -> str:
@@ -34,8 +34,7 @@ class OptimalDPanel(ExperimentPanel):
         self.shift = FloatSlider("shift p_g", -3.0, 3.0, 0.0, steps=300, tooltip="move every component of p_g")
         self.left.addWidget(self.shift)
         self.shift.valueChanged.connect(self.update_now)
-        self.strip = TrainingStrip("Train a D")
-        self.left.addWidget(self.strip)
+        self.strip = self.add_training("Train a D", self.start_training, self._on_report)
         self.densityPlot = plot("densities", "x")
         self.densityPlot.setObjectName("densityPlot")
         self.dPlot = plot("D*(x) exact and a trained D", "x")
@@ -49,9 +48,6 @@ class OptimalDPanel(ExperimentPanel):
         self.d_trained = self.dPlot.plot([], [], pen=pen("red", 2, dashed=True), name="trained D")
         self.trained: dict | None = None
         self.mixtures = (optimal_d.DEFAULT_DATA, optimal_d.DEFAULT_G)
-        self.strip.startRequested.connect(self.start_training)
-        self.strip.report.connect(self._on_report)
-        self.strip.done.connect(self._on_report)
 
     def current_mixtures(self):
         data = optimal_d.parse_mixture(self.dataEdit.text(), "p_data")

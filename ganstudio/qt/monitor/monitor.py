@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ganstudio.core import metric_registry
@@ -116,6 +116,7 @@ class TrainingMonitor(QWidget):
                                   log_y=settings.log_y() if settings is not None else False)
         self.last_redraw_ms = 0.0
         self._reopening: list[str] | None = None  # remembered run folders still being read
+        self.run_browser = None  # Browse runs…, made when first asked for
         self._reopen_current: Any = None
         self.last_cost_ms = 0.0
         self._last_refreshed = -1
@@ -137,6 +138,7 @@ class TrainingMonitor(QWidget):
         root.setContentsMargins(8, 8, 8, 4)
         self.toolbar = MonitorToolbar(self.state)
         self.toolbar.open_requested.connect(self.choose_run_folder)
+        self.toolbar.browse_requested.connect(self.browse_runs)
         self.toolbar.auto_range_requested.connect(self.auto_range)
         self.toolbar.export_csv_requested.connect(self.choose_export_csv)
         self.toolbar.export_png_requested.connect(self.choose_export_png)
@@ -164,7 +166,6 @@ class TrainingMonitor(QWidget):
         plots_host.mouse_left.connect(self._on_mouse_left)
         self.plots: dict[str, pg.PlotWidget] = plots_host.plots
         self.vlines: dict[str, pg.InfiniteLine] = plots_host.vlines
-        self.legends: dict[str, pg.LegendItem] = plots_host.legends
         self._plot_groups: dict[str, str] = plots_host.groups  # plot objectName -> metric_registry plot group
         self.plots_host = plots_host
         left = QWidget()
@@ -247,6 +248,17 @@ class TrainingMonitor(QWidget):
                 self.settings.set_last_folder("runs", str(Path(folder).parent))
             self.open_run_folder(folder)
 
+    def browse_runs(self):
+        """Browse runs…: the run browser (one, kept), listing the folder it listed last."""
+        if self.run_browser is None:
+            from ganstudio.qt.monitor.run_browser import RunBrowserDialog
+
+            self.run_browser = RunBrowserDialog(self.settings, self.open_run_folder, parent=self)
+        self.run_browser.show()
+        self.run_browser.raise_()
+        self.run_browser.list_folder()
+        return self.run_browser
+
     def open_run_folder(self, folder: str | Path) -> JobWorker:
         """Read the folder in a background job; the run appears when it is read."""
         folder = Path(folder)
@@ -319,6 +331,17 @@ class TrainingMonitor(QWidget):
                 self._last_refreshed = keys.index(key)
                 return key
         return None
+
+    def showEvent(self, event) -> None:
+        # Coming back from another area: every plot at once, so that none shows an older step than the
+        # others (one plot per tick left Losses at step 2200 while the rest still stood at ~1400).
+        super().showEvent(event)
+        QTimer.singleShot(0, self._redraw_all)
+
+    @Slot()
+    def _redraw_all(self) -> None:
+        if self.isVisible():
+            self.redraw(force=True)
 
     def redraw(self, force: bool = False) -> None:
         """Timer tick: push new data into one plot (all of them when forced); refresh the samples.
@@ -451,4 +474,6 @@ class TrainingMonitor(QWidget):
         self._redraw_timer.stop()
         self._follow_timer.stop()
         self.diagnosis.shutdown()
+        if self.run_browser is not None:
+            self.run_browser.shutdown()
         stop_jobs(self)

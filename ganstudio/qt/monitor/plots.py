@@ -8,6 +8,8 @@ colours, which metrics are present and what x is.
 
 from __future__ import annotations
 
+import html
+import math
 import time
 
 import pyqtgraph as pg
@@ -21,6 +23,8 @@ from ganstudio.qt import theme
 
 # Within one plot, the second, third... metric of a run is told apart by its line style.
 STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
+STYLE_GLYPHS = ["━━", "╍╍", "┅┅", "━·━"]  # the same styles, drawn in the title's key
+TITLE_CHAR_PX = 6.5  # about one character of the 9 pt title
 
 
 def plot_table() -> list[tuple[str, str, tuple[str, ...], str]]:
@@ -34,13 +38,91 @@ def metric_label(name: str) -> str:
     return spec.label if spec is not None else name
 
 
+MIN_LABEL_GAP_PX = 22  # between two y tick labels: 8 pt text is ~14 px tall
+
+
+def nice_step(span: float, count: int) -> float:
+    """The 1-2-5 step that cuts `span` into about `count` parts."""
+    raw = span / max(count, 1)
+    exp = math.floor(math.log10(raw))
+    for m in (1, 2, 5, 10):
+        if m * 10 ** exp >= raw:
+            return m * 10 ** exp
+    return 10 ** (exp + 1)
+
+
+def log_tick_values(lo: float, hi: float, size_px: float) -> list[float]:
+    """Ticks for a log axis over [lo, hi] (log10 units) `size_px` tall, in log10 units, no two labels closer
+    than MIN_LABEL_GAP_PX: the decades (every k-th where many), then 2 and 5 times them where they fit; within
+    one decade, 1-2-5 steps in the data's own units (pyqtgraph labelled 2..9 times every decade there, which
+    piled up into one unreadable column)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo or size_px <= 0:
+        return []
+    room = max(2, int(size_px // MIN_LABEL_GAP_PX))
+
+    def px(t: float) -> float:
+        return (t - lo) / (hi - lo) * size_px
+
+    def add_where_room(kept: list[float], values) -> list[float]:
+        for v in values:
+            t = math.log10(v)
+            if lo <= t <= hi and all(abs(px(t) - px(k)) >= MIN_LABEL_GAP_PX for k in kept):
+                kept.append(t)
+        return sorted(kept)
+
+    decades = list(range(math.ceil(lo), math.floor(hi) + 1))
+    every = math.ceil(len(decades) / room) if decades else 1
+    if every > 1:
+        return [float(d) for d in decades if d % every == 0] or [float(decades[0])]
+    kept = add_where_room([], [10.0 ** d for d in decades])
+    kept = add_where_room(kept, [m * 10.0 ** d for d in range(math.floor(lo), math.ceil(hi) + 1) for m in (2, 5)])
+    count = min(room, 5)
+    while len(kept) < 2 and count <= 12:  # within a decade: finer linear steps until two labels fit
+        step = nice_step(10 ** hi - 10 ** lo, count)
+        k0, k1 = math.ceil(10 ** lo / step), math.floor(10 ** hi / step)
+        kept = add_where_room(kept, [k * step for k in range(max(k0, 1), k1 + 1)])
+        count += 2
+    return kept
+
+
+def log_tick_label(log_value: float) -> str:
+    """10**log_value, short: 0.001, 20, 1e-5, 2e+6."""
+    v = 10 ** log_value
+    if 1e-3 <= abs(v) < 1e5:
+        return f"{v:.4g}"
+    mantissa, exp = f"{v:.1e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exp)}"
+
+
+class LogFriendlyAxis(pg.AxisItem):
+    """A y axis whose log-mode ticks never overlap (see log_tick_values); linear mode as pyqtgraph's."""
+
+    def tickValues(self, minVal, maxVal, size):
+        if not self.logMode:
+            return super().tickValues(minVal, maxVal, size)
+        lo, hi = sorted((minVal, maxVal))
+        return [(1.0, log_tick_values(lo, hi, size))]
+
+    def tickStrings(self, values, scale, spacing):
+        if not self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        return [log_tick_label(v) for v in values]
+
+
 class TimedPlotWidget(pg.PlotWidget):
     """A PlotWidget that adds the time its paint events take to `paint_clock[0]`."""
 
     def __init__(self, paint_clock: list[float], parent=None):
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"left": LogFriendlyAxis("left")})
         self._paint_clock = paint_clock
+        self.on_resize = None  # called after a resize (the title's key is refitted)
         self.on_leave = None  # called when the mouse leaves the plot (the crosshair goes with it)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        on_resize = self.__dict__.get("on_resize")  # the first resize comes from PlotWidget.__init__
+        if on_resize is not None:
+            on_resize()
 
     def leaveEvent(self, event) -> None:
         super().leaveEvent(event)
@@ -66,7 +148,10 @@ class MetricPlots(QWidget):
         grid.setSpacing(6)
         self.plots: dict[str, pg.PlotWidget] = {}
         self.vlines: dict[str, pg.InfiniteLine] = {}
-        self.legends: dict[str, pg.LegendItem] = {}
+        # The key (which colour or line style is which metric) is written in the title row, never over the
+        # curves: a legend inside the plot covered them (and at 1280x720 the plots are ~150 px tall).
+        self.titles: dict[str, str] = {}
+        self.legend_entries: dict[str, list[tuple[str, str, str]]] = {}  # (label, colour, line glyph)
         self.step_lines: dict[str, pg.InfiniteLine] = {}  # the Monitor's global step, one line per plot
         self.groups: dict[str, str] = {}  # plot objectName -> metric_registry plot group
         for i, (key, title, _metrics, _unit) in enumerate(plot_table()):
@@ -82,7 +167,9 @@ class MetricPlots(QWidget):
             pi.getAxis("left").setWidth(60)
             for axis in ("left", "bottom"):
                 pi.getAxis(axis).enableAutoSIPrefix(False)  # "0.5", not "500 (x0.001)"
-            self.legends[key] = pi.addLegend(offset=(-6, 6), labelTextSize="8pt", brush=pg.mkBrush(22, 24, 28, 200))
+            self.titles[key] = title
+            self.legend_entries[key] = []
+            pw.on_resize = lambda k=key: self._show_title(k)
             vline = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((255, 255, 255, 60), width=1))
             vline.setVisible(False)
             pi.addItem(vline, ignoreBounds=True)
@@ -145,19 +232,32 @@ class MetricPlots(QWidget):
 
     def update_legends(self, shown: set[tuple[str, str]], several: bool) -> None:
         """One entry per metric of `shown` ((plot key, metric) pairs of visible runs). With several runs the
-        colour is the run's (see the run list) and the legend shows each metric's line style in grey, so it
+        colour is the run's (see the run list) and the key shows each metric's line style in grey, so it
         stays short however many runs there are."""
         for key, group in self.groups.items():
             metrics = metric_registry.metrics_in_group(group)
-            present = [m for m in metrics if (key, m) in shown]
-            legend = self.legends[key]
-            legend.clear()
-            for m in present:
-                style = STYLES[metrics.index(m) % len(STYLES)] if several else Qt.SolidLine
-                color = "#c8ccd4" if several else theme.curve_color(m, "#c8ccd4")
-                sample = pg.PlotDataItem(pen=pg.mkPen(color, width=2, style=style))
-                legend.addItem(sample, metric_label(m))
-            legend.setVisible(bool(present))
+            entries = []
+            for m in metrics:
+                if (key, m) in shown:
+                    glyph = STYLE_GLYPHS[metrics.index(m) % len(STYLES)] if several else STYLE_GLYPHS[0]
+                    entries.append((metric_label(m), "#c8ccd4" if several else theme.curve_color(m, "#c8ccd4"), glyph))
+            self.legend_entries[key] = entries
+            self._show_title(key)
+
+    def legend_labels(self, key: str) -> list[str]:
+        return [label for label, _color, _glyph in self.legend_entries[key]]
+
+    def _show_title(self, key: str) -> None:
+        """The plot's title and its key; the title's words go first when the plot is too narrow for both."""
+        entries, title = self.legend_entries[key], self.titles[key]
+        key_html = "&nbsp;&nbsp;".join(f"<span style='color:{c}'>{g}</span>&nbsp;{html.escape(label)}"
+                                       for label, c, g in entries)
+        plain = len(title) + sum(len(label) + 4 for label, _c, _g in entries)
+        pw = self.plots.get(key)
+        fits = pw is None or plain * TITLE_CHAR_PX <= pw.width() - 70  # the left axis takes ~60 px
+        text = title if not entries else (f"{html.escape(title)}&nbsp;&nbsp;&nbsp;{key_html}" if fits else key_html)
+        if pw is not None:
+            pw.getPlotItem().setTitle(text, size="9pt")
 
     # --- axes ---------------------------------------------------------------------------------------
     def set_log_y(self, on: bool) -> None:

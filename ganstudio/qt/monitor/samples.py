@@ -20,7 +20,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QStackedWidget, QVBoxLayout, QWidget
 
-from ganstudio.core.train.monitor_state import MonitorState, RunData
+from ganstudio.core.train.monitor_state import MonitorState, RunData, read_toy_field
 from ganstudio.qt.monitor.toy_view import ToyView
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ TOY_LAYERS = (("heat", "D heat map"), ("real", "real"), ("fake", "generated"), (
 def read_sample_file(path: Path) -> dict[str, Any] | None:
     try:
         if path.suffix == ".npy":
-            return {"points": np.load(path, allow_pickle=False)}
+            return {"points": np.load(path, allow_pickle=False), **read_toy_field(path)}
         from PIL import Image
 
         with Image.open(path) as im:
@@ -159,11 +159,14 @@ class SamplePane(QWidget):
         self.toy_layers = QWidget()
         layers = QHBoxLayout(self.toy_layers)
         layers.setContentsMargins(0, 0, 0, 0)
+        self.layer_boxes: dict[str, QCheckBox] = {}
         for layer, text in TOY_LAYERS:
             cb = QCheckBox(text)
+            cb.setObjectName(f"toyLayer-{layer}")
             cb.setChecked(True)
             cb.toggled.connect(lambda on, l=layer: self.toy_view.set_layer_visible(l, on))
             layers.addWidget(cb)
+            self.layer_boxes[layer] = cb
         layers.addStretch(1)
         layout.addWidget(self.toy_layers)
         history = QHBoxLayout()
@@ -231,6 +234,18 @@ class SamplePane(QWidget):
             self.grid.show_grid(payload["grid"], step)
         elif "points" in payload:
             self.toy_view.show_state(payload, step)
+            self._say_missing_layers(payload)
+
+    def _say_missing_layers(self, payload: dict[str, Any]) -> None:
+        """D's heat map and G's gradient exist only where the preview kept them: say so, never a dead box."""
+        for layer, key, text in (("heat", "field", "D's output over the plane"),
+                                 ("arrows", "arrow_points", "G's gradient at the generated points")):
+            box = self.layer_boxes[layer]
+            have = payload.get(key) is not None
+            box.setEnabled(have)
+            box.setToolTip(f"Show {text}." if have else
+                           f"This preview has no {text}: its run folder keeps only the points (it was written "
+                           "by an older GAN Studio, or its .field.npz file is missing or unreadable).")
 
     # --- the state's current run ----------------------------------------------------------------------
     def show_current_kind(self) -> None:

@@ -1,4 +1,4 @@
-"""The Monitor's toolbar: Open run folder, smoothing, log y, the x axis, Auto-range and Export.
+"""The Monitor's toolbar: Open run folder, Browse runs, smoothing, log y, the x axis, Auto-range and Export.
 
 Smoothing, log y and the x axis are the `MonitorState`'s: the controls write it and follow its events (so a
 change made elsewhere, e.g. the View menu's Log y, shows here too). The buttons are requests for the shell.
@@ -13,9 +13,10 @@ from ganstudio.core.train.monitor_state import MonitorState
 
 
 class MonitorToolbar(QWidget):
-    """`openRunButton`, `smoothingSlider`, `logYCheck`, `xAxisCombo`, `autoRangeButton`, `exportButton`."""
+    """`openRunButton`, `browseRunsButton`, `smoothingSlider`, `logYCheck`, `xAxisCombo`, `autoRangeButton`, `exportButton`."""
 
     open_requested = Signal()
+    browse_requested = Signal()
     auto_range_requested = Signal()
     export_csv_requested = Signal()
     export_png_requested = Signal()
@@ -25,18 +26,24 @@ class MonitorToolbar(QWidget):
         self.state = state
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
-        self.open_button = QPushButton("Open run folder…")
+        self.open_button = QPushButton("Open…")
         self.open_button.setObjectName("openRunButton")
-        self.open_button.setToolTip("Open a run folder written by `ganstudio train` (or by this app) and follow it live.")
+        self.open_button.setToolTip("Open one run folder written by `ganstudio train` (or by this app) and follow it live.")
         self.open_button.clicked.connect(lambda: self.open_requested.emit())
         bar.addWidget(self.open_button)
-        bar.addSpacing(12)
+        self.browse_button = QPushButton("Browse runs…")
+        self.browse_button.setObjectName("browseRunsButton")
+        self.browse_button.setToolTip("List a folder of runs (name, state, steps, best metric, dates) and open the "
+                                      "ones you pick.")
+        self.browse_button.clicked.connect(lambda: self.browse_requested.emit())
+        bar.addWidget(self.browse_button)
+        bar.addSpacing(6)
         bar.addWidget(QLabel("Smoothing"))
         self.smoothing_slider = QSlider(Qt.Horizontal)
         self.smoothing_slider.setObjectName("smoothingSlider")
         self.smoothing_slider.setRange(0, 99)  # hundredths of the weight, up to monitor_state.SMOOTHING_MAX
         self.smoothing_slider.setValue(int(round(state.smoothing * 100)))
-        self.smoothing_slider.setFixedWidth(140)
+        self.smoothing_slider.setFixedWidth(96)
         self.smoothing_slider.setToolTip("Debiased exponential moving average as in TensorBoard, weighted by the spacing of the steps where it "
                                          "is uneven (as W&B's): raw values faint, smoothed bold.")
         self.smoothing_label = QLabel(f"{state.smoothing:.2f}")
@@ -44,14 +51,14 @@ class MonitorToolbar(QWidget):
         self.smoothing_slider.valueChanged.connect(lambda v: state.set_smoothing(v / 100.0))
         bar.addWidget(self.smoothing_slider)
         bar.addWidget(self.smoothing_label)
-        bar.addSpacing(12)
+        bar.addSpacing(6)
         self.log_y_check = QCheckBox("Log y")
         self.log_y_check.setObjectName("logYCheck")
         self.log_y_check.setChecked(state.log_y)
         self.log_y_check.setToolTip("Logarithmic y axes (zero and negative values are not drawn).")
         self.log_y_check.toggled.connect(state.set_log_y)
         bar.addWidget(self.log_y_check)
-        bar.addSpacing(12)
+        bar.addSpacing(6)
         bar.addWidget(QLabel("x axis"))
         self.x_combo = QComboBox()
         self.x_combo.setObjectName("xAxisCombo")

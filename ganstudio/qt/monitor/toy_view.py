@@ -53,6 +53,7 @@ class ToyView(pg.PlotWidget):
         legend.addItem(self.arrows, "G's gradient")
         self.bounds: tuple[float, float, float, float] | None = None
         self.step: int | None = None
+        self.hidden_layers: set[str] = set()  # the user's unticked layers: a new preview must not show them
 
     # --- layers ---------------------------------------------------------------------------------------
     def set_bounds(self, bounds) -> None:
@@ -92,7 +93,7 @@ class ToyView(pg.PlotWidget):
             xmin, xmax, ymin, ymax = self.bounds
             self.heat.setImage(field, autoLevels=False, levels=levels)
             self.heat.setRect(QRectF(xmin, ymin, xmax - xmin, ymax - ymin))
-            self.heat.show()
+            self.heat.setVisible("heat" not in self.hidden_layers)
         elif field is None:
             self.heat.hide()
         self._set_arrows(data.get("arrow_points"), data.get("arrow_dirs"), data.get("arrow_mags"))
@@ -114,4 +115,5 @@ class ToyView(pg.PlotWidget):
         self.arrows.setData(xy[:, 0], xy[:, 1])
 
     def set_layer_visible(self, layer: str, visible: bool) -> None:
+        (self.hidden_layers.discard if visible else self.hidden_layers.add)(layer)
         {"heat": self.heat, "real": self.real, "fake": self.fake, "arrows": self.arrows}[layer].setVisible(visible)

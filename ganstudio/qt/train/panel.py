@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from ganstudio.core import config as C
 from ganstudio.core import objective_registry
 from ganstudio.core.errors import ConfigError
 from ganstudio.core.train.form import FIELDS, FOLDER_KINDS, LIVE_FIELDS, SPECS, TrainForm, read_checkpoint_config
-from ganstudio.core.train.runlog import format_hms
+from ganstudio.core.train.runlog import StepRate, format_hms
 from ganstudio.qt.train.data_picker import DataPicker
 from ganstudio.qt.train.fields import ChoiceField, make_field
 from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
@@ -61,6 +62,7 @@ class TrainPanel(QWidget):
         self.rows: dict[str, tuple[QLabel, QWidget]] = {}
         self.specs = SPECS
         self.state = "loading"
+        self.step_rate = StepRate()
         self.engine_ready = False
         self.form = TrainForm()
         self._live_timer = QTimer(self)
@@ -369,6 +371,8 @@ class TrainPanel(QWidget):
             self.statusLabel.setText("Stopping and saving a checkpoint…")
         elif state == "paused":  # not the speed before the pause
             self.statusLabel.setText("Paused.")
+        if state != "running":
+            self.step_rate.clear()  # a pause, a stop or a new run: the time left is measured afresh
 
     def set_engine_ready(self, cuda_available: bool, device_text: str = "") -> None:
         self.engine_ready = True
@@ -385,11 +389,14 @@ class TrainPanel(QWidget):
         if not available and self.deviceCombo.currentData() == "cuda":
             self.deviceCombo.setCurrentIndex(self.deviceCombo.findData("auto"))
 
-    def show_progress(self, step: int, total: int, it_s: float) -> None:
+    def show_progress(self, step: int, total: int, it_s: float, now: float | None = None) -> None:
+        """`it_s` is the speed of the last progress batch (shown as it is); the time left comes from the
+        steps of the last 30 s (StepRate), so a checkpoint save does not make it jump."""
         self.progressBar.setRange(0, max(total, 1))
         self.progressBar.setValue(min(step, total))
         self.progressBar.setFormat(f"step {step:,} / {total:,}")
-        eta = (total - step) / it_s if it_s > 0 else math.inf
+        self.step_rate.add(time.monotonic() if now is None else now, step)
+        eta = self.step_rate.seconds_left(total)
         eta_text = "" if not math.isfinite(eta) else f" · {format_hms(eta)} left"
         if self.state != "paused":  # the progress flushed on pausing keeps "Paused."
             self.statusLabel.setText(f"{it_s:,.1f} it/s{eta_text}")

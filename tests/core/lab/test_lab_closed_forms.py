@@ -239,3 +239,15 @@ def test_collapse_trains_four_variants_side_by_side_and_counts_modes():
     ring = means[rng.integers(0, 8, 1024)] + 0.05 * rng.normal(size=(1024, 2))
     assert mode_statistics(ring, means, 0.05, min_count=10)["modes_captured"] == 8
     assert mode_statistics(means[[3]] + 0.05 * rng.normal(size=(1024, 2)), means, 0.05, min_count=10)["modes_captured"] == 1
+
+
+@pytest.mark.parametrize("z_dim, x_dim", [(1, 2), (1, 3), (2, 3)])
+def test_supports_singular_values_in_closed_form_match_an_svd(z_dim, x_dim):
+    from ganstudio.core.lab import supports
+
+    g = supports.make_generator(z_dim, x_dim, seed=5)
+    z = np.random.default_rng(0).uniform(-1, 1, (300, z_dim))
+    _, jac = supports.generate(g, z)
+    padded = np.concatenate([jac, np.zeros((300, x_dim, x_dim - z_dim))], axis=2)
+    np.testing.assert_allclose(supports.jacobian_singular_values(jac), np.linalg.svd(padded, compute_uv=False),
+                               rtol=1e-9, atol=1e-12)

@@ -12,6 +12,7 @@ import os
 import pytest
 import torch
 import torch.nn.functional as F
+from foreign_reference import ReferenceWeights, reference_norm
 
 from ganstudio.core.errors import CheckpointError
 from ganstudio.core.generators.handle import open_generator
@@ -33,27 +34,14 @@ def _prefix(depth):
 
 def reference_state_dict(input_nc, output_nc, num_downs, ngf, norm, seed=0, old_instance_norm=False):
     """Random weights under the reference's names and shapes (BatchNorm with running statistics)."""
-    g = torch.Generator().manual_seed(seed)
-    rnd = lambda *shape, s=0.2: torch.randn(*shape, generator=g) * s  # noqa: E731
-    bias = norm == "instance"
     levels = _widths(input_nc, output_nc, num_downs, ngf)
-    sd = {}
+    w = ReferenceWeights(norm, seed, old_instance_norm)
+    sd = w.sd
 
-    def conv(key, c_in, c_out, transposed=False, with_bias=bias):
-        sd[f"{key}.weight"] = rnd(c_in, c_out, 4, 4) if transposed else rnd(c_out, c_in, 4, 4)
-        if with_bias:
-            sd[f"{key}.bias"] = rnd(c_out, s=0.1)
+    def conv(key, c_in, c_out, transposed=False, with_bias=None):
+        w.conv(key, c_out, c_in, 4, transposed, with_bias)
 
-    def norm_layer(key, c):
-        if norm == "batch":
-            sd[f"{key}.weight"] = 1 + rnd(c, s=0.1)
-            sd[f"{key}.bias"] = rnd(c, s=0.1)
-            sd[f"{key}.running_mean"] = rnd(c, s=0.1)
-            sd[f"{key}.running_var"] = 0.5 + torch.rand(c, generator=g)
-            sd[f"{key}.num_batches_tracked"] = torch.tensor(100)
-        elif old_instance_norm:  # InstanceNorm2d before PyTorch 0.4 saved running statistics
-            sd[f"{key}.running_mean"] = torch.zeros(c)
-            sd[f"{key}.running_var"] = torch.ones(c)
+    norm_layer = w.norm_layer
 
     last = len(levels) - 1
     for depth, (outer, inner) in enumerate(levels):
@@ -84,13 +72,7 @@ def reference_forward(sd, x, num_downs, ngf, norm, per_image_stats, dropout=None
     n_levels = num_downs
 
     def bn(h, key):
-        if norm == "instance":
-            return F.instance_norm(h, eps=1e-5)
-        w, b = sd[f"{key}.weight"], sd[f"{key}.bias"]
-        if per_image_stats:
-            return torch.cat([F.batch_norm(h[i:i + 1], None, None, w, b, training=True, eps=1e-5)
-                              for i in range(h.shape[0])])
-        return F.batch_norm(h, sd[f"{key}.running_mean"], sd[f"{key}.running_var"], w, b, training=False, eps=1e-5)
+        return reference_norm(sd, h, key, norm, per_image_stats)
 
     def down(h, key):
         return F.conv2d(h, sd[f"{key}.weight"], sd.get(f"{key}.bias"), stride=2, padding=1)

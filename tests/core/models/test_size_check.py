@@ -26,6 +26,7 @@ def test_the_estimate_counts_weights_and_grows_with_the_batch_as_activations_do(
     ("digits-cdcgan", ["tricks.pack=2", "tricks.minibatch_stddev=true"]),
     ("sketch-folder", []),
     ("toy-ring", ["tricks.minibatch_disc=8"]),
+    ("cyclegan-scenes", []),
 ])
 def test_every_kind_of_run_gets_an_estimate(name, extra):
     assert estimate_step_bytes(preset(name).with_overrides(extra)) > 0
@@ -60,3 +61,18 @@ def test_unrolled_d_counts_each_look_ahead_step():
     assert estimate_step_bytes(unrolled) - estimate_step_bytes(plain) > 49 * n_d * 4 * 4
     with pytest.raises(ConfigError, match="one training step of this run needs about"):
         check_step_memory(unrolled, estimate_step_bytes(plain) * 2)
+
+
+def test_cyclegan_counts_its_four_networks_and_six_generator_passes(monkeypatch):
+    """The CycleGAN trainer goes through the same checks as the others (it once skipped them)."""
+    from ganstudio.core.train import trainer as trainer_module
+    from ganstudio.core.train.cyclegan import CycleGANTrainer
+
+    cfg = preset("cyclegan-scenes")
+    n_g, n_d = count_run_parameters(cfg)
+    plain = cfg.with_overrides(["objective.identity_weight=0"])
+    assert estimate_step_bytes(cfg) > estimate_step_bytes(plain) > (n_g + n_d) * 32
+    big = cfg.with_overrides(["optim.batch_size=64", *QUIET])
+    monkeypatch.setattr(trainer_module, "free_memory_bytes", lambda device: estimate_step_bytes(big) - 1)
+    with pytest.raises(ConfigError, match=r"optim.batch_size 64 of \d+x\d+ pictures"):
+        CycleGANTrainer(big)

@@ -341,3 +341,27 @@ def test_the_bold_curve_is_time_weighted_by_the_step(state):
     state.add_rows(run, [{"step": 40, "wall_time": 4.0, "g_loss": 4.0}])  # continued row by row
     np.testing.assert_allclose(state.smoothed_values(run, "g_loss"), [1.0, 5 / 3, 17 / 7, 81 / 23])
     assert state.shows_raw("g_loss")  # the raw values faint behind
+
+
+def test_a_toy_previews_field_file_is_read_only_when_sane(tmp_path):
+    """step_N.field.npz is user-reachable data: garbage, a NaN bound or a huge field give {} (the points
+    still show), never an exception or an unbounded image."""
+    from ganstudio.core.train.monitor_state import read_toy_field, toy_field_path, write_toy_field
+
+    points = tmp_path / "step_0000010.npy"
+    np.save(points, np.zeros((4, 2), np.float32))
+    assert read_toy_field(points) == {}  # none written
+    good = {"field": np.full((40, 40), 0.5), "bounds": (-1, 1, -2, 2), "arrow_points": np.zeros((3, 2)),
+            "arrow_dirs": np.ones((3, 2)), "arrow_mags": np.ones(3)}
+    write_toy_field(points, good)
+    got = read_toy_field(points)
+    assert got["bounds"] == (-1, 1, -2, 2) and got["field"].shape == (40, 40) and len(got["arrow_points"]) == 3
+    write_toy_field(points, {**good, "arrow_dirs": np.ones((4, 2))})  # arrows that do not match: field only
+    assert "arrow_points" not in read_toy_field(points) and "field" in read_toy_field(points)
+    for bad in ({**good, "bounds": (np.nan, 1, 0, 1)}, {**good, "field": np.zeros((300, 10))},
+                {**good, "field": np.zeros(5)}):
+        write_toy_field(points, bad)
+        assert read_toy_field(points) == {}
+    toy_field_path(points).write_bytes(b"PK\x03\x04 not a zip at all")
+    assert read_toy_field(points) == {}
+    write_toy_field(points, {"points": np.zeros((4, 2))})  # a payload without a field writes nothing

@@ -219,3 +219,28 @@ def test_a_deep_or_non_table_config_is_one_sentence(tmp_path):
         load_json(run / "config.json")
     with pytest.raises(GanStudioError, match="run config"):
         load_run_folder(run)
+
+
+def test_the_step_rate_reads_the_last_30_seconds_so_a_save_does_not_swing_the_time_left():
+    from ganstudio.core.train.runlog import StepRate
+
+    rate = StepRate(window_s=30)
+    assert rate.rate() == 0 and rate.seconds_left(100) == float("inf")
+    t = 0.0
+    for step in range(0, 401, 10):  # 10 steps every 0.25 s: 40 it/s
+        rate.add(t, step)
+        t += 0.25
+    assert rate.rate() == pytest.approx(40)
+    before = rate.seconds_left(10000)
+    t += 2.0  # a checkpoint save: 2 s without a step
+    rate.add(t, 410)
+    after = rate.seconds_left(10000)
+    # the last batch alone read 10 / 2.25 = 4.4 it/s, 9x the time left; the window moves it ~20 %
+    assert before == pytest.approx((10000 - 400) / 40) and 1.0 < after / before < 1.25
+    for _ in range(200):  # 50 s more at 40 it/s: the save has left the window
+        t += 0.25
+        rate.add(t, rate.readings[-1][1] + 10)
+    assert rate.rate() == pytest.approx(40, rel=0.01)
+    assert len(rate.readings) <= 30 / 0.25 + 2  # bounded however long the run
+    rate.add(t + 1, 5)  # a new run: starts over
+    assert rate.readings == [(t + 1, 5)]

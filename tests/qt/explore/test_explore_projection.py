@@ -25,17 +25,8 @@ def pickle_path(tmp_path_factory):
 
 
 @pytest.fixture
-def area(qtbot, settings, tmp_path, pickle_path):
-    a = ExplorerArea(settings, cache_dir=tmp_path / "cache", direction_samples=300, n_directions=6, device="cpu")
-    qtbot.addWidget(a)
-    a.resize(1240, 620)
-    a.show()
-    a.load_generator(pickle_path)
-    qtbot.waitUntil(lambda: a.model_info is not None and a.latentView.image() is not None
-                    and a.directions is not None, timeout=60000)
-    qtbot.waitUntil(a.is_idle, timeout=20000)
-    yield a
-    a.shutdown()
+def area(open_stylegan, pickle_path):
+    return open_stylegan(pickle_path, height=620)
 
 
 def test_a_photo_is_projected_edited_and_bookmarked(qtbot, area, pickle_path, tmp_path):

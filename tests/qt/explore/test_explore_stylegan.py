@@ -8,7 +8,6 @@ from nvlabs_reference import Cfg, reference_generator, write_snapshot
 from PIL import Image
 
 from ganstudio.core.generators.handle import LatentRequest, open_generator
-from ganstudio.qt.explore.area import ExplorerArea
 
 CFG = Cfg(z=12, w=10, res=64, base=256, cmax=8)
 
@@ -19,17 +18,8 @@ def pickle_path(tmp_path_factory):
 
 
 @pytest.fixture
-def area(qtbot, settings, tmp_path, pickle_path):
-    a = ExplorerArea(settings, cache_dir=tmp_path / "cache", direction_samples=300, n_directions=6, device="cpu")
-    qtbot.addWidget(a)
-    a.resize(1240, 820)
-    a.show()
-    a.load_generator(pickle_path)
-    qtbot.waitUntil(lambda: a.model_info is not None and a.latentGrid.count() == 16 and a.latentView.image() is not None
-                    and a.directions is not None, timeout=60000)
-    qtbot.waitUntil(a.is_idle, timeout=20000)
-    yield a
-    a.shutdown()
+def area(open_stylegan, pickle_path):
+    return open_stylegan(pickle_path, height=820)
 
 
 def view_request(area):

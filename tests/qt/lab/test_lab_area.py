@@ -22,7 +22,7 @@ def lab(qtbot):
     qtbot.waitExposed(area)
     yield area
     area.shutdown()
-    assert not [w for w in live_workers() if w.name == "lab-training"]
+    assert not [w for w in live_workers() if w.name.startswith("lab-")]
 
 
 def _curve(plot_item):
@@ -124,11 +124,19 @@ def test_cournot_sliders_move_the_equilibrium_and_refuse_a_bad_market(lab):
     assert "produces nothing" in p.numbers.text() and p.result is None
 
 
-def test_supports_show_a_thin_manifold_of_the_chosen_dimensions(lab):
+def test_supports_show_a_thin_manifold_of_the_chosen_dimensions(qtbot, lab):
     p = lab.panels["supports"]
     lab.show_experiment("supports")
     assert p.result["jacobian_rank"] == 1 and p.result["codimension"] == 2
-    assert len(p.xy.data) == 4000
+    assert p.result["points"].shape == (4000, 3)
+    covered = p.xy.occupied.mean()  # a curve: a thin line of the 256x256 image
+    assert 0.002 < covered < 0.03
+    # the tube is measured in the background: its curve and slope arrive after the samples are drawn
+    qtbot.waitUntil(lambda: p.tube_result is not None, timeout=30000)
+    slope = p.tube_result["tube_slope"]
+    assert slope == pytest.approx(2, abs=0.4)  # n - k = 2: the tube around a curve in 3-D shrinks like eps^2
+    assert f"tube slope {slope:.2f} (n − k = 2)" in p.numbers.text()
+    assert len(p.tube.xData) == 8
     p.zDim.setCurrentText("2")
     assert p.result["jacobian_rank"] == 2 and "n − k = 1" in p.numbers.text()
     p.xDim.setCurrentText("2")  # z 2 into x 2 is not a thin support: said, not drawn

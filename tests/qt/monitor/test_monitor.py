@@ -183,3 +183,65 @@ def test_removing_the_selected_run_shows_the_one_that_takes_its_row(qtbot, monit
     monitor.remove_current_run()
     assert monitor.runs == [b] and monitor.current is b and monitor.run_list.currentRow() == 0
     assert monitor.history_label.text() == "step 10 (newest)" and monitor.sample_grid.step == 10
+
+
+def test_a_followed_toy_run_shows_ds_heat_map_and_gs_gradient_or_says_why_not(qtbot, monitor, tmp_path):
+    """They were drawn only for the live run: a folder kept the points alone, and the two layer boxes did
+    nothing. Now each preview keeps its field beside its points; an older folder says why they are off."""
+    from ganstudio.core.train.monitor_state import read_toy_field, toy_field_path
+
+    folder = tmp_path / "cli-run"
+    headless_run(folder, steps=20)
+    last = folder / "samples" / "step_0000020.npy"
+    field = read_toy_field(last)
+    assert field["field"].shape == (40, 40) and field["arrow_points"].shape == (200, 2)
+    assert ((0 <= field["field"]) & (field["field"] <= 1)).all()  # D's probabilities (toy-ring: logits)
+    toy_field_path(folder / "samples" / "step_0000010.npy").unlink()  # as an older GAN Studio wrote it
+    monitor.open_run_folder(folder)
+    qtbot.waitUntil(lambda: len(monitor.runs) == 1, timeout=30000)
+    view, boxes = monitor.toy_view, monitor.sample_pane.layer_boxes
+    qtbot.waitUntil(lambda: view.step == 20, timeout=10000)
+    assert view.heat.isVisible() and view.heat.image.shape == (40, 40)
+    assert len(view.arrows.xData) == 400 and boxes["heat"].isEnabled() and boxes["arrows"].isEnabled()
+    boxes["heat"].setChecked(False)
+    assert not view.heat.isVisible()
+    monitor.sample_pane.history_slider.setValue(0)  # step 10: its field file is gone
+    qtbot.waitUntil(lambda: view.step == 10, timeout=10000)
+    assert not view.heat.isVisible() and (view.arrows.xData is None or len(view.arrows.xData) == 0)
+    assert not boxes["heat"].isEnabled() and "keeps only the points" in boxes["heat"].toolTip()
+    monitor.sample_pane.history_slider.setValue(1)  # back to step 20: the user's unticked heat map stays off
+    qtbot.waitUntil(lambda: view.step == 20, timeout=10000)
+    assert not view.heat.isVisible() and boxes["heat"].isEnabled()
+    boxes["heat"].setChecked(True)
+    assert view.heat.isVisible()
+    monitor.sample_pane.history_slider.setValue(0)
+    qtbot.waitUntil(lambda: view.step == 10, timeout=10000)
+    assert not boxes["heat"].isEnabled() and "keeps only the points" in boxes["heat"].toolTip()
+
+
+def test_coming_back_to_the_monitor_shows_every_plot_at_the_same_step(qtbot, monitor):
+    """Hidden, it skips its refresh; shown again, all plots catch up at once (one per tick left them at
+    different steps for seconds)."""
+    monitor.begin_live_run({"name": "live", "task": "toy"})
+
+    def feed(first, last):
+        rows = [{"step": s, "wall_time": 0.01 * s, "d_loss": 1.0, "g_loss": 0.7, "d_real": 0.6, "d_fake": 0.4,
+                 "grad_norm_d": 1.0, "grad_norm_g": 0.5, "lr_g": 2e-4, "lr_d": 2e-4, "it_s": 50.0}
+                for s in range(first, last + 1, 10)]
+        monitor.add_progress({"scalars": rows, "samples": [], "evals": []})
+
+    feed(10, 100)
+    monitor.redraw(force=True)
+    monitor.hide()
+    feed(110, 2200)
+    for _ in range(6):
+        monitor.redraw()  # hidden: nothing pushed
+    monitor.show()
+    qtbot.waitExposed(monitor)
+
+    def newest_x():
+        return {key: curve.smooth.getOriginalDataset()[0][-1] for key, curve in monitor.live_run.curves.items()
+                if curve.smooth.getOriginalDataset()[0] is not None}
+
+    qtbot.waitUntil(lambda: set(newest_x().values()) == {2200}, timeout=5000)
+    assert {key for key, _m in newest_x()} >= {"lossPlot", "dOutputPlot", "gradNormPlot", "lrPlot", "speedPlot"}

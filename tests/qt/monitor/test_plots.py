@@ -1,6 +1,9 @@
 """The Monitor's plot panel on its own: one plot per registry group, curves made once, legends, axes."""
 
+import math
+
 import numpy as np
+import pyqtgraph as pg
 import pytest
 
 from ganstudio.qt.monitor.plots import MetricPlots, plot_table
@@ -41,9 +44,12 @@ def test_curves_are_added_and_removed_and_styled(panel):
 
 def test_legends_show_only_present_metrics(panel):
     panel.update_legends({("lossPlot", "d_loss"), ("lossPlot", "g_loss")}, several=False)
-    labels = [label.text for _sample, label in panel.legends["lossPlot"].items]
-    assert len(labels) == 2 and panel.legends["lossPlot"].isVisible()
-    assert not panel.legends["speedPlot"].isVisible()
+    assert panel.legend_labels("lossPlot") == ["D loss", "G loss"] and panel.legend_labels("speedPlot") == []
+    title = panel.plots["lossPlot"].getPlotItem().titleLabel.text
+    assert "Losses" in title and "D loss" in title and "G loss" in title  # the key sits in the title row
+    assert not [i for i in panel.plots["lossPlot"].getPlotItem().vb.addedItems if isinstance(i, pg.LegendItem)]
+    panel.plots["lossPlot"].resize(200, 200)  # too narrow for both: the key stays, the title's words go
+    assert "Losses" not in panel.plots["lossPlot"].getPlotItem().titleLabel.text
 
 
 def test_log_y_x_label_and_zoom_sync(panel):
@@ -54,3 +60,30 @@ def test_log_y_x_label_and_zoom_sync(panel):
     panel.plots["lossPlot"].getPlotItem().setXRange(10, 20, padding=0)
     panel.sync_x_range("lossPlot")
     np.testing.assert_allclose(panel.plots["speedPlot"].getPlotItem().vb.viewRange()[0], [10, 20])
+
+
+@pytest.mark.parametrize("lo, hi, size", [
+    (math.log10(15), math.log10(75), 90),  # steps per second on a short run: pyqtgraph piled 5..7x10^1 up
+    (-4.0, 0.3, 120), (-9.0, 3.0, 90), (5.1, 6.6, 200), (math.log10(0.7), math.log10(1.2), 120),
+    (-5.2, -3.6, 60),
+])
+def test_log_ticks_never_crowd_and_read_plainly(lo, hi, size):
+    from ganstudio.qt.monitor.plots import MIN_LABEL_GAP_PX, log_tick_label, log_tick_values
+
+    ticks = log_tick_values(lo, hi, size)
+    assert len(ticks) >= 1 and all(lo <= t <= hi for t in ticks)
+    px = [(t - lo) / (hi - lo) * size for t in ticks]
+    assert all(b - a >= MIN_LABEL_GAP_PX for a, b in zip(px, px[1:]))
+    labels = [log_tick_label(t) for t in ticks]
+    assert all(len(s) <= 6 for s in labels) and len(set(labels)) == len(labels)
+    assert all(float(s) == pytest.approx(10 ** t, rel=1e-6) for s, t in zip(labels, ticks))
+
+
+def test_the_panels_left_axes_use_the_log_friendly_ticks(panel):
+    from ganstudio.qt.monitor.plots import LogFriendlyAxis
+
+    panel.set_log_y(True)
+    axis = panel.plots["speedPlot"].getPlotItem().getAxis("left")
+    assert isinstance(axis, LogFriendlyAxis) and axis.logMode
+    (_spacing, values), = axis.tickValues(math.log10(15), math.log10(75), 90)
+    assert [axis.tickStrings([v], 1, 1)[0] for v in values] == ["20", "50"]

@@ -88,3 +88,25 @@ def test_the_unpaired_kind_checks_both_folders(qtbot, tmp_path, make_pictures):
     picker.datasetCombo.setCurrentIndex(picker.datasetCombo.findData("scenes-daynight"))
     assert form.preset_name == "cyclegan-scenes" and not picker.folderBEdit.isVisibleTo(picker)
     assert not picker.folderEdit.isVisibleTo(picker)
+
+
+def test_the_time_left_holds_through_a_checkpoint_save_and_restarts_after_a_pause(qtbot):
+    from ganstudio.qt.train.panel import TrainPanel
+
+    panel = TrainPanel()
+    qtbot.addWidget(panel)
+    panel.set_engine_ready(False)
+    panel.set_state("running")
+    for i in range(41):  # 40 it/s
+        panel.show_progress(10 * i, 10000, 40.0, now=0.25 * i)
+    assert panel.statusLabel.text() == "40.0 it/s · 04:00 left"
+    panel.show_progress(410, 10000, 4.4, now=12.25)  # the batch that waited for a save
+    speed, left = panel.statusLabel.text().split(" · ")
+    assert speed == "4.4 it/s" and left.startswith("04:")  # the last batch alone said 36 minutes
+    panel.set_state("paused")
+    assert panel.statusLabel.text() == "Paused."
+    panel.set_state("running")
+    panel.show_progress(420, 10000, 40.0, now=600.0)  # resumed ten minutes later
+    assert "left" not in panel.statusLabel.text()  # measured afresh: one reading is no rate yet
+    panel.show_progress(430, 10000, 40.0, now=600.25)
+    assert panel.statusLabel.text().endswith("03:59 left")
