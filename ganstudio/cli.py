@@ -63,8 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", parents=[debug], help="generate samples from a checkpoint")
     p.add_argument("checkpoint", help="a .safetensors checkpoint, a run folder, a DCGAN generator saved by another "
-                   "program (.pth, .pt, .tar, .ckpt, .bin) or an NVlabs StyleGAN2-ADA network-snapshot .pkl "
-                   "(read without running pickled code)")
+                   "program (.pth, .pt, .tar, .ckpt, .bin), a rosinality stylegan2-pytorch .pt or an NVlabs StyleGAN2-ADA "
+                   "network-snapshot .pkl (read without running pickled code)")
     p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--out", required=True, help="PATH.png for a grid, PATH.npy for 2-D points, or a folder for one PNG per sample")
     p.add_argument("--seed", type=int, default=0)
@@ -119,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", parents=[debug], help="convert a generator saved by another program to a safe file",
                        description="Convert a generator saved by another program (DCGAN-style Sequential generators "
                        "such as pytorch/examples' and the PyTorch DCGAN tutorial's, pytorch-CycleGAN-and-pix2pix U-Net "
-                       "and ResNet generators; a state dict or a training checkpoint's dict, read with "
-                       "weights_only=True) once into a .safetensors file holding its weights and a JSON description. "
+                       "and ResNet generators, NVlabs StyleGAN2-ADA / StyleGAN3 pickles, rosinality stylegan2-pytorch .pt "
+                       "checkpoints; a state dict or a training checkpoint's dict, read with weights_only=True) once into a .safetensors file holding its weights and a JSON description. "
                        "Every area and command opens the converted file as the same network, without PyTorch pickles.")
     p.add_argument("file", metavar="FILE", help="the weights file (.pth, .pt, .tar, .ckpt, .bin or .safetensors)")
     p.add_argument("--out", required=True, metavar="MODEL.safetensors", help="the converted model")
@@ -767,7 +767,8 @@ def _foreign_info(path: Path) -> int:
              f"parameters   {d['parameters']:,}"]
     if model.is_stylegan:
         family = "StyleGAN3" if arch.get("family") == "stylegan3" else "StyleGAN2"
-        lines[1:1] = [f"family       NVlabs {family} ({arch.get('architecture')}), {arch.get('network')} weights"]
+        maker = "rosinality" if model.source == "rosinality-stylegan2" else "NVlabs"
+        lines[1:1] = [f"family       {maker} {family} ({arch.get('architecture')}), {arch.get('network')} weights"]
         lines += [f"W space      w {d['w_dim']}, {d['num_ws']} styles, {arch.get('mapping_layers')} mapping layers, "
                   f"truncation psi around w_avg" if d.get("truncation") == "w" else "no w_avg (no truncation)"]
     print("\n".join(lines))

@@ -487,6 +487,9 @@ class ForeignWeights:
     entry: str | None = None
     outer_keys: tuple[str, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
+    # top-level plain values beside the state dicts: tensors (rosinality's latent_avg), numbers, text and
+    # argparse Namespaces read as dicts (rosinality's "args"); optimizer states and other dicts are left out
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def read_foreign_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
@@ -559,6 +562,39 @@ def _read_safetensors(path: Path) -> ForeignWeights:
     return ForeignWeights(state=state, metadata=metadata)
 
 
+class NamespaceRecord:
+    """What an argparse.Namespace in a weights file becomes (rosinality's stylegan2-pytorch saves its command
+    line as "args"): its attributes as a plain dict in `values`, built by torch's weights-only unpickler in
+    place of the real class, so nothing of argparse (or of the file) runs. Calling it with arguments (a
+    REDUCE opcode) builds an empty record."""
+
+    __slots__ = ("values",)
+
+    def __new__(cls, *_ignored: Any, **_ignored_kw: Any) -> "NamespaceRecord":
+        record = object.__new__(cls)
+        record.values = {}
+        return record
+
+    def __init__(self, *_ignored: Any, **_ignored_kw: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, tuple) and len(state) == 2:  # (dict state, slot state) as pickle passes it
+            state = state[0]
+        self.values = {str(k): v for k, v in state.items()} if isinstance(state, dict) else {}
+
+
+def _plain_extras(obj: dict) -> dict[str, Any]:
+    """The top-level values ForeignWeights.extras keeps (see there); Namespace records become dicts."""
+    extras: dict[str, Any] = {}
+    for key, value in obj.items():
+        if isinstance(value, NamespaceRecord):
+            extras[str(key)] = dict(value.values)
+        elif isinstance(value, (torch.Tensor, int, float, str, bool)) and not _is_state_dict(value):
+            extras[str(key)] = value
+    return extras
+
+
 def _plain_numpy_globals() -> list:
     """numpy scalars and arrays (a loss logged as np.float32 beside the weights): plain data, built without
     calling anything but numpy's own constructors; torch.load refuses them unless they are named."""
@@ -577,7 +613,8 @@ def _torch_load_weights_only(path: Path) -> Any:
     try:
         # torch warns about pickle protocols it half supports; the refusal below says what matters, in one line.
         # The lock: both the allowed names and the warning filters are process-wide, set and reset per load.
-        with _LOAD_LOCK, torch.serialization.safe_globals(_plain_numpy_globals()), warnings.catch_warnings():
+        allowed = [*_plain_numpy_globals(), (NamespaceRecord, "argparse.Namespace")]
+        with _LOAD_LOCK, torch.serialization.safe_globals(allowed), warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             return torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -605,7 +642,7 @@ def _globals_needed(path: Path, message: str) -> list[str]:
         names = list(torch.serialization.get_unsafe_globals_in_checkpoint(str(path)))
     except Exception:  # a legacy (non-zip) file: the unpickler's message names the first one
         names = []
-    allowed = {f"{g.__module__}.{g.__qualname__}" for g in _plain_numpy_globals()}
+    allowed = {f"{g.__module__}.{g.__qualname__}" for g in _plain_numpy_globals()} | {"argparse.Namespace"}
     names = [n for n in names if n not in allowed]
     return names or _GLOBAL_IN_MESSAGE.findall(message)
 
@@ -639,7 +676,8 @@ def pick_generator_state(obj: Any, path: Path) -> ForeignWeights:
         others = [k for k, v in obj.items() if isinstance(k, str) and _is_state_dict(v) and not _NOT_GENERATOR.search(k)]
         entry = others[0] if len(others) == 1 else None
     if entry is not None:
-        return _generator_submodule(ForeignWeights(state=dict(obj[entry]), entry=entry, outer_keys=outer))
+        return _generator_submodule(ForeignWeights(state=dict(obj[entry]), entry=entry, outer_keys=outer,
+                                                   extras=_plain_extras(obj)))
     # A state dict with a few plain values beside its tensors ({"main.0.weight": ..., "epoch": 3}).
     tensors = {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, torch.Tensor)}
     return _generator_submodule(ForeignWeights(state=tensors, outer_keys=outer))

@@ -5,7 +5,9 @@
 - Weights saved by other programs (`FOREIGN_SUFFIXES`, or a safetensors file without GAN Studio's
   checkpoint metadata, such as those `ganstudio import` writes): read without unpickling code and rebuilt
   by `ganstudio.core.models.importers`, which tell what a file holds from its bytes and tensor names (NVlabs
-  StyleGAN `.pkl` snapshots through the allow-list reader of `ganstudio.core.models.nvlabs_pickle`).
+  StyleGAN `.pkl` snapshots through the allow-list reader of `ganstudio.core.models.nvlabs_pickle`; rosinality
+  stylegan2-pytorch `.pt` checkpoints, whose argparse Namespace is read as plain data, by
+  `ganstudio.core.models.rosinality`).
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ SOURCE_BUNDLED = "bundled"
 SOURCE_DCGAN_EXAMPLE = "pytorch-examples-dcgan"
 SOURCE_PIX2PIX = "pix2pix-reference"
 SOURCE_NVLABS_STYLEGAN2 = "nvlabs-stylegan2-ada"
+SOURCE_ROSINALITY_STYLEGAN2 = "rosinality-stylegan2"
 
 # StyleGAN truncation: psi pulls w toward the generator's w_avg (psi 1: none, 0: the average picture).
 # Other generators truncate z instead (core.latent.space.Truncation).
@@ -466,15 +467,15 @@ def _open_checkpoint(file: Path, device: torch.device, use_ema: bool) -> Generat
 
 def _open_foreign(file: Path, device: torch.device, class_count: int | None = None) -> Generator:
     """Weights saved by another program (or converted by `ganstudio import`): DCGAN-style Sequential
-    generators and NVlabs StyleGANs are latent generators, pix2pix U-Nets and CycleGAN ResNets translate."""
-    from ganstudio.core.models import nvlabs_pickle
+    generators and StyleGANs (NVlabs, rosinality) are latent generators, pix2pix U-Nets and CycleGAN ResNets
+    translate."""
     from ganstudio.core.models.importers import describe_sequential, import_foreign_generator
 
     imported = import_foreign_generator(file, class_count=class_count)
     s = imported.settings
     module = imported.model.to(device).eval()
-    if imported.program == nvlabs_pickle.PROGRAM:
-        return _nvlabs_stylegan_generator(file, module, s, device, _origin_note(imported))
+    if imported.family in ("stylegan2", "stylegan3"):  # NVlabs pickles, rosinality .pt, and their conversions
+        return _nvlabs_stylegan_generator(file, module, s, device, _origin_note(imported), imported.program)
     origin = _origin_note(imported)
     if imported.family == "sequential":
         kind = "pytorch/examples DCGAN" if s["pytorch_examples_layout"] else "DCGAN-style generator"
@@ -510,19 +511,27 @@ def _origin_note(imported) -> str:
         note += f"; converted from {imported.converted_from}"
     if imported.entry:
         note += f"; generator weights from the file's {imported.entry!r} entry"
+    if imported.note:
+        note += f"; {imported.note}"
     return note
 
 
 def _nvlabs_stylegan_generator(file: Path, module: nn.Module, s: dict[str, Any], device: torch.device,
-                               origin: str = "") -> Generator:
-    """An NVlabs StyleGAN2-ADA or StyleGAN3 pickle: a latent generator of z (N, z_dim), one-hot classes for c_dim > 0,
-    truncation psi in W around w_avg; rendered with the stored noise (noise_mode 'const')."""
+                               origin: str = "", program: str = "") -> Generator:
+    """An NVlabs StyleGAN2-ADA or StyleGAN3 pickle (or a rosinality StyleGAN2, rebuilt with NVlabs' names): a latent
+    generator of z (N, z_dim), one-hot classes for c_dim > 0, truncation psi in W around w_avg; rendered with the
+    stored noise (noise_mode 'const')."""
+    from ganstudio.core.models import rosinality
+
     if s["img_channels"] not in (1, 3):
         raise CheckpointError(f"{file.name} makes {s['img_channels']}-channel images; only 1 or 3 can be shown.")
     res = s["img_resolution"]
     family = "StyleGAN3" if s.get("family") == "stylegan3" else "StyleGAN2"
-    title = f"{file.name} (NVlabs {family}, {res} px)"
-    desc = (f"NVlabs {'StyleGAN3' if family == 'StyleGAN3' else 'StyleGAN2-ADA'} {s['network']}, z {s['z_dim']}, "
+    ros = program == rosinality.PROGRAM
+    maker, variant = ("rosinality", "StyleGAN2") if ros else \
+        ("NVlabs", "StyleGAN3" if family == "StyleGAN3" else "StyleGAN2-ADA")
+    title = f"{file.name} ({maker} {family}, {res} px)"
+    desc = (f"{maker} {variant} {'g_ema' if ros and s['network'] == 'G_ema' else s['network']}, z {s['z_dim']}, "
             f"w {s['w_dim']}, {res} px, "
             f"{s['mapping_layers']} mapping layers, {s['architecture']}"
             + (f", {s['c_dim']} classes" if s["c_dim"] else "") + origin)
@@ -531,6 +540,6 @@ def _nvlabs_stylegan_generator(file: Path, module: nn.Module, s: dict[str, Any],
     info = {"architecture": dict(s), "truncation": s["truncation"], "w_dim": s["w_dim"], "num_ws": s["num_ws"],
             "w_resolutions": w_resolutions(module.G)}
     return Generator(module=module, input_kind=INPUT_LATENT, image_size=res, name=file.name, title=title,
-                     source=SOURCE_NVLABS_STYLEGAN2, path=file, z_dim=s["z_dim"], n_classes=s["c_dim"],
+                     source=SOURCE_ROSINALITY_STYLEGAN2 if ros else SOURCE_NVLABS_STYLEGAN2, path=file, z_dim=s["z_dim"], n_classes=s["c_dim"],
                      channels=s["img_channels"], use_ema=s["network"] == "G_ema", description=desc, info=info,
                      device=device)

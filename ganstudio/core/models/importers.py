@@ -49,7 +49,8 @@ __all__ = ["ImportedModel", "import_foreign_generator", "import_dcgan_generator"
 SUPPORTED_FOREIGN = ("DCGAN-style generators in one nn.Sequential of ConvTranspose2d and BatchNorm2d layers "
                      "(pytorch/examples, the PyTorch DCGAN tutorial; 32 to 256 px), pytorch-CycleGAN-and-pix2pix "
                      "U-Net (unet_128, unet_256) and ResNet (resnet_6blocks, resnet_9blocks) generators, saved "
-                     "as a state dict or inside a training checkpoint's dict")
+                     "as a state dict or inside a training checkpoint's dict, and rosinality stylegan2-pytorch "
+                     "checkpoints (g_ema)")
 IMPORT_META_KEY = "ganstudio_import"  # header metadata of a converted file (not "ganstudio": not a run's checkpoint)
 IMPORT_FORMAT = "ganstudio-imported-generator"
 IMPORT_FORMAT_VERSION = 1
@@ -66,6 +67,7 @@ class ImportedModel:
     entry: str | None = None  # the entry of the file's dict that held the generator ("netG_state_dict")
     hints: dict[str, Any] = field(default_factory=dict)  # what the caller said that the tensors cannot tell
     converted_from: str | None = None  # for a file written by `ganstudio import`: the original file's name
+    note: str | None = None  # what the importer chose that the file did not say (rosinality: the centre of truncation)
 
     @property
     def family(self) -> str:
@@ -460,6 +462,13 @@ def import_foreign_generator(path: str | Path, class_count: int | None = None) -
     description = read_import_description(weights.metadata, path)
     if description is not None:
         return _import_converted(weights, description, path, class_count)
+    from ganstudio.core.models import rosinality  # rosinality stylegan2-pytorch .pt: g_ema, latent_avg, args
+
+    if weights.state and rosinality.is_rosinality_state(weights.state):
+        if class_count:
+            raise CheckpointError(f"{path.name} is an unconditional rosinality StyleGAN2; a class count does not "
+                                  "apply to it.")
+        return rosinality.import_rosinality_generator(path, weights)
     family = detect_family(weights.state) if weights.state else None
     if family is None:
         raise _not_recognised(weights, path)
@@ -551,6 +560,7 @@ def _import_converted(weights: ForeignWeights, description: dict[str, Any], path
 
         imported = import_converted_stylegan(path, weights.state, description)
         imported.converted_from = description.get("imported_from")
+        imported.program = description.get("program") or imported.program  # rosinality's stays rosinality's
         return imported
     if family == "resnet":
         imported = import_resnet_generator(path, state=weights.state,
