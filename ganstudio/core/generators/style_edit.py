@@ -6,6 +6,10 @@ toward w_avg by psi. A `StyleEdit` changes them, in this order:
 
 0. given ws (a projected photo, `core.latent.projection`): `ws` (num_ws, w_dim) replaces mapping(z) and psi
    for every latent (z is then ignored); one w repeated is a projection in W, different rows one in W+;
+   or a path in W (interpolation in W, as StyleGAN's own videos do): `path_z` (K, z_dim) keyframes, their
+   classes `path_labels`, and for each latent of the request its place `path_at` along the path, from 0
+   (the first keyframe) to K - 1 (the last); latent i gets the ws lerped between the truncated ws of the
+   two keyframes around path_at[i] (z is then ignored);
 
 1. style mixing (Karras et al. 2019, section 3.1): layers [start, stop) take the w of a second latent
    `mix_z` (its class `mix_label`, the same psi) instead;
@@ -63,6 +67,32 @@ def _vector(value: Any, size: int | None, what: str) -> np.ndarray:
     return v
 
 
+MAX_PATH_AT = 4096  # latents of one request along a path in W
+
+
+def _check_path(keys: np.ndarray, labels, at: np.ndarray | None, z_dim: int | None, n_classes: int,
+                where: str) -> None:
+    keys = np.asarray(keys)
+    if keys.ndim != 2 or keys.shape[0] < 2 or (z_dim is not None and keys.shape[1] != z_dim) \
+            or not np.isfinite(keys).all():
+        raise GanStudioError(f"{where}: a path in W needs two or more keyframes of {z_dim or 'z_dim'} numbers, "
+                             f"not {keys.shape}.")
+    if at is None or np.asarray(at).ndim != 1 or not 0 < len(at) <= MAX_PATH_AT \
+            or not np.isfinite(at).all() or np.min(at) < 0 or np.max(at) > keys.shape[0] - 1:
+        raise GanStudioError(f"{where}: the places along the path must be 1 to {MAX_PATH_AT} numbers from 0 "
+                             f"to {keys.shape[0] - 1}.")
+    if labels is not None and len(labels) != keys.shape[0]:
+        raise GanStudioError(f"{where}: the path has {keys.shape[0]} keyframes but {len(labels)} classes.")
+    if n_classes and (labels is None or not all(0 <= int(v) < n_classes for v in labels)):
+        raise GanStudioError(f"{where}: each keyframe of the path needs a class from 0 to {n_classes - 1}.")
+
+
+def path_places(n_keys: int, steps: int) -> np.ndarray:
+    """The places along a path through `n_keys` keyframes of an interpolation strip with `steps` frames per
+    segment: 0, 1/steps, ..., n_keys - 1 ((n_keys - 1) * steps + 1 frames, as `space.interpolate_path`)."""
+    return (np.arange((n_keys - 1) * steps + 1, dtype=np.float64) / steps).astype(np.float32)
+
+
 MAX_WS = 64  # rows of given styles: a 1024 px StyleGAN2 has 18, a StyleGAN3 at most 16
 MAX_W_DIM = 4096
 
@@ -91,15 +121,21 @@ class StyleEdit:
     w_offset: np.ndarray | None = None  # (w_dim,) added to the layers of offset_layers
     offset_layers: tuple[int, int] | None = None  # None: every layer
     ws: np.ndarray | None = None  # (num_ws, w_dim): styles given outright (a projection), instead of mapping(z)
+    path_z: np.ndarray | None = None  # (K, z_dim) keyframes of a path in W ...
+    path_labels: tuple[int, ...] | None = None  # ... their classes (conditional models) ...
+    path_at: np.ndarray | None = None  # ... and each latent's place along it, in [0, K - 1]
 
     @property
     def is_identity(self) -> bool:
-        return self.ws is None and self.mix_z is None and (self.w_offset is None or not np.any(self.w_offset))
+        return self.ws is None and self.path_z is None and self.mix_z is None and \
+            (self.w_offset is None or not np.any(self.w_offset))
 
     def check(self, z_dim: int, w_dim: int, num_ws: int, n_classes: int = 0, where: str = "the style edit") -> None:
         """GanStudioError (one sentence) when the edit does not fit a model of these sizes."""
         if self.ws is not None:
             _matrix(self.ws, (num_ws, w_dim), f"{where}: the given styles ws")
+        if self.path_z is not None:
+            _check_path(self.path_z, self.path_labels, self.path_at, z_dim, n_classes, where)
         if self.mix_z is not None:
             _vector(self.mix_z, z_dim, f"{where}: the mixing latent")
             _range(self.mix_layers, num_ws, f"{where}: the mixed layers")
@@ -122,6 +158,10 @@ class StyleEdit:
             out["offset_layers"] = None if self.offset_layers is None else [int(v) for v in self.offset_layers]
         if self.ws is not None:
             out["ws"] = [[float(v) for v in row] for row in np.asarray(self.ws, np.float32)]
+        if self.path_z is not None:
+            out["w_path"] = {"keys": [[float(v) for v in row] for row in np.asarray(self.path_z, np.float32)],
+                             "labels": None if self.path_labels is None else [int(v) for v in self.path_labels],
+                             "at": [float(v) for v in np.asarray(self.path_at, np.float32)]}
         return out
 
     @classmethod
@@ -129,8 +169,8 @@ class StyleEdit:
         """An edit from `to_dict`'s JSON (untrusted: every value checked); None for an empty or missing one."""
         if d is None or d == {}:
             return None
-        if not isinstance(d, dict) or set(d) - {"mix", "w_offset", "offset_layers", "ws"}:
-            raise GanStudioError(f"{where} must be an object with mix, w_offset, offset_layers and ws.")
+        if not isinstance(d, dict) or set(d) - {"mix", "w_offset", "offset_layers", "ws", "w_path"}:
+            raise GanStudioError(f"{where} must be an object with mix, w_offset, offset_layers, ws and w_path.")
         mix_z = mix_label = mix_layers = None
         mix = d.get("mix")
         if mix is not None:
@@ -148,8 +188,21 @@ class StyleEdit:
             if d.get("offset_layers") is not None:
                 offset_layers = _range(d["offset_layers"], None, f"{where}: the offset layers")
         ws = _matrix(d["ws"], None, f"{where}: the given styles ws") if d.get("ws") is not None else None
+        path = {}
+        if d.get("w_path") is not None:
+            wp = d["w_path"]
+            if not isinstance(wp, dict) or set(wp) - {"keys", "labels", "at"}:
+                raise GanStudioError(f"{where}: 'w_path' must be an object {{keys, labels, at}}.")
+            keys = _matrix(wp.get("keys"), None, f"{where}: the path's keyframes")
+            labels = wp.get("labels")
+            if labels is not None and not (isinstance(labels, list) and all(
+                    isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 99_999 for v in labels)):
+                raise GanStudioError(f"{where}: the path's classes must be whole numbers or null.")
+            at = _vector(wp.get("at"), None, f"{where}: the places along the path")
+            path = dict(path_z=keys, path_labels=None if labels is None else tuple(labels), path_at=at)
+            _check_path(path["path_z"], path["path_labels"], at, None, 0, where)
         return cls(mix_z=mix_z, mix_label=mix_label, mix_layers=mix_layers, w_offset=w_offset,
-                   offset_layers=offset_layers, ws=ws)
+                   offset_layers=offset_layers, ws=ws, **path)
 
     def describe(self, names: dict[str, tuple[int, int]] | None = None) -> str:
         """A few words for a caption: "mixed fine" / "mixed layers 4-7"."""

@@ -39,6 +39,7 @@ W_TRUNCATION = "w"  # StyleGAN: psi toward w_avg at render time (z is drawn plai
 W_PSI_RANGE = (0.0, 2.0)
 DIRECTION_METHODS = ("ganspace", "sefa")
 INTERPOLATION_MODES = ("slerp", "lerp")
+INTERPOLATION_SPACES = ("z", "w")  # w: a StyleGAN's keyframes joined in W (the strip's ws lerped there)
 STEPS_RANGE = (1, 60)  # frames from one keyframe to the next
 ARITH_VARIATIONS = 9  # the result and eight noisy neighbours
 ARITH_NOISE = 0.25
@@ -111,6 +112,7 @@ class ExploreState:
         # interpolation
         self.keyframes: list[Member] = []
         self.interp_mode = "slerp"
+        self.interp_space = "z"
         self.steps = 8
         self.frames_z: np.ndarray | None = None
         self.frames_labels: list[int] | None = None
@@ -129,6 +131,7 @@ class ExploreState:
         self.direction_method = "ganspace"  # or "sefa" (closed form), StyleGAN only
         self.sel_style: StyleEdit | None = None  # a bookmark's edit, kept until the user edits the view
         self.sel_ws: np.ndarray | None = None  # a projected photo's styles (num_ws, w_dim): they replace mapping(z)
+        self.sel_path: tuple | None = None  # an interpolation frame in W: (keys z, their classes, place on the path)
         self.shown_view_psi, self.shown_view_style = 1.0, None
         self.shown_grid_psi = 1.0
 
@@ -151,6 +154,8 @@ class ExploreState:
         self.mix_seed, self.sel_style = None, None
         if not self.is_stylegan and self.truncation_mode == W_TRUNCATION:
             self.truncation_mode = "off"
+        if not self.is_stylegan:
+            self.interp_space = "z"
         if self.mix_range not in self.layer_ranges:
             self.mix_range = "fine" if "fine" in self.layer_ranges else "all"
         if self.direction_layers not in self.layer_ranges:
@@ -320,7 +325,13 @@ class ExploreState:
         self.current_frame = index
         self.events.frame.emit(index)
         label = self.frames_labels[index] if self.frames_labels else None
-        self.select(self.frames_z[index], label, f"interpolation frame {index + 1}/{len(self.frames_z)}")
+        in_w = self.interp_space == "w" and self.is_stylegan
+        self.select(self.frames_z[index], label, f"interpolation frame {index + 1}/{len(self.frames_z)}"
+                    + (" in W" if in_w else ""))
+        if in_w:  # the view shows the frame's ws on the path in W, not its z (on a path in Z)
+            keys, labels = self._path_keys()
+            self.sel_path = (keys, labels, float(index) / self.steps)
+            self._view_changed()
 
     def select(self, z: np.ndarray, label: int | None, origin: str, index: int | None = None,
                keep_offsets: bool = False) -> None:
@@ -331,6 +342,7 @@ class ExploreState:
         self.sel_origin = origin
         self.sel_style = None
         self.sel_ws = None
+        self.sel_path = None
         self.events.selection.emit()
         if not keep_offsets:
             self.pending_offsets = {}  # they belonged to the remembered selection
@@ -416,14 +428,28 @@ class ExploreState:
         self.direction_method = method
         self.events.style.emit()
 
+    def _path_keys(self) -> tuple[np.ndarray, tuple[int, ...] | None]:
+        keys = np.stack([k for k, _ in self.keyframes]).astype(np.float32)
+        labels = tuple(int(lab) for _, lab in self.keyframes) if self.n_classes else None
+        return keys, labels
+
     def style_of(self, part: str) -> StyleEdit | None:
-        """The StyleEdit sent with a render part: the view's mixing and W direction offsets (None: none)."""
+        """The StyleEdit sent with a render part: the view's mixing and W direction offsets, the strip's path
+        in W (None: none)."""
+        if part == "strip" and self.interp_space == "w" and self.is_stylegan and self.frames_z is not None:
+            from ganstudio.core.generators.style_edit import path_places
+
+            keys, labels = self._path_keys()
+            return StyleEdit(path_z=keys, path_labels=labels, path_at=path_places(len(keys), self.steps))
         if part != "view" or not self.is_stylegan or self.sel_base is None:
             return None
         w_dirs = self.directions is not None and self.directions.space == "w" and np.any(self.alphas)
         if self.sel_style is not None and self.mix_seed is None and not w_dirs:
             return self.sel_style
         given = {} if self.sel_ws is None else {"ws": self.sel_ws}
+        if self.sel_path is not None and self.sel_ws is None:
+            keys, labels, place = self.sel_path
+            given = dict(path_z=keys, path_labels=labels, path_at=np.array([place], np.float32))
         mix = {}
         if self.mix_seed is not None:
             from ganstudio.core.latent.space import sample_latents
@@ -504,8 +530,15 @@ class ExploreState:
         self.events.keys.emit()
         self._update_path()
 
-    def set_interpolation(self, mode: str | None = None, steps: int | None = None) -> None:
-        """The path between keyframes: slerp or lerp, `steps` frames per segment (1..60)."""
+    def set_interpolation(self, mode: str | None = None, steps: int | None = None, space: str | None = None) -> None:
+        """The path between keyframes: slerp or lerp, `steps` frames per segment (1..60), in Z or (a StyleGAN's)
+        W, where the keyframes' truncated ws are joined by straight lines (slerp is for Gaussian z)."""
+        if space is not None:
+            if space not in INTERPOLATION_SPACES:
+                raise ValueError(f"unknown interpolation space {space!r}")
+            if space == "w" and not self.is_stylegan:
+                raise GanStudioError("Interpolation in W needs a StyleGAN (this model has no W space).")
+            self.interp_space = space
         if mode is not None:
             if mode not in INTERPOLATION_MODES:
                 raise ValueError(f"unknown interpolation mode {mode!r}")

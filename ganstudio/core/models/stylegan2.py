@@ -360,6 +360,8 @@ class LabelledStyleGAN2(nn.Module):
         if style is not None and style.ws is not None:
             given = torch.as_tensor(style.ws, dtype=torch.float32, device=z.device)
             ws = given.reshape(1, self.num_ws, self.w_dim).expand(z.shape[0], -1, -1)
+        elif style is not None and style.path_z is not None:
+            ws = self._along_path(style, z.shape[0], truncation_psi, truncation_cutoff, z.device)
         else:
             ws = self.G.mapping(z, self.one_hot(labels, z.shape[0], z.device), truncation_psi=truncation_psi,
                                 truncation_cutoff=truncation_cutoff)
@@ -377,6 +379,20 @@ class LabelledStyleGAN2(nn.Module):
             start, stop = style.offset_layers or (0, self.num_ws)
             ws[:, start:stop] += torch.as_tensor(style.w_offset, dtype=torch.float32, device=z.device)
         return ws
+
+    def _along_path(self, style, n: int, truncation_psi: float, truncation_cutoff: int | None,
+                    device: torch.device) -> torch.Tensor:
+        """ws (n, num_ws, w_dim) lerped between the truncated ws of the path's keyframes (style_edit, item 0)."""
+        keys = torch.as_tensor(style.path_z, dtype=torch.float32, device=device)
+        at = torch.as_tensor(style.path_at, dtype=torch.float32, device=device)
+        if at.shape[0] != n:
+            raise ValueError(f"a path in W places {at.shape[0]} latents, the request has {n}")
+        labels = None if style.path_labels is None else torch.tensor(list(style.path_labels))
+        c = None if not self.n_classes else torch.nn.functional.one_hot(labels.long(), self.n_classes).to(device, torch.float32)
+        key_ws = self.G.mapping(keys, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
+        seg = at.floor().long().clamp(max=keys.shape[0] - 2)
+        t = (at - seg).reshape(-1, 1, 1)
+        return key_ws[seg] * (1 - t) + key_ws[seg + 1] * t
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None, truncation_psi: float = 1.0,
                 truncation_cutoff: int | None = None, noise_mode: str = "const", style=None) -> torch.Tensor:

@@ -23,6 +23,9 @@ from ganstudio.qt.widgets.image_views import ImageGridView, PixelImageView
 
 MODE_TIP = ("slerp follows the sphere where Gaussian latents live (the default); lerp is the straight line, "
             "whose middle is shorter than typical z.")
+SPACE_TIP = ("Z: the path joins the keyframes' z. W (StyleGAN): it joins their ws, after mapping and truncation, "
+             "by straight lines, as StyleGAN's own interpolation videos do; W is less entangled, so the frames "
+             "between change more evenly.")
 
 
 class InterpolationPanel(QGroupBox):
@@ -54,6 +57,14 @@ class InterpolationPanel(QGroupBox):
         self.interpModeCombo.setToolTip(MODE_TIP)
         self.interpModeCombo.currentIndexChanged.connect(self._on_mode_combo)
         row.addWidget(self.interpModeCombo)
+        self.interpSpaceCombo = QComboBox()
+        self.interpSpaceCombo.setObjectName("interpSpaceCombo")
+        self.interpSpaceCombo.addItem("in Z", "z")
+        self.interpSpaceCombo.addItem("in W", "w")
+        self.interpSpaceCombo.setToolTip(SPACE_TIP)
+        self.interpSpaceCombo.currentIndexChanged.connect(self._on_space_combo)
+        self.interpSpaceCombo.setEnabled(False)  # until a StyleGAN is open
+        row.addWidget(self.interpSpaceCombo)
         row.addWidget(QLabel("Steps"))
         self.stepsSpin = QSpinBox()
         self.stepsSpin.setObjectName("stepsSpin")
@@ -164,6 +175,22 @@ class InterpolationPanel(QGroupBox):
         if index >= 0:
             self.state.set_interpolation(mode=self.interpModeCombo.itemData(index))
 
+    def _on_space_combo(self, index: int) -> None:
+        if index >= 0:
+            self.state.set_interpolation(space=self.interpSpaceCombo.itemData(index))
+
+    def _show_space(self) -> None:
+        s = self.state
+        self.interpSpaceCombo.blockSignals(True)
+        self.interpSpaceCombo.setCurrentIndex(self.interpSpaceCombo.findData(s.interp_space))
+        self.interpSpaceCombo.blockSignals(False)
+        self.interpSpaceCombo.setEnabled(s.is_stylegan)  # a model without W: no choice (its room kept)
+        self.interpSpaceCombo.setToolTip(SPACE_TIP if s.is_stylegan else "Only a StyleGAN has a W space to "
+                                         "interpolate in; this model's path is in Z.")
+        in_w = s.interp_space == "w"
+        self.interpModeCombo.setEnabled(not in_w)
+        self.interpModeCombo.setToolTip("In W the keyframes are joined by straight lines." if in_w else MODE_TIP)
+
     def _on_fps(self, fps: int) -> None:
         if self.play_timer.isActive():
             self.play_timer.setInterval(int(1000 / fps))
@@ -175,6 +202,7 @@ class InterpolationPanel(QGroupBox):
         self.interpolationPreview.set_image(None)
         self.play(False)
         self._show_info()
+        self._show_space()
         self._enable(True)
 
     def _on_keys(self) -> None:
@@ -191,6 +219,7 @@ class InterpolationPanel(QGroupBox):
         self.stepsSpin.blockSignals(True)
         self.stepsSpin.setValue(s.steps)
         self.stepsSpin.blockSignals(False)
+        self._show_space()
         if s.frames_z is None:
             self.interpolationStrip.set_images(None)
             self.interpolationPreview.set_image(None)
@@ -208,7 +237,8 @@ class InterpolationPanel(QGroupBox):
         elif n == 1:
             self.keyframeInfo.setText("1 keyframe; add another to interpolate.")
         else:
-            self.keyframeInfo.setText(f"{n} keyframes · {self.state.path_length()} frames · {self.state.interp_mode}")
+            how = "lerp in W" if self.state.interp_space == "w" else self.state.interp_mode
+            self.keyframeInfo.setText(f"{n} keyframes · {self.state.path_length()} frames · {how}")
         self.keyframeInfo.setToolTip(self.keyframeInfo.text())
 
     def _enable(self, on: bool) -> None:

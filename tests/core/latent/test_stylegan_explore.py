@@ -207,3 +207,72 @@ def test_sefa_directions_are_the_eigenvectors_of_the_normalised_style_weights(st
     for k in range(4):
         assert abs(abs(float(d.directions[k] @ vecs[:, -1 - k])) - 1) < 1e-5, k
     assert np.isclose(d.explained[0], vals[-1] / vals.sum(), atol=1e-6) and np.all(d.stds > 0)
+
+
+def test_a_path_in_w_lerps_the_truncated_ws_of_its_keyframes(stylegan):
+    """Interpolation in W: latent i is drawn from (1 - t) w_k + t w_k+1 of the truncated keyframe ws around its
+    place on the path (checked against the independent reference's mapping and synthesis)."""
+    from ganstudio.core.generators.style_edit import path_places
+
+    _, sd, gen = stylegan
+    keys = sample_latents(3, CFG.z, 21)
+    labels = (0, 2, 1)
+    at = path_places(3, 4)  # 9 frames: keyframes at 0, 4, 8
+    assert at.tolist() == [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2]
+    psi = 0.7
+    edit = StyleEdit(path_z=keys, path_labels=labels, path_at=at)
+    with torch.no_grad():
+        wk = reference_mapping(sd, CFG, torch.from_numpy(keys), onehot(list(labels)), psi=psi)
+        seg = np.minimum(np.floor(at).astype(int), 1)
+        t = torch.from_numpy(at - seg).float().reshape(-1, 1, 1)
+        ws = wk[seg] * (1 - t) + wk[seg + 1] * t
+        ref = reference_synthesis(sd, CFG, ws)
+    frames_z = np.zeros((9, CFG.z), np.float32)  # z is ignored on a path in W
+    out = gen.generate(frames_z, [0] * 9, truncation_psi=psi, style=edit)
+    assert torch.allclose(out, ref, atol=2e-5), (out - ref).abs().max()
+    keyframes = gen.generate(keys, list(labels), truncation_psi=psi)
+    assert torch.allclose(out[[0, 4, 8]], keyframes, atol=2e-5)  # the keyframes themselves
+    z_mid = gen.generate(((keys[0] + keys[1]) / 2)[None], [0], truncation_psi=psi)
+    assert (out[2] - z_mid[0]).abs().max() > 0.02  # not the Z path's middle
+    # a bookmark's JSON keeps the path exactly
+    again = StyleEdit.from_dict(edit.to_dict())
+    assert again == edit and np.array_equal(again.path_at, at) and again.path_labels == labels
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(path_at=np.array([0.0, 2.5], np.float32)), "from 0 to 2"),
+    (dict(path_at=np.array([np.nan], np.float32)), "places along the path"),
+    (dict(path_labels=(0, 1)), "3 keyframes but 2 classes"),
+    (dict(path_labels=(0, 1, 7)), "a class from 0 to 2"),
+    (dict(path_z=np.zeros((1, CFG.z), np.float32)), "two or more keyframes"),
+])
+def test_a_path_in_w_that_does_not_fit_is_one_sentence(stylegan, change, words):
+    _, _, gen = stylegan
+    base = dict(path_z=sample_latents(3, CFG.z, 1), path_labels=(0, 1, 2), path_at=np.array([0.5], np.float32))
+    result = gen.render(LatentRequest(sample_latents(len((base | change)["path_at"]), CFG.z, 0), None,
+                                      style=StyleEdit(**(base | change))))
+    assert result.pixels is None and words in result.error, result.error
+
+
+def test_explore_interpolates_in_w_and_a_frame_selected_there_is_that_frame(stylegan):
+    path, _, gen = stylegan
+    s = ExploreState()
+    s.set_model(gen.describe())
+    s.resample_grid()
+    s.select_cell(0)
+    s.add_keyframe()
+    s.select_cell(3)
+    s.add_keyframe()
+    s.set_interpolation(steps=4, space="w")
+    strip = s.style_of("strip")
+    assert strip.path_z.shape == (2, CFG.z) and strip.path_at.tolist() == [0, 0.25, 0.5, 0.75, 1]
+    s.select_frame(2)
+    view = s.style_of("view")
+    assert view.path_at.tolist() == [0.5] and "in W" in s.sel_origin
+    z, labels = s.batch("view")
+    pictures = gen.render(LatentRequest(z, labels, truncation_psi=s.psi, style=view)).pixels
+    strip_z, strip_labels = s.batch("strip")
+    frames = gen.render(LatentRequest(strip_z, strip_labels, truncation_psi=s.psi, style=strip)).pixels
+    assert np.array_equal(pictures[0], frames[2])
+    s.set_interpolation(space="z")
+    assert s.style_of("strip") is None

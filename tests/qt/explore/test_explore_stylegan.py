@@ -92,3 +92,28 @@ def test_sefa_directions_replace_ganspace_and_move_the_view(qtbot, area):
     area.directionSliderWidgets[0].setValue(-200)
     qtbot.waitUntil(lambda: area.is_idle() and area.state.shown_view_style is not None, timeout=20000)
     assert not np.array_equal(area.latentView.image(), before)
+
+
+def test_the_interpolation_strip_runs_in_w_and_a_frame_clicked_there_shows_that_frame(qtbot, area, pickle_path):
+    gen = open_generator(pickle_path, device="cpu")
+    panel = area.interpolation_panel
+    space = panel.interpSpaceCombo
+    assert space.isEnabled() and space.currentData() == "z"
+    area.select_cell(0)
+    area.add_keyframe()
+    area.select_cell(5)
+    area.add_keyframe()
+    panel.stepsSpin.setValue(4)
+    qtbot.waitUntil(lambda: area.is_idle() and panel.interpolationStrip.count() == 5, timeout=20000)
+    in_z = panel.interpolationStrip.image(2).copy()
+    space.setCurrentIndex(space.findData("w"))
+    qtbot.waitUntil(lambda: area.is_idle() and area.state.interp_space == "w"
+                    and not np.array_equal(panel.interpolationStrip.image(2), in_z), timeout=20000)
+    assert not panel.interpModeCombo.isEnabled() and "lerp in W" in panel.keyframeInfo.text()
+    z, labels = area.state.batch("strip")
+    expected = gen.render(LatentRequest(z, labels, truncation_psi=area.state.psi,
+                                        style=area.state.style_of("strip"))).pixels
+    assert all(np.array_equal(panel.interpolationStrip.image(i), expected[i]) for i in range(5))
+    area.select_frame(2)
+    qtbot.waitUntil(lambda: area.is_idle() and area.state.shown_view_style is not None, timeout=20000)
+    assert np.array_equal(area.latentView.image(), expected[2]) and "in W" in area.selectionCaption.text()
