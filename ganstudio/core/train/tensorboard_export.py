@@ -154,12 +154,12 @@ class TensorBoardExport:
 
     def __init__(self, log_dir: str | Path, *, real_points: np.ndarray | None = None,
                  bounds: tuple[float, float, float, float] | None = None, start_wall: float | None = None,
-                 flush_secs: int = FLUSH_SECS):
+                 flush_secs: int | None = None):
         SummaryWriter = require_tensorboard()
         self.log_dir = check_log_dir(log_dir)
         self.real_points, self.bounds = real_points, bounds
         self.start_wall = time.time() if start_wall is None else float(start_wall)
-        self.writer = SummaryWriter(log_dir=str(self.log_dir), flush_secs=flush_secs)
+        self.writer = SummaryWriter(log_dir=str(self.log_dir), flush_secs=FLUSH_SECS if flush_secs is None else flush_secs)
         self.scalars_written = 0
         self.images_written = 0
         self._closed = False
