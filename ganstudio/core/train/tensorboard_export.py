@@ -9,6 +9,9 @@
   points (samples/step_*.npy) drawn as a scatter picture, "samples/points", fake over the real points;
 - the run's config as the text "config" (TOML), once.
 
+The live export also holds the run's final evaluation (`Trainer.run(evaluate_at_end=True)`), which comes after
+metrics.jsonl is closed, unless the run evaluated that step already.
+
 Non-finite values (null in metrics.jsonl) are left out: TensorBoard would draw them as gaps anyway.
 
 tensorboard is an extra (`pip install "ganstudio[tensorboard]"`), imported only when an export is asked for;
@@ -163,6 +166,7 @@ class TensorBoardExport:
         self.scalars_written = 0
         self.images_written = 0
         self._closed = False
+        self._last_eval_step: int | None = None
 
     # --- the trainer's sink ------------------------------------------------------------------------------
     def __call__(self, event) -> None:
@@ -171,7 +175,10 @@ class TensorBoardExport:
         if event.kind in ("scalars", "eval"):
             record = dict(event.data)
             if event.kind == "eval":
+                if record.get("step") == self._last_eval_step:
+                    return  # the end-of-run evaluation of a step the run evaluated already: one point a step
                 record["kind"] = "eval"
+                self._last_eval_step = record.get("step")
             self.write_record(record)
         elif event.kind == "samples":
             self.write_preview(event.step, event.data, wall_time=event.data.get("wall_time"))
