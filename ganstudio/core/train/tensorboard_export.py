@@ -43,6 +43,7 @@ POINTS_TAG = "samples/points"
 CONFIG_TAG = "config"
 MAX_PREVIEW_PIXELS = 8192 * 8192  # a kept preview larger than this is skipped (counted), never inflated
 POINTS_SIZE = 256  # the toy scatter picture's side in pixels
+MAX_STEP = 2**62  # a record's step beyond this (an event's step is an int64) is skipped, counted
 
 # The Monitor's plot groups (metric_registry) as tag prefixes, and short readable names of the built-in metrics.
 GROUP_PREFIX = {"loss": "loss", "wasserstein": "wasserstein", "dOutput": "D(x)", "gradNorm": "gradient",
@@ -294,7 +295,7 @@ def _kept_previews(folder: Path) -> tuple[list[tuple[int, np.ndarray]], int]:
 def _good_step(record: Mapping[str, Any]) -> bool:
     step = record.get("step")
     return isinstance(step, (int, float)) and not isinstance(step, bool) and math.isfinite(step) \
-        and step >= 0 and float(step) == int(step)
+        and 0 <= step <= MAX_STEP and float(step) == int(step)
 
 
 def export_run_folder(folder: str | Path, out: str | Path | None = None, overwrite: bool = False) -> dict[str, Any]:

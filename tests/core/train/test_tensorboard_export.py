@@ -192,3 +192,20 @@ def test_without_tensorboard_the_export_names_what_to_install(tmp_path: Path, mo
     with pytest.raises(tb.TensorBoardMissing):
         tb.export_run_folder(tmp_path)
     assert not (tmp_path / "logs").exists()
+
+
+def test_the_converter_skips_and_counts_what_a_damaged_run_folder_holds(tmp_path: Path):
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    lines = ['{"step": 5, "wall_time": 1.5, "d_loss": 0.25, "g_loss": 1e400, "big": 1e30}', '{"step": 1e30, "d_loss": 1}',
+             '{"step": "7", "d_loss": 1}', '{"step": 2.5, "d_loss": 1}', '{"step": true, "d_loss": 1}', "[1, 2]",
+             '{"step": 6, "wall_time": 1e308, "kind": "eval", "sliced_w": -3, "name": "x"}', "\xff\xfe"]
+    (run / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+    (run / "samples" / "step_0000005.png").write_bytes(b"\x89PNG not really")
+    np.save(run / "samples" / "step_0000006.npy", np.zeros((3, 3)))
+    np.save(run / "samples" / "step_0000007.npy", np.array([[0.5, -0.5]]))
+    done = tb.export_run_folder(run)
+    assert (done["records"], done["skipped_records"], done["skipped_previews"], done["images"]) == (2, 4, 2, 1)
+    assert done["bad_lines"] == 2
+    assert tb.read_scalars(run / "tensorboard") == {"loss/D": [(5, 0.25)], "other/big": [(5, float(np.float32(1e30)))],
+                                                    "eval/sliced_w": [(6, -3.0)]}
