@@ -225,6 +225,15 @@ class TensorBoardExport:
         block = "\n".join("    " + line for line in toml_text.splitlines())
         self.writer.add_text(CONFIG_TAG, block, int(step))
 
+    def restart_at(self, step: int) -> None:
+        """A resumed run goes on from `step`: TensorBoard's reader drops the events past it that the run wrote
+        before it was stopped or killed (they are logged again), as the resume cuts metrics.jsonl back."""
+        from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+
+        # The reader drops what it read at steps >= a START's step: step's own events are still the run's.
+        self.writer._get_file_writer().add_event(Event(session_log=SessionLog(status=SessionLog.START)), int(step) + 1,
+                                                 time.time())
+
     def flush(self) -> None:
         if not self._closed:
             self.writer.flush()
@@ -246,7 +255,7 @@ class TensorBoardExport:
 
 def attach(trainer, log_dir: str | Path) -> TensorBoardExport:
     """A TensorBoard export of `trainer`'s run into `log_dir`, fed with every event the trainer reports from
-    now on; its config is written at once. The caller closes it when the run has ended (stopped, finished or
+    now on; its config is written at once (and for a resumed run a restart mark, see `restart_at`). The caller closes it when the run has ended (stopped, finished or
     failed)."""
     real_points = bounds = None
     if trainer.task == "toy":
@@ -256,6 +265,8 @@ def attach(trainer, log_dir: str | Path) -> TensorBoardExport:
     export = TensorBoardExport(log_dir, real_points=real_points, bounds=bounds,
                                start_wall=time.time() - trainer.elapsed)
     try:
+        if trainer.step_count > 0:  # resumed
+            export.restart_at(trainer.step_count)
         export.write_config(trainer.cfg.to_toml(), trainer.step_count)
         trainer.add_sink(export)
     except BaseException:

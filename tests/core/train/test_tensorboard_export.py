@@ -209,3 +209,24 @@ def test_the_converter_skips_and_counts_what_a_damaged_run_folder_holds(tmp_path
     assert done["bad_lines"] == 2
     assert tb.read_scalars(run / "tensorboard") == {"loss/D": [(5, 0.25)], "other/big": [(5, float(np.float32(1e30)))],
                                                     "eval/sliced_w": [(6, -3.0)]}
+
+
+def test_a_resumed_run_replaces_the_events_its_killed_run_wrote_past_the_checkpoint(tmp_path: Path):
+    run = tmp_path / "run"
+    cfg = preset("toy-ring").with_overrides([*TOY, "train.eval_every=0", "train.sample_every=0", "train.checkpoint_every=10"])
+    first = Trainer(cfg, run_dir=run)
+    export = tb.attach(first, run / "tensorboard")
+    first.run(max_steps=15)  # killed at 15: its checkpoint is step 10's; steps 15's events are orphans
+    export.close()
+    assert [s for s, _ in tb.read_scalars(run / "tensorboard")["loss/D"]] == [5, 10, 15]
+
+    second = Trainer(cfg, run_dir=run, resume=run / "checkpoints" / "latest.safetensors")
+    export = tb.attach(second, run / "tensorboard")
+    try:
+        second.run()
+    finally:
+        export.close()
+    records = read_metrics(run / "metrics.jsonl")
+    assert [r["step"] for r in records] == [5, 10, 15, 20]  # the resume cut the log back to step 10
+    got = tb.read_scalars(run / "tensorboard")
+    assert got == tb.expected_scalars(records)  # one point a step: without the restart mark, step 15 twice
