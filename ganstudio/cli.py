@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch CPU threads (default: 1 for 2-D toys, all CPUs but one for image models)")
     p.add_argument("--tensorboard", nargs="?", const="", metavar="DIR",
-                   help="also write TensorBoard logs (scalars, previews, config) to DIR (default RUN_FOLDER/tensorboard); "
+                   help="also write TensorBoard logs (scalars, previews, config) to DIR (default RUN_FOLDER/tensorboard; "
+                        "give DIR as --tensorboard=DIR or put the flag after the config); "
                         'needs pip install "ganstudio[tensorboard]"')
 
     p = sub.add_parser("sample", parents=[debug], help="generate samples from a checkpoint")
