@@ -82,3 +82,26 @@ def test_with_the_option_on_but_tensorboard_gone_the_run_goes_on_without(qtbot, 
     assert len(warnings) == 1 and 'pip install "ganstudio[tensorboard]"' in warnings[0]
     assert "this run writes no TensorBoard logs" in warnings[0]
     assert (Path(worker.run_dir) / "metrics.jsonl").is_file() and not (Path(worker.run_dir) / "tensorboard").exists()
+
+
+def test_a_run_that_fails_closes_its_logs_with_what_it_logged(qtbot, settings, monkeypatch):
+    from ganstudio.core.train.trainer import Trainer
+
+    real_step = Trainer.step
+
+    def failing_step(self):
+        if self.step_count == 12:
+            raise RuntimeError("a bug in the middle of training")
+        real_step(self)
+
+    monkeypatch.setattr(Trainer, "step", failing_step)
+    settings.set_tensorboard_logs(True)
+    run = RunControl(settings)
+    errors = []
+    run.error.connect(errors.append)
+    worker = run.start(preset("toy-ring").with_overrides([*TOY, "train.sample_every=0"]))
+    qtbot.waitUntil(lambda: run.worker is None and run.state == "idle", timeout=60000)
+    assert len(errors) == 1 and worker._tensorboard is None  # failed, and the export closed (thread joined)
+    records = read_metrics(worker.run_dir / "metrics.jsonl")
+    assert [r["step"] for r in records] == [5, 10]
+    assert tb.read_scalars(worker.run_dir / "tensorboard") == tb.expected_scalars(records)
