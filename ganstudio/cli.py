@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--threads", type=int, metavar="N",
                    help="torch CPU threads (default: 1 for 2-D toys, all CPUs but one for image models)")
+    p.add_argument("--tensorboard", nargs="?", const="", metavar="DIR",
+                   help="also write TensorBoard logs (scalars, previews, config) to DIR (default RUN_FOLDER/tensorboard; "
+                        "give DIR as --tensorboard=DIR or put the flag after the config); "
+                        'needs pip install "ganstudio[tensorboard]"')
 
     p = sub.add_parser("sample", parents=[debug], help="generate samples from a checkpoint")
     p.add_argument("checkpoint", help="a .safetensors checkpoint, a run folder, a DCGAN generator saved by another "
@@ -418,7 +422,7 @@ class _StopOnSignals:
         self._previous.clear()
 
 
-RUN_OUTPUTS = ("checkpoints", "metrics.jsonl", "samples", "config.json", "config.toml")  # what a run writes
+RUN_OUTPUTS = ("checkpoints", "metrics.jsonl", "samples", "config.json", "config.toml", "tensorboard")  # what a run writes
 
 
 def _run_held_in(run_dir: Path) -> str | None:
@@ -463,6 +467,16 @@ def _claim_run_folder(run_dir: Path, args, lock) -> None:
     _say(f"ganstudio: --overwrite: moved the previous run ({held}) to {aside}; delete that folder to free its space")
 
 
+def _tensorboard_dir(args, run_dir: Path) -> Path | None:
+    """Where --tensorboard writes, checked before any training (tensorboard installed, a folder we can write)."""
+    if args.tensorboard is None:
+        return None
+    from ganstudio.core.train.tensorboard_export import check_log_dir, default_log_dir, require_tensorboard
+
+    require_tensorboard()
+    return check_log_dir(Path(args.tensorboard) if args.tensorboard else default_log_dir(run_dir))
+
+
 def cmd_train(args) -> int:
     from ganstudio.core.device import apply_threads, device_description
     from ganstudio.core.models.size_check import check_model_size
@@ -477,6 +491,7 @@ def cmd_train(args) -> int:
     resumed_in = _resume_run_dir(args.resume) if args.resume and not args.out else None
     run_dir = Path(args.out) if args.out else resumed_in or new_run_dir("runs", cfg.name)
     check_folder_destination(run_dir)  # before minutes of loading data, not at the first save
+    tensorboard_dir = _tensorboard_dir(args, run_dir)
     dist = DistributedContext.from_environment(cfg.train.device)
     apply_threads("toy" if cfg.data.task == "toy" else "image", cfg.train.threads)
     lock = RunLock(run_dir) if dist.is_main else None  # only rank 0 writes, so only rank 0 owns the folder
@@ -500,7 +515,7 @@ def cmd_train(args) -> int:
             bar.update(trainer.step_count)
 
     stop = _StopOnSignals()
-    trainer = None
+    trainer = export = None
     with stop:  # to the very end: the lock is released and the exit status is ours even in a signal storm
         try:
             if lock is not None:
@@ -508,6 +523,11 @@ def cmd_train(args) -> int:
             trainer = Trainer(cfg, run_dir=run_dir if dist.is_main else None, report=report if dist.is_main else None,
                               resume=args.resume,
                               rank=dist.rank, world_size=dist.world_size, distributed=dist)
+            if dist.is_main and tensorboard_dir is not None:
+                from ganstudio.core.train.tensorboard_export import attach
+
+                export = attach(trainer, tensorboard_dir)
+                _say(f"ganstudio: TensorBoard logs in {tensorboard_dir} (tensorboard --logdir {tensorboard_dir})")
             if dist.is_main:
                 _say(f"ganstudio: training {cfg.name} on {device_description(trainer.device)}"
                      f"{f' x{dist.world_size} processes' if dist.world_size > 1 else ''}; run folder {run_dir}")
@@ -554,6 +574,8 @@ def cmd_train(args) -> int:
             # A write that names no file (a full disk inside a checkpoint or log write): name the run folder.
             raise DestinationError(os_error_sentence(exc, "cannot write in", run_dir)) from None
         finally:
+            if export is not None:
+                export.close()  # stopped, finished or failed: the events written so far stay readable
             if lock is not None:
                 lock.release()
             dist.close()

@@ -1,4 +1,4 @@
-"""Edit > Preferences…: where runs go, CPU threads, the device, the default export size.
+"""Edit > Preferences…: where runs go, CPU threads, the device, the default export size, TensorBoard logs.
 
 The dialog only shows and edits the values; the window stores them in `AppSettings` and applies them when
 the dialog is accepted (`MainWindow.apply_preferences`).
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -36,16 +37,19 @@ class Preferences:
     threads: int  # 0: chosen for the machine and the model (core.device.choose_threads)
     device: str  # auto | cpu | cuda
     export_scale: int
+    tensorboard: bool = False  # new runs also write TensorBoard logs (RUN_FOLDER/tensorboard)
 
     @classmethod
     def from_settings(cls, settings: AppSettings) -> Preferences:
-        return cls(settings.runs_folder(), settings.threads(), settings.device(), settings.export_scale())
+        return cls(settings.runs_folder(), settings.threads(), settings.device(), settings.export_scale(),
+                   settings.tensorboard_logs())
 
     def save(self, settings: AppSettings) -> None:
         settings.set_runs_folder(self.runs_folder)
         settings.set_threads(self.threads)
         settings.set_device(self.device)
         settings.set_export_scale(self.export_scale)
+        settings.set_tensorboard_logs(self.tensorboard)
 
 
 class PreferencesDialog(QDialog):
@@ -108,6 +112,21 @@ class PreferencesDialog(QDialog):
                                          "pixels or enlarged without smoothing.")
         form.addRow("Default export size", self.exportScaleCombo)
 
+        from ganstudio.core.train.tensorboard_export import INSTALL, tensorboard_installed
+
+        self.tensorboardCheck = QCheckBox("Also write TensorBoard logs")
+        self.tensorboardCheck.setObjectName("prefTensorBoardCheck")
+        if tensorboard_installed():
+            self.tensorboardCheck.setChecked(prefs.tensorboard)
+            self.tensorboardCheck.setToolTip("New runs also write their numbers, previews and config as TensorBoard "
+                                             "events in RUN_FOLDER/tensorboard (tensorboard --logdir that folder).")
+        else:
+            self.tensorboardCheck.setEnabled(False)
+            self._tensorboard_wanted = prefs.tensorboard  # kept as it was, for when tensorboard is installed
+            self.tensorboardCheck.setToolTip(f"The tensorboard package is not installed; install it with {INSTALL} "
+                                             "and open Preferences again.")
+        form.addRow("TensorBoard", self.tensorboardCheck)
+
         note = QLabel("Applied when you press OK.")
         note.setProperty("muted", True)
         root.addWidget(note)
@@ -125,5 +144,7 @@ class PreferencesDialog(QDialog):
         """What the dialog shows now."""
         text = self.runsFolderEdit.text().strip()
         folder = Path(text).expanduser().absolute() if text else default_runs_folder()  # not relative to where the app started
+        tensorboard = (self.tensorboardCheck.isChecked() if self.tensorboardCheck.isEnabled()
+                       else self._tensorboard_wanted)
         return Preferences(folder, int(self.threadsSpin.value()), str(self.deviceCombo.currentData()),
-                           int(self.exportScaleCombo.currentData()))
+                           int(self.exportScaleCombo.currentData()), tensorboard)

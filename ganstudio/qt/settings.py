@@ -201,6 +201,13 @@ class AppSettings:
     def set_export_scale(self, value: int) -> None:
         self._s.setValue("preferences/export_scale", int(value) if int(value) in EXPORT_SCALES else 1)
 
+    def tensorboard_logs(self) -> bool:
+        """Do new runs also write TensorBoard logs (RUN_FOLDER/tensorboard)? Needs the tensorboard package."""
+        return self._get_bool("preferences/tensorboard", False)
+
+    def set_tensorboard_logs(self, on: bool) -> None:
+        self._s.setValue("preferences/tensorboard", bool(on))
+
     # --- picture views ---------------------------------------------------------------------------------
     def exact_pixels(self, area: str) -> bool:
         """Does `area`'s output show each model pixel as a sharp block (else enlarged smoothly)?"""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -39,15 +39,25 @@ class Reporting:
     """Trainer's events, logged scalars, previews and evaluations."""
 
     WATCHED_LOSSES: tuple[str, ...] = ("d_loss", "g_loss")  # a non-finite one of these stops or rolls back
+    sinks: tuple[Callable[[TrainEvent], None], ...] = ()  # more listeners to every event (a TensorBoard export)
 
     # --- events and logged scalars -------------------------------------------------------------------
+
+    def add_sink(self, sink: Callable[[TrainEvent], None]) -> None:
+        """Feed every event from now on also to `sink` (after the report callback); its owner closes it."""
+        self.sinks = (*self.sinks, sink)
 
     def _record(self, name: str, value: torch.Tensor) -> None:
         self._pending.setdefault(name, []).append(value.detach().float().reshape(()))
 
     def _emit(self, kind: str, data: dict[str, Any]) -> None:
+        if self._report_fn is None and not self.sinks:
+            return
+        event = TrainEvent(kind, self.step_count, data)
         if self._report_fn is not None:
-            self._report_fn(TrainEvent(kind, self.step_count, data))
+            self._report_fn(event)
+        for sink in self.sinks:
+            sink(event)
 
     def _flush_scalars(self) -> dict[str, float]:
         """Read all pending device scalars back in one transfer, average them, log and report."""

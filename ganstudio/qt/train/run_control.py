@@ -59,7 +59,7 @@ class RunControl(QObject):
         run_dir = (run_folder_of(resume) if resume else None) or new_run_dir(self.settings.runs_folder(), cfg.name)
         if not self._own_run_folder(run_dir):
             return None
-        worker = TrainerWorker(cfg, run_dir, resume=resume)
+        worker = TrainerWorker(cfg, run_dir, resume=resume, tensorboard_dir=self._tensorboard_dir(run_dir))
         # Methods of this object, never lambdas: PySide6 would call a lambda in the worker's thread.
         worker.started.connect(self._on_started)
         worker.progress.connect(self._on_progress)
@@ -75,6 +75,17 @@ class RunControl(QObject):
         self.message.emit(f"Starting {cfg.name} in {run_dir}")
         worker.start()
         return worker
+
+    def _tensorboard_dir(self, run_dir):
+        """RUN_FOLDER/tensorboard when the Preferences ask for TensorBoard logs and tensorboard is installed."""
+        if not self.settings.tensorboard_logs():
+            return None
+        from ganstudio.core.train.tensorboard_export import default_log_dir, missing_sentence, tensorboard_installed
+
+        if not tensorboard_installed():
+            self.warning.emit(missing_sentence()[:-1] + "; this run writes no TensorBoard logs.")
+            return None
+        return default_log_dir(run_dir)
 
     def _own_run_folder(self, run_dir) -> bool:
         """Take the run folder's lock: a `ganstudio train` (or another window) writing there refuses this run."""
@@ -155,6 +166,8 @@ class RunControl(QObject):
         self.liveValuesChanged.emit(lr_g, lr_d, info["n_critic"])
         self.runStarted.emit(info)
         self.message.emit(f"Training on {info['device']} from step {info['step']:,}.")
+        if info.get("tensorboard_dir"):
+            self.message.emit(f"TensorBoard logs in {info['tensorboard_dir']} (tensorboard --logdir that folder).")
 
     @Slot(object)
     def _on_progress(self, batch: dict[str, Any]) -> None:

@@ -39,7 +39,8 @@ class TrainerWorker(BackgroundWorker):
 
     def __init__(self, config, run_dir: str | Path | None, resume: str | Path | None = None,
                  max_steps: int | None = None, progress_interval: float = 0.1,
-                 save_on_stop: bool = True, initial_preview: bool = True):
+                 save_on_stop: bool = True, initial_preview: bool = True,
+                 tensorboard_dir: str | Path | None = None):
         super().__init__("TrainerWorker")
         self.config = config
         self.run_dir = Path(run_dir) if run_dir is not None else None
@@ -48,6 +49,8 @@ class TrainerWorker(BackgroundWorker):
         self.progress_interval = progress_interval
         self.save_on_stop = save_on_stop
         self.initial_preview = initial_preview
+        self.tensorboard_dir = Path(tensorboard_dir) if tensorboard_dir is not None else None  # also TensorBoard logs there
+        self._tensorboard = None  # the export, opened and closed in the worker thread
         self.trainer = None  # touched only in the worker thread, except by tests after the thread ended
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._scalars: list[dict] = []
@@ -155,6 +158,10 @@ class TrainerWorker(BackgroundWorker):
         try:
             self.trainer = trainer = Trainer(self.config, run_dir=self.run_dir, report=self._on_event,
                                              resume=self.resume_from)
+            if self.tensorboard_dir is not None:
+                from ganstudio.core.train.tensorboard_export import attach
+
+                self._tensorboard = attach(trainer, self.tensorboard_dir)
             total = self.max_steps if self.max_steps is not None else trainer.cfg.train.steps
             # the CLI's thread policy, so a run trains as fast here as headless (the app's count comes back after)
             apply_threads("toy" if trainer.task == "toy" else "image", trainer.cfg.train.threads)
@@ -163,6 +170,7 @@ class TrainerWorker(BackgroundWorker):
                 "task": trainer.task, "run_dir": str(self.run_dir) if self.run_dir else None,
                 "name": trainer.cfg.name, "learning_rates": trainer.learning_rates, "n_critic": trainer.n_critic,
                 "config": trainer.cfg,
+                "tensorboard_dir": str(self.tensorboard_dir) if self._tensorboard is not None else None,
             }
             if trainer.task == "toy":
                 # The real distribution behind the GAN Lab view (its own RNG: the run draws the batches
@@ -188,6 +196,12 @@ class TrainerWorker(BackgroundWorker):
                 except Exception:  # noqa: BLE001 - closing must not hide the real error
                     log.exception("closing the trainer failed")
                 summary["step"] = self.trainer.step_count
+            if self._tensorboard is not None:
+                try:
+                    self._tensorboard.close()  # stopped, finished or failed: its thread is joined here
+                except Exception:  # noqa: BLE001 - closing must not hide the real error
+                    log.exception("closing the TensorBoard logs failed")
+                self._tensorboard = None
             if self.trainer is not None or self._scalars or self._samples:
                 self._flush(final=True)
             self.stopped.emit(summary)
