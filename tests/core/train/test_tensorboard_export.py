@@ -56,7 +56,9 @@ def train_with_export(cfg, run: Path) -> Path:
 
 
 def kept_previews(run: Path) -> list[tuple[int, Path]]:
-    return sorted((int(p.stem.split("_")[1]), p) for p in (run / "samples").iterdir())
+    from ganstudio.core.train.monitor_state import scan_sample_files
+
+    return scan_sample_files(run, set())  # the previews, not the toy field files beside them
 
 
 def test_tags_follow_the_monitors_plot_groups():
