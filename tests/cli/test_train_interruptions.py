@@ -62,7 +62,9 @@ def finish(proc: subprocess.Popen, timeout: float = 120) -> str:
 
 
 def logged_steps(run: Path) -> list[int]:
-    return [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    """The steps of the training records (the final evaluation, at the last step, is a record of its own)."""
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    return [r["step"] for r in records if r.get("kind") != "eval"]
 
 
 def temp_files(run: Path) -> list[Path]:

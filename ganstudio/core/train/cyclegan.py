@@ -418,6 +418,7 @@ class CycleGANTrainer(Trainer):
             result[spec.name] = float(spec.compute(B, fake_B))
         result = {k: v for k, v in result.items() if math.isfinite(v)}
         self.last_eval = result
+        self.last_eval_step = self.step_count
         record = {"step": self.step_count, "wall_time": self.elapsed, "kind": "eval", **result}
         if self.writer is not None:
             self.writer.write(record)

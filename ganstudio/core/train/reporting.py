@@ -215,6 +215,7 @@ class Reporting:
         for spec in metric_registry.computed_metrics():
             result[spec.name] = float(spec.compute(real, fake))
         self.last_eval = result
+        self.last_eval_step = self.step_count
         record = {"step": self.step_count, "wall_time": self.elapsed, "kind": "eval", **result}
         if self.writer is not None:
             self.writer.write(record)

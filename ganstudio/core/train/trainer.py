@@ -178,6 +178,8 @@ class Trainer(TrainingStep, Checkpointing, Reporting):
         self._last_log_time = time.perf_counter()
         self._last_log_step = 0
         self._good_snapshot: dict[str, Any] | None = None
+        self.last_eval: dict[str, float] = {}
+        self.last_eval_step: int | None = None  # the step last_eval was measured at
 
     def _open_run_folder(self, resumed: bool) -> None:
         """The run folder's config files and metrics.jsonl (rank 0 only), then the first good snapshot."""
@@ -301,7 +303,17 @@ class Trainer(TrainingStep, Checkpointing, Reporting):
             summary.checkpoint = str(written) if written is not None else None
         stop_asked = should_stop is not None and should_stop()
         if evaluate_at_end and summary.reason == "finished" and self.is_writer and not stop_asked:
-            summary.metrics = self.evaluate()
+            # metrics.jsonl was closed above (also the path of an error): opened again for this one record, so
+            # the Monitor, `diagnose` and the converters see the final evaluation too (it never reached the file)
+            if self.last_eval_step == self.step_count:  # the schedule evaluated this very step: not twice
+                summary.metrics = dict(self.last_eval)
+            else:
+                if self.run_dir is not None:
+                    self.writer = MetricsWriter(self.run_dir / "metrics.jsonl")
+                try:
+                    summary.metrics = self.evaluate()
+                finally:
+                    self.finish()
         return summary
 
     def finish(self) -> None:

@@ -28,7 +28,11 @@ def test_a_finished_run_saves_and_evaluates_once_at_the_end(tmp_path: Path):
     assert load_checkpoint(result.checkpoint).step == 12
     assert "sliced_w" in result.metrics and result.metrics["modes_captured"] >= 0
     assert [e.kind for e in events].count("eval") == 1
-    assert t.writer is None  # metrics.jsonl closed before the checkpoint is written
+    assert t.writer is None  # metrics.jsonl closed before the checkpoint is written, and after the evaluation
+    from ganstudio.core.train.runlog import read_metrics
+
+    last = read_metrics(tmp_path / "metrics.jsonl")[-1]  # the final evaluation reached the log (it used not to)
+    assert last["kind"] == "eval" and last["step"] == 12 and last["sliced_w"] == pytest.approx(result.metrics["sliced_w"])
 
 
 def test_nothing_is_saved_unless_asked(tmp_path: Path):
