@@ -8,10 +8,12 @@ entries are the taps (polyphase upsampling and decimation are simply where the t
 blocks of B output samples, each a small dense matrix product with the K input samples that block reads, so
 nothing is computed for inserted zeros or for discarded samples and the products run in the BLAS.
 
-The four passes (up along H and W, down along H and W) cycle the memory layout so that every pass multiplies
-by contiguous rows of its input: a plane's (H, W, C) order in, (W, C, H) after the first pass, (W, C, H) at the
-high rate, (H, W, C) out. The high rate is computed a few channels at a time into one reused buffer that
-stays in cache while the leaky ReLU, gain and clamp run on it.
+The four passes run on a chunk of channels (m, H, W) and move the axis each one filters, so that each is one
+matrix product per block with no copy in between: up along W then H (the filtered axis last, its result first):
+(Wu, m, H), then (Hu, Wu, m) at the high rate, where the leaky ReLU, gain and clamp run in place while the
+chunk (about CHUNK_VALUES samples) is in cache; down along H then W (the filtered axis first, its result
+last): (Wu, m, Hd), then the chunk's (m, Hd, Wd) written straight into the output. A 2-D (radial) down filter
+runs as a strided depthwise convolution of the high rate, computing only the samples kept.
 
 The products are those of the reference (the same tap values times the same samples; the inserted zeros
 and skipped samples add nothing), summed in another order: results agree with the reference to float32
@@ -33,7 +35,7 @@ BLOCK_READ = 40
 CHUNK_VALUES = 1 << 20
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=128)
 def _band_blocks(n_in: int, taps: tuple[float, ...], up: int, down: int, pad0: int, pad1: int,
                  dtype: torch.dtype = torch.float32):
     """The 1-D op "insert up - 1 zeros after each sample, pad (negative crops), convolve with taps, keep every
@@ -60,15 +62,6 @@ def _band_blocks(n_in: int, taps: tuple[float, ...], up: int, down: int, pad0: i
         blocks.append((first, reads, q0, q1, m.contiguous(), m.t().contiguous()))
     # every nonzero entry of M lies in some block (a block reads all its outputs' inputs)
     return n_out, tuple(blocks)
-
-
-def rows_pass(x: torch.Tensor, blocks, n_out: int, out: torch.Tensor | None = None) -> torch.Tensor:
-    """x (n_in, R) -> (n_out, R): the 1-D op along the leading axis (rows in, rows out)."""
-    if out is None:
-        out = x.new_empty(n_out, x.shape[1])
-    for first, reads, q0, q1, _, mt in blocks:
-        torch.mm(mt, x[first:first + reads], out=out[q0:q1])
-    return out
 
 
 def rows_to_columns_pass(x: torch.Tensor, blocks, n_out: int, out: torch.Tensor | None = None) -> torch.Tensor:
