@@ -135,3 +135,19 @@ def test_filters_the_fast_path_does_not_take_go_the_reference_way():
     assert not polyphase.supports(fu2d, None, x)
     out = filtered_lrelu(x, fu2d, None, None, up=2, padding=(2, 1, 2, 1))
     assert torch.equal(out, filtered_lrelu_reference(x, fu2d, None, None, up=2, padding=(2, 1, 2, 1)))
+
+
+def test_a_gradient_flows_through_the_reference_way():
+    """Projection optimises W through the synthesis: with a gradient to carry the op takes the reference path."""
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(1, 2, 12, 12, generator=gen, requires_grad=True)
+    fu, fd = torch.randn(12, generator=gen), torch.randn(12, generator=gen)
+    kw = dict(up=2, down=2, padding=(9, 8, 9, 8))
+    assert not polyphase.supports(fu, fd, x) and polyphase.supports(fu, fd, x.detach())
+    filtered_lrelu(x, fu, fd, None, **kw).square().sum().backward()
+    grad = x.grad.clone()
+    x.grad = None
+    filtered_lrelu_reference(x, fu, fd, None, **kw).square().sum().backward()
+    assert torch.equal(grad, x.grad) and float(grad.abs().max()) > 0
+    with torch.no_grad():
+        assert polyphase.supports(fu, fd, x)
