@@ -4,19 +4,25 @@ with a style edit: a W offset on the coarse layers plus fine-layer mixing), with
 default thread count. Prints one line per measurement; numbers go to docs/BENCHMARKS.md.
 
     python benchmarks/stylegan_render.py [--out-dir DIR] [--repeats 5] [--only sg2|sg3] [--sg3-base 16384] [--plain]
+    python benchmarks/stylegan_render.py --only sg3 --compare 3 [--threads 1]
 
 StyleGAN2: the paper256 configuration of stylegan2-ada-pytorch (z = w = 512, 8 mapping layers, channel_base
 16384, channel_max 512, 256 px). StyleGAN3: config T at 256 px (z = w = 512, 2 mapping layers, channel_base
 --sg3-base (train.py's --cbase; 16384 by default, 32768 is train.py's default), channel_max 512). --plain
-measures psi only (no W edit)."""
+measures psi only (no W edit). --compare N renders the StyleGAN3 view N times each way, alternating, in one
+process: through the reference composition of the filtered leaky ReLU (`stylegan3.filtered_lrelu_reference`,
+zero insertion and the FIR filters at the high rate, as before the polyphase path) and through the CPU path
+(`polyphase.filtered_lrelu`), and prints both medians, their ratio and the largest pixel difference."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import torch
@@ -46,6 +52,33 @@ def _times(fn, repeats: int) -> tuple[float, float]:
     return statistics.median(ms), min(ms)
 
 
+def _load() -> str:
+    return "load average " + " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def _compare(gen, request, pairs: int) -> None:
+    """Alternating renders through the reference filtered leaky ReLU and the CPU path (see the docstring)."""
+    from ganstudio.core.models import polyphase
+
+    def reference():
+        with mock.patch.object(polyphase, "supports", lambda *a: False):
+            return gen.render(request)
+
+    times = {"reference": [], "polyphase": []}
+    pixels = {}
+    print(f"compare: {torch.get_num_threads()} thread(s), {_load()} at the start", flush=True)
+    for i in range(pairs):
+        for name, fn in (("reference", reference), ("polyphase", lambda: gen.render(request))):
+            t0 = time.perf_counter()
+            pixels[name] = fn().pixels
+            times[name].append(time.perf_counter() - t0)
+            print(f"compare: pair {i + 1} {name} {times[name][-1]:.2f} s ({_load()})", flush=True)
+    ref, fast = statistics.median(times["reference"]), statistics.median(times["polyphase"])
+    diff = int(np.abs(pixels["reference"].astype(int) - pixels["polyphase"].astype(int)).max())
+    print(f"compare: median reference {ref:.2f} s, polyphase {fast:.2f} s, {ref / fast:.1f}x faster; largest pixel "
+          f"difference {diff}/255 ({_load()} at the end)", flush=True)
+
+
 def main(argv=None) -> int:
     from ganstudio.core.generators.handle import LatentRequest, open_generator
     from ganstudio.core.generators.style_edit import StyleEdit
@@ -57,6 +90,9 @@ def main(argv=None) -> int:
     ap.add_argument("--only", choices=("sg2", "sg3"))
     ap.add_argument("--sg3-base", type=int, default=16384)
     ap.add_argument("--plain", action="store_true")
+    ap.add_argument("--compare", type=int, default=0, metavar="N",
+                    help="StyleGAN3: N alternating renders each through the reference and the polyphase path")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads for --compare")
     args = ap.parse_args(argv)
     folder = Path(args.out_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -71,6 +107,11 @@ def main(argv=None) -> int:
         print(f"{kind}: {path.name} {path.stat().st_size / 1e6:.0f} MB, {gen.describe()['parameters'] / 1e6:.1f} M "
               f"parameters in G_ema, open {load_s:.2f} s", flush=True)
         z = sample_latents(1, gen.z_dim, 0)
+        if args.compare and kind == "sg3":
+            torch.set_num_threads(args.threads)
+            _compare(gen, LatentRequest(z, None, 0.7), args.compare)
+            torch.set_num_threads(default_threads)
+            continue
         ranges = {"coarse": (0, 4), "fine": (8, gen.info["num_ws"])}
         offset = np.full(gen.info["w_dim"], 0.5, np.float32)
         edit = StyleEdit(mix_z=sample_latents(1, gen.z_dim, 1)[0], mix_layers=ranges["fine"], w_offset=offset,

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganstudio.core.models import polyphase
 from ganstudio.core.models.stylegan2 import FullyConnectedLayer, MappingNetwork, MappingSettings
 from ganstudio.core.models.stylegan2_ops import bias_act, upfirdn2d
 
@@ -222,7 +223,22 @@ def filtered_lrelu(x: torch.Tensor, fu: torch.Tensor | None, fd: torch.Tensor | 
                    up: int = 1, down: int = 1, padding=(0, 0, 0, 0), gain: float = math.sqrt(2), slope: float = 0.2,
                    clamp: float | None = None) -> torch.Tensor:
     """Bias, upsample (zero insertion, padding, filter fu with gain up^2), leaky ReLU of `slope` times `gain`,
-    clamp, then filter fd and keep every `down`-th sample: the paper's alias-suppressing nonlinearity."""
+    clamp, then filter fd and keep every `down`-th sample: the paper's alias-suppressing nonlinearity.
+
+    On the CPU this runs as `polyphase.filtered_lrelu` (the same products without those of the inserted zeros
+    and of the discarded samples; equal to the reference within float32 rounding), elsewhere as the reference."""
+    if polyphase.supports(fu, fd, x):
+        return polyphase.filtered_lrelu(x, fu, fd, b, up=up, down=down, padding=padding, gain=gain, slope=slope,
+                                        clamp=clamp)
+    return filtered_lrelu_reference(x, fu, fd, b, up=up, down=down, padding=padding, gain=gain, slope=slope,
+                                    clamp=clamp)
+
+
+def filtered_lrelu_reference(x: torch.Tensor, fu: torch.Tensor | None, fd: torch.Tensor | None,
+                             b: torch.Tensor | None, up: int = 1, down: int = 1, padding=(0, 0, 0, 0),
+                             gain: float = math.sqrt(2), slope: float = 0.2, clamp: float | None = None) -> torch.Tensor:
+    """`filtered_lrelu` as the plain composition of its steps (zero insertion, the FIR filters at the high rate,
+    then dropping samples): the definition the fast path is tested against."""
     x = bias_act(x, b)
     x = upfirdn2d(x, fu, up=up, padding=padding, gain=up**2)
     x = bias_act(x, act="lrelu", alpha=slope, gain=gain, clamp=clamp)
@@ -251,7 +267,8 @@ class SynthesisNetwork(nn.Module):
         x = self.input(ws[0])
         for name, w in zip(self.layer_names, ws[1:]):
             x = getattr(self, name)(x, w)
-        return x * self.output_scale if self.output_scale != 1 else x
+        x = x * self.output_scale if self.output_scale != 1 else x
+        return x.contiguous()  # the layers leave it channels-last
 
 
 class StyleGAN3Generator(nn.Module):
