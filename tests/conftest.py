@@ -60,6 +60,16 @@ def _digits_checkpoint(base: Path) -> Path:
     return ckpt
 
 
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for the test (small networks: two threads on a busy 2-core machine are many times
+    slower than one); the count before is restored. Use with pytestmark = pytest.mark.usefixtures(...)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def digits_ckpt(tmp_path_factory) -> Path:
     """The explorer tests' generator, built once per session (core latent tests and the Explore area)."""

@@ -6,17 +6,10 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from ganstudio.core.lab import LabError, costs, cournot, distances, optimal_d, xy_game
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --- 1. distances ------------------------------------------------------------------------------------------

@@ -23,14 +23,7 @@ from ganstudio.core.train.cyclegan import (
 )
 from ganstudio.core.train.objectives import get_objective
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Small convolutions: two threads on a busy 2-core machine are many times slower than one.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class Shift(nn.Module):

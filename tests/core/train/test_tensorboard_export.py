@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tiny_runs import TINY_CYCLEGAN
@@ -26,12 +25,7 @@ TOY = ["model.g_width=16", "model.d_width=16", "train.steps=20", "train.log_ever
        "train.eval_every=10", "train.checkpoint_every=0"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def accumulator(log_dir: Path) -> EventAccumulator:
