@@ -422,6 +422,8 @@ _MAPPING_KEYS = {"num_layers", "embed_features", "layer_features", "activation",
 _SYNTHESIS_KEYS = {"channel_base", "channel_max", "num_fp16_res", "architecture", "resample_filter", "conv_clamp",
                    "fp16_channels_last", "kernel_size", "use_noise", "activation"}
 _GENERATOR_KEYS = {"z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "mapping_kwargs", "synthesis_kwargs"}
+# the stylegan3 repository's StyleGAN2 only: fused or grouped modulated convolutions, the same numbers either way
+_FLAT_ONLY_KEYS = {"fused_modconv_default"}
 
 
 def stylegan2_settings(G: PersistentObject, where: str):
@@ -435,10 +437,21 @@ def stylegan2_settings(G: PersistentObject, where: str):
         raise CheckpointError(f"{where}: its Generator was built with positional arguments, which NVlabs' "
                               "StyleGAN2 does not take.")
     kw = G.init_kwargs
-    _no_others(kw, _GENERATOR_KEYS, "Generator", where)
+    # stylegan2-ada-pytorch nests the synthesis settings under synthesis_kwargs; the stylegan3 repository's
+    # StyleGAN2 (training/networks_stylegan2.py, --cfg=stylegan2) passes them flat, beside z_dim
+    flat = {k: v for k, v in kw.items() if k in _SYNTHESIS_KEYS | _FLAT_ONLY_KEYS}
+    _no_others(kw, _GENERATOR_KEYS | set(flat), "Generator", where)
     mk, sk = kw.get("mapping_kwargs") or {}, kw.get("synthesis_kwargs") or {}
     if not isinstance(mk, dict) or not isinstance(sk, dict):
         raise CheckpointError(f"{where}: its mapping_kwargs and synthesis_kwargs are not dicts.")
+    both = sorted(set(flat) & set(sk))
+    if both:
+        raise CheckpointError(f"{where}: its Generator gives {', '.join(both)} twice (flat and in synthesis_kwargs).")
+    sk = {**sk, **flat}
+    fused = sk.pop("fused_modconv_default", "inference_only")
+    if fused not in (True, False, "inference_only"):
+        raise CheckpointError(f"{where}: fused_modconv_default is {str(fused)[:40]!r}, not True, False or "
+                              "'inference_only'.")
     _no_others(mk, _MAPPING_KEYS, "mapping network", where)
     _no_others(sk, _SYNTHESIS_KEYS, "synthesis network", where)
     res = _whole(kw, "img_resolution", None, 4, 4096, where)

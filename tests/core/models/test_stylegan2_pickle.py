@@ -85,6 +85,32 @@ def test_the_pickle_renders_the_pixels_of_the_functional_forward(snapshot, case)
     assert inside > 0.5  # most pixels are not clamped, so the comparison sees them
 
 
+def as_stylegan3_repo_writes_it(G):
+    """The stylegan3 repository's StyleGAN2 (train.py --cfg=stylegan2): the synthesis settings flat beside
+    z_dim, and fused_modconv_default, in the Generator's init kwargs."""
+    kw = G._init_kwargs
+    kw.update(kw.pop("synthesis_kwargs"), fused_modconv_default="inference_only")
+    return G
+
+
+def test_a_stylegan2_from_the_stylegan3_repository_renders_the_same_pixels(tmp_path):
+    cfg = CASES["conditional-fp16-clamp"]
+    G = as_stylegan3_repo_writes_it(reference_generator(cfg, seed=3))
+    path = write_snapshot(tmp_path / "stylegan2-from-sg3-repo.pkl", G)
+    gen = open_generator(path, device="cpu")
+    z = torch.randn(4, cfg.z, generator=torch.Generator().manual_seed(2))
+    labels = np.arange(4) % cfg.c
+    with torch.no_grad():
+        ref = reference_forward(G.state_dict(), cfg, z, F.one_hot(torch.as_tensor(labels), cfg.c).float(), psi=0.7)
+    assert torch.allclose(gen.generate(z.numpy(), labels, truncation_psi=0.7), ref, atol=2e-5)
+    for change, words in ((lambda kw: kw.update(fused_modconv_default="sometimes"), "fused_modconv_default"),
+                          (lambda kw: kw.update(synthesis_kwargs={"channel_base": 256}), "channel_base twice")):
+        odd = as_stylegan3_repo_writes_it(reference_generator(cfg, seed=3))
+        change(odd._init_kwargs)
+        with pytest.raises(CheckpointError, match=words):
+            import_nvlabs_pickle(write_snapshot(tmp_path / "odd.pkl", odd))
+
+
 def test_truncation_cutoff_and_noise_modes(snapshot):
     path, cfg, sd = snapshot["skip"]
     G = import_nvlabs_pickle(path).model
