@@ -24,6 +24,9 @@ def add_parser(sub, parents) -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=200, help="Adam steps (default 200, at most 5000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the starts and the w noise (default 0)")
     p.add_argument("--wplus", action="store_true", help="StyleGAN: one w per layer (W+), a closer fit")
+    p.add_argument("--starts", type=int, default=None, metavar="N",
+                   help="starts optimised at once, the best kept (default 4 in z; 1 for a StyleGAN, where each "
+                        "start costs a whole synthesis pass a step; the others start from mapped random z)")
     p.add_argument("--class", dest="label", type=int, default=0, metavar="K", help="the class (conditional models)")
     p.add_argument("--png", metavar="OUT.png", help="also write the projected picture")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
@@ -34,6 +37,8 @@ def add_parser(sub, parents) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    from dataclasses import replace
+
     import torch
 
     from ganstudio.core.destinations import check_file_destination
@@ -43,10 +48,14 @@ def run(args) -> int:
     from ganstudio.core.latent.projection import ProjectSettings, load_target, project, projection_bookmark
 
     settings = ProjectSettings(steps=args.steps, seed=args.seed, wplus=args.wplus, label=args.label).check()
+    if args.starts is not None:  # checked before any file is opened; applied to the model's kind below
+        ProjectSettings(n_starts=args.starts).check()
     out = check_file_destination(args.out)
     png = check_file_destination(args.png) if args.png else None
     torch.manual_seed(args.seed)
     gen = open_generator(args.checkpoint, device=args.device, class_count=args.class_count)
+    if args.starts is not None:
+        settings = replace(settings, **({"w_starts": args.starts} if gen.is_stylegan else {"n_starts": args.starts}))
     target = load_target(args.picture, gen.image_size, gen.channels)
 
     def report(result) -> None:

@@ -5,7 +5,9 @@ can then edit it. As the StyleGAN2-ADA projector (Karras et al. 2020, projector.
 2016) do, Adam optimises the latent against a reconstruction loss:
 
 - StyleGAN (the handle's `is_stylegan`): in W, one w broadcast to every layer, starting from w_avg (or, with
-  `wplus`, one w per layer: W+, closer fits that edit less cleanly). During the first `noise_ramp` of the
+  `wplus`, one w per layer: W+, closer fits that edit less cleanly); with `w_starts` > 1 the other starts are
+  mapped random z truncated halfway to w_avg, optimised in the same batch, and the best one is kept (each
+  start costs a whole synthesis pass per step, so one is the default on a CPU). During the first `noise_ramp` of the
   steps Gaussian noise of `w_noise` * std(w) (shrinking quadratically to zero) is added to w, and the
   learning rate ramps up over the first `lr_rampup` and down (cosine) over the last `lr_rampdown` of the
   steps, as NVlabs' projector does. The noise inputs are NOT optimised: they stay the model's constant
@@ -62,6 +64,7 @@ class ProjectSettings:
     label: int = 0  # the class, for class-conditional models
     lr: float = 0.1  # Adam's learning rate (peak, for StyleGAN)
     n_starts: int = 4  # DCGAN-style: starts optimised at once, the best kept
+    w_starts: int = 1  # StyleGAN: starts optimised at once (w_avg, then truncated mapped z), the best kept
     pixel_weight: float = 1.0
     gradient_weight: float = 1.0  # multi-scale finite-difference L1
     scales: int = 3  # 1, 1/2, 1/4 of the picture
@@ -77,8 +80,9 @@ class ProjectSettings:
             raise ConfigError(f"projection steps must be a whole number from 1 to {MAX_STEPS}, not {self.steps}.")
         if not (isinstance(self.seed, int) and 0 <= self.seed <= 2**31 - 1):
             raise ConfigError(f"the projection seed must be a whole number from 0 to {2**31 - 1}, not {self.seed}.")
-        if not 1 <= int(self.n_starts) <= MAX_STARTS:
-            raise ConfigError(f"projection starts must be from 1 to {MAX_STARTS}, not {self.n_starts}.")
+        for starts in (self.n_starts, self.w_starts):
+            if not (isinstance(starts, int) and 1 <= starts <= MAX_STARTS):
+                raise ConfigError(f"projection starts must be from 1 to {MAX_STARTS}, not {starts}.")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"the projection learning rate must be greater than zero, not {self.lr}.")
         if not 1 <= int(self.scales) <= 8 or int(self.report_every) < 1:
@@ -207,13 +211,18 @@ def _project_w(gen, target, settings: ProjectSettings, label):
         w_avg = net.G.mapping.w_avg.float() if net.can_truncate and label is None else w_samples.mean(0)
         w_std = float(((w_samples - w_avg) ** 2).sum(1).mean().sqrt())
     rows = num_ws if settings.wplus else 1
-    w = w_avg.reshape(1, 1, w_dim).repeat(1, rows, 1).clone().requires_grad_(True)
+    n = int(settings.w_starts)
+    starts = w_avg.reshape(1, w_dim).repeat(n, 1)
+    if n > 1:  # w_avg first, then mapped random z of the same class halfway toward it (psi 0.5)
+        starts[1:] = w_avg + 0.5 * (w_samples[: n - 1] - w_avg)
+    w = starts.reshape(n, 1, w_dim).repeat(1, rows, 1).clone().requires_grad_(True)
     opt = torch.optim.Adam([w], lr=settings.lr, betas=(0.9, 0.999))
 
     def synth(ww: torch.Tensor) -> torch.Tensor:
-        return net.G.synthesis(ww.expand(1, num_ws, w_dim), noise_mode="const").float()
+        return net.G.synthesis(ww.expand(n, num_ws, w_dim), noise_mode="const").float()
 
-    best = (float("inf"), w.detach().clone())
+    best_loss = torch.full((n,), float("inf"), device=device)
+    best_w = w.detach().clone()
     start_loss = float("nan")
     history: list[float] = []
     shown = None
@@ -229,19 +238,22 @@ def _project_w(gen, target, settings: ProjectSettings, label):
                     x = synth(w)
             else:
                 x = synth(w + noise)
-            loss = reconstruction_loss(x, target, settings)[0]
-            value = float(loss.detach())
-            if step == 0:
-                start_loss = value
-            # the noiseless loss of the current w is known only at the end; the best noisy step is a good proxy
-            if math.isfinite(value) and value < best[0]:
-                best = (value, w.detach().clone())
-            history.append(best[0])
-            shown = x.detach()
+            loss = reconstruction_loss(x, target, settings)  # (n,): one per start
+            with torch.no_grad():
+                current = torch.nan_to_num(loss.detach(), nan=float("inf"))
+                if step == 0:
+                    start_loss = float(current.min())
+                # the noiseless loss of the current w is known only at the end; the best noisy step is a good proxy
+                better = current < best_loss
+                best_loss = torch.where(better, current, best_loss)
+                best_w = torch.where(better[:, None, None], w.detach(), best_w)
+            history.append(float(best_loss.min()))
+            i = int(torch.argmin(best_loss))
+            shown = x.detach()[i:i + 1]
             if not last:
                 for group in opt.param_groups:
                     group["lr"] = _lr_at(settings, t)
-                (grad,) = torch.autograd.grad(loss, [w])
+                (grad,) = torch.autograd.grad(loss.sum(), [w])  # the starts are independent: one sum, n gradients
                 opt.zero_grad(set_to_none=True)
                 w.grad = grad
                 opt.step()
@@ -249,16 +261,17 @@ def _project_w(gen, target, settings: ProjectSettings, label):
             stopped = False
             break
         if step % settings.report_every == 0:
-            best_ws = best[1].expand(1, num_ws, w_dim)[0].cpu().numpy().astype(np.float32)
-            yield ProjectionResult(z=np.zeros(gen.z_dim, np.float32), picture=to_uint8(shown)[0], loss=value,
+            best_ws = best_w[i].expand(num_ws, w_dim).cpu().numpy().astype(np.float32)
+            yield ProjectionResult(z=np.zeros(gen.z_dim, np.float32), picture=to_uint8(shown)[0], loss=float(current[i]),
                                    start_loss=start_loss, step=step, steps=settings.steps, label=label,
                                    style=StyleEdit(ws=best_ws), wplus=settings.wplus, history=list(history))
-    # the final w (noise has ramped to zero, the lr down) against the best visited: keep the lower loss
-    final_w = w.detach()
-    final_loss = value
-    if best[0] < final_loss:
-        final_w, final_loss = best[1], best[0]
-    ws = final_w.expand(1, num_ws, w_dim)[0].cpu().numpy().astype(np.float32)
+    # the final w of each start (noise has ramped to zero, the lr down) against the best it visited
+    final = torch.nan_to_num(loss.detach(), nan=float("inf"))
+    keep_final = final <= best_loss
+    chosen_loss = torch.where(keep_final, final, best_loss)
+    chosen_w = torch.where(keep_final[:, None, None], w.detach(), best_w)
+    i = int(torch.argmin(chosen_loss))
+    ws = chosen_w[i].expand(num_ws, w_dim).cpu().numpy().astype(np.float32)
     return _final(gen, np.zeros(gen.z_dim, np.float32), label, StyleEdit(ws=ws), target, settings, start_loss,
                   history, stopped)
 

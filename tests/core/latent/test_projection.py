@@ -80,6 +80,27 @@ def test_a_stylegan_picture_is_recovered_in_w_and_w_plus(stylegan, wplus):
     assert psnr(start, pic) < psnr(result.picture, pic) - 10
 
 
+def test_several_starts_in_w_keep_the_best_one(stylegan):
+    """With w_starts = 3 the second start is a mapped random z halfway to w_avg: a target drawn from exactly that
+    w is found at once by it, where the single start from w_avg is still far off after a few steps."""
+    _, gen = stylegan
+    G = gen.module.G
+    with torch.no_grad():
+        z = torch.randn(2000, gen.z_dim, generator=torch.Generator().manual_seed(0))  # the seed's own draw
+        w_avg = G.mapping.w_avg
+        w1 = w_avg + 0.5 * (G.mapping(z[:1], None)[0, 0] - w_avg)
+        ws1 = w1.reshape(1, 1, -1).expand(1, gen.info["num_ws"], -1)
+        pic = gen.render_latents(np.zeros((1, gen.z_dim), np.float32), style=StyleEdit(ws=ws1[0].numpy()))[0]
+    target = target_from_pixels(pic)
+    one = project(gen, target, ProjectSettings(steps=4, seed=0, w_starts=1))
+    three = project(gen, target, ProjectSettings(steps=4, seed=0, w_starts=3))
+    assert psnr(three.picture, pic) >= 35 > psnr(one.picture, pic) + 5, (psnr(three.picture, pic), psnr(one.picture, pic))
+    assert three.loss < one.loss and three.style.ws.shape == (gen.info["num_ws"], gen.info["w_dim"])
+    assert np.array_equal(gen.render_latents(three.z[None], style=three.style)[0], three.picture)
+    with pytest.raises(GanStudioError, match="projection starts must be from 1 to 64"):
+        ProjectSettings(w_starts=0).check()
+
+
 def test_projection_is_seeded_and_a_stopped_job_keeps_its_best(stylegan):
     _, gen = stylegan
     target = target_from_pixels(gen.render_latents(sample_latents(1, gen.z_dim, 4))[0])
@@ -104,7 +125,8 @@ def test_a_digits_dcgan_sample_is_recovered_in_z(digits):
 
 
 def test_the_bookmark_renders_the_projection_with_ganstudio_sample(tmp_path, stylegan, digits):
-    for i, (gen, path, extra) in enumerate(((stylegan[1], stylegan[0], ["--wplus"]), (digits, DIGITS, ["--class", "3"]))):
+    for i, (gen, path, extra) in enumerate(((stylegan[1], stylegan[0], ["--wplus", "--starts", "2"]),
+                                            (digits, DIGITS, ["--class", "3"]))):
         labels = [3] if gen.n_classes else None
         picture = tmp_path / f"photo{i}.png"
         Image.fromarray(gen.render_latents(sample_latents(1, gen.z_dim, 9), labels)[0]).save(picture)
@@ -151,6 +173,10 @@ def test_bad_pictures_and_settings_are_one_sentence(tmp_path, stylegan, digits, 
     assert cli_main(["project", str(stylegan[0]), str(not_a_picture), "--out", str(tmp_path / "b.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "notes.png cannot be projected" in err[0], err
+    assert cli_main(["project", str(stylegan[0]), str(not_a_picture), "--out", str(tmp_path / "b.json"),
+                     "--starts", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "projection starts must be from 1 to 64, not 0" in err[0], err
 
 
 FUZZ = settings(max_examples=40, deadline=3000, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
