@@ -524,7 +524,8 @@ class ExplorerArea(AreaMessages, QWidget):
     # ======================================================================================================
     # projecting a photo (core.latent.projection in a JobWorker with its own copy of the model)
     # ======================================================================================================
-    def project_photo(self, path: str | Path, steps: int = 200, wplus: bool = False, seed: int = 0) -> bool:
+    def project_photo(self, path: str | Path, steps: int = 200, wplus: bool = False, starts: int = 0,
+                      seed: int = 0) -> bool:
         """Project the picture at `path` into the open model's latent in the background; the reconstruction
         shows while it optimises and the result becomes the selection. False (and one sentence) when it cannot start."""
         import time
@@ -540,7 +541,9 @@ class ExplorerArea(AreaMessages, QWidget):
             return False
         label = self.state.sel_label if self.state.n_classes else None
         try:
-            settings = ProjectSettings(steps=int(steps), seed=int(seed), wplus=bool(wplus), label=label or 0).check()
+            kind = {} if not starts else {"w_starts" if self.state.is_stylegan else "n_starts": int(starts)}
+            settings = ProjectSettings(steps=int(steps), seed=int(seed), wplus=bool(wplus), label=label or 0,
+                                       **kind).check()
         except GanStudioError as exc:
             self.show_error(str(exc))
             return False

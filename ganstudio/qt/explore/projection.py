@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganstudio.core.latent.projection import MAX_STEPS
+from ganstudio.core.latent.projection import MAX_STARTS, MAX_STEPS
 from ganstudio.qt.widgets.image_views import PixelImageView
 
 HELP = ("Adam finds the latent whose picture is closest to the photo (StyleGAN: in W, or one w per layer with "
@@ -28,10 +28,10 @@ HELP = ("Adam finds the latent whose picture is closest to the photo (StyleGAN: 
 
 
 class ProjectionPanel(QWidget):
-    """`projectRequested(path, steps, wplus)` and `stopRequested()` go to the area, as does `openRequested()`
+    """`projectRequested(path, steps, wplus, starts)` and `stopRequested()` go to the area, as does `openRequested()`
     (the area's file dialog). A picture file dropped on the panel is projected at once."""
 
-    projectRequested = Signal(str, int, bool)
+    projectRequested = Signal(str, int, bool, int)  # path, steps, W+, starts (0: the model kind's default)
     openRequested = Signal()
     stopRequested = Signal()
 
@@ -67,6 +67,14 @@ class ProjectionPanel(QWidget):
         self.wplusCheck.setObjectName("projectionWplusCheck")
         self.wplusCheck.setToolTip("StyleGAN: one w per layer, a closer fit that edits less cleanly.")
         opts.addWidget(self.wplusCheck)
+        opts.addWidget(QLabel("Starts"))
+        self.startsSpin = QSpinBox()
+        self.startsSpin.setObjectName("projectionStartsSpin")
+        self.startsSpin.setRange(0, MAX_STARTS)
+        self.startsSpin.setSpecialValueText("auto")
+        self.startsSpin.setToolTip("Starts optimised at once, the best kept. auto: 4 in z; 1 for a StyleGAN, where "
+                                   "each start costs a whole synthesis pass a step.")
+        opts.addWidget(self.startsSpin)
         opts.addStretch(1)
         lay.addLayout(opts)
         self.progressBar = QProgressBar()
@@ -95,7 +103,8 @@ class ProjectionPanel(QWidget):
         lay.addWidget(help_)
 
     def request(self, path: str) -> None:
-        self.projectRequested.emit(str(path), int(self.stepsSpin.value()), bool(self.wplusCheck.isChecked()))
+        self.projectRequested.emit(str(path), int(self.stepsSpin.value()), bool(self.wplusCheck.isChecked()),
+                                   int(self.startsSpin.value()))
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):

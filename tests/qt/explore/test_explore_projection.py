@@ -36,12 +36,15 @@ def test_a_photo_is_projected_edited_and_bookmarked(qtbot, area, pickle_path, tm
     Image.fromarray(photo).save(path)
     panel = area.projection_panel
     panel.stepsSpin.setValue(80)
+    assert panel.startsSpin.text() == "auto"  # the model kind's default: one start for a StyleGAN
+    panel.startsSpin.setValue(2)
     # dropped on the Photo tab
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     drop = QDropEvent(QPoint(5, 5), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     panel.dropEvent(drop)
     assert area.projecting and panel.stopButton.isEnabled()
+    assert area._project_job.args[2].w_starts == 2  # the settings the job runs with
     qtbot.waitUntil(lambda: panel.idle() and "now the selection" in panel.statusLabel.text(), timeout=120000)
     qtbot.waitUntil(lambda: area.is_idle() and area.state.shown_view_style is not None
                     and area.state.shown_view_style.ws is not None, timeout=20000)
