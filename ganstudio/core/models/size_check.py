@@ -17,6 +17,7 @@ import torch
 
 from ganstudio.core.config import RunConfig
 from ganstudio.core.errors import ConfigError
+from ganstudio.core.models.layers import MinibatchDiscrimination
 
 MAX_PARAMETERS = 1_000_000_000  # G and D together; about 16 GB of weights, gradients and Adam moments
 BYTES_PER_PARAMETER = 16  # float32 weight, gradient and two Adam moments
@@ -59,11 +60,17 @@ def _activation_bytes(module: torch.nn.Module, *inputs: torch.Tensor) -> tuple[i
     for backward, roughly), and the output."""
     total = 0
 
-    def count(_m, _inp, out) -> None:
+    def count(m, inp, out) -> None:
         nonlocal total
         for t in out if isinstance(out, (tuple, list)) else (out,):
             if isinstance(t, torch.Tensor):
                 total += t.numel() * t.element_size()
+        if isinstance(m, MinibatchDiscrimination) and inp and isinstance(inp[0], torch.Tensor):
+            # its output is (N, A + B) but inside it compares every pair of samples: the (N, N, B, C)
+            # differences and their absolute values exist at once (a toy batch of 8192 with 146 kernels asked
+            # for ~600 GB there, the estimate saw 5 MB and the OOM killer ended the test run)
+            n = inp[0].shape[0]
+            total += 2 * n * n * m.num_kernels * m.kernel_dim * inp[0].element_size()
 
     # an in-place activation (ReLU(inplace=True)) writes into its input: no new memory
     hooks = [m.register_forward_hook(count) for m in module.modules()
@@ -138,17 +145,25 @@ def _gb(n: float) -> str:
     return f"{n / 1024**3:.1f} GB" if n < 10 * 1024**3 else f"{math.ceil(n / 1024**3)} GB"
 
 
+# A run may take this share of the memory free when it starts: the app, the data, the allocator's slack and
+# whatever else runs need the rest. Letting a step use it all, the OOM killer ended a CI run (and the app)
+# when a 22 GB machine was idle enough to "fit" a ~20 GB step.
+SPARE_FRACTION = 0.75
+
+
 def check_step_memory(cfg: RunConfig, free_bytes: int | None, n_classes: int | None = None) -> None:
-    """ConfigError naming the batch size and widths when one step needs more memory than `free_bytes`."""
+    """ConfigError naming the batch size and widths when one step needs more memory than SPARE_FRACTION of
+    `free_bytes`."""
     if free_bytes is None:
         return
     need = estimate_step_bytes(cfg, n_classes)
-    if need is None or need <= free_bytes:
+    spare = int(free_bytes * SPARE_FRACTION)
+    if need is None or need <= spare:
         return
     m, d = cfg.model, cfg.data
     what = (f"optim.batch_size {cfg.optim.batch_size} of {d.image_size}x{d.image_size} pictures"
             if d.task != "toy" else f"optim.batch_size {cfg.optim.batch_size}")
     raise ConfigError(
         f"one training step of this run needs about {_gb(need)} ({what}, model.g_width {m.g_width} / "
-        f"model.d_width {m.d_width}), more than the {_gb(free_bytes)} free on this machine: lower "
-        "optim.batch_size or the widths.")
+        f"model.d_width {m.d_width}), more than the {_gb(spare)} a run may take of the {_gb(free_bytes)} free on "
+        "this machine: lower optim.batch_size or the widths.")

@@ -159,14 +159,21 @@ class Reporting:
         ys = torch.linspace(ymin, ymax, resolution, device=self.device)
         gy, gx = torch.meshgrid(ys, xs, indexing="ij")
         grid = torch.stack([gx.flatten(), gy.flatten()], dim=1)
+        # D sees at most a training batch at once: what the memory check allowed (minibatch discrimination
+        # compares every pair of a batch, so the 1600 grid points in one pass once asked for 24 GB)
+        chunk = max(1, int(self.cfg.optim.batch_size))
         self.D.eval()
         with torch.no_grad():
             # With packing, score each location as a pack of identical points.
-            scores = self._run_D(self._d_input_plain(grid), None).float()
+            scores = torch.cat([self._run_D(self._d_input_plain(part), None).float() for part in grid.split(chunk)])
             heat = torch.sigmoid(scores) if self.objective.spec.logits else scores
-        pts = self._generate(self.G.eval(), self._sample_z(n_arrows), None, None).detach().requires_grad_(True)
-        g_loss = self.objective.g_loss(self._run_D(self._d_input_plain(pts), None))
-        (grad,) = torch.autograd.grad(g_loss, pts)
+        pts = self._generate(self.G.eval(), self._sample_z(n_arrows), None, None).detach()
+        grads = []
+        for part in pts.split(chunk):
+            part = part.clone().requires_grad_(True)
+            g_loss = self.objective.g_loss(self._run_D(self._d_input_plain(part), None))
+            grads.append(torch.autograd.grad(g_loss * (len(part) / len(pts)), part)[0])  # the mean over all
+        grad = torch.cat(grads)
         self.D.train()
         self.G.train()
         direction = -grad  # the way gradient descent on G's loss moves each generated point

@@ -59,34 +59,39 @@ def log_tick_values(lo: float, hi: float, size_px: float) -> list[float]:
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo or size_px <= 0:
         return []
     room = max(2, int(size_px // MIN_LABEL_GAP_PX))
+    if hi - lo < 1 and not -300 < lo < hi < 300:  # within a decade past what floats hold: one tick, no 10 ** x
+        return [float(math.ceil(lo))] if math.ceil(lo) <= hi else [(lo + hi) / 2]
 
     def px(t: float) -> float:
         return (t - lo) / (hi - lo) * size_px
 
-    def add_where_room(kept: list[float], values) -> list[float]:
-        for v in values:
-            t = math.log10(v)
+    def add_where_room(kept: list[float], logs) -> list[float]:
+        for t in logs:
             if lo <= t <= hi and all(abs(px(t) - px(k)) >= MIN_LABEL_GAP_PX for k in kept):
                 kept.append(t)
         return sorted(kept)
 
-    decades = list(range(math.ceil(lo), math.floor(hi) + 1))
-    every = math.ceil(len(decades) / room) if decades else 1
+    first, last = math.ceil(lo), math.floor(hi)
+    n_decades = max(0, last - first + 1)  # counted, never listed: a zoomed-out view can span 10^15 decades
+    every = max(1, math.ceil(n_decades / room))
     if every > 1:
-        return [float(d) for d in decades if d % every == 0] or [float(decades[0])]
-    kept = add_where_room([], [10.0 ** d for d in decades])
-    kept = add_where_room(kept, [m * 10.0 ** d for d in range(math.floor(lo), math.ceil(hi) + 1) for m in (2, 5)])
+        start = math.ceil(first / every) * every
+        return [float(d) for d in range(start, last + 1, every)][:room + 1] or [float(first)]
+    kept = add_where_room([], [float(d) for d in range(first, last + 1)])
+    kept = add_where_room(kept, [d + math.log10(m) for d in range(math.floor(lo), math.ceil(hi) + 1) for m in (2, 5)])
     count = min(room, 5)
     while len(kept) < 2 and count <= 12:  # within a decade: finer linear steps until two labels fit
         step = nice_step(10 ** hi - 10 ** lo, count)
         k0, k1 = math.ceil(10 ** lo / step), math.floor(10 ** hi / step)
-        kept = add_where_room(kept, [k * step for k in range(max(k0, 1), k1 + 1)])
+        kept = add_where_room(kept, [math.log10(k * step) for k in range(max(k0, 1), k1 + 1)])
         count += 2
     return kept
 
 
 def log_tick_label(log_value: float) -> str:
     """10**log_value, short: 0.001, 20, 1e-5, 2e+6."""
+    if abs(log_value) >= 300:  # past what a float holds (10 ** 400 overflows): the power alone
+        return f"1e{round(log_value)}"
     v = 10 ** log_value
     if 1e-3 <= abs(v) < 1e5:
         return f"{v:.4g}"

@@ -87,3 +87,15 @@ def test_the_panels_left_axes_use_the_log_friendly_ticks(panel):
     assert isinstance(axis, LogFriendlyAxis) and axis.logMode
     (_spacing, values), = axis.tickValues(math.log10(15), math.log10(75), 90)
     assert [axis.tickStrings([v], 1, 1)[0] for v in values] == ["20", "50"]
+
+
+@pytest.mark.parametrize("lo, hi", [(-1e15, 1e15), (-1e300, 1e300), (-400.0, 400.0), (1e9, 1e9 + 0.5),
+                                    (400.0, 402.5), (-402.5, -400.0)])
+def test_a_zoomed_out_log_axis_gets_a_handful_of_ticks_not_one_per_decade(lo, hi):
+    """A log view can span 10^15 decades (data with zeros, a monkey zooming out): listing every decade
+    allocated tens of gigabytes and the OOM killer ended the test run."""
+    from ganstudio.qt.monitor.plots import log_tick_label, log_tick_values
+
+    ticks = log_tick_values(lo, hi, 120)
+    assert 1 <= len(ticks) <= 7 and all(lo <= t <= hi for t in ticks)
+    assert all(isinstance(log_tick_label(t), str) for t in ticks)  # no OverflowError past 10^308
