@@ -50,15 +50,17 @@ def choose_threads(workload: str = "image", requested: int | None = None) -> int
     """Torch CPU threads for `workload`: "toy" (2-D MLPs) or "image" (convolutional models, rendering).
 
     `requested` (a --threads flag, train.threads, the app's setting) wins when it is > 0, then the
-    GANSTUDIO_TORCH_THREADS environment variable; 0 or None means choose.
+    GANSTUDIO_TORCH_THREADS environment variable, each at most the CPUs available; 0 or None means choose.
     """
+    # More threads than the CPUs this process may use only fight over them; torch's count is process-wide,
+    # so 1024 asked for one run also slowed the app's rendering and the Lab's jobs to a crawl.
     if requested:
-        return max(1, int(requested))
+        return max(1, min(int(requested), available_cpus()))
     env = os.environ.get(THREADS_ENV, "").strip()
     if env:
         try:
             if int(env) > 0:
-                return int(env)
+                return min(int(env), available_cpus())
         except ValueError:
             raise ConfigError(f"{THREADS_ENV} must be a whole number of threads, not {env!r}.") from None
     if workload == "toy":

@@ -33,6 +33,16 @@ def test_a_request_beats_the_environment_which_beats_the_policy(monkeypatch):
         device.choose_threads("image")
 
 
+def test_more_threads_than_cpus_are_never_asked_of_torch(monkeypatch):
+    """torch's thread count is process-wide: train.threads = 1024 (the field allows it) slowed the app's
+    rendering and the Lab's jobs to a crawl on 2 cores."""
+    monkeypatch.setattr(device, "available_cpus", lambda: 2)
+    monkeypatch.delenv(device.THREADS_ENV, raising=False)
+    assert device.choose_threads("image", requested=1024) == 2
+    monkeypatch.setenv(device.THREADS_ENV, "64")
+    assert device.choose_threads("toy") == 2
+
+
 def test_apply_sets_torch(monkeypatch):
     before = torch.get_num_threads()
     try:
