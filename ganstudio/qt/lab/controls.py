@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganstudio.qt.workers import JobWorker, start_job
+from ganstudio.qt.workers import JobWorker, start_job, stop_jobs
 
 LEFT_WIDTH = 300  # the text and controls column
 COLORS = {"red": "#ff6b6b", "blue": "#4f9dff", "green": "#7bd389", "orange": "#ff8c42", "purple": "#c77dff",
@@ -139,6 +139,7 @@ class TrainingStrip(QWidget):
 
     def shutdown(self) -> None:
         self.stop()
+        stop_jobs(self)  # and any older job that did not end within stop()'s wait (it was forgotten, not joined)
 
     def _pause(self, paused: bool) -> None:
         if self.job is not None:
