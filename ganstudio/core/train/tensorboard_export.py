@@ -9,8 +9,8 @@
   points (samples/step_*.npy) drawn as a scatter picture, "samples/points", fake over the real points;
 - the run's config as the text "config" (TOML), once.
 
-The live export also holds the run's final evaluation (`Trainer.run(evaluate_at_end=True)`), which comes after
-metrics.jsonl is closed, unless the run evaluated that step already.
+The run's final evaluation (`Trainer.run(evaluate_at_end=True)`) is in both, the live export and metrics.jsonl
+(so the converter writes it too), once a step: a step the schedule evaluated already is not evaluated again.
 
 Non-finite values (null in metrics.jsonl) are left out: TensorBoard would draw them as gaps anyway.
 
