@@ -38,6 +38,9 @@ def test_curves_are_added_and_removed_and_styled(panel):
     raw.setData(np.arange(5.0), np.arange(5.0))
     panel.style_curve("lossPlot", "d_loss", raw, smooth, "#ff0000", several=True)
     assert smooth.opts["pen"].color().name() == "#ff0000" and raw.opts["pen"].color().alpha() == 70
+    assert smooth.opts["pen"].width() == 1  # several runs: the raster engine's fast one-pixel lines
+    panel.style_curve("lossPlot", "d_loss", raw, smooth, "#ff0000", several=False)
+    assert smooth.opts["pen"].width() == 2
     panel.remove_curve("lossPlot", raw, smooth)
     assert raw not in panel.plots["lossPlot"].getPlotItem().listDataItems()
 
