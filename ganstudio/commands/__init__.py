@@ -11,8 +11,12 @@ import importlib
 import pkgutil
 from types import ModuleType
 
+LAST = 100  # the place of a module without ORDER: after cli.py's own commands
+
 
 def command_modules() -> list[ModuleType]:
-    """The command modules of this package, in name order (so `ganstudio --help` is stable)."""
+    """The command modules of this package, by their ORDER and then name (so `ganstudio --help` is stable);
+    those with an ORDER below LAST are listed before cli.py's own commands."""
     names = sorted(info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_"))
-    return [importlib.import_module(f"{__name__}.{name}") for name in names]
+    modules = [importlib.import_module(f"{__name__}.{name}") for name in names]
+    return sorted(modules, key=lambda module: getattr(module, "ORDER", LAST))
