@@ -45,9 +45,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "config.json").write_text(json.dumps(cfg))
-        with open(folder / "metrics.jsonl", "w") as fh:
+        from ganstudio.core.train.runlog import MetricsWriter
+
+        with MetricsWriter(folder / "metrics.jsonl") as writer:  # the trainer's own writer: its compact lines
             for r in records:
-                fh.write(json.dumps(r) + "\n")
+                writer.write(r)
         diagnosis.diagnose_folder(folder)  # imports and caches warm
         t0 = time.perf_counter()
         findings = diagnosis.diagnose_folder(folder)

