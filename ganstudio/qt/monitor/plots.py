@@ -25,6 +25,47 @@ from ganstudio.qt import theme
 STYLES = [Qt.SolidLine, Qt.DashLine, Qt.DotLine, Qt.DashDotLine]
 STYLE_GLYPHS = ["━━", "╍╍", "┅┅", "━·━"]  # the same styles, drawn in the title's key
 TITLE_CHAR_PX = 6.5  # about one character of the 9 pt title
+# Peak downsampling keeps each bin's min and max, so one bin per device pixel draws the same envelope as
+# pyqtgraph's default of five, with a fifth of the points to stroke (20 runs: ~70 curves a plot).
+SAMPLES_PER_PIXEL = 1.0
+
+
+class SteadyCurve(pg.PlotDataItem):
+    """A PlotDataItem that keeps its downsampled points while the view only follows the data.
+
+    pyqtgraph recomputes a curve's peak-downsampled points (a pass over all its data) on every change of the
+    view's range. While both axes auto-range, nothing is clipped (neither by x nor by the dynamic range
+    limit) and the points depend only on data units per pixel; a followed run grows the x range by a
+    fraction of a percent a tick, so with 20 runs open ~70 unchanged curves a plot were downsampled again
+    each tick. Here the points are kept until that scale has drifted by SCALE_DRIFT, as pyqtgraph itself
+    keeps the downsampling factor within 1 %. A zoom, a manual range or new data: recomputed as before.
+    """
+
+    SCALE_DRIFT = 0.01
+
+    def __init__(self, *args, **kwargs):
+        self._made_at_scale: float | None = None  # data units per pixel when the points were made
+        super().__init__(*args, **kwargs)
+
+    def _scale(self, vb) -> float | None:
+        if vb is None or vb.width() <= 0:
+            return None
+        return vb.viewRect().width() / vb.width()
+
+    def _getDisplayDataset(self):
+        before = getattr(self, "_datasetDisplay", None)
+        shown = super()._getDisplayDataset()
+        if shown is not before:
+            self._made_at_scale = self._scale(self.getViewBox())
+        return shown
+
+    def viewRangeChanged(self, vb=None, ranges=None, changed=None):
+        view = self.getViewBox()
+        made, now = self._made_at_scale, self._scale(view)
+        if (getattr(self, "_datasetDisplay", None) is not None and made and now and view is not None
+                and all(view.autoRangeEnabled()) and abs(now / made - 1.0) < self.SCALE_DRIFT):
+            return  # the same points, drawn at the new range by the view's transform
+        super().viewRangeChanged(vb, ranges, changed)
 
 
 def plot_table() -> list[tuple[str, str, tuple[str, ...], str]]:
@@ -209,10 +250,12 @@ class MetricPlots(QWidget):
     def new_curve(self, plot_key: str) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
         """A (raw, smoothed) pair of items added to one plot; the raw one is drawn below."""
         pi = self.plots[plot_key].getPlotItem()
-        raw = pg.PlotDataItem(connect="finite")
-        smooth = pg.PlotDataItem(connect="finite")
+        raw = SteadyCurve(connect="finite")
+        smooth = SteadyCurve(connect="finite")
+        per_pixel = SAMPLES_PER_PIXEL * max(1.0, self.plots[plot_key].devicePixelRatioF())
         for item in (raw, smooth):
             item.setDownsampling(auto=True, method="peak")
+            item.opts["autoDownsampleFactor"] = per_pixel
             item.setClipToView(True)
             pi.addItem(item)
         raw.setZValue(-1)

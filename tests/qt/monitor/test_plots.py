@@ -102,3 +102,45 @@ def test_a_zoomed_out_log_axis_gets_a_handful_of_ticks_not_one_per_decade(lo, hi
     ticks = log_tick_values(lo, hi, 120)
     assert 1 <= len(ticks) <= 7 and all(lo <= t <= hi for t in ticks)
     assert all(isinstance(log_tick_label(t), str) for t in ticks)  # no OverflowError past 10^308
+
+
+def _shown(curve):
+    """The points the curve draws now (pyqtgraph's display dataset, after downsampling)."""
+    return curve.getData()
+
+
+def test_steady_curves_keep_their_points_while_the_view_follows_and_redo_them_on_a_zoom(panel, qtbot):
+    """A curve of an unchanged run is not downsampled again when another run grows the x range a little
+    (the Monitor's tick with 20 runs open), but is on a zoom, and then draws what a plain curve draws."""
+    from ganstudio.qt.monitor.plots import SAMPLES_PER_PIXEL, SteadyCurve
+
+    raw, still = panel.new_curve("lossPlot")
+    _raw2, growing = panel.new_curve("lossPlot")
+    assert isinstance(still, SteadyCurve) and still.opts["autoDownsampleFactor"] >= SAMPLES_PER_PIXEL
+    rng = np.random.default_rng(0)
+    n = 100_000
+    still.setData(np.arange(n, dtype=float), rng.normal(1, 0.2, n))
+    growing.setData(np.arange(n, dtype=float), rng.normal(1, 0.2, n))
+    pw = panel.plots["lossPlot"]
+    pw.grab()
+    first_x, first_y = _shown(still)
+    assert len(first_x) < n / 10  # downsampled: about two points a pixel
+    for extra in (50, 100, 150):  # the other run logs on: the view grows by 0.15 % in all
+        growing.setData(np.arange(n + extra, dtype=float), rng.normal(1, 0.2, n + extra))
+        pw.grab()
+        assert _shown(still)[0] is first_x  # kept, not downsampled again
+    plain = pg.PlotDataItem(np.arange(n, dtype=float), still.getOriginalDataset()[1], connect="finite")
+    plain.setDownsampling(auto=True, method="peak")
+    plain.opts["autoDownsampleFactor"] = still.opts["autoDownsampleFactor"]
+    pw.getPlotItem().addItem(plain)
+    pw.getPlotItem().setXRange(0, n / 4, padding=0)  # a zoom: a quarter of the steps over the same pixels
+    pw.grab()
+    zoom_x, zoom_y = _shown(still)
+    assert zoom_x is not first_x and len(zoom_x) > 0
+    np.testing.assert_array_equal(zoom_x, _shown(plain)[0])
+    np.testing.assert_array_equal(zoom_y, _shown(plain)[1])
+    # the view no longer follows the data (a manual range): every change is pyqtgraph's own again
+    pw.getPlotItem().setXRange(0, n / 4 * 1.001, padding=0)
+    pw.grab()
+    assert _shown(still)[0] is not zoom_x
+    np.testing.assert_array_equal(_shown(still)[0], _shown(plain)[0])
