@@ -3,7 +3,8 @@
 `TranslateSession` holds the opened `Generator` (the one handle) and the input picture; its methods run in
 the area's background jobs one at a time (a lock keeps them in turn) and give back plain values only:
 `open_model(path) -> describe() dict`, `open_picture(path) -> uint8 (H, W, 3)`, `translate(direction) ->
-uint8 (H, W, 3)`, `swap() -> (input, output, direction)`: the output becomes the input and the direction
+uint8 (H, W, 3)`, `translate_pixels(pixels, direction)` (the picture as the user drew on it, which becomes
+the input), `swap() -> (input, output, direction)`: the output becomes the input and the direction
 turns round, so A -> B -> A shows what the cycle brings back. The picture is read as `ganstudio translate`
 reads it (`translate.load_picture_rounded` for fully convolutional models, a square crop otherwise), and
 the translation goes through `Generator.set_direction` + `Generator.translate`, the CLI's path.
@@ -59,6 +60,29 @@ class TranslateSession:
 
     def translate(self, direction: str | None = None) -> np.ndarray:
         with self._lock:
+            return self._translate(direction)
+
+    def translate_pixels(self, pixels: np.ndarray, direction: str | None = None) -> np.ndarray:
+        """Translate the picture as drawn (uint8 (H, W, 3), a size the model takes: the opened picture's); it
+        becomes the input that a later `translate` or `swap` starts from."""
+        from ganstudio.core.data.images import array_to_tensor
+
+        with self._lock:
+            if self.model is None:
+                raise GanStudioError("Open a model first (Model…), then the picture to translate.")
+            pixels = np.asarray(pixels)
+            if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
+                raise GanStudioError(f"A picture to translate is uint8 (H, W, 3), not {pixels.dtype} {pixels.shape}.")
+            height, width = pixels.shape[:2]
+            step = self.model.size_multiple
+            if step:
+                fits = height % step == 0 and width % step == 0
+            else:
+                fits = (height, width) == (self.model.image_size, self.model.image_size)
+            if not fits:
+                wanted = f"sides that are multiples of {step}" if step else f"{self.model.image_size}x{self.model.image_size}"
+                raise GanStudioError(f"The drawn picture is {width}x{height} pixels; {self.model.name} takes {wanted}.")
+            self.picture = array_to_tensor(pixels)
             return self._translate(direction)
 
     def _translate(self, direction: str | None) -> np.ndarray:
