@@ -153,3 +153,28 @@ def test_after_swap_the_translation_is_drawn_on_and_translated_back(qtbot, area,
     assert np.array_equal(area.outputView.image(), _headless(cyclegan_checkpoint, drawn, tmp_path, "BtoA"))
     area.clear_drawing()
     assert np.array_equal(area.inputView.image(), a_to_b)  # clear: back to the picture swapped in
+
+
+def test_edit_undo_takes_back_the_last_stroke_in_the_translate_area(qtbot, window, cyclegan_checkpoint, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    area = window.translate_area
+    window.show_area("Translate")
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(2).integers(0, 255, (HEIGHT, WIDTH, 3), dtype=np.uint8)).save(photo)
+    area.load_model(cyclegan_checkpoint)
+    qtbot.waitUntil(lambda: area.model_info is not None, timeout=30000)
+    area.open_picture(photo)
+    qtbot.waitUntil(lambda: area.outputView.image() is not None and area.is_idle(), timeout=30000)
+    opened = area.inputView.image().copy()
+    assert not window.actUndo.isEnabled()
+    _stroke(area.inputView, [(5.5, 5.5), (40.5, 30.5)])
+    assert window.actUndo.isEnabled() and window.actUndo.text() == "&Undo stroke"
+    window.activateWindow()
+    area.inputView.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is area.inputView, timeout=5000)
+    QTest.keyClick(area.inputView, Qt.Key_Z, Qt.ControlModifier)  # Edit > Undo's key
+    assert np.array_equal(area.inputView.image(), opened) and not window.actUndo.isEnabled()
+    qtbot.waitUntil(lambda: area.is_idle(), timeout=30000)
+    window.show_area("Sketch")
+    assert window.actUndo.text() != "&Undo stroke"
