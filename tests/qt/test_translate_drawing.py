@@ -87,6 +87,8 @@ def test_a_stroke_changes_the_input_there_and_the_output_follows(qtbot, area, cy
     output = area.outputView.image().copy()
     assert not np.array_equal(output, first)
     assert np.array_equal(output, _headless(cyclegan_checkpoint, drawn, tmp_path))
+    area.export_input(tmp_path / "input.png")  # the input as drawn, as a file `ganstudio translate` takes
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "input.png")), drawn)
 
     qtbot.mouseClick(area.brushBar.undoButton, Qt.LeftButton)
     assert np.array_equal(area.inputView.image(), opened)

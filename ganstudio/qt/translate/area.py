@@ -94,10 +94,12 @@ class TranslateArea(QWidget):
         self.exportButton = QPushButton("Export")
         self.exportButton.setObjectName("translateExport")
         self.exportButton.setToolTip("Save the output picture as PNG: at the size the model made it, or as shown "
-                                     "(enlarged smoothly or in exact pixels).")
+                                     "(enlarged smoothly or in exact pixels); or the input as drawn.")
         menu = QMenu(self.exportButton)
         menu.addAction("Output, model size (PNG)…", lambda: self._choose_export(shown=False))
         menu.addAction("Output as shown (PNG)…", lambda: self._choose_export(shown=True))
+        menu.addSeparator()
+        menu.addAction("Input as drawn (PNG)…", self._choose_export_input)
         self.exportButton.setMenu(menu)
         for w in (self.modelButton, self.pictureButton):
             bar.addWidget(w)
@@ -232,6 +234,21 @@ class TranslateArea(QWidget):
             return
         self.message.emit(f"Exported {path}")
 
+    def export_input(self, path: str | Path) -> None:
+        """The input as drawn, at its own size (the picture the model was given: `ganstudio translate` of this
+        file makes the output shown)."""
+        from ganstudio.core.imaging import save_png
+
+        if self.edits.picture is None:
+            self.messageStrip.show_error("Nothing to export yet: open a picture first.")
+            return
+        try:
+            save_png(self.edits.picture, Path(path))
+        except OSError as exc:
+            self.messageStrip.show_error(f"Could not write {path}: {exc.strerror or exc}.")
+            return
+        self.message.emit(f"Exported {path}")
+
     def is_idle(self) -> bool:
         """No job running and the newest translation asked for is on screen (or failed)."""
         return self._translation_job is None and not any(job.is_running() for job in jobs_of(self))
@@ -259,6 +276,11 @@ class TranslateArea(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, title, "translation.png", "PNG (*.png)")
         if path:
             self.export(path if path.lower().endswith(".png") else path + ".png", shown=shown)
+
+    def _choose_export_input(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the input as drawn", "drawn.png", "PNG (*.png)")
+        if path:
+            self.export_input(path if path.lower().endswith(".png") else path + ".png")
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
