@@ -180,3 +180,30 @@ def test_edit_undo_takes_back_the_last_stroke_in_the_translate_area(qtbot, windo
     qtbot.waitUntil(lambda: area.is_idle(), timeout=30000)
     window.show_area("Sketch")
     assert window.actUndo.text() != "&Undo stroke"
+
+
+def test_swap_during_a_translation_swaps_the_newest_output(qtbot, area, cyclegan_checkpoint, tmp_path):
+    hold = threading.Event()
+    started = threading.Event()
+    translate_pixels = area.session.translate_pixels
+
+    def held(pixels, direction=None):
+        started.set()
+        hold.wait(30)
+        return translate_pixels(pixels, direction)
+
+    area.session.translate_pixels = held
+    try:
+        _stroke(area.inputView, [(4.5, 20.5), (44.5, 24.5)])
+        qtbot.waitUntil(started.is_set, timeout=30000)
+        drawn = area.inputView.image().copy()
+        area.swap()  # the output on screen is the opened picture's: Swap waits for the drawn one's
+        assert area.direction == "AtoB" and np.array_equal(area.inputView.image(), drawn)
+    finally:
+        area.session.translate_pixels = translate_pixels
+        hold.set()
+    qtbot.waitUntil(lambda: area.is_idle() and area.direction == "BtoA", timeout=30000)
+    translated = _headless(cyclegan_checkpoint, drawn, tmp_path, "AtoB")
+    assert np.array_equal(area.inputView.image(), translated)
+    qtbot.waitUntil(lambda: area.is_idle(), timeout=30000)
+    assert np.array_equal(area.outputView.image(), _headless(cyclegan_checkpoint, translated, tmp_path, "BtoA"))
