@@ -46,6 +46,10 @@ class DrawableInputView(ScaledImageView):
         """Show the picture as drawn (a copy: the edits go on changing theirs)."""
         picture = self.edits.picture
         self.set_image(None if picture is None else picture.copy())
+        if picture is None:
+            self.unsetCursor()
+        else:
+            self.setCursor(Qt.CrossCursor)
 
     def picture_point(self, pos: QPointF) -> tuple[float, float] | None:
         """The point of the picture under the screen point `pos`, in the picture's pixels (floats)."""
