@@ -47,13 +47,15 @@ class WindowMenus:
         # with the focus still undoes, copies and pastes text: it takes those keys first.
         self.actUndo = edit.addAction("&Undo", self.undo)
         self.actUndo.setShortcut(QKeySequence.Undo)
-        self.actUndo.setToolTip("Undo the last stroke, clear or opened picture in the Sketch area (Ctrl+Z).")
+        self.actUndo.setToolTip("Undo the last stroke, clear or opened picture in the Sketch area, or the last "
+                                "stroke drawn on the Translate area's input (Ctrl+Z).")
         self.actRedo = edit.addAction("&Redo", self.redo)
         self.actRedo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.actRedo.setToolTip("Redo in the Sketch area (Ctrl+Shift+Z or Ctrl+Y).")
         stack = self.sketch.canvas.undo_stack
         for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
             signal.connect(self._on_undo_stack_changed)
+        self.translate_area.editsChanged.connect(self._sync_area_actions)
         edit.addSeparator()
         self.actCopyPicture = edit.addAction("&Copy picture", self.copy_picture)
         self.actCopyPicture.setShortcut(QKeySequence.Copy)
@@ -144,9 +146,11 @@ class WindowMenus:
         area = self.current_area()
         stack = self.sketch.canvas.undo_stack
         sketch = area == "Sketch"
-        self.actUndo.setEnabled(sketch and stack.canUndo())
+        translate = area == "Translate" and self.translate_area.can_undo()
+        self.actUndo.setEnabled((sketch and stack.canUndo()) or translate)
         self.actRedo.setEnabled(sketch and stack.canRedo())
-        self.actUndo.setText(f"&Undo {stack.undoText()}" if sketch and stack.canUndo() else "&Undo")
+        self.actUndo.setText(f"&Undo {stack.undoText()}" if sketch and stack.canUndo() else
+                             "&Undo stroke" if translate else "&Undo")
         self.actRedo.setText(f"&Redo {stack.redoText()}" if sketch and stack.canRedo() else "&Redo")
         self.actCopyPicture.setEnabled(area in ("Sketch", "Explore"))
         self.actPastePicture.setEnabled(sketch)
@@ -157,9 +161,11 @@ class WindowMenus:
             self._sync_area_actions()
 
     def undo(self) -> None:
-        """Edit > Undo: the Sketch area's undo stack (the other areas have nothing to undo)."""
+        """Edit > Undo: the Sketch area's undo stack, or the Translate area's last stroke."""
         if self.current_area() == "Sketch":
             self.sketch.canvas.undo()
+        elif self.current_area() == "Translate":
+            self.translate_area.undo_stroke()
 
     def redo(self) -> None:
         if self.current_area() == "Sketch":

@@ -132,3 +132,46 @@ def test_the_variant_strip_is_smooth_or_blocky_as_asked(qtbot):
     strip.set_smooth(True)
     smooth = cell()
     assert _step(smooth) < 0.5 * _step(blocky)
+
+
+def _bilinear_2x(picture: np.ndarray) -> np.ndarray:
+    """The closed form of a 2x bilinear enlargement with pixel centres aligned and edges clamped: screen
+    pixel j samples the picture at j / 2 - 1/4, i.e. 3/4 of its own model pixel and 1/4 of the neighbour."""
+    p = picture.astype(np.float64)
+    n_rows, n_cols = p.shape[:2]
+
+    def axis(n):
+        src = (np.arange(2 * n) + 0.5) / 2 - 0.5
+        lo = np.floor(src).astype(int)
+        return np.clip(lo, 0, n - 1), np.clip(lo + 1, 0, n - 1), src - lo
+
+    r0, r1, wr = axis(n_rows)
+    c0, c1, wc = axis(n_cols)
+    rows = p[r0] * (1 - wr)[:, None, None] + p[r1] * wr[:, None, None]
+    return rows[:, c0] * (1 - wc)[None, :, None] + rows[:, c1] * wc[None, :, None]
+
+
+def test_at_2x_smooth_interpolates_neighbours_and_exact_repeats_pixels(qtbot):
+    from ganstudio.qt.widgets.scaled_view import MARGIN
+
+    pic = _picture(48)
+    view = ScaledImageView("")
+    qtbot.addWidget(view)
+    top = MARGIN + view.exactPixelsCheck.sizeHint().height() + 2
+    view.resize(2 * 48 + 2 * MARGIN, 2 * 48 + top + MARGIN)  # room for the picture at exactly 2x
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_image(pic)
+    r = view.target_rect()
+    assert (r.width(), r.height()) == (96, 96)
+    smooth = _grab(view)
+    assert np.array_equal(smooth, view.displayed_picture())
+    # Qt's smooth transformation is bilinear (its fixed-point arithmetic: within 3 of 255)
+    assert np.abs(smooth.astype(np.float64) - _bilinear_2x(pic)).max() <= 3
+    blocks = smooth.reshape(48, 2, 48, 2, 3)
+    assert (blocks != blocks[:, :1, :, :1]).any(axis=(1, 3, 4)).mean() > 0.9  # almost no 2x2 block is flat
+
+    view.set_exact_pixels(True)
+    r = view.target_rect()
+    assert (r.width(), r.height()) == (96, 96)
+    assert np.array_equal(_grab(view), np.repeat(np.repeat(pic, 2, axis=0), 2, axis=1))

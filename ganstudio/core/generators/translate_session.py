@@ -2,11 +2,12 @@
 
 `TranslateSession` holds the opened `Generator` (the one handle) and the input picture; its methods run in
 the area's background jobs one at a time (a lock keeps them in turn) and give back plain values only:
-`open_model(path) -> describe() dict`, `open_picture(path) -> uint8 (H, W, 3)`, `translate(direction) ->
-uint8 (H, W, 3)`, `swap() -> (input, output, direction)`: the output becomes the input and the direction
-turns round, so A -> B -> A shows what the cycle brings back. The picture is read as `ganstudio translate`
-reads it (`translate.load_picture_rounded` for fully convolutional models, a square crop otherwise), and
-the translation goes through `Generator.set_direction` + `Generator.translate`, the CLI's path.
+`open_model(path) -> describe() dict`, `open_picture(path) -> uint8 (H, W, 3)` and `translate_pixels(pixels,
+direction) -> uint8 (H, W, 3)`: the picture as the area shows it (as opened, drawn on, or a translation swapped
+in: the area turns the direction round, `OTHER_WAY`) becomes the input and is translated. The picture is
+read as `ganstudio translate` reads it (`translate.load_picture_rounded` for fully convolutional models, a
+square crop otherwise), and the translation goes through `Generator.set_direction` + `Generator.translate`,
+the CLI's path.
 """
 
 from __future__ import annotations
@@ -57,8 +58,27 @@ class TranslateSession:
             self.picture, self.output = picture, None
             return to_uint8(picture[None])[0]
 
-    def translate(self, direction: str | None = None) -> np.ndarray:
+    def translate_pixels(self, pixels: np.ndarray, direction: str | None = None) -> np.ndarray:
+        """Translate the picture as drawn (uint8 (H, W, 3), a size the model takes: the opened picture's); it
+        becomes the input."""
+        from ganstudio.core.data.images import array_to_tensor
+
         with self._lock:
+            if self.model is None:
+                raise GanStudioError("Open a model first (Model…), then the picture to translate.")
+            pixels = np.asarray(pixels)
+            if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
+                raise GanStudioError(f"A picture to translate is uint8 (H, W, 3), not {pixels.dtype} {pixels.shape}.")
+            height, width = pixels.shape[:2]
+            step = self.model.size_multiple
+            if step:
+                fits = height % step == 0 and width % step == 0
+            else:
+                fits = (height, width) == (self.model.image_size, self.model.image_size)
+            if not fits:
+                wanted = f"sides that are multiples of {step}" if step else f"{self.model.image_size}x{self.model.image_size}"
+                raise GanStudioError(f"The drawn picture is {width}x{height} pixels; {self.model.name} takes {wanted}.")
+            self.picture = array_to_tensor(pixels)
             return self._translate(direction)
 
     def _translate(self, direction: str | None) -> np.ndarray:
@@ -71,17 +91,3 @@ class TranslateSession:
         out = self.model.translate(self.picture[None], mode="eval")
         self.output = self.model.to_pixels(out)[0]
         return self.output
-
-    def swap(self) -> tuple[np.ndarray, np.ndarray, str]:
-        """The output becomes the input, translated the other way: (input, output, direction)."""
-        from ganstudio.core.data.images import array_to_tensor
-
-        with self._lock:
-            if self.model is None or self.output is None:
-                raise GanStudioError("Translate a picture first; swapping turns its translation round.")
-            if not self.model.directions:
-                raise ModelError(f"{self.model.name} translates one way only; only CycleGAN models swap.")
-            direction = OTHER_WAY[self.model.direction]
-            shown = self.output
-            self.picture = array_to_tensor(shown)
-            return shown, self._translate(direction), direction

@@ -3,9 +3,13 @@
 Model… and Picture… open files (a picture can also be dropped on the area); the direction menu chooses
 A → B or B → A and translates again; Swap makes the output the input and turns the direction round;
 the output is enlarged smoothly (or in exact pixels, its toggle remembered in the settings); Export writes
-it as PNG at the model's size or as shown. The work runs in background jobs over a Qt-free
-`core.generators.translate_session.TranslateSession` (one at a time; only numpy pictures and plain dicts
-come back to this thread); `shutdown()` stops and joins them.
+it as PNG at the model's size or as shown. The input can be drawn on (`drawing`: a brush of a colour and a
+size, Undo stroke, Clear back to the picture as opened or swapped in); the translation follows each stroke.
+The work runs in background jobs over a Qt-free `core.generators.translate_session.TranslateSession` (only
+numpy pictures and plain dicts come back to this thread); `shutdown()` stops and joins them. One
+translation runs at a time: what is asked while it runs (strokes, a direction) waits, and only the newest
+request runs after it, so strokes drawn during a translation make one more translation, not one each;
+a result older than the newest request is dropped.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganstudio.core.generators.translate_session import OTHER_WAY
+from ganstudio.qt.translate.drawing import BrushBar, DrawableInputView
 from ganstudio.qt.widgets.message_strip import MessageStrip
 from ganstudio.qt.widgets.scaled_view import ScaledImageView
 from ganstudio.qt.workers import jobs_of, start_job, stop_jobs
@@ -44,9 +50,11 @@ NO_MODEL = ("No model: open a CycleGAN checkpoint (the cyclegan-scenes preset tr
 
 class TranslateArea(QWidget):
     message = Signal(str)
+    editsChanged = Signal()  # a stroke, undo, clear or a new input: what Edit > Undo can do may have changed
 
     def __init__(self, device: str = "auto", parent: QWidget | None = None, *, settings=None):
         super().__init__(parent)
+        from ganstudio.core.generators.picture_edits import PictureEdits
         from ganstudio.core.generators.translate_session import TranslateSession
 
         self.setObjectName("translateArea")
@@ -54,6 +62,11 @@ class TranslateArea(QWidget):
         self.session = TranslateSession(device=device)
         self.model_info: dict | None = None
         self.picture_path: str | None = None
+        self.edits = PictureEdits()
+        self._translation_job = None  # the one translation running
+        self._wanted = 0  # translation requests made; the newest is the one shown
+        self._started = 0  # the request the running (or last) translation answers
+        self._swap_waiting = False  # Swap asked for while a translation ran: done when the newest is shown
 
         bar = QHBoxLayout()
         self.modelButton = QPushButton("Model…")
@@ -81,10 +94,12 @@ class TranslateArea(QWidget):
         self.exportButton = QPushButton("Export")
         self.exportButton.setObjectName("translateExport")
         self.exportButton.setToolTip("Save the output picture as PNG: at the size the model made it, or as shown "
-                                     "(enlarged smoothly or in exact pixels).")
+                                     "(enlarged smoothly or in exact pixels); or the input as drawn.")
         menu = QMenu(self.exportButton)
         menu.addAction("Output, model size (PNG)…", lambda: self._choose_export(shown=False))
         menu.addAction("Output as shown (PNG)…", lambda: self._choose_export(shown=True))
+        menu.addSeparator()
+        menu.addAction("Input as drawn (PNG)…", self._choose_export_input)
         self.exportButton.setMenu(menu)
         for w in (self.modelButton, self.pictureButton):
             bar.addWidget(w)
@@ -93,7 +108,9 @@ class TranslateArea(QWidget):
             bar.addWidget(w)
 
         views = QHBoxLayout()
-        self.inputView = ScaledImageView("Open or drop a picture", settings=settings, area="translate", toggle=False)
+        self.inputView = DrawableInputView(self.edits, "Open or drop a picture, then draw on it", settings=settings,
+                                           area="translate", toggle=False)
+        self.inputView.strokeFinished.connect(self._on_stroke)
         self.inputView.setObjectName("translateInput")
         self.outputView = ScaledImageView("The translation shows here", settings=settings, area="translate")
         self.outputView.setObjectName("translateOutput")
@@ -101,9 +118,14 @@ class TranslateArea(QWidget):
         views.addWidget(self.inputView, 1)
         views.addWidget(self.outputView, 1)
 
+        self.brushBar = BrushBar(self.inputView)
+        self.brushBar.undoRequested.connect(self.undo_stroke)
+        self.brushBar.clearRequested.connect(self.clear_drawing)
+
         self.messageStrip = MessageStrip("translateMessage")
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addWidget(self.brushBar)
         layout.addWidget(self.messageStrip)
         layout.addLayout(views, 1)
         self._sync_buttons()
@@ -137,13 +159,65 @@ class TranslateArea(QWidget):
         self.directionCombo.setCurrentIndex([k for k, _ in DIRECTION_LABELS].index(direction))
 
     def translate(self) -> None:
-        start_job(self.session.translate, self.direction if self._two_way else None, on_done=self._on_output,
-                  on_error=self._on_error, owner=self, name="translate")
+        """Translate the input as drawn, in the direction chosen. While a translation runs the request waits;
+        the newest waiting one runs when it ends (requests in between are never computed)."""
+        if self.edits.picture is None or self.model_info is None:
+            return
+        self._wanted += 1
+        if self._translation_job is None:
+            self._start_translation()
+
+    def _start_translation(self) -> None:
+        self._started = self._wanted
+        self._translation_job = start_job(
+            self.session.translate_pixels, self.edits.picture.copy(), self.direction if self._two_way else None,
+            on_done=self._on_output, on_error=self._on_translate_error, on_cancelled=self._on_translate_cancelled,
+            owner=self, name="translate")
+        self._sync_buttons()
 
     @Slot()
     def swap(self) -> None:
-        start_job(self.session.swap, on_done=self._on_swapped, on_error=self._on_error, owner=self,
-                  name="translate-swap")
+        """The output becomes the input (to draw on, too) and is translated the other way."""
+        if not self._two_way or self.outputView.image() is None:
+            self.messageStrip.show_error("Translate a picture with a CycleGAN model first; Swap turns its "
+                                         "translation round.")
+            return
+        if self._translation_job is not None:  # the output shown is not the newest yet: swap that one
+            self._swap_waiting = True
+            return
+        self._swap_waiting = False
+        self.edits.open(self.outputView.image().copy())
+        self.inputView.show_edits()
+        self.directionCombo.blockSignals(True)
+        self.set_direction(OTHER_WAY[self.direction])
+        self.directionCombo.blockSignals(False)
+        self.editsChanged.emit()
+        self.translate()
+
+    # --- drawing -----------------------------------------------------------------------------------------
+    @Slot()
+    def undo_stroke(self) -> None:
+        if self.edits.undo():
+            self._after_edit()
+
+    @Slot()
+    def clear_drawing(self) -> None:
+        if self.edits.clear():
+            self._after_edit()
+
+    def can_undo(self) -> bool:
+        return self.edits.can_undo
+
+    @Slot()
+    def _on_stroke(self) -> None:
+        self._after_edit(shown=True)
+
+    def _after_edit(self, shown: bool = False) -> None:
+        if not shown:
+            self.inputView.show_edits()
+        self.brushBar.sync()
+        self.editsChanged.emit()
+        self.translate()
 
     def export(self, path: str | Path, shown: bool = False) -> None:
         """The output at the model's size, or `shown=True` as the view shows it (smooth or exact pixels)."""
@@ -160,14 +234,31 @@ class TranslateArea(QWidget):
             return
         self.message.emit(f"Exported {path}")
 
+    def export_input(self, path: str | Path) -> None:
+        """The input as drawn, at its own size (the picture the model was given: `ganstudio translate` of this
+        file makes the output shown)."""
+        from ganstudio.core.imaging import save_png
+
+        if self.edits.picture is None:
+            self.messageStrip.show_error("Nothing to export yet: open a picture first.")
+            return
+        try:
+            save_png(self.edits.picture, Path(path))
+        except OSError as exc:
+            self.messageStrip.show_error(f"Could not write {path}: {exc.strerror or exc}.")
+            return
+        self.message.emit(f"Exported {path}")
+
     def is_idle(self) -> bool:
-        return not any(job.is_running() for job in jobs_of(self))
+        """No job running and the newest translation asked for is on screen (or failed)."""
+        return self._translation_job is None and not any(job.is_running() for job in jobs_of(self))
 
     def error_text(self) -> str:
         return self.messageStrip.text_of("error")
 
     def shutdown(self) -> None:
         stop_jobs(self)
+        self._translation_job = None
 
     # --- dialogs and drops -------------------------------------------------------------------------------
     def _choose_model(self) -> None:
@@ -185,6 +276,11 @@ class TranslateArea(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, title, "translation.png", "PNG (*.png)")
         if path:
             self.export(path if path.lower().endswith(".png") else path + ".png", shown=shown)
+
+    def _choose_export_input(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the input as drawn", "drawn.png", "PNG (*.png)")
+        if path:
+            self.export_input(path if path.lower().endswith(".png") else path + ".png")
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
@@ -207,6 +303,7 @@ class TranslateArea(QWidget):
         self.directionCombo.setEnabled(self._two_way)
         self.swapButton.setEnabled(self._two_way and self.outputView.image() is not None)
         self.exportButton.setEnabled(self.outputView.image() is not None)
+        self.brushBar.sync()
 
     @Slot(object)
     def _on_model(self, info: dict) -> None:
@@ -220,25 +317,46 @@ class TranslateArea(QWidget):
 
     @Slot(object)
     def _on_picture(self, picture: np.ndarray) -> None:
-        self.inputView.set_image(picture)
+        # The same picture again (the model opened again on another device): the drawing on it stays.
+        same = self.edits.base is not None and np.array_equal(self.edits.base, picture)
+        if not same:
+            self.edits.open(picture)
+        self.inputView.show_edits()
         self.outputView.set_image(None)
         self._sync_buttons()
+        self.editsChanged.emit()
         self.translate()
+
+    def _translation_ended(self) -> bool:
+        """The running translation has ended; True when it answered the newest request (else the newest starts)."""
+        self._translation_job = None
+        if self._started != self._wanted and self.edits.picture is not None and self.model_info is not None:
+            self._start_translation()
+            return False
+        return True
 
     @Slot(object)
     def _on_output(self, picture: np.ndarray) -> None:
-        self.outputView.set_image(picture)
+        if self.sender() is not self._translation_job:
+            return
+        if self._translation_ended():
+            self.outputView.set_image(picture)
+            if self._swap_waiting:
+                self.swap()
         self._sync_buttons()
 
     @Slot(object)
-    def _on_swapped(self, result) -> None:
-        shown, output, direction = result
-        self.inputView.set_image(shown)
-        self.outputView.set_image(output)
-        self.directionCombo.blockSignals(True)
-        self.set_direction(direction)
-        self.directionCombo.blockSignals(False)
-        self._sync_buttons()
+    def _on_translate_error(self, error) -> None:
+        if self.sender() is not self._translation_job:
+            return
+        if self._translation_ended():
+            self._swap_waiting = False
+            self._on_error(error)
+
+    @Slot()
+    def _on_translate_cancelled(self) -> None:
+        if self.sender() is self._translation_job:
+            self._translation_job = None
 
     @Slot(int)
     def _on_direction_changed(self, _index: int) -> None:
