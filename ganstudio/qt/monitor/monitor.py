@@ -478,6 +478,7 @@ class TrainingMonitor(QWidget):
         self._redraw_timer.stop()
         self._follow_timer.stop()
         self.diagnosis.shutdown()
+        self.sample_pane.shutdown()
         if self.run_browser is not None:
             self.run_browser.shutdown()
         stop_jobs(self)
