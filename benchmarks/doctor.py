@@ -51,9 +51,11 @@ def main() -> None:
             for r in records:
                 writer.write(r)
         diagnosis.diagnose_folder(folder)  # imports and caches warm
-        t0 = time.perf_counter()
-        findings = diagnosis.diagnose_folder(folder)
-        whole = time.perf_counter() - t0
+        whole = cpu = float("inf")
+        for _ in range(3):  # best of three, as wall and as CPU time (on a loaded machine the CPU time says more)
+            t0, c0 = time.perf_counter(), time.process_time()
+            findings = diagnosis.diagnose_folder(folder)
+            whole, cpu = min(whole, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
         from ganstudio.core.train.runlog import read_metrics
 
         t0 = time.perf_counter()
@@ -67,7 +69,7 @@ def main() -> None:
     diagnosis.diagnose(ev)
     rules = time.perf_counter() - t0
     print(f"{args.records} records: rules {rules * 1000:.1f} ms; records to columns {to_columns * 1000:.0f} ms; "
-          f"diagnose_folder {whole * 1000:.0f} ms, of which the runlog reader's JSON parsing {parse * 1000:.0f} ms")
+          f"diagnose_folder {whole * 1000:.0f} ms ({cpu * 1000:.0f} ms CPU), of which the runlog reader's JSON parsing {parse * 1000:.0f} ms")
     for f in findings:
         print("  " + f.line()[:150])
 
