@@ -18,6 +18,16 @@ from ganstudio.qt.translate.area import TranslateArea
 WIDTH, HEIGHT = 48, 40
 
 
+def open_photo_and_model(qtbot, area, checkpoint, tmp_path, seed: int) -> None:
+    """A random photo and the CycleGAN opened in a Translate area, its first translation done."""
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(seed).integers(0, 255, (HEIGHT, WIDTH, 3), dtype=np.uint8)).save(photo)
+    area.load_model(checkpoint)
+    qtbot.waitUntil(lambda: area.model_info is not None, timeout=30000)
+    area.open_picture(photo)
+    qtbot.waitUntil(lambda: area.outputView.image() is not None and area.is_idle(), timeout=30000)
+
+
 @pytest.fixture(scope="module")
 def cyclegan_checkpoint(tmp_path_factory):
     run = tmp_path_factory.mktemp("translate-drawing") / "run"
@@ -31,12 +41,7 @@ def area(qtbot, cyclegan_checkpoint, tmp_path):
     widget.resize(900, 500)
     widget.show()
     qtbot.waitExposed(widget)
-    photo = tmp_path / "photo.png"
-    Image.fromarray(np.random.default_rng(11).integers(0, 255, (HEIGHT, WIDTH, 3), dtype=np.uint8)).save(photo)
-    widget.load_model(cyclegan_checkpoint)
-    qtbot.waitUntil(lambda: widget.model_info is not None, timeout=30000)
-    widget.open_picture(photo)
-    qtbot.waitUntil(lambda: widget.outputView.image() is not None and widget.is_idle(), timeout=30000)
+    open_photo_and_model(qtbot, widget, cyclegan_checkpoint, tmp_path, seed=11)
     yield widget
     widget.shutdown()
 
@@ -162,12 +167,7 @@ def test_edit_undo_takes_back_the_last_stroke_in_the_translate_area(qtbot, windo
 
     area = window.translate_area
     window.show_area("Translate")
-    photo = tmp_path / "photo.png"
-    Image.fromarray(np.random.default_rng(2).integers(0, 255, (HEIGHT, WIDTH, 3), dtype=np.uint8)).save(photo)
-    area.load_model(cyclegan_checkpoint)
-    qtbot.waitUntil(lambda: area.model_info is not None, timeout=30000)
-    area.open_picture(photo)
-    qtbot.waitUntil(lambda: area.outputView.image() is not None and area.is_idle(), timeout=30000)
+    open_photo_and_model(qtbot, area, cyclegan_checkpoint, tmp_path, seed=2)
     opened = area.inputView.image().copy()
     assert not window.actUndo.isEnabled()
     _stroke(area.inputView, [(5.5, 5.5), (40.5, 30.5)])
