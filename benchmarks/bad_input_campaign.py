@@ -29,6 +29,7 @@ import io
 import json
 import os
 import pickle
+import re
 import resource
 import shutil
 import signal
@@ -263,14 +264,15 @@ def set_cases(fx: Path) -> list[Case]:
     for flag, val in sflags:
         cases.append(Case(f"sample {flag} {val[:20]}", "flags", ["sample", DIGITS, "--out", "s.png",
                                                                  flag, val], expect="any"))
-    for flag, val in [("--hints", "-1"), ("--hints", str(10**12)), ("--seed", "nan"), ("--threads", "0")]:
+    for flag, val in [("--hints", "-1"), ("--hints", str(10**12)), ("--seed", "nan"), ("--seed", str(10**40)),
+                      ("--threads", "0")]:
         cases.append(Case(f"translate {flag} {val[:20]}", "flags", ["translate", SKETCH, "in.png",
                                                                     "--out", "t.png", flag, val],
                           setup=lambda d: write(d / "in.png", png_bytes(64, 64)), expect="any"))
     for flag, val in [("--steps", "-1"), ("--steps", str(10**12)), ("--starts", "0"), ("--starts", str(10**9)),
                       ("--class", "-4")]:
-        cases.append(Case(f"project {flag} {val[:20]}", "flags", ["project", DCGAN, "in.png",
-                                                                  "--out", "b.json", flag, val],
+        cases.append(Case(f"project {flag} {val[:20]}", "flags", ["project", DCGAN, "in.png", "--out", "b.json",
+                                                                  "--steps", "2", "--starts", "1", flag, val],
                           setup=lambda d: write(d / "in.png", png_bytes(64, 64)), expect="any"))
     return cases
 
@@ -336,6 +338,7 @@ def checkpoint_cases(fx: Path) -> list[Case]:
     gm = json.loads(meta["ganstudio"])
     raw = src.read_bytes()
     gkey = next(k for k in tensors if k.startswith("G.") and tensors[k].dtype == np.float32)
+    ekey = next(k for k in tensors if k.startswith("G_ema.") and tensors[k].dtype == np.float32)  # what sample renders
 
     def variant(t_edit=None, m_edit=None, raw_meta=None, meta_dict=None):
         t = dict(tensors)
@@ -399,12 +402,17 @@ def checkpoint_cases(fx: Path) -> list[Case]:
         "G wrong shape": variant(t_edit=lambda t: t.__setitem__(gkey, np.zeros((3, 3, 3), np.float32))),
         "G scalar": variant(t_edit=lambda t: t.__setitem__(gkey, np.zeros((), np.float32))),
         "G huge shape 0": variant(t_edit=lambda t: t.__setitem__(gkey, np.zeros((0, 10**6), np.float32))),
+        "G_ema NaN": variant(t_edit=lambda t: t.__setitem__(ekey, np.full_like(t[ekey], np.nan))),
+        "G_ema int64": variant(t_edit=lambda t: t.__setitem__(ekey, t[ekey].astype(np.int64))),
+        "G_ema wrong shape": variant(t_edit=lambda t: t.__setitem__(ekey, np.zeros((3, 3, 3), np.float32))),
+        "G_ema missing": variant(t_edit=drop("G_ema.")),
+        "G and G_ema missing": variant(t_edit=lambda t: [t.pop(k) for k in list(t) if k.startswith("G")]),
         "extra tensor": variant(t_edit=lambda t: t.__setitem__("G.extra.weight", np.zeros(3, np.float32))),
         "all tensors gone": variant(t_edit=lambda t: t.clear()),
     }
     cases = []
     for label, blob in blobs.items():
-        for command in (["info"], ["sample", "--n", "2", "--out", "s.png"]):
+        for command in (["info"], ["sample", "--n", "2", "--out", "s.npy"]):  # a 2-D toy model writes points
             cases.append(Case(f"{command[0]} {label}", "checkpoints", [command[0], "bad.safetensors", *command[1:]],
                               setup=lambda d, b=blob: write(d / "bad.safetensors", b), expect="any", names="bad.safetensors"))
         if label in ("truncated data", "step abc", "G NaN", "opt_D missing", "rng garbage", "G int64", "meta a list",
@@ -701,7 +709,7 @@ def bookmark_cases(fx: Path) -> list[Case]:
         def setup(d, m=make):
             np.save(d / "z.npy", m())
         cases.append(Case(f"sample --latent .npy {label}", "latents", ["sample", DCGAN, "--latent", "z.npy", "--out", "s.png"],
-                          setup=setup, expect="any" if label == "valid" else "refuse"))
+                          setup=setup, expect="any" if label in ("valid", "int64") else "refuse"))
     raw_npys = {
         "huge shape header": npy_bytes_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (100000000000, 100), }"),
         "negative shape": npy_bytes_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 100), }"),
@@ -783,6 +791,13 @@ def destination_cases(fx: Path) -> list[Case]:
     def tiny_mount(d: Path):
         if mount_tmpfs(d / "tiny", "64k"):
             MOUNTS.append(d / "tiny")
+            with open(d / "tiny" / "filler", "wb") as fh:  # fill it up: the next write finds no room
+                try:
+                    while True:
+                        fh.write(b"\0" * 4096)
+                        fh.flush()
+                except OSError:
+                    pass
 
     def afile(d: Path):
         write(d / "afile", b"x")
@@ -808,8 +823,9 @@ def destination_cases(fx: Path) -> list[Case]:
                               ("below a file", afile, "afile/x"), ("a file as the folder", afile, "afile"),
                               ("a folder as the file", adir, "folder.png"), ("/dev/full", full_link, "full.png"),
                               ("/proc", lambda d: None, "/proc/campaign"), ("/sys", lambda d: None, "/sys/campaign")]:
-        for name, argv in (("train", [*train, "--out", out]), ("sample", [*sample, "--out", out + ("" if out.endswith(".png") else ".png")]),
-                           ("translate", [*translate, "--out", out + ("" if out.endswith(".png") else ".png")])):
+        png = out if out.endswith(".png") or label == "a file as the folder" else out + ".png"
+        for name, argv in (("train", [*train, "--out", out]), ("sample", [*sample, "--out", png]),
+                           ("translate", [*translate, "--out", png])):
             valid = name == "train" and label == "a folder as the file"  # an empty folder is a fine run folder
             cases.append(Case(f"{name} --out {label}", "destinations", argv, setup=with_pic(setup),
                               expect="load" if valid else "refuse",
@@ -865,7 +881,8 @@ def fault_cases(fx: Path) -> list[Case]:
         return b.returncode, out_b, err_b
 
     def after_concurrent(d: Path) -> list[str]:
-        steps = [json.loads(x).get("step") for x in (d / "run" / "metrics.jsonl").read_text().splitlines() if x.strip().startswith("{")]
+        records = [json.loads(x) for x in (d / "run" / "metrics.jsonl").read_text().splitlines() if x.strip().startswith("{")]
+        steps = [r.get("step") for r in records if "kind" not in r]  # training records; an eval shares its step
         dup = len(steps) - len(set(steps))
         return [f"{dup} duplicate steps in metrics.jsonl"] if dup else []
 
@@ -951,7 +968,8 @@ def spawn_argv(case: Case, d: Path, memory_bytes: int) -> subprocess.Popen:
 def judge(case: Case, d: Path, rc: int | None, seconds: float, timed_out: bool, signalled: int | None) -> Result:
     err = (d / "stderr.txt").read_text(errors="replace") if (d / "stderr.txt").exists() else ""
     res = Result(case.name, case.category, rc, round(seconds, 2), stderr_tail=err[-600:])
-    lines = [x for x in err.splitlines() if x.startswith(ERROR_PREFIX)]
+    # argparse's own refusals (a flag's type or choice) read "ganstudio CMD: error: ..." after the usage lines
+    lines = [x for x in err.splitlines() if x.startswith(ERROR_PREFIX) or re.match(r"ganstudio [a-z]+: error: ", x)]
     res.error_line = lines[0][:300] if lines else ""
     if timed_out:
         res.problems.append("timeout")
@@ -1035,7 +1053,8 @@ def run_cases(cases: list[Case], root: Path, fx: Path, workers: int, timeout: fl
                     except BaseException:
                         (d / "stderr.txt").write_text("driver: " + traceback.format_exc())
                         rc = 3
-                    os._exit(rc if rc is not None and rc >= 0 else 128 - rc)
+                    (d / "rc.txt").write_text(str(rc))  # the driven process's status, a negative one included
+                    os._exit(0)
                 running[pid] = (i, case, d, time.time(), None)
             elif spawn and case.argv is not None:
                 p = spawn_argv(case, d, memory_bytes)
@@ -1061,8 +1080,8 @@ def run_cases(cases: list[Case], root: Path, fx: Path, workers: int, timeout: fl
             del running[pid]
             rc = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
             sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) and not timed_out else None
-            if case.spawn_driver is not None and rc is not None and rc > 128:
-                rc = rc - 256
+            if case.spawn_driver is not None and (d / "rc.txt").exists():
+                rc = int((d / "rc.txt").read_text())
             res = judge(case, d, rc, seconds, timed_out, sig)
             results.append(res)
             if not res.ok:
