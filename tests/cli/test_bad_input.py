@@ -95,6 +95,8 @@ CONFIG_CASES = {
     "gp nan": (["train", "toy-ring", "--set", "objective.gp_weight=nan"],
                "'objective.gp_weight' must be a finite number, not nan"),
     "unknown generator": (["train", "{nosuchnet}"], "'model.generator' is 'nosuchnet', which toy data cannot train; choose mlp"),
+    "path_b on toy data": (["train", "toy-ring", "--set", "data.path_b=abc"],
+                           "toy-ring trains on ring data, but a second folder was given (data.path_b 'abc')"),
     "paired generator": (["train", "sketch-folder", "--data", "{photos}", "--set", "model.generator=dcgan"],
                          "choose unet, unet_128, unet_256 or unet_small"),
 }
