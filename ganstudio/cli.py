@@ -222,6 +222,14 @@ def _apply_render_threads(requested: int | None) -> None:
     apply_threads("image", requested)
 
 
+SEED_MAX = 2**31 - 1  # the seed boxes' range, as configs and documents take it
+
+
+def _check_seed(seed: int) -> None:
+    if not 0 <= seed <= SEED_MAX:
+        raise GanStudioError(f"--seed must be a whole number from 0 to {SEED_MAX}, not {seed}.")
+
+
 # --- sample ----------------------------------------------------------------------------------------
 
 def cmd_sample(args) -> int:
@@ -233,6 +241,7 @@ def cmd_sample(args) -> int:
 
     if args.n < 1:
         raise GanStudioError(f"--n must be 1 or more, not {args.n}.")
+    _check_seed(args.seed)
     out_path = Path(args.out)
     if out_path.suffix:  # a .png grid or .npy points; no suffix: a folder of PNGs
         check_file_destination(out_path)
@@ -363,8 +372,12 @@ def cmd_translate(args) -> int:
     out_path = Path(args.out)
     if out_path.suffix.lower() != ".png":
         raise GanStudioError(f"--out must end in .png, not {out_path.name}.")
-    if args.hints < 0:
-        raise GanStudioError(f"--hints must be 0 or more, not {args.hints}.")
+    from ganstudio.core.config import FIELD_RULES
+
+    max_hints = int(FIELD_RULES["data.hints_max"].maximum)  # as many as training places at most
+    if not 0 <= args.hints <= max_hints:
+        raise GanStudioError(f"--hints must be between 0 and {max_hints}, not {args.hints}.")
+    _check_seed(args.seed)
     check_file_destination(out_path)
     _apply_render_threads(args.threads)
     model = open_generator(args.model, device=args.device)

@@ -65,6 +65,10 @@ def _config_from_args(args):
             f"{cfg.name} trains on {cfg.data.kind} data, which reads no folder, but a data folder was given "
             f"({cfg.data.path}); folders are read by image-folder, paired and sketch presets "
             "(e.g. pix2pix-folder, sketch-folder) or with --set data.kind=folder.")
+    if cfg.data.path_b and cfg.data.kind != "unpaired":  # found by the campaign: silently ignored before
+        raise GanStudioError(
+            f"{cfg.name} trains on {cfg.data.kind} data, but a second folder was given (data.path_b "
+            f"{cfg.data.path_b!r}); side B's folder is for unpaired data (cyclegan-folders).")
     return cfg
 
 

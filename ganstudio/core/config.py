@@ -571,6 +571,8 @@ def load_toml(path: str | Path) -> RunConfig:
         raise ConfigError(f"config file {path} cannot be read: {os_error_reason(exc, path)}.") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}.") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ConfigError(f"config file {path} nests arrays or tables too deeply to be a run configuration.") from None
     base = data.pop("preset", None)
     if base is not None:
         cfg = preset(str(base))

@@ -95,6 +95,8 @@ CONFIG_CASES = {
     "gp nan": (["train", "toy-ring", "--set", "objective.gp_weight=nan"],
                "'objective.gp_weight' must be a finite number, not nan"),
     "unknown generator": (["train", "{nosuchnet}"], "'model.generator' is 'nosuchnet', which toy data cannot train; choose mlp"),
+    "path_b on toy data": (["train", "toy-ring", "--set", "data.path_b=abc"],
+                           "toy-ring trains on ring data, but a second folder was given (data.path_b 'abc')"),
     "paired generator": (["train", "sketch-folder", "--data", "{photos}", "--set", "model.generator=dcgan"],
                          "choose unet, unet_128, unet_256 or unet_small"),
 }
@@ -118,6 +120,12 @@ PLACE_CASES = {
                                 "cannot write {folder_png}: it is a folder, not a file"),
     "sample too many": (["sample", DIGITS, "--n", "1000000000000", "--out", "{tmp}/big.png"],
                         "not enough memory for sampling (it tried to allocate"),
+    # found by benchmarks/bad_input_campaign.py: an OverflowError from torch's manual_seed (exit 1), and
+    # 10^12 colour hints reaching the allocator (7.3 TB) instead of being refused up front
+    "sample seed too big": (["sample", DIGITS, "--n", "2", "--seed", str(10**40), "--out", "{tmp}/s.png"],
+                            "--seed must be a whole number from 0 to 2147483647, not 1" + "0" * 40),
+    "translate too many hints": (["translate", SKETCH, "{picture}", "--hints", "1000000000000", "--out", "{tmp}/t.png"],
+                                 "--hints must be between 0 and 500, not 1000000000000"),
 }
 FULL_DISK_CASES = {
     "sample --out on a full disk": (["sample", DIGITS, "--n", "4", "--out", "{full_png}"],

@@ -75,3 +75,13 @@ def test_broken_toml_is_one_sentence(tmp_path: Path):
         load_toml(path)
     with pytest.raises(ConfigError, match="does not exist"):
         load_toml(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("body", ["x = " + "[" * 5000 + "]" * 5000, "x = " + "{a=" * 3000 + "1" + "}" * 3000],
+                         ids=["arrays", "inline tables"])
+def test_toml_nested_past_the_recursion_limit_is_one_sentence(body, tmp_path: Path):
+    """Found by benchmarks/bad_input_campaign.py: tomllib's RecursionError escaped as an internal error."""
+    path = tmp_path / "deep.toml"
+    path.write_text(body + "\n")
+    with pytest.raises(ConfigError, match=r"deep.toml nests arrays or tables too deeply"):
+        load_toml(path)

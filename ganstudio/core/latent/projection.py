@@ -83,6 +83,8 @@ class ProjectSettings:
         for starts in (self.n_starts, self.w_starts):
             if not (isinstance(starts, int) and 1 <= starts <= MAX_STARTS):
                 raise ConfigError(f"projection starts must be from 1 to {MAX_STARTS}, not {starts}.")
+        if not (isinstance(self.label, int) and self.label >= 0):  # the model's class count is checked when it opens
+            raise ConfigError(f"the class must be a whole number from 0, not {self.label}.")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"the projection learning rate must be greater than zero, not {self.lr}.")
         if not 1 <= int(self.scales) <= 8 or int(self.report_every) < 1:

@@ -212,3 +212,11 @@ def test_arbitrary_bytes_as_a_photo_are_one_sentence(tmp_path, data):
         assert "photo.png" in str(exc)
         return
     assert target.shape == (1, 3, 16, 16) and torch.isfinite(target).all()
+
+
+def test_a_negative_class_is_refused_before_the_model_opens():
+    """Found by benchmarks/bad_input_campaign.py: `project --class -4` on an unconditional model was ignored and
+    the projection ran its 200 steps; a negative class is refused for any model."""
+    with pytest.raises(GanStudioError, match="the class must be a whole number from 0, not -4"):
+        ProjectSettings(label=-4).check()
+    assert ProjectSettings(label=3).check().label == 3
