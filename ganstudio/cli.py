@@ -237,7 +237,7 @@ def cmd_sample(args) -> int:
     import torch
 
     from ganstudio.core.generators.handle import INPUT_POINTS, open_generator
-    from ganstudio.core.imaging import make_grid_uint8, save_png, to_uint8
+    from ganstudio.core.imaging import save_png, tile_pictures, to_uint8
 
     if args.n < 1:
         raise GanStudioError(f"--n must be 1 or more, not {args.n}.")
@@ -282,24 +282,50 @@ def cmd_sample(args) -> int:
         raise GanStudioError(f"a 2-D model writes points: give --out a path ending in .npy, not {out_path.name}.")
     if model.input_kind != INPUT_POINTS and out_path.suffix and out_path.suffix.lower() != ".png":
         raise GanStudioError(f"--out must end in .png (a grid) or name a folder (one PNG per sample), not {out_path.name}.")
-    out = model.generate(z, labels, truncation_psi=psi_in_w, style=style)
+    batches = _render_batches(model, z, labels, psi_in_w, style)
     if model.input_kind == INPUT_POINTS:
+        points = np.concatenate([out.numpy() for _start, out in batches])
         with writing(out_path):
             out_path.parent.mkdir(parents=True, exist_ok=True)
-            np.save(out_path, out.numpy())
-        print(f"ganstudio: wrote {out.shape[0]} points to {out_path}", file=sys.stderr)
+            np.save(out_path, points)
+        print(f"ganstudio: wrote {points.shape[0]} points to {out_path}", file=sys.stderr)
         return 0
+    n = z.shape[0]
     if out_path.suffix:
+        pictures = []
+        for start, out in batches:
+            if start == 0 and n * out[0].numel() > GRID_MAX_VALUES:  # known from the first batch, before the rest
+                raise GanStudioError(
+                    f"a grid of {n} pictures of {out.shape[-1]}x{out.shape[-2]} would be too large to write as one "
+                    f"PNG; give --out a folder to write one PNG per sample, or fewer latents.")
+            pictures.append(to_uint8(out))
         with writing(out_path):
-            save_png(make_grid_uint8(out), out_path)
-        print(f"ganstudio: wrote a grid of {out.shape[0]} sample{'s' if out.shape[0] != 1 else ''} to {out_path}", file=sys.stderr)
+            save_png(tile_pictures(np.concatenate(pictures)), out_path)
+        print(f"ganstudio: wrote a grid of {n} sample{'s' if n != 1 else ''} to {out_path}", file=sys.stderr)
     else:
-        pics = to_uint8(out)
-        for i, pic in enumerate(pics):
-            with writing(out_path / f"sample_{i:05d}.png"):
-                save_png(pic, out_path / f"sample_{i:05d}.png")
-        print(f"ganstudio: wrote {len(pics)} PNG files to {out_path}", file=sys.stderr)
+        for start, out in batches:  # written as they come: 10^5 latents never sit in memory at once
+            for i, pic in enumerate(to_uint8(out), start):
+                with writing(out_path / f"sample_{i:05d}.png"):
+                    save_png(pic, out_path / f"sample_{i:05d}.png")
+        print(f"ganstudio: wrote {n} PNG files to {out_path}", file=sys.stderr)
     return 0
+
+
+RENDER_BATCH = 64  # latents a forward pass: a bookmark may hold 10^5 of them (MAX_LATENTS)
+GRID_MAX_VALUES = 3 * 8192 * 8192  # one grid PNG's values (an 8192 px square of RGB, ~200 MB)
+
+
+def _render_batches(model, z, labels, psi_in_w, style):
+    """(index of the first, outputs) for the latents a batch at a time, so memory stays that of one batch."""
+    from dataclasses import replace
+
+    for start in range(0, z.shape[0], RENDER_BATCH):
+        stop = min(start + RENDER_BATCH, z.shape[0])
+        part = style
+        if style is not None and style.path_at is not None:  # each latent's place on a W path is its own
+            part = replace(style, path_at=style.path_at[start:stop])
+        yield start, model.generate(z[start:stop], None if labels is None else labels[start:stop],
+                                    truncation_psi=psi_in_w, style=part)
 
 
 def _sample_truncation(model, z, args):

@@ -276,3 +276,29 @@ def test_explore_interpolates_in_w_and_a_frame_selected_there_is_that_frame(styl
     assert np.array_equal(pictures[0], frames[2])
     s.set_interpolation(space="z")
     assert s.style_of("strip") is None
+
+
+def test_sample_renders_a_long_w_path_bookmark_a_batch_at_a_time_with_the_same_pixels(stylegan, tmp_path, monkeypatch):
+    """`ganstudio sample` renders a bookmark's latents RENDER_BATCH at a time (a file may hold 10^5); each
+    batch takes its own places along a W path, so the frames are those of the whole path in one pass."""
+    from ganstudio import cli
+    from ganstudio.core.generators.style_edit import path_places
+    from ganstudio.core.latent.bookmarks import Bookmark, save_bookmark
+
+    path, _, gen = stylegan
+    keys = sample_latents(3, CFG.z, 21)
+    edit = StyleEdit(path_z=keys, path_labels=(0, 2, 1), path_at=path_places(3, 4))
+    frames = np.zeros((9, CFG.z), np.float32)
+    book = save_bookmark(tmp_path / "path.json", Bookmark(latents=frames, labels=[0] * 9, truncation_psi=0.7, style=edit))
+    whole = to_uint8(gen.generate(frames, [0] * 9, truncation_psi=0.7, style=edit))
+    monkeypatch.setattr(cli, "RENDER_BATCH", 4)  # 9 frames: batches of 4, 4 and 1
+    assert cli.main(["sample", str(path), "--latent", str(book), "--out", str(tmp_path / "frames"), "--device", "cpu"]) == 0
+    for i in range(9):
+        assert np.array_equal(np.asarray(Image.open(tmp_path / "frames" / f"sample_{i:05d}.png").convert("RGB")), whole[i]), i
+    monkeypatch.setattr(cli, "GRID_MAX_VALUES", 9 * 3 * 64 * 64 - 1)  # one value short of the 9 frames' grid
+    assert cli.main(["sample", str(path), "--latent", str(book), "--out", str(tmp_path / "g.png"), "--device", "cpu"]) == 2
+    assert not (tmp_path / "g.png").exists()
+    monkeypatch.setattr(cli, "GRID_MAX_VALUES", 9 * 3 * 64 * 64)
+    assert cli.main(["sample", str(path), "--latent", str(book), "--out", str(tmp_path / "g.png"), "--device", "cpu"]) == 0
+    grid = np.asarray(Image.open(tmp_path / "g.png").convert("RGB"))
+    assert np.array_equal(grid[2:66, 2:66], whole[0]) and np.array_equal(grid[2 + 2 * 66:2 * 66 + 66, 2 + 2 * 66:2 * 66 + 66], whole[8])
