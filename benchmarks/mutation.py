@@ -46,8 +46,14 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     # Run it with --only on those functions (see docs/TESTING.md).
     "checkpoint-save": ("ganstudio/core/checkpoint.py", [
         "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_save_path.py"]),
+    # The metadata, optimizer and weight checks of load_checkpoint and the loading into modules and
+    # optimizers, with test_checkpoint_checks.py: a checkpoint of tiny networks built by hand as the trainer
+    # builds one (no Trainer run: a fraction of a second a mutant). Run it with --only on those functions.
+    "checkpoint-checks": ("ganstudio/core/checkpoint.py", [
+        "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_save_path.py",
+        "tests/core/test_checkpoint_checks.py"]),
     "encoding": ("ganstudio/core/sketch/encoding.py", [
-        "tests/core/sketch/test_sketch.py"]),
+        "tests/core/sketch/test_sketch.py", "tests/core/sketch/test_encoding_reference.py"]),
     "imaging": ("ganstudio/core/imaging.py", [
         "tests/core/test_imaging.py"]),
     "metrics": ("ganstudio/core/train/metrics.py", [
