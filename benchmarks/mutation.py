@@ -83,7 +83,6 @@ def _toml_list(items: list[str]) -> str:
 
 def prepare(name: str) -> Path:
     """A scratch copy of the repository with a [tool.mutmut] section for this module."""
-    source, tests = MODULES[name]
     work = ROOT / "build" / "mutation" / name
     if work.exists():
         shutil.rmtree(work)
@@ -91,6 +90,14 @@ def prepare(name: str) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
     for folder in ("ganstudio", "tests", "resources"):
         shutil.copytree(ROOT / folder, work / folder, ignore=ignore, symlinks=True)
+    write_settings(name, work)
+    return work
+
+
+def write_settings(name: str, work: Path) -> None:
+    """pyproject.toml of the scratch copy: the project's, with mutmut's settings and the module's tests as
+    MODULES pairs them now (so that `--again` runs test files paired since the first run too)."""
+    source, tests = MODULES[name]
     pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
     pyproject += f"""
 [tool.mutmut]
@@ -105,7 +112,6 @@ timeout_constant = 20.0
 use_git_change_detection = false
 """
     (work / "pyproject.toml").write_text(pyproject, "utf-8")
-    return work
 
 
 def _env() -> dict[str, str]:
@@ -185,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         args.only = args.only or last.get("only") or []
         shutil.rmtree(work / "tests")
         shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        write_settings(args.module, work)
         if last["survivors"]:
             t0 = time.monotonic()
             rc = _run_group(MUTMUT + ["run", "--max-children", str(args.max_children), *last["survivors"]], work)
