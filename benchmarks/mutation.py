@@ -71,7 +71,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "importers": ("ganstudio/core/models/importers.py", [
         "tests/core/models/test_importers_dcgan.py", "tests/core/models/test_importers_pix2pix.py",
         "tests/core/models/test_importers_resnet.py", "tests/core/models/test_importers_sequential.py",
-        "tests/core/models/test_importers_refusals.py", "tests/core/models/test_import_convert.py"]),
+        "tests/core/models/test_importers_refusals.py", "tests/core/models/test_import_convert.py",
+        "tests/core/models/test_importers_messages.py"]),
 }
 
 MUTMUT = [sys.executable, "-m", "mutmut"]
