@@ -52,6 +52,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "checkpoint-checks": ("ganstudio/core/checkpoint.py", [
         "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_save_path.py",
         "tests/core/test_checkpoint_checks.py"]),
+    # Other programs' weight files (read_foreign_weights and its helpers), with the tests that read small files
+    # written on the spot. Run it with --only on those functions.
+    "checkpoint-foreign": ("ganstudio/core/checkpoint.py", [
+        "tests/core/test_checkpoint.py", "tests/core/test_foreign_weights.py",
+        "tests/core/models/test_importers_refusals.py"]),
     "encoding": ("ganstudio/core/sketch/encoding.py", [
         "tests/core/sketch/test_sketch.py", "tests/core/sketch/test_encoding_reference.py"]),
     "imaging": ("ganstudio/core/imaging.py", [
