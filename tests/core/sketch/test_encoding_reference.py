@@ -413,7 +413,10 @@ def test_canvas_colours_in_uint8_are_rescaled_and_other_layers_are_not():
     assert out[1:4, 0, 2].tolist() == [0.0, 0.0, 0.0]
     # Integer colours that are not uint8 are taken as they are (then clamped).
     ints = strokes_to_sketch_input(lines, colours.astype(np.int64), mask)
-    assert ints[1, 0].tolist() == [0.0, 1.0, 0.0]
+    assert ints[1, 0].tolist() == [0.0, 1.0, 0.0] and ints.dtype == torch.float32
+    # Whatever the layers' types (float64 colours, bool or int64 masks), the result is float32.
+    mixed = strokes_to_sketch_input(lines.astype(bool), colours.astype(np.float64) / 255, mask.astype(np.int64))
+    assert mixed.dtype == torch.float32 and mixed[4, 0].tolist() == [1.0, 1.0, -1.0]
     # Batches keep their leading dimension; torch layers on the CPU work alike.
     batch = strokes_to_sketch_input(torch.from_numpy(lines)[None], torch.from_numpy(colours)[None],
                                     torch.from_numpy(mask)[None])
@@ -473,3 +476,44 @@ def test_image_to_sketch_input_takes_numpy_and_integer_pictures_as_float():
     assert torch.equal(got, image_to_sketch_input(torch.from_numpy(ints).float(), n_hints=0))
     # A float64 picture keeps float64 through the encoding.
     assert image_to_sketch_input(torch.from_numpy(image), n_hints=0).dtype == torch.float64
+
+
+def test_without_a_generator_hints_come_from_torchs_global_random_source():
+    images = np.stack([smooth_noise(12, 16, seed=s) for s in range(2)])
+    torch.manual_seed(5)
+    got = image_to_sketch_input(torch.from_numpy(images), n_hints=torch.tensor([3, 1]), hint_size=2)
+    torch.manual_seed(5)
+    rgb, mask = ref_hints(images, [3, 1], 2, None)
+    np.testing.assert_allclose(got[:, 1:4].numpy(), rgb, atol=1e-12)
+    assert np.array_equal(got[:, 4].numpy(), mask * 2 - 1)
+    # The hint layers themselves: colours and a 0/1 mask of the pictures' dtype.
+    hint_rgb, hint_mask = encoding._colour_hints(torch.from_numpy(images).float(), torch.tensor([2, 2]), 3,
+                                                 torch.Generator().manual_seed(1))
+    assert hint_rgb.dtype == hint_mask.dtype == torch.float32 and set(hint_mask.unique().tolist()) == {0.0, 1.0}
+
+
+def test_sketch_lines_defaults_are_a_one_pixel_blur_and_one_pixel_lines():
+    image = smooth_noise(20, 20, seed=4, blur=4)
+    got = sketch_lines(torch.from_numpy(image)[None])[0].numpy()
+    assert np.array_equal(got, ref_lines(image, 1.0, 1))
+
+
+def test_values_beyond_the_image_range_are_clamped_before_the_luminance():
+    # Bands of -3, -1, 1, 3: clamped to [-1, 1] only the middle step is an edge.
+    image = np.zeros((3, 12, 24))
+    for i, value in enumerate((-3.0, -1.0, 1.0, 3.0)):
+        image[:, :, 6 * i: 6 * i + 6] = value
+    lines = check_lines(image, 1.0, 1)
+    assert lines[:, 10:14].any() and not lines[:, :8].any() and not lines[:, 16:].any()
+
+
+@pytest.mark.parametrize("sigma,low,high", [(1.0, 0.022, 0.044), (0.3, 0.036, 0.066)])
+def test_faint_steps_around_the_three_percent_floor_equal_the_reference(sigma, low, high):
+    # One step per picture, the thresholds at their floor: the edge strength's scale (the Sobel weights, the
+    # blur width factor) decides which of these steps are lines.
+    drawn = []
+    for step in np.linspace(low, high, 10):
+        image = np.full((3, 8, 10), -0.5)
+        image[:, :, 5:] += 2 * step
+        drawn.append(bool(check_lines(image, sigma, 1).any()))
+    assert not drawn[0] and drawn[-1]  # the floor falls inside the range
