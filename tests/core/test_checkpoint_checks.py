@@ -373,6 +373,10 @@ def test_load_state_into_names_every_kind_of_mismatch():
     with pytest.raises(CheckpointError) as info:
         load_state_into(net, {}, "G", Path("g.pt"))
     assert str(info.value) == "G weights in g.pt do not match the model: missing 4 (0.weight, 0.bias, 1.weight)."
+    with pytest.raises(CheckpointError) as info:
+        load_state_into(net, {k: torch.zeros(7) for k in good}, "G", "g")
+    assert str(info.value) == ("G weights in g do not match the model: wrong shape 4 (0.weight (7,) vs (3, 2); "
+                               "0.bias (7,) vs (3,); 1.weight (7,) vs (1, 3)).")
     state = {k: torch.full_like(v, 0.25) for k, v in good.items()}
     load_state_into(net, state, "G", "g")
     assert all(torch.equal(v, torch.full_like(v, 0.25)) for v in net.state_dict().values())

@@ -479,3 +479,4 @@ def test_imported_model_properties():
                              settings={"family": "unet", "ngf": 2, "dropped_keys": ["x"]})
     assert model.family == "unet" and model.architecture == {"family": "unet", "ngf": 2}
     assert im.ImportedModel(model=torch.nn.Linear(1, 1), program="p", path=P).family == ""
+
