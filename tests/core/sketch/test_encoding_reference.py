@@ -352,6 +352,7 @@ def test_hint_counts_given_as_numbers_and_tensors():
     assert encoding._hint_counts(torch.tensor([1, 0, 2]), 3, None).tolist() == [1, 0, 2]
     assert encoding._hint_counts(0, 2, None).tolist() == [0, 0]
     assert encoding._hint_counts(np.int64(2), 1, None).dtype == torch.int64
+    assert encoding._hint_counts(torch.tensor([1, 2], dtype=torch.int32), 2, None).dtype == torch.int64
     for bad, n in ((-1, 2), (torch.tensor([1, 2]), 3), (torch.tensor([1, -1, 0]), 3)):
         with pytest.raises(ConfigError) as info:
             encoding._hint_counts(bad, n, None)
