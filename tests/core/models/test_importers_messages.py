@@ -238,7 +238,13 @@ def test_unet_refusals_word_for_word():
     assert "is not a pix2pix U-Net generator" in refused(im._pix2pix_shape, flat_first, P)
     flat_last = {"model.model.0.weight": torch.zeros(4, 3, 4, 4), "model.model.3.weight": torch.zeros(4)}
     assert "is not a pix2pix U-Net generator" in refused(im._pix2pix_shape, flat_last, P)
+    for alone in ("model.model.0.weight", "model.model.3.weight"):
+        assert refused(im._pix2pix_shape, {alone: torch.zeros(4, 3, 4, 4)}, P) == (
+            "net.pth is not a pix2pix U-Net generator: it lacks model.model.0.weight and model.model.3.weight (found "
+            f"{alone} (4, 3, 4, 4)).")
     shallow = {"model.model.0.weight": torch.zeros(4, 3, 4, 4), "model.model.3.weight": torch.zeros(8, 3, 4, 4)}
+    assert refused(im._pix2pix_shape, shallow, P) == (
+        "net.pth nests 1 U-Net blocks; pix2pix U-Nets have 5 to 10 (unet_128 has 7, unet_256 8).")
     for depth in range(1, 4):
         shallow[im._unet_block_prefix(depth) + "1.weight"] = torch.zeros(1)
     assert refused(im._pix2pix_shape, shallow, P) == (
