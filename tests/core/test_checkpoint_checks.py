@@ -199,6 +199,9 @@ def test_two_groups_may_not_share_a_parameter(good, tmp_path):
     path = variant(good, tmp_path, lambda m: split(m, [1, 2, 3]))
     assert refusal(path) == (f"checkpoint {path} is corrupted: its 'opt_D_groups' holds a group whose 'params' are "
                              "not distinct parameter numbers.")
+    # Every earlier group counts, not only the one before.
+    with pytest.raises(CheckpointError, match="not distinct parameter numbers"):
+        ck._check_optimizer_groups([{"params": [0, 1]}, {"params": [2]}, {"params": [1, 3]}], "x")
     # The largest parameter number is accepted (a state for it is another check's business).
     assert ck._check_optimizer_groups([{"params": [10**7]}], "x") is None
 
