@@ -81,6 +81,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
 }
 
 MUTMUT = [sys.executable, "-m", "mutmut"]
+KILLED = ("killed", "timeout", "killed earlier")
 
 
 def _toml_list(items: list[str]) -> str:
@@ -146,7 +147,10 @@ def _mutant_globs(name: str, only: list[str]) -> list[str]:
     return [f"{dotted}.{glob}" for glob in only]
 
 
-def summarise(name: str, work: Path, only: list[str] | None = None) -> dict:
+def summarise(name: str, work: Path, only: list[str] | None = None, survivors_before: set[str] | None = None) -> dict:
+    """The run's verdicts. After `--again` (survivors_before: the last run's survivors) mutmut reports the mutants
+    it did not rerun as "not checked" when the settings changed (a test file paired since): those the last run
+    had killed keep that verdict, as "killed earlier" (the tests only grew since)."""
     out = subprocess.run(MUTMUT + ["results", "--all", "true"], cwd=work, env=_env(),
                          capture_output=True, text=True)
     status: dict[str, list[str]] = {}
@@ -156,15 +160,17 @@ def summarise(name: str, work: Path, only: list[str] | None = None) -> dict:
         mutant, state = (s.strip() for s in line.rsplit(":", 1))
         if only and not any(fnmatch.fnmatch(mutant, glob) for glob in _mutant_globs(name, only)):
             continue
+        if survivors_before is not None and state == "not checked" and mutant not in survivors_before:
+            state = "killed earlier"
         status.setdefault(state, []).append(mutant)
     total = sum(len(v) for v in status.values())
-    killed = len(status.get("killed", [])) + len(status.get("timeout", []))
+    killed = sum(len(status.get(k, [])) for k in KILLED)
     scored = total  # a mutant that no test reaches ("no tests") counts as a survivor
     summary = {
         "module": MODULES[name][0], "tests": MODULES[name][1], "only": only or None, "mutants": total, "killed": killed,
         "score": round(100.0 * killed / scored, 1) if scored else None,
         "by_status": {k: len(v) for k, v in sorted(status.items())},
-        "survivors": sorted(m for k, v in status.items() if k not in ("killed", "timeout") for m in v),
+        "survivors": sorted(m for k, v in status.items() if k not in KILLED for m in v),
     }
     return summary
 
@@ -190,10 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     work = ROOT / "build" / "mutation" / args.module
     if args.show:
         return subprocess.run(MUTMUT + ["show", args.show], cwd=work, env=_env()).returncode
+    survivors_before = None
     if args.again:
         # The survivors of the last run only, judged by the tests as they are now (new tests are traced
         # for coverage first); every other mutant keeps its verdict.
         last = json.loads((work.parent / f"{args.module}.json").read_text("utf-8"))
+        survivors_before = set(last["survivors"])
         args.only = args.only or last.get("only") or []
         shutil.rmtree(work / "tests")
         shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -217,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         globs = _mutant_globs(args.module, args.only)
         rc = _run_group(MUTMUT + ["run", "--max-children", str(args.max_children), *globs], work)
         print(f"mutmut run: exit {rc} after {time.monotonic() - t0:.0f} s")
-    summary = summarise(args.module, work, args.only)
+    summary = summarise(args.module, work, args.only, survivors_before)
     (work.parent / f"{args.module}.json").write_text(json.dumps(summary, indent=1), "utf-8")
     print(f"{summary['module']}: {summary['mutants']} mutants, {summary['killed']} killed, "
           f"score {summary['score']} %  {summary['by_status']}")
