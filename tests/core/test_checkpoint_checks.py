@@ -439,3 +439,15 @@ def test_optimizer_from_flat_refusals_word_for_word():
     optimizer_from_flat(opt, renumbered, [dict(groups[0], params=[10, 11, 12, 13])])
     first = net[0].weight
     assert torch.equal(opt.state[first]["exp_avg"], flat["0.exp_avg"])
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_all_finite_finds_every_nan_and_infinity(dtype):
+    x = torch.randn(64).to(dtype)
+    x[5] = torch.finfo(dtype).max  # large but finite
+    x[6] = torch.finfo(dtype).tiny  # small but finite
+    assert ck.all_finite(x) and ck.all_finite(torch.randn(4, 6).to(dtype).t())
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        y = x.clone()
+        y[37] = bad
+        assert not ck.all_finite(y)

@@ -78,6 +78,7 @@ def test_what_the_bytes_are_in_words():
     assert ck._what_the_bytes_are(b"\xff\xfe\x00") == f"it starts with the bytes ff fe 00{tail}"
     # only the first 200 bytes are read as text: a long text file is still text
     assert ck._what_the_bytes_are(b"y" * 300 + b"\xff").startswith("it holds text ('yyyy")
+    assert ck._what_the_bytes_are(b"y" * 200 + b"\x00").startswith("it holds text ('yyyy")
 
 
 # --- the generator's entry --------------------------------------------------------------------------------

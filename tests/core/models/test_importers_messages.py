@@ -486,3 +486,53 @@ def test_imported_model_properties():
     assert model.family == "unet" and model.architecture == {"family": "unet", "ngf": 2}
     assert im.ImportedModel(model=torch.nn.Linear(1, 1), program="p", path=P).family == ""
 
+
+
+def test_the_pix2pix_and_resnet_importers_take_the_state_given_and_name_their_program():
+    state = unet_128(3, 3, ngf=1, norm="batch", use_dropout=True).state_dict()
+    nowhere = Path("/nowhere/latest_net_G.pth")  # with a state given, the file is not read
+    imported = im.import_pix2pix_generator(nowhere, state=dict(state), image_size=256)
+    assert imported.program == "pytorch-CycleGAN-and-pix2pix" and imported.model.image_size == 256
+    assert imported.settings["use_dropout"] is True and imported.hints == {"use_dropout": True}
+    assert im.import_pix2pix_generator(nowhere, state=dict(state)).model.image_size == 128
+    assert refused(im.import_pix2pix_generator, nowhere, state=dict(state), image_size=64) == (
+        "latest_net_G.pth cannot be rebuilt as a pix2pix U-Net (the U-Net with num_downs=7 needs height and width "
+        "divisible by 128, got 64x64.)")
+    short = dict(state)
+    short.pop("model.model.0.bias", None)
+    short.pop("model.model.1.model.1.weight")
+    assert refused(im.import_pix2pix_generator, nowhere, state=short) == (
+        "pix2pix U-Net generator weights in /nowhere/latest_net_G.pth do not match the model: missing 1 "
+        "(model.model.1.model.1.weight).")
+    resnet = resnet_state(ngf=1, n_blocks=2, norm="instance")
+    r = im.import_resnet_generator(Path("/nowhere/latest_net_G_A.pth"), state=dict(resnet))
+    assert r.program == "pytorch-CycleGAN-and-pix2pix" and r.settings["dropped_keys"] == []
+    wrong = dict(resnet) | {"model.4.bias": torch.zeros(3)}
+    assert refused(im.import_resnet_generator, Path("/nowhere/g.pth"), state=wrong).startswith(
+        "CycleGAN ResNet generator weights in /nowhere/g.pth do not match the model: wrong shape 1 (")
+
+
+def test_eleven_unet_blocks_are_refused():
+    state = {"model.model.0.weight": torch.zeros(4, 3, 4, 4), "model.model.3.weight": torch.zeros(8, 3, 4, 4)}
+    for depth in range(1, 11):
+        state[im._unet_block_prefix(depth) + "1.weight"] = torch.zeros(1)
+    assert refused(im._pix2pix_shape, state, P) == (
+        "net.pth nests 11 U-Net blocks; pix2pix U-Nets have 5 to 10 (unet_128 has 7, unet_256 8).")
+
+
+def test_a_converted_file_without_hints_takes_the_defaults(tmp_path):
+    from safetensors import safe_open
+
+    _, out, meta = _converted(tmp_path, "unet")
+    with safe_open(str(out), framework="pt") as fh:
+        raw = fh.metadata()[im.IMPORT_META_KEY]
+    assert raw == json.dumps(json.loads(raw), sort_keys=True)  # sorted keys: the same network, the same bytes
+    meta["hints"] = {}
+    meta["architecture"]["use_dropout"] = True  # pix2pix trains with dropout unless told otherwise
+    _rewrite(out, meta)
+    assert im.import_foreign_generator(out).settings["use_dropout"] is True
+    _, out, meta = _converted(tmp_path, "sequential")
+    meta["hints"] = {}
+    meta["architecture"].update(n_classes=0, nz=8)
+    _rewrite(out, meta)
+    assert im.import_foreign_generator(out, class_count=0).settings["n_classes"] == 0
