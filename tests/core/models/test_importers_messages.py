@@ -507,6 +507,9 @@ def test_the_pix2pix_and_resnet_importers_take_the_state_given_and_name_their_pr
     resnet = resnet_state(ngf=1, n_blocks=2, norm="instance")
     r = im.import_resnet_generator(Path("/nowhere/latest_net_G_A.pth"), state=dict(resnet))
     assert r.program == "pytorch-CycleGAN-and-pix2pix" and r.settings["dropped_keys"] == []
+    assert refused(im.import_resnet_generator, Path("/nowhere/g.pth"), state={"x": torch.zeros(1)}) == (
+        "g.pth is not a CycleGAN ResNet generator: it lacks the 7x7 model.1.weight and model.N.conv_block layers "
+        "(found x (1,)).")
     wrong = dict(resnet) | {"model.4.bias": torch.zeros(3)}
     assert refused(im.import_resnet_generator, Path("/nowhere/g.pth"), state=wrong).startswith(
         "CycleGAN ResNet generator weights in /nowhere/g.pth do not match the model: wrong shape 1 (")
