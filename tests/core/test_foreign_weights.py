@@ -266,3 +266,33 @@ def test_every_code_global_is_named_and_the_allowed_plain_ones_are_not(tmp_path)
     assert ck._globals_needed(tmp_path / "two.pth", "") == ["argparse.ArgumentParser", "argparse.Action"]
     # A legacy (non-zip) file: the unpickler's message names the global.
     assert ck._globals_needed(tmp_path / "missing.pth", "blah GLOBAL os.system blah") == ["os.system"]
+
+
+def test_the_refusal_names_three_code_globals_and_a_damaged_archive_by_its_error(tmp_path):
+    torch.save({"a": argparse.ArgumentParser, "b": argparse.Action, "c": argparse.HelpFormatter,
+                "d": argparse.FileType}, tmp_path / "four.pth")
+    message = refused(read_foreign_weights, tmp_path / "four.pth")
+    start, end = "four.pth was refused: it needs pickled code to load (", (
+        "), which GAN Studio never runs (only tensors and plain data are read).")
+    assert message.startswith(start) and message.endswith(end)
+    named = message[len(start):-len(end)].split(", ")
+    assert len(set(named)) == 3 and set(named) < {"argparse.ArgumentParser", "argparse.Action",
+                                                  "argparse.HelpFormatter", "argparse.FileType"}
+    torch.save({"w": torch.ones(3)}, tmp_path / "w.pth")
+    data = (tmp_path / "w.pth").read_bytes()
+    (tmp_path / "cut.pth").write_bytes(data[:len(data) - 30])
+    message = refused(read_foreign_weights, tmp_path / "cut.pth")
+    start = f"weights file {tmp_path / 'cut.pth'} cannot be read: it is truncated or damaged ("
+    assert message.startswith(start) and message.endswith(").")
+    detail = message[len(start):-2]
+    assert detail not in ("None", "RuntimeError", "EOFError", "OSError") and "\n" not in detail and len(detail) > 10
+    torch.save([1, 2], tmp_path / "list.pth")
+    assert refused(read_foreign_weights, tmp_path / "list.pth") == (
+        "list.pth holds a list, not a dict of tensors (a state dict).")
+
+
+@pytest.mark.parametrize("bad,said", [
+    ("x" * 5000, "The weights file path is 5000 characters long; file paths have at most 4096."),
+    ("a\0b.pth", "The weights file path holds a NUL character, which no file path can.")])
+def test_a_path_no_file_system_takes_is_refused_as_the_weights_file_path(bad, said):
+    assert refused(read_foreign_weights, bad) == said
