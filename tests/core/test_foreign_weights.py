@@ -297,3 +297,11 @@ def test_the_refusal_names_three_code_globals_and_a_damaged_archive_by_its_error
     ("a\0b.pth", "The weights file path holds a NUL character, which no file path can.")])
 def test_a_path_no_file_system_takes_is_refused_as_the_weights_file_path(bad, said):
     assert refused(read_foreign_weights, bad) == said
+
+
+def test_a_two_byte_pickle_header_and_a_legacy_file_with_code(tmp_path):
+    assert sniff(tmp_path, b"\x80\x02") == "torch"
+    torch.save({"w": T, "fn": argparse.ArgumentParser}, tmp_path / "old.pth", _use_new_zipfile_serialization=False)
+    assert refused(read_foreign_weights, tmp_path / "old.pth") == (
+        "old.pth was refused: it needs pickled code to load (argparse.ArgumentParser), which GAN Studio never runs "
+        "(only tensors and plain data are read).")
