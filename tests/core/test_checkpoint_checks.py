@@ -149,6 +149,8 @@ def test_missing_fields_are_not_checked_and_a_long_value_is_cut_at_40_characters
                              f"not {repr('x' * 50)[:40]}....")
     path = variant(good, tmp_path, meta_set("step", "x" * 38))  # a repr of exactly 40 characters is shown whole
     assert refusal(path).endswith(f"not {'x' * 38!r}.")
+    path = variant(good, tmp_path, meta_set("step", "x" * 39))  # 41 characters: cut
+    assert refusal(path).endswith(f"not {repr('x' * 39)[:40]}....")
 
 
 def test_the_config_and_each_of_its_sections_must_be_objects(good, tmp_path):
