@@ -8,6 +8,7 @@ is not fork-safe after it has run), a per-mutant time limit from the clean run's
     python -m benchmarks.mutation MODULE [--max-children 1] [--keep]   run one module, print the score
     python -m benchmarks.mutation --list                               the modules and their tests
     python -m benchmarks.mutation MODULE --again                       the last run's survivors, new tests
+    python -m benchmarks.mutation MODULE --again --checked-only        ... only those a stopped run checked
     python -m benchmarks.mutation MODULE --show NAME                   the diff of one mutant (after a run)
     python -m benchmarks.mutation MODULE --only 'x_save_*'             only the functions matching a glob
 
@@ -46,8 +47,19 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     # Run it with --only on those functions (see docs/TESTING.md).
     "checkpoint-save": ("ganstudio/core/checkpoint.py", [
         "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_save_path.py"]),
+    # The metadata, optimizer and weight checks of load_checkpoint and the loading into modules and
+    # optimizers, with test_checkpoint_checks.py: a checkpoint of tiny networks built by hand as the trainer
+    # builds one (no Trainer run: a fraction of a second a mutant). Run it with --only on those functions.
+    "checkpoint-checks": ("ganstudio/core/checkpoint.py", [
+        "tests/core/test_checkpoint.py", "tests/core/test_checkpoint_save_path.py",
+        "tests/core/test_checkpoint_checks.py"]),
+    # Other programs' weight files (read_foreign_weights and its helpers), with the tests that read small files
+    # written on the spot. Run it with --only on those functions.
+    "checkpoint-foreign": ("ganstudio/core/checkpoint.py", [
+        "tests/core/test_checkpoint.py", "tests/core/test_foreign_weights.py",
+        "tests/core/models/test_importers_refusals.py"]),
     "encoding": ("ganstudio/core/sketch/encoding.py", [
-        "tests/core/sketch/test_sketch.py"]),
+        "tests/core/sketch/test_sketch.py", "tests/core/sketch/test_encoding_reference.py"]),
     "imaging": ("ganstudio/core/imaging.py", [
         "tests/core/test_imaging.py"]),
     "metrics": ("ganstudio/core/train/metrics.py", [
@@ -65,10 +77,12 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "importers": ("ganstudio/core/models/importers.py", [
         "tests/core/models/test_importers_dcgan.py", "tests/core/models/test_importers_pix2pix.py",
         "tests/core/models/test_importers_resnet.py", "tests/core/models/test_importers_sequential.py",
-        "tests/core/models/test_importers_refusals.py", "tests/core/models/test_import_convert.py"]),
+        "tests/core/models/test_importers_refusals.py", "tests/core/models/test_import_convert.py",
+        "tests/core/models/test_importers_messages.py"]),
 }
 
 MUTMUT = [sys.executable, "-m", "mutmut"]
+KILLED = ("killed", "timeout", "killed earlier")
 
 
 def _toml_list(items: list[str]) -> str:
@@ -77,7 +91,6 @@ def _toml_list(items: list[str]) -> str:
 
 def prepare(name: str) -> Path:
     """A scratch copy of the repository with a [tool.mutmut] section for this module."""
-    source, tests = MODULES[name]
     work = ROOT / "build" / "mutation" / name
     if work.exists():
         shutil.rmtree(work)
@@ -85,6 +98,14 @@ def prepare(name: str) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
     for folder in ("ganstudio", "tests", "resources"):
         shutil.copytree(ROOT / folder, work / folder, ignore=ignore, symlinks=True)
+    write_settings(name, work)
+    return work
+
+
+def write_settings(name: str, work: Path) -> None:
+    """pyproject.toml of the scratch copy: the project's, with mutmut's settings and the module's tests as
+    MODULES pairs them now (so that `--again` runs test files paired since the first run too)."""
+    source, tests = MODULES[name]
     pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
     pyproject += f"""
 [tool.mutmut]
@@ -99,7 +120,6 @@ timeout_constant = 20.0
 use_git_change_detection = false
 """
     (work / "pyproject.toml").write_text(pyproject, "utf-8")
-    return work
 
 
 def _env() -> dict[str, str]:
@@ -128,7 +148,11 @@ def _mutant_globs(name: str, only: list[str]) -> list[str]:
     return [f"{dotted}.{glob}" for glob in only]
 
 
-def summarise(name: str, work: Path, only: list[str] | None = None) -> dict:
+def summarise(name: str, work: Path, only: list[str] | None = None, survivors_before: set[str] | None = None,
+              unchecked_before: set[str] = frozenset()) -> dict:
+    """The run's verdicts. After `--again` (survivors_before: the last run's survivors) mutmut reports the mutants
+    it did not rerun as "not checked" when the settings changed (a test file paired since): those the last run
+    had killed keep that verdict, as "killed earlier" (the tests only grew since)."""
     out = subprocess.run(MUTMUT + ["results", "--all", "true"], cwd=work, env=_env(),
                          capture_output=True, text=True)
     status: dict[str, list[str]] = {}
@@ -138,16 +162,24 @@ def summarise(name: str, work: Path, only: list[str] | None = None) -> dict:
         mutant, state = (s.strip() for s in line.rsplit(":", 1))
         if only and not any(fnmatch.fnmatch(mutant, glob) for glob in _mutant_globs(name, only)):
             continue
+        if survivors_before is not None and state == "not checked" and mutant not in survivors_before \
+                and mutant not in unchecked_before:
+            state = "killed earlier"
         status.setdefault(state, []).append(mutant)
     total = sum(len(v) for v in status.values())
-    killed = len(status.get("killed", [])) + len(status.get("timeout", []))
+    killed = sum(len(status.get(k, [])) for k in KILLED)
     scored = total  # a mutant that no test reaches ("no tests") counts as a survivor
     summary = {
         "module": MODULES[name][0], "tests": MODULES[name][1], "only": only or None, "mutants": total, "killed": killed,
         "score": round(100.0 * killed / scored, 1) if scored else None,
         "by_status": {k: len(v) for k, v in sorted(status.items())},
-        "survivors": sorted(m for k, v in status.items() if k not in ("killed", "timeout") for m in v),
+        "survivors": sorted(m for k, v in status.items() if k not in KILLED for m in v),
+        "not_checked": sorted(status.get("not checked", [])),  # a stopped run's mutants that never ran
     }
+    checked = total - len(summary["not_checked"])
+    if summary["not_checked"]:
+        summary["checked"] = checked
+        summary["score_of_checked"] = round(100.0 * killed / checked, 1) if checked else None
     return summary
 
 
@@ -160,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--summary-only", action="store_true", help="re-read the last run's results")
     ap.add_argument("--again", action="store_true",
                     help="rerun only the last run's survivors, with the tests as they are now")
+    ap.add_argument("--checked-only", action="store_true",
+                    help="with --again: rerun only the survivors the last run checked (after a stopped run)")
     ap.add_argument("--only", action="append", metavar="GLOB", default=[],
                     help="mutate only the functions whose mutmut name matches (x_NAME* for a function, "
                          "xǁCLASSǁ* for a class's methods); repeatable; the score counts those mutants only")
@@ -172,17 +206,25 @@ def main(argv: list[str] | None = None) -> int:
     work = ROOT / "build" / "mutation" / args.module
     if args.show:
         return subprocess.run(MUTMUT + ["show", args.show], cwd=work, env=_env()).returncode
+    survivors_before, unchecked_before = None, set()
     if args.again:
         # The survivors of the last run only, judged by the tests as they are now (new tests are traced
         # for coverage first); every other mutant keeps its verdict.
         last = json.loads((work.parent / f"{args.module}.json").read_text("utf-8"))
+        survivors_before = set(last["survivors"])
+        unchecked_before = set(last.get("not_checked", []))
         args.only = args.only or last.get("only") or []
         shutil.rmtree(work / "tests")
         shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        if last["survivors"]:
+        write_settings(args.module, work)
+        again = last["survivors"]
+        if args.checked_only:
+            unchecked = set(last.get("not_checked", []))
+            again = [m for m in again if m not in unchecked]
+        if again:
             t0 = time.monotonic()
-            rc = _run_group(MUTMUT + ["run", "--max-children", str(args.max_children), *last["survivors"]], work)
-            print(f"mutmut run (the {len(last['survivors'])} survivors again): exit {rc} after "
+            rc = _run_group(MUTMUT + ["run", "--max-children", str(args.max_children), *again], work)
+            print(f"mutmut run (the {len(again)} survivors again): exit {rc} after "
                   f"{time.monotonic() - t0:.0f} s")
     elif args.summary_only:
         last_file = work.parent / f"{args.module}.json"
@@ -198,10 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         globs = _mutant_globs(args.module, args.only)
         rc = _run_group(MUTMUT + ["run", "--max-children", str(args.max_children), *globs], work)
         print(f"mutmut run: exit {rc} after {time.monotonic() - t0:.0f} s")
-    summary = summarise(args.module, work, args.only)
+    summary = summarise(args.module, work, args.only, survivors_before, unchecked_before)
     (work.parent / f"{args.module}.json").write_text(json.dumps(summary, indent=1), "utf-8")
     print(f"{summary['module']}: {summary['mutants']} mutants, {summary['killed']} killed, "
           f"score {summary['score']} %  {summary['by_status']}")
+    if summary.get("checked") is not None:
+        print(f"  (a stopped run: {summary['checked']} mutants checked, {summary['score_of_checked']} % of them killed)")
     for m in summary["survivors"]:
         print("  survived:", m)
     return 0
