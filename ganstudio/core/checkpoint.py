@@ -15,6 +15,7 @@ code to load is refused unexecuted.
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import math
@@ -541,7 +542,8 @@ def _what_the_bytes_are(head: bytes) -> str:
     if not head:
         return "it is empty"
     try:
-        text = head[:200].decode("utf-8")
+        # not final: a character cut by the 200-byte window is left out, not taken for binary
+        text = codecs.getincrementaldecoder("utf-8")().decode(head[:200], final=False)
     except UnicodeDecodeError:
         text = None
     if text is not None and all(c.isprintable() or c in "\n\r\t" for c in text):

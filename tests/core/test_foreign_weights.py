@@ -79,6 +79,9 @@ def test_what_the_bytes_are_in_words():
     # only the first 200 bytes are read as text: a long text file is still text
     assert ck._what_the_bytes_are(b"y" * 300 + b"\xff").startswith("it holds text ('yyyy")
     assert ck._what_the_bytes_are(b"y" * 200 + b"\x00").startswith("it holds text ('yyyy")
+    # a text file whose 200th byte falls inside a character (two-byte é from byte 199) is still text
+    assert ck._what_the_bytes_are(b"y" * 199 + "é".encode() * 10) == f"it holds text ({'y' * 40!r}){tail}"
+    assert ck._what_the_bytes_are("é".encode() * 150) == f"it holds text ({'é' * 40!r}){tail}"
 
 
 # --- the generator's entry --------------------------------------------------------------------------------
