@@ -94,7 +94,7 @@ RECIPES: tuple[Recipe, ...] = (
     # 50 ms on a 2-core CPU (benchmarks/sketch_latency.py). docs/QUALITY.md has the numbers against the
     # 64 px model it replaced (unet_small ngf 32, 2,500 steps, no z).
     Recipe("sketch-landscapes", "sketch-folder",
-           ("data.image_size=128", "model.g_width=16", "model.dropout=false", "model.variant_z=8",
+           ("data.image_size=128", "model.g_width=16", "model.d_width=16", "model.dropout=false", "model.variant_z=8",
             "tricks.diversity=20", "tricks.diversity_clip=0.3", "optim.lr_decay=linear"),
            steps=1200, quick_steps=1, scenes=1500, quick_scenes=8, scene_size=128),
     Recipe("landscapes-dcgan", "digits-dcgan",
