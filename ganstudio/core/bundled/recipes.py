@@ -96,7 +96,7 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe("sketch-landscapes", "sketch-folder",
            ("data.image_size=128", "model.g_width=16", "model.d_width=16", "model.dropout=false", "model.variant_z=8",
             "tricks.diversity=20", "tricks.diversity_clip=0.3", "optim.lr_decay=linear"),
-           steps=1200, quick_steps=1, scenes=1500, quick_scenes=8, scene_size=128),
+           steps=2400, quick_steps=1, scenes=1500, quick_scenes=8, scene_size=128),
     Recipe("landscapes-dcgan", "digits-dcgan",
            ("data.kind=folder", f"data.image_size={SCENE_SIZE}", "data.channels=3", "model.z_dim=100",
             "model.g_width=32", "model.d_width=32", "optim.batch_size=32", "tricks.ema=0.999",
