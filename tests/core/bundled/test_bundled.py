@@ -141,3 +141,20 @@ def test_the_sketch_area_finds_the_bundled_sketch_model_and_the_dcgan_for_latent
 
     # the sketch model first: the area opens the first one
     assert [m.name for m in list_bundled(area="sketch")] == ["sketch-landscapes", "landscapes-dcgan"]
+
+
+def test_a_time_limited_build_ships_what_it_trained_and_the_scene_cache_is_reused(tmp_path):
+    from ganstudio.core.bundled.recipes import build
+
+    said = []
+    cache = tmp_path / "scenes"
+    first = build(tmp_path / "a", quick=True, only=["sketch-landscapes"], minutes=0, scene_cache=cache,
+                  progress=said.append)
+    assert first["sketch-landscapes"]["steps"] == 0  # the limit was reached before the first step
+    meta = load_checkpoint(tmp_path / "a" / "sketch-landscapes.safetensors").meta
+    assert meta["recipe"]["time_limit_minutes"] == 0 and meta["recipe"]["steps_trained"] == 0 == meta["step"]
+    assert any("stopped at step 0/1" in s for s in said) and any(s.startswith("rendered 8") for s in said)
+    said.clear()
+    build(tmp_path / "b", quick=True, only=["sketch-landscapes"], scene_cache=cache, progress=said.append)
+    assert any(s.startswith("reusing 8 training scenes") for s in said) and not any("rendered" in s for s in said)
+    assert "time_limit_minutes" not in load_checkpoint(tmp_path / "b" / "sketch-landscapes.safetensors").meta["recipe"]
