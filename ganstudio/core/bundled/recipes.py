@@ -90,9 +90,11 @@ class Recipe:
 RECIPES: tuple[Recipe, ...] = (
     Recipe("digits-conditional", "digits-cdcgan", (), steps=3000, quick_steps=1),
     # 128 px with a latent input (8 dims, BicycleGAN-style, tiled onto the input) and the diversity-sensitive
-    # term, so that variants differ; no dropout (z is the noise). ngf 16 keeps pen-up -> picture within
-    # 50 ms on a 2-core CPU (benchmarks/sketch_latency.py). docs/QUALITY.md has the numbers against the
-    # 64 px model it replaced (unet_small ngf 32, 2,500 steps, no z).
+    # term, so that variants differ; no dropout (z is the noise). ngf 16 for pen-up -> picture within 50 ms
+    # on a 2-core CPU (benchmarks/sketch_latency.py); ndf 16 halves a step (D's stride-1 layer dominates at
+    # 128 px). docs/QUALITY.md has its builds' numbers against the shipped 64 px model, which the previous
+    # recipe made ("sketch-folder" + optim.lr_decay=linear: unet_small ngf 32, 64 px, 2,500 steps, no z;
+    # its file's metadata keeps that recipe).
     Recipe("sketch-landscapes", "sketch-folder",
            ("data.image_size=128", "model.g_width=16", "model.d_width=16", "model.dropout=false", "model.variant_z=8",
             "tricks.diversity=20", "tricks.diversity_clip=0.3", "optim.lr_decay=linear"),
