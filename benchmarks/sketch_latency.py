@@ -4,8 +4,8 @@ Strokes are synthesized with QTest mouse events on the SketchCanvas (press, move
 live preview renders in the background, release). The clock starts just before the release event and
 stops when the output view has been given the picture made from the finished stroke (and, second
 column, when it has painted it). Targets (docs/BENCHMARKS.md): <= 50 ms median and <= 100 ms worst for
-the bundled-size model (unet_small: 5-channel input, 64x64, ngf 32, num_downs 6, the sketch-folder
-preset's generator: the bundled sketch model when installed, else an untrained one) on a 2-core CPU.
+the bundled-size model (the bundled sketch recipe's generator: unet_small, 5-channel input + z 8,
+128x128, ngf 16, num_downs 7: the bundled sketch model when installed, else an untrained one) on a 2-core CPU.
 unet_256 at 256x256 (pix2pix's own generator, imported from a reference-layout .pth) is measured for
 reference. The measurement lives in ganstudio.bench.gui.sketch (`ganstudio bench --only gui` runs it too).
 
@@ -30,7 +30,7 @@ from ganstudio.bench.gui.sketch import sketch_latency, sketch_model, unet_256_pt
 
 
 def _row(name: str, r: dict) -> str:
-    return (f"{name:<31} {r['mode']:<9} {r['n']:>3} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['max_ms']:>8.1f} "
+    return (f"{name:<42} {r['mode']:<9} {r['n']:>3} {r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['max_ms']:>8.1f} "
             f"{r['painted_p50_ms']:>9.1f} {r['render_p50_ms'] or float('nan'):>8.1f} {r['preview_already_had_stroke']:>7}")
 
 
@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         path, description = sketch_model(tmp / "small")
-        models = [(f"unet_small 64px ngf32 ({'bundled' if 'bundled' in description else 'untrained'})", path,
-                   args.strokes)]
+        models = [(description.split("(", 1)[-1].rstrip(")") +
+                   (" (bundled)" if description.startswith("bundled") else " (untrained)"), path, args.strokes)]
         if not args.skip_256:
             models.append(("unet_256 256px ngf64 (pix2pix)", unet_256_pth(tmp), args.strokes_256))
         for name, path, n in models:
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"pen lifted -> output set, ms ({os.cpu_count()} CPUs, torch {torch.__version__}, {threads} torch thread(s); "
           f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f})")
-    print(f"{'model':<31} {'mode':<9} {'n':>3} {'median':>8} {'p95':>8} {'worst':>8} {'painted':>9} {'render':>8} "
+    print(f"{'model':<42} {'mode':<9} {'n':>3} {'median':>8} {'p95':>8} {'worst':>8} {'painted':>9} {'render':>8} "
           f"{'preview':>7}")
     print("(median / p95 / worst: pen lifted -> picture handed to the output view; painted: median until it was "
           "painted; render: median generator time; preview: strokes whose last live preview already showed the "

@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="deterministic: batch norm running statistics, no dropout (default: the pix2pix "
                    "reference's test mode, per-image statistics and dropout on, seeded by --seed)")
     p.add_argument("--seed", type=int, default=0, help="variant seed (dropout masks, colour-hint places)")
+    p.add_argument("--variant-seed", type=int, default=None, metavar="N",
+                   help="models with a latent input (the bundled sketch model): the variant of seed N, as the "
+                   "Sketch area's strip draws it (default: z = 0, the mean, one deterministic picture)")
     p.add_argument("--direction", choices=("AtoB", "BtoA"), default=None,
                    help="CycleGAN checkpoints (unpaired runs): translate A to B (the default) or B to A")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
@@ -404,17 +407,25 @@ def cmd_translate(args) -> int:
     if not 0 <= args.hints <= max_hints:
         raise GanStudioError(f"--hints must be between 0 and {max_hints}, not {args.hints}.")
     _check_seed(args.seed)
+    if args.variant_seed is not None and not 0 <= args.variant_seed <= SEED_MAX:
+        raise GanStudioError(f"--variant-seed must be between 0 and {SEED_MAX}, not {args.variant_seed}.")
     check_file_destination(out_path)
     _apply_render_threads(args.threads)
     model = open_generator(args.model, device=args.device)
     mode = "eval" if args.eval else "reference"
     if args.direction is not None:
         model.set_direction(args.direction)
-    picture = translate_file(model, args.input, mode=mode, seed=args.seed, n_hints=args.hints)
+    if args.variant_seed is not None and not model.variant_z:
+        raise GanStudioError(f"--variant-seed is for models with a latent input; {Path(args.model).name} has none "
+                             f"(its variants come from --seed).")
+    picture = translate_file(model, args.input, mode=mode, seed=args.seed, n_hints=args.hints,
+                             variant_seed=args.variant_seed)
     with writing(out_path):
         save_png(picture, out_path)
     height, width = picture.shape[:2]
     how = f"{model.direction}" if model.directions else f"{mode} mode, seed {args.seed}"
+    if model.variant_z:
+        how = "z = 0 (the mean)" if args.variant_seed is None else f"the variant of seed {args.variant_seed}"
     print(f"ganstudio: {model.title}, {how}: wrote {out_path} ({width}x{height})", file=sys.stderr)
     return 0
 

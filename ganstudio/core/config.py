@@ -94,6 +94,7 @@ class ModelConfig:
     g_norm: str = "batch"
     class_conditional: bool = False  # digits: generate the requested digit
     dropout: bool = True  # U-Net inner dropout (pix2pix's noise source)
+    variant_z: int = 0  # paired U-Nets: dims of a latent z input (BicycleGAN-style variants); 0 = none
     sync_batchnorm: bool = False  # torchrun on several GPUs: BatchNorm statistics over all processes
 
 
@@ -124,6 +125,8 @@ class TricksConfig:
     unrolled_steps: int = 0  # unrolled GAN look-ahead steps of D (Metz et al. 2017)
     historical_averaging: float = 0.0  # weight of the historical-averaging penalty
     grad_clip: float = 0.0  # clip both players' gradient norms; 0 = off
+    diversity: float = 0.0  # weight of the diversity-sensitive term (needs model.variant_z); 0 = off
+    diversity_clip: float = 0.5  # its ratio |G(x,z1)-G(x,z2)|_1 / |z1-z2|_1 counts up to this
 
 
 @dataclass(frozen=True)
@@ -392,6 +395,7 @@ FIELD_RULES: dict[str, FieldRule] = {
     "model.class_conditional": _rule("bool"),
     "model.dropout": _rule("bool"),
     "model.sync_batchnorm": _rule("bool"),
+    "model.variant_z": _rule("int", 0, 64),
     "objective.loss": _rule("str", choices=objective_registry.objective_names),
     "objective.gp_weight": _rule("float", 0.0, 1000.0, optional=True),
     "objective.r1_gamma": _rule("float", 0.0, 1000.0),
@@ -412,6 +416,8 @@ FIELD_RULES: dict[str, FieldRule] = {
     "tricks.unrolled_steps": _rule("int", 0, 50),
     "tricks.historical_averaging": _rule("float", 0.0, 100.0),
     "tricks.grad_clip": _rule("float", 0.0, 1e6),
+    "tricks.diversity": _rule("float", 0.0, 1000.0),
+    "tricks.diversity_clip": _rule("float", 1e-3, 100.0),
     "optim.optimizer": _rule("str", choices=OPTIMIZERS),
     "optim.lr_g": _rule("float", 1e-8, 1.0),
     "optim.lr_d": _rule("float", 1e-8, 1.0),
@@ -534,6 +540,14 @@ def validate(cfg: RunConfig, complete: bool = True) -> RunConfig:
     _check_model_names(m, d.task)
     if t.pack > 1 and d.task in ("paired", "unpaired"):
         raise ConfigError("'tricks.pack' (PacGAN) applies to toy and image data, not to paired image translation.")
+    if m.variant_z and (d.task != "paired" or not m.generator.startswith("unet")):
+        raise ConfigError(f"'model.variant_z' ({m.variant_z}) is a latent input of paired U-Nets; "
+                          f"{d.task} data with generator '{m.generator}' has none (set it to 0).")
+    if t.diversity > 0 and not m.variant_z:
+        raise ConfigError("'tricks.diversity' compares outputs for two latents: it needs 'model.variant_z' > 0.")
+    if t.diversity > 0 and opt.batch_size % 2:
+        raise ConfigError(f"'tricks.diversity' pairs each input with two latents: 'optim.batch_size' "
+                          f"({opt.batch_size}) must be even.")
     if opt.batch_size % t.pack:
         raise ConfigError(f"'optim.batch_size' ({opt.batch_size}) must be a multiple of 'tricks.pack' ({t.pack}).")
     if m.class_conditional and d.kind != "digits" and d.task != "image":

@@ -159,6 +159,7 @@ for _metric in (
                summary=True),
     MetricSpec("w1_exact", "W1", higher_is_better=False, summary=True),
     MetricSpec("l1", "L1", group="loss", color="penalty", higher_is_better=False, best=True, summary=True),
+    MetricSpec("diversity", "variant diversity", group="loss", color="distance"),  # tricks.diversity's clipped ratio
     MetricSpec("reverse_kl", "reverse KL over modes", higher_is_better=False),
     MetricSpec("n_modes", "modes of the data"),
     MetricSpec("d_real", "D(x)", group="dOutput", color="real"),

@@ -11,7 +11,7 @@ wheel and the scripts measure the same way. One module per measurement, beside `
                   ratio of medians
     event_loop    training.py: lateness of a 10 ms QTimer on the GUI thread while the TrainerWorker
                   trains (and idle)
-    sketch        sketch.py: pen lifted -> output picture set, SketchArea with a unet_small 64x64 sketch model
+    sketch        sketch.py: pen lifted -> output picture set, SketchArea with the bundled sketch model
     explorer      explore.py: slider -> large view set and Reseed -> 16-sample grid set, ExplorerArea,
                   64x64 DCGAN
     startup       startup.py: `python -m ganstudio` -> main window shown / engine loaded; a fresh process

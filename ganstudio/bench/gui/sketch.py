@@ -1,5 +1,5 @@
-"""Sketch: pen lifted -> output picture set, on a real SketchArea with a unet_small 64x64 sketch model
-(the bundled one, else an untrained one of its shape)."""
+"""Sketch: pen lifted -> output picture set, on a real SketchArea with the bundled sketch model's shape
+(the bundled one, else an untrained one of its recipe's shape: unet_small 128x128, ngf 16, z 8)."""
 
 from __future__ import annotations
 
@@ -26,32 +26,47 @@ def bundled_sketch_model() -> Path | None:
 
 
 def untrained_sketch_checkpoint(folder: Path) -> Path:
-    """A sketch-folder checkpoint (unet_small, ngf 32, 64 px, dropout) with its initial weights: the
-    bundled model's shape, for when no bundled model is installed (latency does not depend on weights)."""
+    """A sketch-folder checkpoint with the bundled recipe's shape (`bundled.recipes`: size, widths, latent)
+    and its initial weights, for when no bundled model is installed (latency does not depend on weights)."""
     import numpy as np
     from PIL import Image
 
+    from ganstudio.core.bundled.recipes import RECIPES
     from ganstudio.core.config import preset
     from ganstudio.core.train.trainer import Trainer
 
+    recipe = next(r for r in RECIPES if r.name == "sketch-landscapes")
     pics = folder / "pictures"
     pics.mkdir(parents=True, exist_ok=True)
     for i in range(2):
-        Image.fromarray(np.full((64, 64, 3), 200 + i, np.uint8)).save(pics / f"{i}.png")
-    cfg = preset("sketch-folder").with_overrides([f"data.path={pics}", "train.n_preview=2", "optim.batch_size=2",
-                                                  "train.device=cpu"])
+        Image.fromarray(np.full((recipe.scene_size,) * 2 + (3,), 200 + i, np.uint8)).save(pics / f"{i}.png")
+    cfg = preset(recipe.preset).with_overrides([*recipe.overrides, f"data.path={pics}", "train.n_preview=2",
+                                                "optim.batch_size=2", "train.device=cpu"])
     trainer = Trainer(cfg, run_dir=folder / "run")
     return trainer.save_checkpoint()
 
 
+def sketch_shape(config: dict) -> str:
+    """'unet_small 128x128, ngf 16, z 8' from a run config dict."""
+    m, d = config["model"], config["data"]
+    z = f", z {m['variant_z']}" if m.get("variant_z") else ""
+    return f"{m['generator']} {d['image_size']}x{d['image_size']}, ngf {m['g_width']}{z}"
+
+
 def sketch_model(folder: Path) -> tuple[Path, str]:
     """(weights, description): the bundled sketch model, else an untrained one of the same shape."""
+    import json
+
+    from ganstudio.core.checkpoint import load_checkpoint
+
     bundled = bundled_sketch_model()
     if bundled is not None:
-        return bundled, f"bundled {bundled.stem} (unet_small 64x64)"
+        config = json.loads(bundled.with_suffix(".json").read_text(encoding="utf-8"))["config"]
+        return bundled, f"bundled {bundled.stem} ({sketch_shape(config)})"
     path = folder / "untrained-sketch"
     ckpt = next(path.glob("run/checkpoints/*.safetensors"), None) if path.exists() else None
-    return (ckpt or untrained_sketch_checkpoint(path)), "untrained sketch-folder generator (unet_small 64x64, ngf 32)"
+    ckpt = ckpt or untrained_sketch_checkpoint(path)
+    return ckpt, f"untrained sketch-folder generator ({sketch_shape(load_checkpoint(ckpt).config)})"
 
 
 def unet_256_pth(folder: Path) -> Path:

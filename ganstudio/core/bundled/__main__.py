@@ -29,10 +29,16 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", default=None, help="folder for the weights (default: resources/models)")
     b.add_argument("--only", action="append", choices=[r.name for r in RECIPES], help="build only this model")
     b.add_argument("--runs", default=None, help="keep run folders (metrics, sample grids) under this folder")
+    b.add_argument("--minutes", type=float, default=None,
+                   help="stop each model's training after this many minutes and ship what it learned")
+    b.add_argument("--scene-cache", default=None,
+                   help="render the training scenes into this folder once and reuse them in later builds")
     b.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (1 is fastest on a machine busy with other work)")
     e = sub.add_parser("evaluate", help="measure the quality of the installed bundled models")
     e.add_argument("--folder", default=None)
+    e.add_argument("--size", type=int, default=None,
+                   help="measure the sketch model on scenes of this size (e.g. 128 to compare a 64 px model)")
     s = sub.add_parser("sheets", help="write contact sheets of scenes and of each model's outputs")
     s.add_argument("--out", default="docs/screenshots")
     s.add_argument("--folder", default=None)
@@ -46,13 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads:
             torch.set_num_threads(args.threads)
         t0 = time.perf_counter()
-        results = build(args.out, quick=args.quick, only=args.only, progress=say, runs=args.runs)
+        results = build(args.out, quick=args.quick, only=args.only, progress=say, runs=args.runs,
+                        minutes=args.minutes, scene_cache=args.scene_cache)
         say(f"built {len(results)} model(s) in {time.perf_counter() - t0:.0f} s on {machine_description()}")
         say(json.dumps(results, indent=2))
     elif args.command == "evaluate":
         for m in list_bundled(args.folder):
             G, _, meta = load_bundled_generator(m.name, args.folder)
-            say(f"{m.name}: {json.dumps(evaluate_generator(m.name, G))}")
+            say(f"{m.name}: {json.dumps(evaluate_generator(m.name, G, size=args.size))}")
     elif args.command == "sheets":
         for path in contact_sheets(args.out, args.folder):
             say(f"wrote {path}")

@@ -18,12 +18,13 @@ HELD_OUT_SEED = 1_000_000  # procedural scenes from this seed on are never train
 
 # --- quality -------------------------------------------------------------------------------------------------
 
-def evaluate_generator(name: str, G: torch.nn.Module, quick: bool = False) -> dict[str, Any]:
-    """Honest numbers for one bundled generator (see docs/QUALITY.md for what each means)."""
+def evaluate_generator(name: str, G: torch.nn.Module, quick: bool = False, size: int | None = None) -> dict[str, Any]:
+    """Honest numbers for one bundled generator (see docs/QUALITY.md for what each means). `size`: measure
+    the sketch model against scenes of this size (its outputs scaled bilinearly when it works smaller)."""
     if name == "digits-conditional":
         return digits_quality(G, per_class=10 if quick else 100, classifier_steps=30 if quick else 1500)
     if name == "sketch-landscapes":
-        return sketch_quality(G, n=8 if quick else 100)
+        return sketch_quality(G, n=8 if quick else 100, size=size)
     if name == "landscapes-dcgan":
         return scenes_quality(G, n=16 if quick else 1000)
     raise ModelError(f"no quality measure for '{name}'.")
@@ -118,26 +119,123 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
 
 
+def model_size(G: torch.nn.Module) -> int:
+    """The picture size a translating generator was built for (64 for U-Nets that do not say)."""
+    return int(getattr(G, "image_size", None) or SCENE_SIZE)
+
+
+def sobel_map(images: torch.Tensor) -> torch.Tensor:
+    """(N, H, W): the Sobel gradient magnitude of each image's luma (images (N, 3, H, W) or (N, 1, H, W) in
+    [-1, 1]; Rec. 601 weights; replicate padding, so a flat image is 0 everywhere). A ramp rising by a per
+    pixel gives 8a away from the border (the Sobel kernel's gain)."""
+    x = images.float()
+    if x.shape[1] == 3:
+        x = 0.299 * x[:, :1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3]
+    kx = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+    k = torch.stack([kx, kx.t()])[:, None]
+    g = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k)
+    return g.pow(2).sum(1).sqrt()
+
+
+def sobel_magnitude(images: torch.Tensor) -> torch.Tensor:
+    """Per image, the mean of `sobel_map`."""
+    return sobel_map(images).flatten(1).mean(1)
+
+
+def edge_sharpness(outputs: torch.Tensor, real: torch.Tensor) -> float:
+    """Mean Sobel magnitude of the outputs over that of the real scenes, whole pictures: 1 is as much
+    gradient as the real pictures, below 1 blurrier. Texture and checkerboard noise raise it too, so read
+    it with `edge_contrast`."""
+    return float(sobel_magnitude(outputs).mean() / sobel_magnitude(real).mean().clamp_min(1e-12))
+
+
+def edge_contrast(outputs: torch.Tensor, real: torch.Tensor, top: float = 0.1) -> float:
+    """The same ratio only where the real scene has its edges (per image the `top` fraction of pixels with
+    the largest real Sobel magnitude): 1 when the model draws those edges as steep as they are, below 1
+    when it blurs them; noise away from the real edges does not count."""
+    r, o = sobel_map(real).flatten(1), sobel_map(outputs).flatten(1)
+    k = max(1, int(round(top * r.shape[1])))
+    idx = r.topk(k, dim=1).indices
+    return float(o.gather(1, idx).mean() / r.gather(1, idx).mean().clamp_min(1e-12))
+
+
+def translate_variants(G: torch.nn.Module, inputs: torch.Tensor, seeds: list[int]) -> torch.Tensor:
+    """(N, V, 3, H, W): each input translated once per variant seed, as the Sketch area's strip draws them:
+    a model with a latent input (`latent_dim`) in eval mode with each seed's z; any other in the pix2pix
+    reference's test mode (per-image batch norm, dropout masks from the seed)."""
+    from ganstudio.core.generators.latent_variants import variant_latents
+    from ganstudio.core.generators.reference_mode import reference_mode
+
+    n, v = inputs.shape[0], len(seeds)
+    x = inputs.repeat_interleave(v, 0)
+    all_seeds = list(seeds) * n
+    nz = int(getattr(G, "latent_dim", 0) or 0)
+    G.eval()
+    if nz:
+        out = G(x, variant_latents(all_seeds, nz))
+    else:
+        with reference_mode(G, all_seeds):
+            out = G(x)
+    return out.view(n, v, *out.shape[1:])
+
+
+def variant_distance(variants: torch.Tensor) -> float:
+    """Mean over inputs and over the pairs of variants of the mean absolute pixel difference ([-1, 1]
+    units, so 0.1 is 5 % of the range): how different the variants of one input are."""
+    n, v = variants.shape[:2]
+    if v < 2:
+        return 0.0
+    pairs = [(i, j) for i in range(v) for j in range(i + 1, v)]
+    d = torch.stack([(variants[:, i] - variants[:, j]).abs().flatten(1).mean(1) for i, j in pairs], 1)
+    return float(d.mean())
+
+
+def _at_size(images: torch.Tensor, size: int) -> torch.Tensor:
+    """Images scaled to size x size: area averaging down, bilinear up (as the app shows a model's picture)."""
+    if images.shape[-1] == size:
+        return images
+    if images.shape[-1] > size:
+        return F.interpolate(images, size=(size, size), mode="area")
+    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
+
+
 @torch.no_grad()
-def sketch_quality(G: torch.nn.Module, n: int = 100, batch: int = 25) -> dict[str, Any]:
-    """Held-out L1 and PSNR of the sketch model on n unseen procedural scenes, through the auto-pairing code.
+def sketch_quality(G: torch.nn.Module, n: int = 100, batch: int = 25, size: int | None = None,
+                   n_variants: int = 4) -> dict[str, Any]:
+    """Held-out L1, PSNR and edge sharpness of the sketch model on n unseen procedural scenes, through the
+    auto-pairing code, and how much its variants differ.
 
     Settings: lines only; 10 colour hints; and a mean-image baseline (what predicting the average
-    training scene scores), so the numbers have a scale.
+    training scene scores), so the numbers have a scale. Scenes are rendered at `size` (default the
+    model's); a model that works smaller gets them area-scaled to its size and its outputs are scaled up
+    bilinearly before they are compared, so models of different sizes are measured on the same pictures.
+    Variants: `n_variants` seeds per input (`translate_variants`) on the first min(n, 25) inputs.
     """
     from ganstudio.core.sketch.encoding import image_to_sketch_input
 
-    real = held_out_scenes(n)
-    result: dict[str, Any] = {"held_out_scenes": n, "held_out_seeds": f"{HELD_OUT_SEED}..{HELD_OUT_SEED + n - 1}"}
+    own = model_size(G)
+    size = int(size or own)
+    real = held_out_scenes(n, size)
+    seen = _at_size(real, own)
+    result: dict[str, Any] = {"held_out_scenes": n, "held_out_seeds": f"{HELD_OUT_SEED}..{HELD_OUT_SEED + n - 1}",
+                              "size": size, "model_size": own}
+    G.eval()
     for label, hints in (("lines_only", 0), ("hints10", 10)):
         g = torch.Generator().manual_seed(0)
-        inputs = image_to_sketch_input(real, n_hints=hints, generator=g)
-        out = torch.cat([G(inputs[i:i + batch]) for i in range(0, n, batch)])
+        inputs = image_to_sketch_input(seen, n_hints=hints, generator=g)
+        out = _at_size(torch.cat([G(inputs[i:i + batch]) for i in range(0, n, batch)]), size)
         result[f"l1_{label}"] = round(float((out - real).abs().mean()), 4)
         result[f"psnr_{label}"] = round(float(psnr(out, real).mean()), 2)
+        result[f"sharpness_{label}"] = round(edge_sharpness(out, real), 3)
+        result[f"edge_contrast_{label}"] = round(edge_contrast(out, real), 3)
+        k = min(n, 25)
+        variants = torch.cat([translate_variants(G, inputs[i:min(i + 5, k)], list(range(n_variants)))
+                              for i in range(0, k, 5)])
+        result[f"variant_distance_{label}"] = round(variant_distance(variants), 4)
     mean_image = real.mean(0, keepdim=True).expand_as(real)
     result["l1_mean_image_baseline"] = round(float((mean_image - real).abs().mean()), 4)
     result["psnr_mean_image_baseline"] = round(float(psnr(mean_image, real).mean()), 2)
+    result["sobel_real"] = round(float(sobel_magnitude(real).mean()), 4)
     return result
 
 

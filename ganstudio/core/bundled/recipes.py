@@ -62,6 +62,7 @@ class Recipe:
     scenes: int = 0  # procedural training scenes (seeds 0 .. scenes-1); 0: the preset's own data
     quick_scenes: int = 0
     seed: int = 0
+    scene_size: int = SCENE_SIZE  # pixels of the rendered training scenes
 
     def config(self, data_path: str | None, quick: bool, samples: bool = False):
         from ganstudio.core.config import preset
@@ -82,13 +83,22 @@ class Recipe:
             "preset": self.preset, "overrides": list(self.overrides),
             "steps": self.quick_steps if quick else self.steps, "seed": self.seed,
             "training_scenes": (self.quick_scenes if quick else self.scenes) or None,
+            "scene_size": self.scene_size if self.scenes else None,
         }
 
 
 RECIPES: tuple[Recipe, ...] = (
     Recipe("digits-conditional", "digits-cdcgan", (), steps=3000, quick_steps=1),
-    Recipe("sketch-landscapes", "sketch-folder", ("optim.lr_decay=linear",),
-           steps=2500, quick_steps=1, scenes=1500, quick_scenes=8),
+    # 128 px with a latent input (8 dims, BicycleGAN-style, tiled onto the input) and the diversity-sensitive
+    # term, so that variants differ; no dropout (z is the noise). ngf 16 for pen-up -> picture within 50 ms
+    # on a 2-core CPU (benchmarks/sketch_latency.py); ndf 16 halves a step (D's stride-1 layer dominates at
+    # 128 px). docs/QUALITY.md has its builds' numbers against the shipped 64 px model, which the previous
+    # recipe made ("sketch-folder" + optim.lr_decay=linear: unet_small ngf 32, 64 px, 2,500 steps, no z;
+    # its file's metadata keeps that recipe).
+    Recipe("sketch-landscapes", "sketch-folder",
+           ("data.image_size=128", "model.g_width=16", "model.d_width=16", "model.dropout=false", "model.variant_z=8",
+            "tricks.diversity=20", "tricks.diversity_clip=0.3", "optim.lr_decay=linear"),
+           steps=2400, quick_steps=1, scenes=1500, quick_scenes=8, scene_size=128),
     Recipe("landscapes-dcgan", "digits-dcgan",
            ("data.kind=folder", f"data.image_size={SCENE_SIZE}", "data.channels=3", "model.z_dim=100",
             "model.g_width=32", "model.d_width=32", "optim.batch_size=32", "tricks.ema=0.999",
@@ -137,11 +147,17 @@ def machine_description() -> str:
 
 
 def build(out_dir: str | Path | None = None, quick: bool = False, only: list[str] | None = None,
-          progress: Callable[[str], None] | None = None, runs: str | Path | None = None) -> dict[str, dict[str, Any]]:
+          progress: Callable[[str], None] | None = None, runs: str | Path | None = None,
+          minutes: float | None = None, scene_cache: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """Train every bundled model (or those named in `only`) from scratch and write them to `out_dir`.
 
     `runs`: keep each model's run folder there (config, metrics.jsonl, a sample grid every tenth of the
     run) to watch a build; by default nothing but the shipped files is written.
+    `minutes`: stop each model's training after this many minutes of training, between two steps, and ship
+    what it learned (the shipped metadata says so: `recipe.time_limit_minutes`, and `step` is the steps
+    trained); on a busy machine the result then depends on its speed.
+    `scene_cache`: render the procedural scenes into this folder once and reuse them in later builds (the
+    same seeds and size give the same pictures); by default they live in a temporary folder.
 
     Returns {name: {"path", "seconds", "steps", "quality"}}. `quick` trains a few steps on a few scenes
     (a smoke test of the whole path, seconds long; the weights are useless).
@@ -159,25 +175,33 @@ def build(out_dir: str | Path | None = None, quick: bool = False, only: list[str
             raise ModelError(f"bundled model '{name}' has no build recipe.")
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="ganstudio-bundled-") as tmp:
-        scene_folders: dict[int, Path] = {}
+        scene_folders: dict[tuple[int, int], Path] = {}
         for name in names:
             recipe, entry = _RECIPES[name], _BY_NAME[name]
             data_path = None
             n_scenes = recipe.quick_scenes if quick else recipe.scenes
             if n_scenes:
-                if n_scenes not in scene_folders:
+                key = (n_scenes, recipe.scene_size)
+                if key not in scene_folders:
                     t0 = time.perf_counter()
-                    scene_folders[n_scenes] = render_scene_folder(Path(tmp) / f"scenes{n_scenes}", n_scenes,
-                                                                  SCENE_SIZE, seed=0)
-                    say(f"rendered {n_scenes} training scenes in {time.perf_counter() - t0:.1f} s")
-                data_path = str(scene_folders[n_scenes])
+                    where = Path(scene_cache) if scene_cache is not None else Path(tmp)
+                    folder = where / f"scenes{n_scenes}_{recipe.scene_size}"
+                    if scene_cache is not None and len(list(folder.glob("scene_*.png"))) == n_scenes:
+                        say(f"reusing {n_scenes} training scenes ({recipe.scene_size} px) in {folder}")
+                    else:
+                        render_scene_folder(folder, n_scenes, recipe.scene_size, seed=0)
+                        say(f"rendered {n_scenes} training scenes ({recipe.scene_size} px) in "
+                            f"{time.perf_counter() - t0:.1f} s")
+                    scene_folders[key] = folder
+                data_path = str(scene_folders[key])
             cfg = recipe.config(data_path, quick, samples=runs is not None)
             total = cfg.train.steps
 
             def report(event, name=name, total=total):
                 if event.kind == "scalars":
                     d = event.data
-                    shown = ", ".join(f"{k} {d[k]:.3f}" for k in ("d_loss", "g_loss", "l1", "sliced_w") if k in d)
+                    shown = ", ".join(f"{k} {d[k]:.3f}" for k in ("d_loss", "g_loss", "l1", "diversity", "sliced_w")
+                                      if k in d)
                     say(f"{name}: step {event.step}/{total}  {d['wall_time']:.0f} s  {d['it_s']:.2f} it/s  {shown}")
                 elif event.kind in ("warning", "error"):
                     say(f"{name}: {event.kind}: {event.data.get('message')}")
@@ -185,17 +209,24 @@ def build(out_dir: str | Path | None = None, quick: bool = False, only: list[str
             say(f"{name}: training {total} steps ({cfg.model.generator}, {cfg.objective.loss}, data {cfg.data.kind})")
             trainer = Trainer(cfg, run_dir=Path(runs) / name if runs is not None else None, report=report)
             t0 = time.perf_counter()
-            trainer.run()
+            limit = None if minutes is None else t0 + 60 * float(minutes)
+            trainer.run(should_stop=None if limit is None else (lambda limit=limit: time.perf_counter() > limit))
             seconds = time.perf_counter() - t0
+            if trainer.step_count < total:
+                say(f"{name}: stopped at step {trainer.step_count}/{total} (the {minutes:g}-minute limit)")
             ckpt = trainer.checkpoint()
+            described = recipe.describe(quick)
+            if minutes is not None:
+                described["time_limit_minutes"] = float(minutes)
+                described["steps_trained"] = trainer.step_count
             # Quality is measured on the generator exactly as shipped (float16 weights read back).
             with tempfile.TemporaryDirectory(prefix="ganstudio-ship-") as staging:
-                ship_checkpoint(ckpt, entry, recipe.describe(quick), {}, staging)
+                ship_checkpoint(ckpt, entry, described, {}, staging)
                 G, _, _ = load_bundled_generator(name, folder=staging)
                 say(f"{name}: measuring quality")
                 quality = evaluate_generator(name, G, quick=quick)
             quality["train_seconds"] = round(seconds, 1)
-            path = ship_checkpoint(ckpt, entry, recipe.describe(quick), quality, out_dir)
+            path = ship_checkpoint(ckpt, entry, described, quality, out_dir)
             say(f"{name}: {json.dumps(quality)}")
             say(f"{name}: wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
             results[name] = {"path": str(path), "seconds": round(seconds, 1), "steps": trainer.step_count,

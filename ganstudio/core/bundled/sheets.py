@@ -69,7 +69,7 @@ def demo_sketch_input(size: int = SCENE_SIZE, sky_rgb=(60, 120, 230), variant: i
 
 @torch.no_grad()
 def contact_sheets(out_dir: str | Path, folder: str | Path | None = None) -> list[Path]:
-    """docs/screenshots/bundled-{scenes,digits,sketch,landscapes}.png from the shipped models."""
+    """docs/screenshots/bundled-{scenes,digits,sketch,sketch-variants,landscapes}.png from the shipped models."""
     from ganstudio.core.data.scenes import render_scenes
     from ganstudio.core.imaging import make_grid_uint8, save_png, sketch_input_to_rgb, upscale
     from ganstudio.core.sketch.encoding import image_to_sketch_input
@@ -88,13 +88,17 @@ def contact_sheets(out_dir: str | Path, folder: str | Path | None = None) -> lis
         y = torch.arange(10).repeat(10)  # each row 0..9
         written.append(save_png(upscale(make_grid_uint8(G(z, y), nrow=10), 3), out_dir / "bundled-digits.png"))
     if "sketch-landscapes" in available:
+        from ganstudio.core.bundled.quality import held_out_scenes, model_size, translate_variants
+
         G, _, _ = load_bundled_generator("sketch-landscapes", folder)
-        real = scenes[:6]
+        size = model_size(G)
+        zoom = max(1, 128 // size)  # the sheet shows 128 px cells whatever the model's size
+        real = held_out_scenes(6, size)
         inputs = image_to_sketch_input(real, n_hints=torch.tensor([0, 0, 10, 10, 30, 30]),
                                        generator=torch.Generator().manual_seed(0))
-        drawn = torch.cat([demo_sketch_input(64, None), demo_sketch_input(64, (60, 120, 230)),
-                           demo_sketch_input(64, (250, 150, 70)), demo_sketch_input(64, (60, 120, 230), 1),
-                           demo_sketch_input(64, None, 1), demo_sketch_input(64, (40, 30, 90), 1)])
+        drawn = torch.cat([demo_sketch_input(size, None), demo_sketch_input(size, (60, 120, 230)),
+                           demo_sketch_input(size, (250, 150, 70)), demo_sketch_input(size, (60, 120, 230), 1),
+                           demo_sketch_input(size, None, 1), demo_sketch_input(size, (40, 30, 90), 1)])
         shown = []
         for x, target in ((inputs, real), (drawn, None)):
             out = G(x)
@@ -103,7 +107,12 @@ def contact_sheets(out_dir: str | Path, folder: str | Path | None = None) -> lis
                 trio.append(target[i:i + 1] if target is not None else torch.full_like(out[i:i + 1], -0.8))
                 shown.append(torch.cat(trio))
         grid = make_grid_uint8(torch.cat(shown), nrow=6)  # each row: two (input | output | target) trios
-        written.append(save_png(upscale(grid, 2), out_dir / "bundled-sketch.png"))
+        written.append(save_png(upscale(grid, zoom), out_dir / "bundled-sketch.png"))
+        # Each row: the input, then the four variants the Sketch strip shows for seeds 0-3.
+        picked = torch.cat([inputs[[0, 1, 2]], drawn[[0, 1, 4]]])
+        variants = translate_variants(G, picked, [0, 1, 2, 3])
+        rows = torch.cat([torch.cat([sketch_input_to_rgb(picked[i:i + 1]), variants[i]]) for i in range(len(picked))])
+        written.append(save_png(upscale(make_grid_uint8(rows, nrow=5), zoom), out_dir / "bundled-sketch-variants.png"))
     if "landscapes-dcgan" in available:
         G, _, _ = load_bundled_generator("landscapes-dcgan", folder)
         z = torch.randn(32, G.z_dim, generator=torch.Generator().manual_seed(2))

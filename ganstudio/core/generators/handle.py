@@ -112,6 +112,7 @@ class Generator:
     channels: int = 3  # of the output pictures (1: grey, shown as RGB)
     size_multiple: int = 0  # fully convolutional models take any size that is a multiple of this; 0: image_size only
     use_ema: bool = True
+    variant_z: int = 0  # a latent input's dims (U-Nets trained with model.variant_z): variants come from z
     directions: tuple[str, ...] = ()  # CycleGAN checkpoints: ("AtoB", "BtoA"); () for one-way models
     direction: str = ""  # the way `translate` goes for a model with directions (set_direction)
     description: str = ""
@@ -168,8 +169,9 @@ class Generator:
 
     @property
     def is_stochastic(self) -> bool:
-        """True when "reference" mode gives different variants for different seeds."""
-        return self.is_translation and self.has_dropout
+        """True when "reference" mode gives different variants for different seeds (dropout masks, or a
+        latent input's z)."""
+        return self.is_translation and (self.has_dropout or self.variant_z > 0)
 
     def model_id(self) -> dict[str, Any]:
         """What a bookmark stores to name the model (the file and its content hash)."""
@@ -182,6 +184,7 @@ class Generator:
         out = {
             "name": self.name, "title": self.title, "path": str(self.path), "source": self.source,
             "input_kind": self.input_kind, "image_size": self.image_size, "z_dim": self.z_dim,
+            "variant_z": self.variant_z,
             "n_classes": self.n_classes, "channels": self.channels, "out_channels": self.channels,
             "fast_previews": self.fast_previews,
             "size_multiple": self.size_multiple, "directions": list(self.directions),
@@ -311,6 +314,8 @@ class Generator:
 
         mode "eval" is deterministic; "reference" runs as the pix2pix reference's test phase (per-image
         batch-norm statistics, dropout on, masks drawn from `seeds`, one per image; default 0, 1, ...).
+        A model with a latent input (`variant_z`) runs in eval mode either way: "eval" with z = 0 (the mean),
+        "reference" with each seed's latent (`latent_variants.variant_latent`).
         fast=True (live previews only; pictures that are kept are exact fp32) runs under bf16 autocast with
         the input in channels_last: within bf16 rounding of the exact picture, not equal to it.
         """
@@ -333,7 +338,12 @@ class Generator:
         with self._lock, precision, torch.inference_mode():
             self.module.eval()
             network = self._network()
-            if mode == "reference":
+            if self.variant_z:
+                from ganstudio.core.generators.latent_variants import variant_latents
+
+                z = variant_latents(seeds if mode == "reference" else None, self.variant_z, n=x.shape[0])
+                out = network(x, z.to(self.device))
+            elif mode == "reference":
                 with reference_mode(network, seeds):
                     out = network(x)
             else:
@@ -455,9 +465,12 @@ def _open_checkpoint(file: Path, device: torch.device, use_ema: bool) -> Generat
                                      f"{cfg.data.image_size} px", info={"data_kind": cfg.data.kind}, **common)
     if task == "paired":
         kind = INPUT_SKETCH if cfg.data.kind == "autopair" else INPUT_IMAGE
-        return Generator(input_kind=kind, image_size=int(cfg.data.image_size),
-                         description=f"{cfg.name}, step {ckpt.step}, {cfg.model.generator}, {cfg.data.image_size} px",
-                         info={"data_kind": cfg.data.kind}, **common)
+        nz = int(getattr(G, "latent_dim", 0) or 0)
+        latent = f", z {nz} (variants from z)" if nz else ""
+        return Generator(input_kind=kind, image_size=int(cfg.data.image_size), variant_z=nz,
+                         default_mode="reference" if nz else "eval",
+                         description=f"{cfg.name}, step {ckpt.step}, {cfg.model.generator}, {cfg.data.image_size} px"
+                                     f"{latent}", info={"data_kind": cfg.data.kind}, **common)
     channels, size = G.output_shape[0], G.output_shape[-1]
     n_classes = int(getattr(G, "n_classes", 0) or 0)
     desc = f"{cfg.name}, step {ckpt.step}, z {G.z_dim}, {size} px" + (f", {n_classes} classes" if n_classes else "")

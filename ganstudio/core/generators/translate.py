@@ -22,8 +22,11 @@ MAX_TRANSLATE_PIXELS = 2048 * 2048
 
 
 def translate_file(model: Generator, input_path: str | Path, mode: str = "reference", seed: int = 0,
-                   n_hints: int = 10) -> np.ndarray:
-    """Translate a picture file or a saved sketch document (.json): uint8 (H, W, 3)."""
+                   n_hints: int = 10, variant_seed: int | None = None) -> np.ndarray:
+    """Translate a picture file or a saved sketch document (.json): uint8 (H, W, 3).
+
+    A model with a latent input (`Generator.variant_z`) draws z = 0 (the mean) unless `variant_seed` names
+    a variant (the latent the Sketch strip shows for that seed); `mode` and `seed` still place the hints."""
     input_path = Path(input_path)
     if not model.is_translation:
         raise ModelError(f"{model.path} is an unconditional generator; `translate` needs a sketch or pix2pix model.")
@@ -43,7 +46,11 @@ def translate_file(model: Generator, input_path: str | Path, mode: str = "refere
 
         image = load_image(input_path, model.image_size, channels=3)
         x = model.input_from_image(image, n_hints=n_hints, seed=seed)
-    out = model.translate(x[None], mode=mode, seeds=[seed])
+    if model.variant_z:
+        mode, seeds = ("eval", [seed]) if variant_seed is None else ("reference", [variant_seed])
+    else:
+        seeds = [seed]
+    out = model.translate(x[None], mode=mode, seeds=seeds)
     return model.to_pixels(out)[0]
 
 

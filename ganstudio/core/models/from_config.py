@@ -55,6 +55,8 @@ def build_models(cfg: RunConfig, n_classes: int = 0) -> tuple[torch.nn.Module, t
         g_kwargs: dict[str, Any] = dict(input_nc=in_nc, output_nc=3, ngf=m.g_width, norm=m.g_norm, use_dropout=m.dropout)
         if num_downs is not None:
             g_kwargs["num_downs"] = num_downs
+        if m.variant_z:
+            g_kwargs["latent_dim"] = m.variant_z  # validate allows it only for the U-Nets
         G = registry.build_generator(m.generator, **g_kwargs)
         d_name = m.discriminator if m.discriminator != "mlp" else "patchgan"
         d_kwargs: dict[str, Any] = dict(input_nc=in_nc + 3, ndf=m.d_width, norm=m.d_norm)

@@ -10,6 +10,13 @@ state dicts for unet_128 / unet_256 and load with strict=True. As in the referen
 carry a bias only with instance norm (batch norm has its own shift), instance norm has neither
 affine weights nor running statistics, and Dropout(0.5) sits in the ngf*8 middle blocks.
 
+A latent input in the BicycleGAN manner (Zhu et al. 2017, `G_Unet_add_input`): with `latent_dim` > 0 the
+network takes `forward(x, z)`, z (N, latent_dim) tiled over H x W and concatenated to the input, so the
+first convolution sees input_nc + latent_dim channels (its name stays `model.model.0.weight`). z None is
+z = 0, the mean of the N(0, 1) prior it is trained with: callers that know nothing of z get one
+deterministic picture. The attribute is `latent_dim`, not `z_dim`: a translating network is not an
+unconditional generator of z.
+
 Every non-outermost block returns cat([x, inner(x)]). Its first LeakyReLU works in place (saves
 memory, as in the reference), so the skip carries LeakyReLU(x); the parent block applies ReLU to the
 concatenation next, and ReLU(LeakyReLU(x)) = ReLU(x), so outputs are the same as with a plain skip.
@@ -94,9 +101,11 @@ class UnetGenerator(nn.Module):
         norm: str = "batch",
         use_dropout: bool = False,
         image_size: int | None = None,
+        latent_dim: int = 0,
     ) -> None:
         super().__init__()
         self.input_nc = require_int(input_nc, "input_nc")
+        self.latent_dim = require_int(latent_dim, "latent_dim", minimum=0)
         self.output_nc = require_int(output_nc, "output_nc")
         self.num_downs = require_int(num_downs, "num_downs", minimum=5)
         require_int(ngf, "ngf")
@@ -113,7 +122,7 @@ class UnetGenerator(nn.Module):
         block = UnetSkipConnectionBlock(ngf * 2, ngf * 4, submodule=block, norm=norm)
         block = UnetSkipConnectionBlock(ngf, ngf * 2, submodule=block, norm=norm)
         self.model = UnetSkipConnectionBlock(
-            output_nc, ngf, input_nc=input_nc, submodule=block, outermost=True, norm=norm
+            output_nc, ngf, input_nc=input_nc + self.latent_dim, submodule=block, outermost=True, norm=norm
         )
         dcgan_init_(self)  # pix2pix's default 'normal' init is the DCGAN rule
 
@@ -125,10 +134,19 @@ class UnetGenerator(nn.Module):
     def output_shape(self) -> tuple[int | None, ...]:
         return (self.output_nc, self.image_size, self.image_size)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.input_nc:
             raise ModelError(f"the U-Net expects images (N, {self.input_nc}, H, W), got {tuple(x.shape)}.")
         _check_size(x.shape[2], x.shape[3], self.num_downs)
+        if self.latent_dim:
+            n, _, h, w = x.shape
+            if z is None:
+                z = x.new_zeros(n, self.latent_dim)
+            elif z.dim() != 2 or z.shape[0] != n or z.shape[1] != self.latent_dim:
+                raise ModelError(f"the U-Net takes latents (N={n}, {self.latent_dim}), got {tuple(z.shape)}.")
+            x = torch.cat([x, z.to(x.dtype)[:, :, None, None].expand(n, self.latent_dim, h, w)], 1)
+        elif z is not None:
+            raise ModelError("this U-Net has no latent input; it takes the picture alone.")
         return self.model(x)
 
 
@@ -163,9 +181,11 @@ def unet_small(
     norm: str = "batch",
     use_dropout: bool = False,
     image_size: int | None = None,
+    latent_dim: int = 0,
 ) -> UnetGenerator:
     """A U-Net fast enough to train and sketch with on a CPU: by default 64x64 images (num_downs 6,
-    down to 1x1) with ngf 32; image_size defaults to 2**num_downs."""
+    down to 1x1) with ngf 32; image_size defaults to 2**num_downs. latent_dim > 0: a z input (see above)."""
     if image_size is None:
         image_size = 2**num_downs
-    return UnetGenerator(input_nc, output_nc, num_downs, ngf, norm, use_dropout, image_size=image_size)
+    return UnetGenerator(input_nc, output_nc, num_downs, ngf, norm, use_dropout, image_size=image_size,
+                         latent_dim=latent_dim)

@@ -104,7 +104,7 @@ class SketchSession:
 
     @property
     def stochastic(self) -> bool:
-        """Variants exist: a translating model with dropout, in reference mode."""
+        """Variants exist: a translating model with dropout or a latent input (z), in reference mode."""
         return self.translating and bool(self.model_info["stochastic"]) and self.mode == "reference"
 
     @property

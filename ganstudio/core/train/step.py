@@ -9,6 +9,7 @@ what makes a run with the same seed repeat exactly.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -17,6 +18,17 @@ import torch.nn.functional as F
 from ganstudio.core.models.layers import pack_samples
 from ganstudio.core.train import objectives, tricks
 from ganstudio.core.train.batches import Batch
+
+
+def diversity_ratio(fake: torch.Tensor, z: torch.Tensor, clip: float) -> torch.Tensor:
+    """The diversity-sensitive term (Yang et al. 2019, DSGAN; Mao et al. 2019's mode-seeking ratio):
+    rows i and i + n/2 of `fake` translate the same input with latents z_i and z_{i+n/2}; per pair
+    mean|G(x, z1) - G(x, z2)| / mean|z1 - z2|, clipped at `clip` (past it no reward for more change),
+    averaged over the pairs. The generator maximises it."""
+    half = fake.shape[0] // 2
+    d_out = (fake[:half] - fake[half:2 * half]).abs().flatten(1).mean(1)
+    d_z = (z[:half] - z[half:2 * half]).abs().mean(1).clamp_min(1e-8)
+    return (d_out / d_z).clamp(max=clip).mean()
 
 
 class TrainingStep:
@@ -83,11 +95,12 @@ class TrainingStep:
 
     def _discriminator_step(self, keep_fake: bool = False) -> None:
         n = self.cfg.optim.batch_size
-        batch = self.data.next(n)
+        batch = self._variant_pairs(self.data.next(n))
+        z = self._sample_z(n)
         with torch.set_grad_enabled(keep_fake), self._autocast():
-            fake = self._generate(self.G, self._sample_z(n), batch.label if self._conditional else None, batch.cond)
+            fake = self._generate(self.G, z, batch.label if self._conditional else None, batch.cond)
         if keep_fake:
-            self._kept_fake = (batch, fake)
+            self._kept_fake = (batch, fake, z)
         if self._logging:
             self._last_pair = (batch.real, fake.detach())
         with self._autocast():
@@ -130,7 +143,7 @@ class TrainingStep:
         lr = self.opt_D.param_groups[0]["lr"]
         n = self.cfg.optim.batch_size
         for _ in range(self.cfg.tricks.unrolled_steps):
-            batch = self.data.next(n)
+            batch = self._variant_pairs(self.data.next(n))
             fake = self._generate(self.G, self._sample_z(n), batch.label if self._conditional else None, batch.cond)
 
             def D_ahead(x, **kw):
@@ -175,14 +188,17 @@ class TrainingStep:
         t = self.cfg.tricks
         kept, self._kept_fake = self._kept_fake, None
         if kept is not None:
-            batch, fake = kept
+            batch, fake, z = kept
         else:
             batch = self.data.next(n) if (self.task == "paired" or t.feature_matching > 0 or self._conditional) else None
+            if batch is not None:
+                batch = self._variant_pairs(batch)
+            z = self._sample_z(n)
         y = batch.label if (batch is not None and self._conditional) else None
         cond = batch.cond if batch is not None else None
         with self._autocast():
             if kept is None:
-                fake = self._generate(self.G, self._sample_z(n), y, cond)
+                fake = self._generate(self.G, z, y, cond)
             fake_in = self._d_input(fake.float(), cond)
             y_packed = y[:: t.pack] if (y is not None and t.pack > 1) else y
             features = None
@@ -201,6 +217,11 @@ class TrainingStep:
                 loss = self.objective.g_loss(fake_scores)
             if self.task == "paired" and self._logging:
                 self._record("l1", F.l1_loss(fake.detach().float(), batch.real))
+            if t.diversity > 0:
+                ratio = diversity_ratio(fake.float(), z, clip=t.diversity_clip)
+                loss = loss - t.diversity * ratio
+                if self._logging:
+                    self._record("diversity", ratio)
             if features is not None:
                 loss = loss + t.feature_matching * tricks.feature_matching_loss(*features)
             if self.hist_G is not None:
@@ -211,12 +232,26 @@ class TrainingStep:
 
     def _sample_z(self, n: int) -> torch.Tensor | None:
         if self.task == "paired":
-            return None
+            # A paired U-Net's latent input (model.variant_z); the others take the picture alone.
+            nz = self.cfg.model.variant_z
+            return torch.randn(n, nz, generator=self.rng).to(self.device) if nz else None
         return torch.randn(n, self.cfg.model.z_dim, generator=self.rng).to(self.device)
+
+    def _variant_pairs(self, batch: Batch) -> Batch:
+        """With the diversity term on, the second half of a batch repeats the first half's pairs, so every
+        input is translated with two latents (rows i and i + n/2); otherwise the batch as it came."""
+        if self.cfg.tricks.diversity <= 0 or batch.cond is None:
+            return batch
+        half = batch.real.shape[0] // 2
+
+        def twice(x):
+            return None if x is None else torch.cat([x[:half], x[:half]])
+
+        return replace(batch, real=twice(batch.real), cond=twice(batch.cond), label=twice(batch.label))
 
     def _generate(self, G: torch.nn.Module, z, y, cond) -> torch.Tensor:
         if self.task == "paired":
-            return G(cond)
+            return G(cond) if z is None else G(cond, z)
         if y is not None:
             return G(z, y)
         return G(z)

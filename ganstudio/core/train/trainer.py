@@ -172,7 +172,7 @@ class Trainer(TrainingStep, Checkpointing, Reporting):
         self.last_scalars: dict[str, float] = {}  # the latest logged means (a best metric may be one of them)
         self.rollbacks = 0
         self._pending: dict[str, list[torch.Tensor]] = {}
-        self._kept_fake: tuple[Batch, torch.Tensor] | None = None
+        self._kept_fake: tuple[Batch, torch.Tensor, torch.Tensor | None] | None = None
         self._last_pair: tuple[torch.Tensor, torch.Tensor] | None = None
         self._logging = False
         self._last_log_time = time.perf_counter()

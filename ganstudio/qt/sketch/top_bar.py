@@ -14,9 +14,11 @@ from ganstudio.core.sketch.session import SEED_LIMIT, SketchSession
 
 log = logging.getLogger(__name__)
 
-MODES = (("Deterministic", "eval", "Batch norm running statistics, no dropout: one picture per sketch."),
+MODES = (("Deterministic", "eval", "Batch norm running statistics, no dropout, z = 0 for models with a latent "
+                                   "input: one picture per sketch."),
          ("Reference (variants)", "reference", "As the pix2pix test script runs: batch norm on each picture's "
-                                               "own statistics, dropout on; each seed gives a variant."))
+                                               "own statistics, dropout on; each seed gives a variant. Models "
+                                               "with a latent input draw each seed's z instead."))
 
 
 def _buddy(text: str, widget: QWidget) -> QLabel:
@@ -70,9 +72,10 @@ class TopBar(QWidget):
         for text, mode, tip in MODES:
             self.modeCombo.addItem(text, mode)
             self.modeCombo.setItemData(self.modeCombo.count() - 1, tip, Qt.ToolTipRole)
-        self.modeCombo.setToolTip("Deterministic: batch norm running statistics, no dropout. Reference: as the "
-                                  "pix2pix test script runs (batch norm on each picture's own statistics, dropout "
-                                  "on): each seed gives a variant.")
+        self.modeCombo.setToolTip("Deterministic: batch norm running statistics, no dropout (z = 0). Reference: "
+                                  "as the pix2pix test script runs (batch norm on each picture's own statistics, "
+                                  "dropout on): each seed gives a variant; a model with a latent input (the bundled "
+                                  "sketch model) draws each seed's z.")
         self.modeCombo.setCurrentIndex(max(0, self.modeCombo.findData(session.mode)))
         self.modeCombo.currentIndexChanged.connect(lambda _i: session.set_mode(self.modeCombo.currentData()))
         bar.addWidget(_buddy("M&ode", self.modeCombo))

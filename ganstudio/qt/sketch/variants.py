@@ -1,5 +1,5 @@
-"""The variants strip of the Sketch area: reference-mode variants (one seed each) or the best latent
-fits, with Lock and Shuffle. Clicking a variant chooses it in the SketchSession; the area puts the
+"""The variants strip of the Sketch area: reference-mode variants (one seed each: dropout masks, or the
+seed's z for models with a latent input) or the best latent fits, with Lock and Shuffle. Clicking a variant chooses it in the SketchSession; the area puts the
 rendered variants here with `show_variants` / `show_fits`."""
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class VariantsPanel(QWidget):
         if s.latent:
             self.candidateStrip.placeholder = "Draw: the best latent fits appear here."
         elif s.translating and not s.stochastic:
-            self.candidateStrip.placeholder = "Variants need Reference mode and a model with dropout."
+            self.candidateStrip.placeholder = "Variants need Reference mode and a model with dropout or a latent z."
         else:
             self.candidateStrip.placeholder = "Variants appear here when you lift the pen."
         self.candidateStrip.update()

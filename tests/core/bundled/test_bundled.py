@@ -47,7 +47,10 @@ def test_bundled_file_holds_only_the_generator_with_its_recipe_and_quality(name)
     assert set(ckpt.states) == {"G"}  # no discriminator, no optimizer state
     assert ckpt.meta["kind"] == catalogue_entry(name).kind and ckpt.meta["title"]
     assert ckpt.meta["recipe"]["command"].startswith("python -m ganstudio.core.bundled build")
-    assert ckpt.meta["recipe"]["steps"] == ckpt.step > 100  # trained, not random weights
+    recipe = ckpt.meta["recipe"]
+    assert ckpt.step > 100  # trained, not random weights
+    # every step of the recipe, or as many as its build's time limit allowed (the metadata says so)
+    assert ckpt.step == recipe.get("steps_trained", recipe["steps"]) <= recipe["steps"]
     assert ckpt.meta["quality"]  # measured numbers travel with the weights
     side = json.loads(catalogue_entry(name).path.with_suffix(".json").read_text())
     assert side["title"] == ckpt.meta["title"] and side["config"]["data"]["path"] is None
@@ -62,7 +65,8 @@ def test_bundled_generator_is_float32_in_eval_mode_with_varied_finite_pictures(m
             from ganstudio.core.bundled.quality import held_out_scenes
             from ganstudio.core.sketch.encoding import image_to_sketch_input
 
-            x = image_to_sketch_input(held_out_scenes(8), n_hints=5, generator=torch.Generator().manual_seed(1))
+            x = image_to_sketch_input(held_out_scenes(8, cfg.data.image_size), n_hints=5,
+                                      generator=torch.Generator().manual_seed(1))
             out = G(x)
         else:
             z = torch.randn(16, G.z_dim, generator=torch.Generator().manual_seed(0))
@@ -86,13 +90,15 @@ def test_conditional_digits_are_the_requested_digits(models, digit_judge):
 
 
 def test_sketch_model_follows_the_drawing_and_the_colour_hints(models):
-    G, _, _ = models["sketch-landscapes"]
+    G, cfg, _ = models["sketch-landscapes"]
+    size = cfg.data.image_size
     with torch.no_grad():
-        blue = G(demo_sketch_input(sky_rgb=(60, 120, 230)))[0]
-        orange = G(demo_sketch_input(sky_rgb=(250, 150, 70)))[0]
-        other_drawing = G(demo_sketch_input(sky_rgb=(60, 120, 230), variant=1))[0]
+        blue = G(demo_sketch_input(size, sky_rgb=(60, 120, 230)))[0]
+        orange = G(demo_sketch_input(size, sky_rgb=(250, 150, 70)))[0]
+        other_drawing = G(demo_sketch_input(size, sky_rgb=(60, 120, 230), variant=1))[0]
     assert (blue - other_drawing).abs().mean() > 0.03  # a different drawing gives a different picture
-    sky_blue, sky_orange = blue[:, :12].mean((1, 2)), orange[:, :12].mean((1, 2))
+    sky = 12 * size // 64  # the rows above the drawn mountains
+    sky_blue, sky_orange = blue[:, :sky].mean((1, 2)), orange[:, :sky].mean((1, 2))
     assert sky_blue[2] - sky_blue[0] > sky_orange[2] - sky_orange[0] + 0.2  # the sky takes the hint's colour
     assert sky_blue[2] > sky_blue[0]  # and a blue stroke gives a blue sky
 
@@ -135,3 +141,20 @@ def test_the_sketch_area_finds_the_bundled_sketch_model_and_the_dcgan_for_latent
 
     # the sketch model first: the area opens the first one
     assert [m.name for m in list_bundled(area="sketch")] == ["sketch-landscapes", "landscapes-dcgan"]
+
+
+def test_a_time_limited_build_ships_what_it_trained_and_the_scene_cache_is_reused(tmp_path):
+    from ganstudio.core.bundled.recipes import build
+
+    said = []
+    cache = tmp_path / "scenes"
+    first = build(tmp_path / "a", quick=True, only=["sketch-landscapes"], minutes=0, scene_cache=cache,
+                  progress=said.append)
+    assert first["sketch-landscapes"]["steps"] == 0  # the limit was reached before the first step
+    meta = load_checkpoint(tmp_path / "a" / "sketch-landscapes.safetensors").meta
+    assert meta["recipe"]["time_limit_minutes"] == 0 and meta["recipe"]["steps_trained"] == 0 == meta["step"]
+    assert any("stopped at step 0/1" in s for s in said) and any(s.startswith("rendered 8") for s in said)
+    said.clear()
+    build(tmp_path / "b", quick=True, only=["sketch-landscapes"], scene_cache=cache, progress=said.append)
+    assert any(s.startswith("reusing 8 training scenes") for s in said) and not any("rendered" in s for s in said)
+    assert "time_limit_minutes" not in load_checkpoint(tmp_path / "b" / "sketch-landscapes.safetensors").meta["recipe"]
