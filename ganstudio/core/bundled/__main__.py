@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="stop each model's training after this many minutes and ship what it learned")
     b.add_argument("--scene-cache", default=None,
                    help="render the training scenes into this folder once and reuse them in later builds")
+    b.add_argument("--candidate", action="store_true",
+                   help="build models from the successor recipe being tried (recipes.CANDIDATES), not the shipped one")
     b.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (1 is fastest on a machine busy with other work)")
     e = sub.add_parser("evaluate", help="measure the quality of the installed bundled models")
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             torch.set_num_threads(args.threads)
         t0 = time.perf_counter()
         results = build(args.out, quick=args.quick, only=args.only, progress=say, runs=args.runs,
-                        minutes=args.minutes, scene_cache=args.scene_cache)
+                        minutes=args.minutes, scene_cache=args.scene_cache, candidate=args.candidate)
         say(f"built {len(results)} model(s) in {time.perf_counter() - t0:.0f} s on {machine_description()}")
         say(json.dumps(results, indent=2))
     elif args.command == "evaluate":

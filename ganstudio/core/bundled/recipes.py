@@ -89,16 +89,8 @@ class Recipe:
 
 RECIPES: tuple[Recipe, ...] = (
     Recipe("digits-conditional", "digits-cdcgan", (), steps=3000, quick_steps=1),
-    # 128 px with a latent input (8 dims, BicycleGAN-style, tiled onto the input) and the diversity-sensitive
-    # term, so that variants differ; no dropout (z is the noise). ngf 16 for pen-up -> picture within 50 ms
-    # on a 2-core CPU (benchmarks/sketch_latency.py); ndf 16 halves a step (D's stride-1 layer dominates at
-    # 128 px). docs/QUALITY.md has its builds' numbers against the shipped 64 px model, which the previous
-    # recipe made ("sketch-folder" + optim.lr_decay=linear: unet_small ngf 32, 64 px, 2,500 steps, no z;
-    # its file's metadata keeps that recipe).
-    Recipe("sketch-landscapes", "sketch-folder",
-           ("data.image_size=128", "model.g_width=16", "model.d_width=16", "model.dropout=false", "model.variant_z=8",
-            "tricks.diversity=20", "tricks.diversity_clip=0.3", "optim.lr_decay=linear"),
-           steps=2400, quick_steps=1, scenes=1500, quick_scenes=8, scene_size=128),
+    Recipe("sketch-landscapes", "sketch-folder", ("optim.lr_decay=linear",),
+           steps=2500, quick_steps=1, scenes=1500, quick_scenes=8),
     Recipe("landscapes-dcgan", "digits-dcgan",
            ("data.kind=folder", f"data.image_size={SCENE_SIZE}", "data.channels=3", "model.z_dim=100",
             "model.g_width=32", "model.d_width=32", "optim.batch_size=32", "tricks.ema=0.999",
@@ -108,6 +100,20 @@ RECIPES: tuple[Recipe, ...] = (
            steps=2500, quick_steps=1, scenes=1500, quick_scenes=8),
 )
 _RECIPES = {r.name: r for r in RECIPES}
+
+# Recipes tried as successors of a shipped model, built with `build --candidate` (never by default, so that
+# RECIPES always makes the files that ship); docs/QUALITY.md has how each measured against the shipped one.
+CANDIDATES: dict[str, Recipe] = {
+    # 128 px with a latent input (8 dims, BicycleGAN-style, tiled onto the input) and the diversity-sensitive
+    # term, so that variants differ; no dropout (z is the noise). ngf 16 for pen-up -> picture within 50 ms
+    # on a 2-core CPU (benchmarks/sketch_latency.py); ndf 16 halves a step (D's stride-1 layer dominates at
+    # 128 px). Sharper and more diverse than the shipped model, but not yet as close to the scenes (L1).
+    "sketch-landscapes": Recipe(
+        "sketch-landscapes", "sketch-folder",
+        ("data.image_size=128", "model.g_width=16", "model.d_width=16", "model.dropout=false", "model.variant_z=8",
+         "tricks.diversity=20", "tricks.diversity_clip=0.3", "optim.lr_decay=linear"),
+        steps=2400, quick_steps=1, scenes=1500, quick_scenes=8, scene_size=128),
+}
 
 
 def ship_checkpoint(ckpt, entry: BundledModel, recipe: dict[str, Any], quality: dict[str, Any],
@@ -148,7 +154,8 @@ def machine_description() -> str:
 
 def build(out_dir: str | Path | None = None, quick: bool = False, only: list[str] | None = None,
           progress: Callable[[str], None] | None = None, runs: str | Path | None = None,
-          minutes: float | None = None, scene_cache: str | Path | None = None) -> dict[str, dict[str, Any]]:
+          minutes: float | None = None, scene_cache: str | Path | None = None,
+          candidate: bool = False) -> dict[str, dict[str, Any]]:
     """Train every bundled model (or those named in `only`) from scratch and write them to `out_dir`.
 
     `runs`: keep each model's run folder there (config, metrics.jsonl, a sample grid every tenth of the
@@ -156,6 +163,8 @@ def build(out_dir: str | Path | None = None, quick: bool = False, only: list[str
     `minutes`: stop each model's training after this many minutes of training, between two steps, and ship
     what it learned (the shipped metadata says so: `recipe.time_limit_minutes`, and `step` is the steps
     trained); on a busy machine the result then depends on its speed.
+    `candidate`: build the models that have one from their CANDIDATES recipe instead (a successor being
+    tried; the shipped files come from RECIPES).
     `scene_cache`: render the procedural scenes into this folder once and reuse them in later builds (the
     same seeds and size give the same pictures); by default they live in a temporary folder.
 
@@ -177,7 +186,7 @@ def build(out_dir: str | Path | None = None, quick: bool = False, only: list[str
     with tempfile.TemporaryDirectory(prefix="ganstudio-bundled-") as tmp:
         scene_folders: dict[tuple[int, int], Path] = {}
         for name in names:
-            recipe, entry = _RECIPES[name], _BY_NAME[name]
+            recipe, entry = (CANDIDATES.get(name) if candidate else None) or _RECIPES[name], _BY_NAME[name]
             data_path = None
             n_scenes = recipe.quick_scenes if quick else recipe.scenes
             if n_scenes:

@@ -158,3 +158,21 @@ def test_a_time_limited_build_ships_what_it_trained_and_the_scene_cache_is_reuse
     build(tmp_path / "b", quick=True, only=["sketch-landscapes"], scene_cache=cache, progress=said.append)
     assert any(s.startswith("reusing 8 training scenes") for s in said) and not any("rendered" in s for s in said)
     assert "time_limit_minutes" not in load_checkpoint(tmp_path / "b" / "sketch-landscapes.safetensors").meta["recipe"]
+
+
+def test_a_candidate_build_makes_the_successor_being_tried_and_the_default_build_the_shipped_recipe(tmp_path):
+    """`build --candidate` trains a model from recipes.CANDIDATES (the 128 px sketch model with a latent
+    input); a plain build keeps making what ships (64 px, no z), so RECIPES always describes the files."""
+    from ganstudio.core.bundled.recipes import CANDIDATES
+
+    assert bundled_cli.main(["build", "--quick", "--candidate", "--only", "sketch-landscapes", "--out", str(tmp_path / "c")]) == 0
+    G, cfg, _meta = load_bundled_generator("sketch-landscapes", folder=tmp_path / "c")
+    assert cfg.data.image_size == 128 and cfg.model.variant_z == 8 and G.latent_dim == 8
+    assert CANDIDATES["sketch-landscapes"].scene_size == 128
+    from ganstudio.core.generators.catalogue import bundled_folder
+
+    shipped = load_checkpoint(bundled_folder() / "sketch-landscapes.safetensors")
+    assert bundled_cli.main(["build", "--quick", "--only", "sketch-landscapes", "--out", str(tmp_path / "d")]) == 0
+    _G, plain, meta = load_bundled_generator("sketch-landscapes", folder=tmp_path / "d")
+    assert plain.data.image_size == 64 and plain.model.variant_z == 0
+    assert meta["recipe"]["overrides"] == shipped.meta["recipe"]["overrides"]  # the shipped file's recipe
