@@ -65,7 +65,7 @@ def test_the_monitor_plots_a_registered_metric_from_scalars_events(qtbot, dummy_
     from ganstudio.qt import theme
     from ganstudio.qt.monitor.monitor import PLOTS
 
-    assert dict((key, metrics) for key, _title, metrics, _unit in PLOTS)["lossPlot"] == ("d_loss", "g_loss", "l1", "D_A", "D_B", "G_A", "G_B",
+    assert dict((key, metrics) for key, _title, metrics, _unit in PLOTS)["lossPlot"] == ("d_loss", "g_loss", "l1", "diversity", "D_A", "D_B", "G_A", "G_B",
                                                                                    "cycle_A", "cycle_B", "idt_A", "idt_B",
                                                                                    "dummy_metric")
     monitor.begin_live_run({"name": "registry-test", "task": "image"})
