@@ -1,7 +1,6 @@
 """Broken checkpoints on the command line: `info` and `train --resume` end with one line naming the
 file and the user-error exit status, never a traceback (real processes, as a user runs them)."""
 
-import json
 import os
 import subprocess
 import sys
@@ -9,9 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file
-from safetensors.torch import save as st_save_bytes
+from checkpoint_variants import write_variant
 
 from ganstudio.cli import EXIT_USER_ERROR
 
@@ -49,18 +46,6 @@ CASES = {
 }
 
 
-def _variant(src: Path, dst: Path, meta_edit=None, tensor_edit=None, raw_meta=None) -> Path:
-    tensors = load_file(str(src))
-    with safe_open(str(src), "pt") as fh:
-        meta = json.loads(fh.metadata()["ganstudio"])
-    if meta_edit:
-        meta_edit(meta)
-    if tensor_edit:
-        tensor_edit(tensors)
-    dst.write_bytes(st_save_bytes(tensors, metadata={"ganstudio": raw_meta if raw_meta is not None else json.dumps(meta)}))
-    return dst
-
-
 def _one_line_error(out: subprocess.CompletedProcess, name: str) -> None:
     assert out.returncode == EXIT_USER_ERROR, out.stderr
     assert "Traceback" not in out.stderr, out.stderr
@@ -71,12 +56,12 @@ def _one_line_error(out: subprocess.CompletedProcess, name: str) -> None:
 # Real processes are slow: the rest of the damage is covered in-process by tests/core/test_checkpoint_files.py.
 @pytest.mark.parametrize("case", ["meta not JSON", "meta a list", "step abc", "metric bad", "G missing"])
 def test_info_on_a_broken_checkpoint_is_one_line(toy_ckpt, tmp_path, case):
-    bad = _variant(toy_ckpt, tmp_path / "bad.safetensors", **CASES[case])
+    bad = write_variant(toy_ckpt, tmp_path / "bad.safetensors", **CASES[case])
     _one_line_error(ganstudio("info", str(bad)), "bad.safetensors")
 
 
 @pytest.mark.parametrize("case", ["step abc", "opt D state missing", "rng garbage", "G NaN"])
 def test_resuming_a_broken_checkpoint_is_one_line(toy_ckpt, tmp_path, case):
-    bad = _variant(toy_ckpt, tmp_path / "bad.safetensors", **CASES[case])
+    bad = write_variant(toy_ckpt, tmp_path / "bad.safetensors", **CASES[case])
     out = ganstudio("train", "toy-ring", "--resume", str(bad), "--steps", "4", "--out", str(tmp_path / "run"), "--quiet")
     _one_line_error(out, "bad.safetensors")

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file
-from safetensors.torch import save as st_save_bytes
+from checkpoint_variants import drop_prefix, set_item, write_variant
 
 from ganstudio.core import checkpoint as ck
 from ganstudio.core.checkpoint import (
@@ -60,16 +58,7 @@ def good(tmp_path_factory) -> Path:
 
 
 def variant(good: Path, tmp_path: Path, meta_edit=None, tensor_edit=None) -> Path:
-    tensors = load_file(str(good))
-    with safe_open(str(good), "pt") as fh:
-        meta = json.loads(fh.metadata()["ganstudio"])
-    if meta_edit:
-        meta_edit(meta)
-    if tensor_edit:
-        tensor_edit(tensors)
-    path = tmp_path / "bad.safetensors"
-    path.write_bytes(st_save_bytes(tensors, metadata={"ganstudio": json.dumps(meta)}))
-    return path
+    return write_variant(good, tmp_path / "bad.safetensors", meta_edit, tensor_edit)
 
 
 def refusal(path: Path) -> str:
@@ -235,19 +224,8 @@ def test_optimizer_settings_of_the_right_kind_are_accepted(key, value):
 # --- tensors -----------------------------------------------------------------------------------------------
 
 
-def tensors_set(key, value):
-    return lambda t: t.__setitem__(key, value)
-
-
-def tensors_drop(prefix):
-    def edit(t):
-        for k in [k for k in t if k.startswith(prefix)]:
-            del t[k]
-    return edit
-
-
 def test_a_checkpoint_without_generator_weights_says_what_it_holds(good, tmp_path):
-    path = variant(good, tmp_path, tensor_edit=tensors_drop("G."))
+    path = variant(good, tmp_path, tensor_edit=drop_prefix("G."))
     assert refusal(path) == (f"checkpoint {path} has no generator weights (G); it holds D, G_ema, hist_G, opt_D, "
                              "opt_G, rng.")
     path = variant(good, tmp_path, tensor_edit=lambda t: t.clear(), meta_edit=lambda m: [m.pop(k) for k in (
@@ -298,11 +276,11 @@ def test_weight_checks_name_the_first_tensors_and_count_the_rest():
 
 
 def test_historical_averages_must_be_numbered_from_zero(good, tmp_path):
-    path = variant(good, tmp_path, tensor_edit=tensors_set("hist_G.x", torch.zeros(2)))
+    path = variant(good, tmp_path, tensor_edit=set_item("hist_G.x", torch.zeros(2)))
     assert refusal(path) == f"checkpoint {path} is corrupted: its hist_G tensors are not numbered 0 to 6."
     path = variant(good, tmp_path, tensor_edit=lambda t: t.pop("hist_G.0"))
     assert refusal(path) == f"checkpoint {path} is corrupted: its hist_G tensors are not numbered 0 to 4."
-    path = variant(good, tmp_path, tensor_edit=tensors_set("hist_D.1", torch.zeros(2)))
+    path = variant(good, tmp_path, tensor_edit=set_item("hist_D.1", torch.zeros(2)))
     assert refusal(path) == f"checkpoint {path} is corrupted: its hist_D tensors are not numbered 0 to 0."
     # 10 or more tensors: numbered as text, compared as numbers' text ("10" sorts before "2").
     ok = variant(good, tmp_path, tensor_edit=lambda t: [t.__setitem__(f"hist_D.{i}", torch.zeros(1)) for i in range(12)])
@@ -310,53 +288,53 @@ def test_historical_averages_must_be_numbered_from_zero(good, tmp_path):
 
 
 def test_optimizer_state_of_one_network_only_is_refused_and_none_at_all_is_a_fresh_start(good, tmp_path):
-    path = variant(good, tmp_path, tensor_edit=tensors_drop("opt_D."))
+    path = variant(good, tmp_path, tensor_edit=drop_prefix("opt_D."))
     assert refusal(path) == f"checkpoint {path} is corrupted: it lacks the optimizer state opt_D."
-    path = variant(good, tmp_path, tensor_edit=tensors_drop("opt_G."))
+    path = variant(good, tmp_path, tensor_edit=drop_prefix("opt_G."))
     assert refusal(path) == f"checkpoint {path} is corrupted: it lacks the optimizer state opt_G."
-    fresh = load_checkpoint(variant(good, tmp_path, tensor_edit=tensors_drop("opt_")))
+    fresh = load_checkpoint(variant(good, tmp_path, tensor_edit=drop_prefix("opt_")))
     assert fresh.states["opt_G"] == {} and fresh.states["opt_D"] == {}
     # Without optimizer settings the optimizer tensors are not looked at (a generator-only file).
     only_g = variant(good, tmp_path, meta_edit=lambda m: [m.pop(k) for k in ("opt_G_groups", "opt_D_groups")],
-                     tensor_edit=tensors_set("opt_G.junk", torch.zeros(1)))
+                     tensor_edit=set_item("opt_G.junk", torch.zeros(1)))
     assert "opt_D" in load_checkpoint(only_g).states
 
 
 @pytest.mark.parametrize("part", ["opt_G", "opt_D"])
 def test_each_optimizer_state_tensor_is_checked_word_for_word(good, tmp_path, part):
     for key in ("abc.exp_avg", "9.exp_avg", "0.exp-avg", "0."):
-        path = variant(good, tmp_path, tensor_edit=tensors_set(f"{part}.{key}", torch.zeros(2)))
+        path = variant(good, tmp_path, tensor_edit=set_item(f"{part}.{key}", torch.zeros(2)))
         assert refusal(path) == f"checkpoint {path} is corrupted: its optimizer state {part}.{key} belongs to no parameter."
     for value in (torch.tensor([0.5, math.nan]), torch.tensor([math.inf]), torch.zeros(2, dtype=torch.int64)):
-        path = variant(good, tmp_path, tensor_edit=tensors_set(f"{part}.1.exp_avg", value))
+        path = variant(good, tmp_path, tensor_edit=set_item(f"{part}.1.exp_avg", value))
         assert refusal(path) == (f"checkpoint {path} holds an invalid optimizer state in {part}.1.exp_avg (not finite "
                                  "floating-point numbers).")
     for step in (torch.tensor([1.0, 2.0]), torch.tensor(-1.0), torch.zeros(0)):
-        path = variant(good, tmp_path, tensor_edit=tensors_set(f"{part}.2.step", step))
+        path = variant(good, tmp_path, tensor_edit=set_item(f"{part}.2.step", step))
         assert refusal(path) == (f"checkpoint {path} is corrupted: its optimizer step count {part}.2.step is not one "
                                  "number, 0 or more.")
-    assert load_checkpoint(variant(good, tmp_path, tensor_edit=tensors_set(f"{part}.2.step", torch.tensor([0.0]))))
+    assert load_checkpoint(variant(good, tmp_path, tensor_edit=set_item(f"{part}.2.step", torch.tensor([0.0]))))
     path = variant(good, tmp_path, tensor_edit=lambda t: t.pop(f"{part}.3.exp_avg_sq"))
     assert refusal(path) == (f"checkpoint {path} is corrupted: the optimizer state {part} does not hold the same values "
                              "for every parameter.")
     # A parameter with no state at all is fine (it had no gradient yet); the others agree.
-    assert load_checkpoint(variant(good, tmp_path, tensor_edit=tensors_drop(f"{part}.3.")))
+    assert load_checkpoint(variant(good, tmp_path, tensor_edit=drop_prefix(f"{part}.3.")))
 
 
 def test_the_random_number_states_are_checked_word_for_word(good, tmp_path):
     path = variant(good, tmp_path, tensor_edit=lambda t: t.pop("rng.torch"))
     assert refusal(path) == (f"checkpoint {path} is corrupted: its random-number state holds trainer, not the "
                              "trainer's and torch's.")
-    path = variant(good, tmp_path, tensor_edit=tensors_set("rng.numpy", torch.zeros(1, dtype=torch.uint8)))
+    path = variant(good, tmp_path, tensor_edit=set_item("rng.numpy", torch.zeros(1, dtype=torch.uint8)))
     assert refusal(path) == (f"checkpoint {path} is corrupted: its random-number state holds numpy, torch, trainer, "
                              "not the trainer's and torch's.")
     size = torch.get_rng_state().numel()
     for name, value in (("trainer", torch.zeros(10, dtype=torch.uint8)), ("torch", torch.zeros(size)),
                         ("torch", torch.zeros(1, size, dtype=torch.uint8)), ("trainer", torch.zeros(size + 1, dtype=torch.uint8))):
-        path = variant(good, tmp_path, tensor_edit=tensors_set(f"rng.{name}", value))
+        path = variant(good, tmp_path, tensor_edit=set_item(f"rng.{name}", value))
         assert refusal(path) == (f"checkpoint {path} is corrupted: its random-number state rng.{name} is not {size} "
                                  f"bytes ({value.dtype}, {tuple(value.shape)}).")
-    path = variant(good, tmp_path, tensor_edit=tensors_set("rng.torch", torch.full((size,), 255, dtype=torch.uint8)))
+    path = variant(good, tmp_path, tensor_edit=set_item("rng.torch", torch.full((size,), 255, dtype=torch.uint8)))
     assert refusal(path) == f"checkpoint {path} is corrupted: its random-number state rng.torch is invalid."
     # The states that load are the ones saved, byte for byte.
     ckpt = load_checkpoint(good)

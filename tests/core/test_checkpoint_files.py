@@ -1,14 +1,11 @@
 """Broken checkpoints: every kind of damage to the metadata or the tensors gives one CheckpointError
 naming the file, at load, for every caller (sampling, info, the trainer's resume)."""
 
-import json
 from pathlib import Path
 
 import pytest
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file
-from safetensors.torch import save as st_save_bytes
+from checkpoint_variants import checkpoint_parts, drop_prefix, set_item, write_variant
 
 from ganstudio.core.checkpoint import load_checkpoint, read_foreign_state_dict
 from ganstudio.core.errors import CheckpointError, GanStudioError
@@ -31,40 +28,6 @@ def toy_ckpt(tmp_path_factory) -> Path:
     trainer = Trainer(_toy_config(), run_dir=tmp_path_factory.mktemp("toy") / "run")
     trainer.run()
     return trainer.save_checkpoint()
-
-
-def _parts(path: Path) -> tuple[dict, dict]:
-    tensors = load_file(str(path))
-    with safe_open(str(path), "pt") as fh:
-        meta = json.loads(fh.metadata()["ganstudio"])
-    return tensors, meta
-
-
-def write_variant(src: Path, dst: Path, meta_edit=None, tensor_edit=None, raw_meta: str | None = None) -> Path:
-    """A copy of src with its metadata and tensors edited as a broken or hostile file would have them."""
-    tensors, meta = _parts(src)
-    if meta_edit:
-        meta_edit(meta)
-    if tensor_edit:
-        tensor_edit(tensors)
-    text = raw_meta if raw_meta is not None else json.dumps(meta)
-    dst.write_bytes(st_save_bytes(tensors, metadata={"ganstudio": text}))
-    return dst
-
-
-def _set(key, value):
-    return lambda m: m.__setitem__(key, value)
-
-
-def _drop_prefix(prefix):
-    def edit(t):
-        for k in [k for k in t if k.startswith(prefix)]:
-            del t[k]
-    return edit
-
-
-def _set_tensor(key, value):
-    return lambda t: t.__setitem__(key, value)
 
 
 def _first(t, prefix):
@@ -91,43 +54,43 @@ VARIANTS = {
     "meta not JSON": dict(raw_meta="{not json"),
     "meta a list": dict(raw_meta="[1, 2]"),
     "meta deep": dict(raw_meta="[" * 100_000 + "]" * 100_000),
-    "step abc": dict(meta_edit=_set("step", "abc")),
-    "step negative": dict(meta_edit=_set("step", -3)),
-    "step float": dict(meta_edit=_set("step", 2.5)),
-    "metric bad": dict(meta_edit=_set("metrics", {"sliced_w": "bad"})),
-    "metrics a list": dict(meta_edit=_set("metrics", [1])),
-    "config a list": dict(meta_edit=_set("config", [1])),
+    "step abc": dict(meta_edit=set_item("step", "abc")),
+    "step negative": dict(meta_edit=set_item("step", -3)),
+    "step float": dict(meta_edit=set_item("step", 2.5)),
+    "metric bad": dict(meta_edit=set_item("metrics", {"sliced_w": "bad"})),
+    "metrics a list": dict(meta_edit=set_item("metrics", [1])),
+    "config a list": dict(meta_edit=set_item("config", [1])),
     "config section": dict(meta_edit=lambda m: m["config"].__setitem__("model", 5)),
-    "wall_time text": dict(meta_edit=_set("wall_time", "soon")),
-    "n_classes huge": dict(meta_edit=_set("n_classes", 10**12)),
-    "n_critic zero": dict(meta_edit=_set("n_critic", 0)),
-    "ema_updates text": dict(meta_edit=_set("ema_updates", "x")),
-    "hist_counts": dict(meta_edit=_set("hist_counts", "x")),
-    "best_value text": dict(meta_edit=_set("best_value", "x")),
-    "best_metric number": dict(meta_edit=_set("best_metric", 5)),
+    "wall_time text": dict(meta_edit=set_item("wall_time", "soon")),
+    "n_classes huge": dict(meta_edit=set_item("n_classes", 10**12)),
+    "n_critic zero": dict(meta_edit=set_item("n_critic", 0)),
+    "ema_updates text": dict(meta_edit=set_item("ema_updates", "x")),
+    "hist_counts": dict(meta_edit=set_item("hist_counts", "x")),
+    "best_value text": dict(meta_edit=set_item("best_value", "x")),
+    "best_metric number": dict(meta_edit=set_item("best_metric", 5)),
     # optimizer state
-    "opt groups text": dict(meta_edit=_set("opt_G_groups", "x")),
+    "opt groups text": dict(meta_edit=set_item("opt_G_groups", "x")),
     "opt params text": dict(meta_edit=lambda m: m["opt_G_groups"][0].__setitem__("params", "x")),
     "opt lr text": dict(meta_edit=lambda m: m["opt_D_groups"][0].__setitem__("lr", "bad")),
     "opt betas text": dict(meta_edit=lambda m: m["opt_G_groups"][0].__setitem__("betas", "bad")),
     "opt D groups missing": dict(meta_edit=lambda m: m.pop("opt_D_groups")),
-    "opt D state missing": dict(tensor_edit=_drop_prefix("opt_D.")),
+    "opt D state missing": dict(tensor_edit=drop_prefix("opt_D.")),
     "opt key not an index": dict(tensor_edit=lambda t: t.__setitem__("opt_G.abc.exp_avg", torch.zeros(2))),
     "opt index unknown": dict(tensor_edit=lambda t: t.__setitem__("opt_G.99.exp_avg", torch.zeros(2))),
     "opt state NaN": dict(tensor_edit=_poison("opt_G.", float("nan"))),
     "opt step missing": dict(tensor_edit=lambda t: t.pop("opt_G.0.step")),
     # RNG state
     "rng torch missing": dict(tensor_edit=lambda t: t.pop("rng.torch")),
-    "rng wrong size": dict(tensor_edit=_set_tensor("rng.trainer", torch.zeros(10, dtype=torch.uint8))),
-    "rng wrong dtype": dict(tensor_edit=_set_tensor("rng.torch", torch.zeros(5056))),
-    "rng garbage": dict(tensor_edit=_set_tensor("rng.trainer", torch.full((5056,), 255, dtype=torch.uint8))),
+    "rng wrong size": dict(tensor_edit=set_item("rng.trainer", torch.zeros(10, dtype=torch.uint8))),
+    "rng wrong dtype": dict(tensor_edit=set_item("rng.torch", torch.zeros(5056))),
+    "rng garbage": dict(tensor_edit=set_item("rng.trainer", torch.full((5056,), 255, dtype=torch.uint8))),
     # weights
-    "G missing": dict(tensor_edit=_drop_prefix("G.")),
+    "G missing": dict(tensor_edit=drop_prefix("G.")),
     "G NaN": dict(tensor_edit=_poison("G.", float("nan"))),
     "D Inf": dict(tensor_edit=_poison("D.", float("inf"))),
     "G_ema NaN": dict(tensor_edit=_poison("G_ema.", float("nan"))),
     "G integer": dict(tensor_edit=_to_int("G.")),
-    "hist keys": dict(tensor_edit=_set_tensor("hist_G.x", torch.zeros(2))),
+    "hist keys": dict(tensor_edit=set_item("hist_G.x", torch.zeros(2))),
 }
 
 
@@ -140,7 +103,7 @@ def test_a_broken_checkpoint_gives_one_checkpoint_error_naming_the_file(toy_ckpt
 
 
 def test_non_finite_weights_name_the_tensor(toy_ckpt, tmp_path):
-    tensors, _ = _parts(toy_ckpt)
+    tensors, _ = checkpoint_parts(toy_ckpt)
     key = _first(tensors, "G.")
     bad = write_variant(toy_ckpt, tmp_path / "bad.safetensors", **VARIANTS["G NaN"])
     with pytest.raises(CheckpointError, match=key.replace(".", r"\.")):
@@ -182,7 +145,7 @@ def test_resuming_a_broken_checkpoint_is_a_user_error(toy_ckpt, tmp_path, name):
 def test_resuming_a_generator_only_checkpoint_is_a_user_error(toy_ckpt, tmp_path):
     from ganstudio.core.train.trainer import Trainer
 
-    only_g = write_variant(toy_ckpt, tmp_path / "g.safetensors", tensor_edit=_drop_prefix("D."))
+    only_g = write_variant(toy_ckpt, tmp_path / "g.safetensors", tensor_edit=drop_prefix("D."))
     with pytest.raises(CheckpointError, match=r"g.safetensors.*\bD\b"):
         Trainer(_toy_config(), resume=only_g)
 
