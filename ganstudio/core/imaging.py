@@ -70,3 +70,38 @@ def sketch_input_to_rgb(sketch):
     paper = torch.ones_like(hint_rgb)
     picture = torch.where(in_hint, hint_rgb, paper)
     return torch.where(lines, -torch.ones_like(picture), picture)
+
+
+def segment_coverage(shape: tuple[int, int], a: tuple[float, float], b: tuple[float, float], r0: float,
+                     r1: float) -> tuple[tuple[int, int, int, int], np.ndarray] | None:
+    """The pixels of an (height, width) picture a round brush covers from point a (radius r0) to point b
+    (radius r1): pixel (i, j) when its centre (j + 0.5, i + 0.5) lies within the radius, interpolated along
+    the segment, of the segment's nearest point. Returns (box (top, bottom, left, right), boolean mask of
+    the box), or None when nothing is covered. The one geometry of the Sketch canvas's and the Translate
+    input's strokes."""
+    ax, ay = a
+    bx, by = b
+    height, width = shape
+    reach = max(r0, r1)
+    top = max(0, int(math.floor(min(ay, by) - reach - 0.5)))
+    bottom = min(height, int(math.ceil(max(ay, by) + reach + 0.5)) + 1)
+    left = max(0, int(math.floor(min(ax, bx) - reach - 0.5)))
+    right = min(width, int(math.ceil(max(ax, bx) + reach + 0.5)) + 1)
+    if top >= bottom or left >= right:
+        return None
+    # Pixel centres of the box, in the same float64 arithmetic for every caller.
+    cy = np.arange(top, bottom, dtype=np.float64)[:, None] + 0.5
+    cx = np.arange(left, right, dtype=np.float64)[None, :] + 0.5
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    if length2 > 0:  # the nearest point of the segment to each pixel centre
+        t = np.clip(((cx - ax) * dx + (cy - ay) * dy) / length2, 0.0, 1.0)
+    else:
+        t = np.zeros((bottom - top, right - left))
+    dist2 = (cx - (ax + t * dx)) ** 2 + (cy - (ay + t * dy)) ** 2
+    radius = r0 + t * (r1 - r0)
+    covered = dist2 <= radius * radius
+    if not covered.any():
+        return None
+    return (top, bottom, left, right), covered
+

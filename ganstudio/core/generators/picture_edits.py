@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ganstudio.core.errors import GanStudioError
+from ganstudio.core.imaging import segment_coverage
 
 MAX_UNDO = 50  # strokes kept for undo; each holds the pixels of the picture before it
 MAX_DIAMETER = 512.0
@@ -106,24 +107,8 @@ class PictureEdits:
 
     def _paint_segment(self, a: tuple[float, float], b: tuple[float, float]) -> None:
         colour, diameter = self._stroke
-        r = diameter / 2
-        h, w = self.picture.shape[:2]
-        x0 = max(0, int(np.floor(min(a[0], b[0]) - r)))
-        x1 = min(w, int(np.ceil(max(a[0], b[0]) + r)) + 1)
-        y0 = max(0, int(np.floor(min(a[1], b[1]) - r)))
-        y1 = min(h, int(np.ceil(max(a[1], b[1]) + r)) + 1)
-        if x0 >= x1 or y0 >= y1:
-            return
-        px = np.arange(x0, x1, dtype=np.float64)[None, :] + 0.5
-        py = np.arange(y0, y1, dtype=np.float64)[:, None] + 0.5
-        dx, dy = b[0] - a[0], b[1] - a[1]
-        length2 = dx * dx + dy * dy
-        if length2 > 0:  # the nearest point of the segment to each pixel centre
-            t = np.clip(((px - a[0]) * dx + (py - a[1]) * dy) / length2, 0.0, 1.0)
-        else:
-            t = np.zeros((1, 1))
-        d2 = (px - (a[0] + t * dx)) ** 2 + (py - (a[1] + t * dy)) ** 2
-        inside = d2 <= r * r
-        if inside.any():
-            self.picture[y0:y1, x0:x1][inside] = colour
+        found = segment_coverage(self.picture.shape[:2], a, b, diameter / 2, diameter / 2)
+        if found is not None:
+            (top, bottom, left, right), inside = found
+            self.picture[top:bottom, left:right][inside] = colour
             self.version += 1

@@ -33,6 +33,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from ganstudio.core.errors import DataError
+from ganstudio.core.imaging import segment_coverage
 from ganstudio.core.safe_json import loads_json, read_json
 from ganstudio.core.safe_names import check_path_text
 
@@ -209,32 +210,11 @@ def stamp(layers: SketchLayers, stroke: Stroke, index: int, scale: int = 1) -> B
     x1, y1, p1 = stroke.points[index]
     x0, y0, p0 = stroke.points[index - 1] if index > 0 else stroke.points[index]
     r0, r1 = stroke_radius(stroke, p0) * scale, stroke_radius(stroke, p1) * scale
-    ax, ay, bx, by = x0 * scale, y0 * scale, x1 * scale, y1 * scale
-    height, width = layers.shape
-    reach = max(r0, r1)
-    top = max(0, int(math.floor(min(ay, by) - reach - 0.5)))
-    bottom = min(height, int(math.ceil(max(ay, by) + reach + 0.5)) + 1)
-    left = max(0, int(math.floor(min(ax, bx) - reach - 0.5)))
-    right = min(width, int(math.ceil(max(ax, bx) + reach + 0.5)) + 1)
-    if top >= bottom or left >= right:
+    found = segment_coverage(layers.shape, (x0 * scale, y0 * scale), (x1 * scale, y1 * scale), r0, r1)
+    if found is None:
         return None
-    # Pixel centres of the box, in the same float64 arithmetic for every caller.
-    cy = np.arange(top, bottom, dtype=np.float64)[:, None] + 0.5
-    cx = np.arange(left, right, dtype=np.float64)[None, :] + 0.5
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    if length2 > 0:
-        t = np.clip(((cx - ax) * dx + (cy - ay) * dy) / length2, 0.0, 1.0)
-    else:
-        t = np.zeros((bottom - top, right - left))
-    px = ax + t * dx
-    py = ay + t * dy
-    dist2 = (cx - px) ** 2 + (cy - py) ** 2
-    radius = r0 + t * (r1 - r0)
-    covered = dist2 <= radius * radius
-    if not covered.any():
-        return None
-    box = (top, bottom, left, right)
+    box, covered = found
+    top, bottom, left, right = box
     region = (slice(top, bottom), slice(left, right))
     if stroke.tool == "pen":
         layers.lines[region][covered] = 1
