@@ -127,6 +127,10 @@ class TricksConfig:
     grad_clip: float = 0.0  # clip both players' gradient norms; 0 = off
     diversity: float = 0.0  # weight of the diversity-sensitive term (needs model.variant_z); 0 = off
     diversity_clip: float = 0.5  # its ratio |G(x,z1)-G(x,z2)|_1 / |z1-z2|_1 counts up to this
+    # The first latent of each pair is z = 0, the picture translate and the Sketch area show: it gets the
+    # full L1 and is not pushed by the diversity term, so the variants' spread costs the mean picture nothing.
+    diversity_anchor: bool = False
+    variant_l1: float = 1.0  # with diversity_anchor: the random latents' L1 weight, a fraction of the anchor's
 
 
 @dataclass(frozen=True)
@@ -418,6 +422,8 @@ FIELD_RULES: dict[str, FieldRule] = {
     "tricks.grad_clip": _rule("float", 0.0, 1e6),
     "tricks.diversity": _rule("float", 0.0, 1000.0),
     "tricks.diversity_clip": _rule("float", 1e-3, 100.0),
+    "tricks.diversity_anchor": _rule("bool"),
+    "tricks.variant_l1": _rule("float", 0.0, 1.0),
     "optim.optimizer": _rule("str", choices=OPTIMIZERS),
     "optim.lr_g": _rule("float", 1e-8, 1.0),
     "optim.lr_d": _rule("float", 1e-8, 1.0),
@@ -545,6 +551,11 @@ def validate(cfg: RunConfig, complete: bool = True) -> RunConfig:
                           f"{d.task} data with generator '{m.generator}' has none (set it to 0).")
     if t.diversity > 0 and not m.variant_z:
         raise ConfigError("'tricks.diversity' compares outputs for two latents: it needs 'model.variant_z' > 0.")
+    if t.diversity_anchor and t.diversity <= 0:
+        raise ConfigError("'tricks.diversity_anchor' anchors the diversity term's pairs: it needs 'tricks.diversity' > 0.")
+    if t.variant_l1 != 1.0 and not t.diversity_anchor:
+        raise ConfigError("'tricks.variant_l1' weighs the random latents against the z = 0 anchors: it needs "
+                          "'tricks.diversity_anchor' = true.")
     if t.diversity > 0 and opt.batch_size % 2:
         raise ConfigError(f"'tricks.diversity' pairs each input with two latents: 'optim.batch_size' "
                           f"({opt.batch_size}) must be even.")

@@ -107,12 +107,14 @@ CANDIDATES: dict[str, Recipe] = {
     # 128 px with a latent input (8 dims, BicycleGAN-style, tiled onto the input) and the diversity-sensitive
     # term, so that variants differ; no dropout (z is the noise). ngf 16 for pen-up -> picture within 50 ms
     # on a 2-core CPU (benchmarks/sketch_latency.py); ndf 16 halves a step (D's stride-1 layer dominates at
-    # 128 px). Sharper and more diverse than the shipped model, but not yet as close to the scenes (L1).
+    # 128 px). The first latent of each pair is z = 0 with the full L1 (the picture the Sketch area shows),
+    # the second a random one with a quarter of it, pushed away from the first; 8 inputs a step.
     "sketch-landscapes": Recipe(
         "sketch-landscapes", "sketch-folder",
         ("data.image_size=128", "model.g_width=16", "model.d_width=16", "model.dropout=false", "model.variant_z=8",
-         "tricks.diversity=20", "tricks.diversity_clip=0.3", "optim.lr_decay=linear"),
-        steps=2400, quick_steps=1, scenes=1500, quick_scenes=8, scene_size=128),
+         "tricks.diversity=20", "tricks.diversity_clip=0.3", "tricks.diversity_anchor=true",
+         "tricks.variant_l1=0.25", "optim.batch_size=16", "optim.lr_decay=linear"),
+        steps=4800, quick_steps=1, scenes=1500, quick_scenes=8, scene_size=128),
 }
 
 

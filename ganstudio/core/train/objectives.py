@@ -184,15 +184,22 @@ class Pix2PixObjective(NonSaturatingObjective):
         real_scores: Tensor | None = None,
         fake: Tensor | None = None,
         target: Tensor | None = None,
+        row_weights: Tensor | None = None,
     ) -> Tensor:
-        """Non-saturating cGAN loss + l1_weight * mean |fake - target| (fake, target: images)."""
+        """Non-saturating cGAN loss + l1_weight * mean |fake - target| (fake, target: images).
+
+        `row_weights` (one per image) scale each image's mean |fake - target| before the mean over the
+        batch; all ones is the plain L1."""
         adversarial = super().g_loss(fake_scores, real_scores)
         if self.l1_weight == 0.0:
             return adversarial
         if fake is None or target is None:
             raise ValueError("pix2pix g_loss needs the generated images `fake` and the `target` images "
                              "for its L1 term")
-        return adversarial + self.l1_weight * F.l1_loss(fake.float(), target.float())
+        if row_weights is None:
+            return adversarial + self.l1_weight * F.l1_loss(fake.float(), target.float())
+        per_row = (fake.float() - target.float()).abs().flatten(1).mean(1)
+        return adversarial + self.l1_weight * (row_weights.to(per_row) * per_row).mean()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,13 +20,15 @@ from ganstudio.core.train import objectives, tricks
 from ganstudio.core.train.batches import Batch
 
 
-def diversity_ratio(fake: torch.Tensor, z: torch.Tensor, clip: float) -> torch.Tensor:
+def diversity_ratio(fake: torch.Tensor, z: torch.Tensor, clip: float, anchor: bool = False) -> torch.Tensor:
     """The diversity-sensitive term (Yang et al. 2019, DSGAN; Mao et al. 2019's mode-seeking ratio):
     rows i and i + n/2 of `fake` translate the same input with latents z_i and z_{i+n/2}; per pair
     mean|G(x, z1) - G(x, z2)| / mean|z1 - z2|, clipped at `clip` (past it no reward for more change),
-    averaged over the pairs. The generator maximises it."""
+    averaged over the pairs. The generator maximises it. `anchor`: the first half is held fixed (no
+    gradient), so only the second half is pushed away from it."""
     half = fake.shape[0] // 2
-    d_out = (fake[:half] - fake[half:2 * half]).abs().flatten(1).mean(1)
+    first = fake[:half].detach() if anchor else fake[:half]
+    d_out = (first - fake[half:2 * half]).abs().flatten(1).mean(1)
     d_z = (z[:half] - z[half:2 * half]).abs().mean(1).clamp_min(1e-8)
     return (d_out / d_z).clamp(max=clip).mean()
 
@@ -96,7 +98,7 @@ class TrainingStep:
     def _discriminator_step(self, keep_fake: bool = False) -> None:
         n = self.cfg.optim.batch_size
         batch = self._variant_pairs(self.data.next(n))
-        z = self._sample_z(n)
+        z = self._training_latents(n)
         with torch.set_grad_enabled(keep_fake), self._autocast():
             fake = self._generate(self.G, z, batch.label if self._conditional else None, batch.cond)
         if keep_fake:
@@ -144,7 +146,8 @@ class TrainingStep:
         n = self.cfg.optim.batch_size
         for _ in range(self.cfg.tricks.unrolled_steps):
             batch = self._variant_pairs(self.data.next(n))
-            fake = self._generate(self.G, self._sample_z(n), batch.label if self._conditional else None, batch.cond)
+            fake = self._generate(self.G, self._training_latents(n), batch.label if self._conditional else None,
+                                  batch.cond)
 
             def D_ahead(x, **kw):
                 return functional_call(self.D, {**params, **buffers}, (x,), kw)
@@ -193,7 +196,7 @@ class TrainingStep:
             batch = self.data.next(n) if (self.task == "paired" or t.feature_matching > 0 or self._conditional) else None
             if batch is not None:
                 batch = self._variant_pairs(batch)
-            z = self._sample_z(n)
+            z = self._training_latents(n)
         y = batch.label if (batch is not None and self._conditional) else None
         cond = batch.cond if batch is not None else None
         with self._autocast():
@@ -212,13 +215,14 @@ class TrainingStep:
             else:
                 fake_scores = self._run_D(fake_in, y_packed)
             if self.objective.spec.paired_l1:
-                loss = self.objective.g_loss(fake_scores, fake=fake.float(), target=batch.real)
+                loss = self.objective.g_loss(fake_scores, fake=fake.float(), target=batch.real,
+                                             row_weights=self._l1_row_weights(fake.shape[0]))
             else:
                 loss = self.objective.g_loss(fake_scores)
             if self.task == "paired" and self._logging:
                 self._record("l1", F.l1_loss(fake.detach().float(), batch.real))
             if t.diversity > 0:
-                ratio = diversity_ratio(fake.float(), z, clip=t.diversity_clip)
+                ratio = diversity_ratio(fake.float(), z, clip=t.diversity_clip, anchor=t.diversity_anchor)
                 loss = loss - t.diversity * ratio
                 if self._logging:
                     self._record("diversity", ratio)
@@ -236,6 +240,24 @@ class TrainingStep:
             nz = self.cfg.model.variant_z
             return torch.randn(n, nz, generator=self.rng).to(self.device) if nz else None
         return torch.randn(n, self.cfg.model.z_dim, generator=self.rng).to(self.device)
+
+    def _training_latents(self, n: int) -> torch.Tensor | None:
+        """The latents of a training batch: with tricks.diversity_anchor the first of each pair (rows
+        0 .. n/2 - 1) is z = 0, the picture that translate and the Sketch area show by default."""
+        z = self._sample_z(n)
+        if z is not None and self.task == "paired" and self.cfg.tricks.diversity_anchor:
+            z[: n // 2] = 0
+        return z
+
+    def _l1_row_weights(self, n: int) -> torch.Tensor | None:
+        """Per-image L1 weights: 1 for the z = 0 anchors, tricks.variant_l1 for the random latents (the
+        second half); None (plain L1) unless the anchor is on with a lower weight."""
+        t = self.cfg.tricks
+        if not t.diversity_anchor or t.variant_l1 == 1.0:
+            return None
+        weights = torch.ones(n, device=self.device)
+        weights[n // 2:] = t.variant_l1
+        return weights
 
     def _variant_pairs(self, batch: Batch) -> Batch:
         """With the diversity term on, the second half of a batch repeats the first half's pairs, so every

@@ -2,6 +2,7 @@
 diversity-sensitive term, the config rules, a short training run, the handle's variants and `translate
 --variant-seed`. Models without z behave exactly as before (their own tests, test_translate.py)."""
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +105,85 @@ def test_diversity_ratio_is_the_clipped_mean_of_per_pair_ratios():
     assert diversity_ratio(torch.ones(4, 3, 2, 2), z, clip=1.0).item() == 0  # identical outputs: no diversity
 
 
+def test_an_anchored_ratio_pushes_only_the_second_latents_picture():
+    fake = torch.zeros(4, 3, 2, 2, requires_grad=True)
+    z = torch.tensor([[0.0, 0.0], [0.0, 0.0], [1.0, -1.0], [0.5, 0.5]])
+    shifted = fake + torch.tensor([0.0, 0.0, 0.2, -0.6]).view(4, 1, 1, 1)
+    ratio = diversity_ratio(shifted, z, clip=10.0, anchor=True)
+    assert ratio.item() == pytest.approx((0.2 + 1.2) / 2)  # the same value as without the anchor
+    ratio.backward()
+    assert torch.count_nonzero(fake.grad[:2]) == 0  # the z = 0 pictures get no push
+    # d/dfake of mean|f1 - f2| / |dz| / pairs: the sign of (f2 - f1) / (12 values * |dz| * 2 pairs)
+    assert fake.grad[2].flatten().tolist() == pytest.approx([1 / (12 * 1.0 * 2)] * 12)
+    assert fake.grad[3].flatten().tolist() == pytest.approx([-1 / (12 * 0.5 * 2)] * 12)
+    free = torch.zeros(4, 3, 2, 2, requires_grad=True)
+    diversity_ratio(free + torch.tensor([0.0, 0.0, 0.2, -0.6]).view(4, 1, 1, 1), z, clip=10.0).backward()
+    assert free.grad[0].flatten().tolist() == pytest.approx([-1 / 24] * 12)  # unanchored: both sides move
+
+
+def test_pix2pix_l1_with_row_weights_is_the_weighted_mean_of_each_images_l1():
+    from ganstudio.core.train.objectives import get_objective
+
+    objective = get_objective("pix2pix")
+    scores = torch.zeros(4, 1, 2, 2)  # softplus(0) = log 2 for the adversarial part
+    target = torch.zeros(4, 3, 2, 2)
+    fake = torch.stack([torch.full((3, 2, 2), v) for v in (0.1, -0.2, 0.4, 0.8)])
+    plain = objective.g_loss(scores, fake=fake, target=target)
+    same = objective.g_loss(scores, fake=fake, target=target, row_weights=torch.ones(4))
+    weighted = objective.g_loss(scores, fake=fake, target=target, row_weights=torch.tensor([1.0, 1.0, 0.25, 0.25]))
+    l1 = objective.l1_weight
+    assert plain.item() == pytest.approx(math.log(2) + l1 * (0.1 + 0.2 + 0.4 + 0.8) / 4)
+    assert same.item() == pytest.approx(plain.item())
+    assert weighted.item() == pytest.approx(math.log(2) + l1 * (0.1 + 0.2 + 0.25 * 0.4 + 0.25 * 0.8) / 4)
+
+
+def test_with_the_anchor_the_first_latent_of_each_pair_is_zero_and_its_l1_is_whole(tmp_path, make_pictures):
+    from ganstudio.core.train.trainer import Trainer
+
+    cfg = tiny_cfg(make_pictures(tmp_path / "p", size=32), "model.variant_z=4", "tricks.diversity=5",
+                   "tricks.diversity_anchor=true", "tricks.variant_l1=0.25", "train.steps=1")
+    trainer = Trainer(cfg)
+    z = trainer._training_latents(4)
+    assert torch.count_nonzero(z[:2]) == 0 and torch.count_nonzero(z[2:]) == 8
+    assert trainer._l1_row_weights(4).tolist() == [1.0, 1.0, 0.25, 0.25]
+    assert trainer._sample_z(4).abs().min() > 0  # previews and evaluations still draw random latents
+    seen = []
+    trainer.G.register_forward_pre_hook(lambda module, args: seen.append(args[1].clone()))
+    trainer.step()
+    assert seen and all(torch.count_nonzero(z[:2]) == 0 and torch.count_nonzero(z[2:]) == 8 for z in seen)
+    plain = Trainer(tiny_cfg(make_pictures(tmp_path / "q", size=32), "model.variant_z=4", "tricks.diversity=5"))
+    assert torch.count_nonzero(plain._training_latents(4)) == 16 and plain._l1_row_weights(4) is None
+
+
+def test_the_trainer_pushes_only_the_random_latents_pictures_when_anchored(tmp_path, make_pictures):
+    """The generator loss's gradient at each picture of a batch, with the diversity term at weight 200 and
+    at 0: anchored, the z = 0 pictures get the same gradient either way (the term moves only the random
+    latents' pictures); without the anchor both halves change."""
+    from dataclasses import replace
+
+    from ganstudio.core.train.trainer import Trainer
+
+    data = make_pictures(tmp_path / "p", size=32)
+    for anchored in (True, False):
+        extra = ["tricks.diversity_anchor=true"] if anchored else []
+        trainer = Trainer(tiny_cfg(data, "model.variant_z=4", "tricks.diversity=200", "tricks.diversity_clip=10",
+                                   "train.steps=1", *extra))
+        batch = trainer._variant_pairs(trainer.data.next(4))
+        z = trainer._training_latents(4)
+        with torch.no_grad():
+            made = trainer._generate(trainer.G, z, None, batch.cond)
+        grads = []
+        for weight in (200.0, 0.0):
+            trainer.cfg = replace(trainer.cfg, tricks=replace(trainer.cfg.tricks, diversity=weight))
+            fake = made.clone().requires_grad_(True)
+            trainer._kept_fake = (batch, fake, z)
+            trainer._generator_loss().backward()
+            grads.append(fake.grad)
+        same_first = torch.allclose(grads[0][:2], grads[1][:2])
+        assert same_first == anchored
+        assert not torch.allclose(grads[0][2:], grads[1][2:])  # the random latents' pictures are pushed
+
+
 def test_config_rules_for_the_latent_and_the_diversity_term(tmp_path):
     with pytest.raises(ConfigError, match="variant_z"):
         preset("toy-ring").with_overrides(["model.variant_z=4"])
@@ -111,6 +191,13 @@ def test_config_rules_for_the_latent_and_the_diversity_term(tmp_path):
         preset("sketch-folder").with_overrides(["tricks.diversity=1"])
     with pytest.raises(ConfigError, match="must be even"):
         preset("sketch-folder").with_overrides(["model.variant_z=4", "tricks.diversity=1", "optim.batch_size=3"])
+    with pytest.raises(ConfigError, match="needs 'tricks.diversity' > 0"):
+        preset("sketch-folder").with_overrides(["model.variant_z=4", "tricks.diversity_anchor=true"])
+    with pytest.raises(ConfigError, match="needs 'tricks.diversity_anchor' = true"):
+        preset("sketch-folder").with_overrides(["model.variant_z=4", "tricks.diversity=1", "tricks.variant_l1=0.5"])
+    with pytest.raises(ConfigError, match="variant_l1"):
+        preset("sketch-folder").with_overrides(["model.variant_z=4", "tricks.diversity=1",
+                                                "tricks.diversity_anchor=true", "tricks.variant_l1=1.5"])
     assert preset("sketch-folder").model.variant_z == 0  # old presets and checkpoints: no latent
 
 
