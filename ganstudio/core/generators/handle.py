@@ -34,6 +34,7 @@ from torch import nn
 
 from ganstudio.core.errors import CheckpointError, GanStudioError, ModelError
 from ganstudio.core.generators import formats
+from ganstudio.core.generators.batch_split import forward_in_parts, parts_for
 from ganstudio.core.generators.reference_mode import MODES, reference_mode, reference_pixels
 from ganstudio.core.generators.style_edit import StyleEdit
 
@@ -229,7 +230,12 @@ class Generator:
         with self._lock, _exact_fp32(self.device), torch.inference_mode():
             self.module.eval()
             zd = zt.to(self.device)
-            out = self.module(zd, y.to(self.device), **extra) if y is not None else self.module(zd, **extra)
+            yd = y.to(self.device) if y is not None else None
+            parts = parts_for(zd.shape[0], self.device) if "style" not in extra else 1
+            if parts > 1:
+                out = forward_in_parts(lambda *args: self.module(*args, **extra), zd, yd, parts)
+            else:
+                out = self.module(zd, yd, **extra) if yd is not None else self.module(zd, **extra)
         return out.float().cpu()
 
     def _truncation_kwargs(self, psi: float) -> dict[str, float]:

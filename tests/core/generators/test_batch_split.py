@@ -1,0 +1,105 @@
+"""A batch of latents rendered in parts on parallel CPU threads: how many parts, the same bits as one forward
+pass (bookmarks reproduce exactly), the parts really on their own threads, errors reaching the caller."""
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+from nvlabs_reference import Cfg, reference_generator, write_snapshot
+
+from ganstudio.core.generators import batch_split
+from ganstudio.core.generators.batch_split import forward_in_parts, parts_for
+from ganstudio.core.generators.handle import open_generator
+from ganstudio.core.models.dcgan import DCGANGenerator
+
+
+@pytest.fixture
+def one_torch_thread_of(monkeypatch):
+    """parts_for with torch on one thread and `cpus` CPUs available."""
+    def set_(cpus: int):
+        monkeypatch.setattr(batch_split, "available_cpus", lambda: cpus)
+        monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    return set_
+
+
+def test_parts_use_the_cpus_torch_leaves_idle(one_torch_thread_of, monkeypatch):
+    one_torch_thread_of(2)
+    assert parts_for(16, torch.device("cpu")) == 2
+    assert parts_for(7, torch.device("cpu")) == 1  # fewer than two parts of MIN_PART latents
+    assert parts_for(1, torch.device("cpu")) == 1
+    assert parts_for(64, torch.device("cuda")) == 1  # a GPU runs the batch at once
+    one_torch_thread_of(8)
+    assert parts_for(16, torch.device("cpu")) == 4
+    assert parts_for(64, torch.device("cpu")) == 8
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
+    assert parts_for(64, torch.device("cpu")) == 4  # 8 CPUs, 2 torch threads per part
+    one_torch_thread_of(1)
+    assert parts_for(64, torch.device("cpu")) == 1
+
+
+@pytest.mark.parametrize("parts", [2, 3, 5])
+def test_parts_give_the_bits_of_one_forward_pass(parts):
+    torch.manual_seed(0)
+    G = DCGANGenerator(z_dim=20, ngf=16, image_size=32, nc=3).eval()
+    z = torch.randn(16, 20)
+    with torch.inference_mode():
+        whole = G(z)
+        split = forward_in_parts(G, z, None, parts)
+    assert torch.equal(split, whole)
+
+
+def test_labels_are_split_with_their_latents():
+    torch.manual_seed(0)
+    G = DCGANGenerator(z_dim=10, ngf=8, image_size=32, nc=1, n_classes=4).eval()
+    z, y = torch.randn(12, 10), torch.tensor([0, 1, 2, 3] * 3)
+    with torch.inference_mode():
+        assert torch.equal(forward_in_parts(G, z, y, 3), G(z, y))
+
+
+def test_each_part_runs_on_its_own_thread_and_errors_reach_the_caller():
+    seen = []
+
+    def forward(z):
+        seen.append((threading.current_thread().name, z.shape[0], torch.is_inference_mode_enabled()))
+        return z * 2
+
+    z = torch.arange(8.0)[:, None]
+    assert torch.equal(forward_in_parts(forward, z, None, 2), z * 2)
+    assert sorted(seen) == [("MainThread", 4, True), ("ganstudio-render-part", 4, True)]
+
+    def broken(z):
+        if threading.current_thread().name == "ganstudio-render-part":
+            raise RuntimeError("part failed")
+        return z
+
+    with pytest.raises(RuntimeError, match="part failed"):
+        forward_in_parts(broken, z, None, 2)
+    assert not [t for t in threading.enumerate() if t.name == "ganstudio-render-part"]
+
+
+@pytest.fixture(scope="module")
+def stylegan_file(tmp_path_factory):
+    G = reference_generator(Cfg(z=12, c=0, w=10, res=32, base=256, cmax=8), seed=3)
+    return write_snapshot(tmp_path_factory.mktemp("sg") / "network-snapshot-000100.pkl", G)
+
+
+@pytest.mark.parametrize("model", ["landscapes-dcgan", "digits-conditional", "stylegan"])
+def test_the_handle_renders_in_parts_with_the_same_pixels(model, stylegan_file, monkeypatch):
+    from ganstudio.core.generators.catalogue import bundled_folder
+
+    path = stylegan_file if model == "stylegan" else bundled_folder() / f"{model}.safetensors"
+    g = open_generator(path, device="cpu")
+    z = np.random.default_rng(1).standard_normal((16, g.z_dim)).astype(np.float32)
+    extra = {"truncation_psi": 0.7} if model == "stylegan" else {}
+    monkeypatch.setattr("ganstudio.core.generators.handle.parts_for", lambda n, device: 1)
+    whole = g.generate(z, **extra)
+    threads = []
+    monkeypatch.setattr("ganstudio.core.generators.handle.parts_for", lambda n, device: 2)
+    hook = g.module.register_forward_pre_hook(lambda m, args: threads.append(threading.current_thread().name))
+    try:
+        split = g.generate(z, **extra)
+    finally:
+        hook.remove()
+    assert torch.equal(split, whole)
+    assert sorted(threads) == ["MainThread", "ganstudio-render-part"]
