@@ -203,6 +203,6 @@ def measure_explorer(quick: bool, progress: Progress = lambda s: None, *, ngfs: 
     head = out.get(f"ngf {ngfs[0]}", {})
     out["target_slider"], out["target_grid"] = TARGETS["explorer_slider"], TARGETS["explorer_grid"]
     out["met_slider"] = "slider_to_view" in head and head["slider_to_view"]["p50_ms"] <= 16
-    out["met_grid"] = "grid16" in head and head["grid16"]["p50_ms"] <= 50
+    out["met_grid"] = "grid16" in head and head["grid16"]["p50_ms"] <= 40
     return out
 
