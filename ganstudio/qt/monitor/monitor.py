@@ -71,6 +71,9 @@ MOVE_MOUSE_TEXT = "Move the mouse over a plot to read its values."
 REDRAW_MS = 120  # one plot per tick, so each plot at most ~1.4 times a second...
 ALL_PLOTS_ROWS = 20_000  # logged rows of the shown runs up to which a tick refreshes every plot
 REDRAW_BUDGET = 0.05  # ...and only as often as keeps redraw + paint under 5% of the GUI thread
+# While the app's own trainer runs, the GUI thread's Python work also takes the GIL from it (a toy MLP's
+# step is Python-bound and hands the GIL over for every paint), so the plots cost it more than their share.
+REDRAW_BUDGET_WHILE_TRAINING = 0.02
 FOLLOW_MS = 500  # run folders are polled twice a second
 
 
@@ -349,7 +352,8 @@ class TrainingMonitor(QWidget):
 
         One plot per tick keeps each pass of the event loop short, so the window stays responsive while
         it follows a run. Skipped while the monitor is hidden (data keeps arriving). The tick interval
-        adapts so that pushing data plus painting costs about REDRAW_BUDGET of the GUI thread.
+        adapts so that pushing data plus painting costs about REDRAW_BUDGET of the GUI thread
+        (REDRAW_BUDGET_WHILE_TRAINING while the app's own run trains).
         """
         if not force and not self.isVisible():
             return
@@ -372,7 +376,8 @@ class TrainingMonitor(QWidget):
         cost_ms = self.last_redraw_ms + 1000 * self.paint_clock[0]
         self.paint_clock[0] = 0.0
         self.last_cost_ms = cost_ms
-        self._redraw_timer.setInterval(int(min(2000, max(REDRAW_MS, cost_ms / REDRAW_BUDGET))))
+        budget = REDRAW_BUDGET_WHILE_TRAINING if self.state.live_run is not None else REDRAW_BUDGET
+        self._redraw_timer.setInterval(int(min(2000, max(REDRAW_MS, cost_ms / budget))))
 
     def _fit_learning_rates(self) -> None:
         y_range = self.state.lr_range()

@@ -245,3 +245,23 @@ def test_coming_back_to_the_monitor_shows_every_plot_at_the_same_step(qtbot, mon
 
     qtbot.waitUntil(lambda: set(newest_x().values()) == {2200}, timeout=5000)
     assert {key for key, _m in newest_x()} >= {"lossPlot", "dOutputPlot", "gradNormPlot", "lrPlot", "speedPlot"}
+
+
+def test_the_refresh_interval_keeps_to_a_smaller_budget_while_the_apps_own_run_trains(qtbot, monitor):
+    """The tick interval is what the last refresh cost (push + paint) over the budget: 5 % of the GUI
+    thread for followed folders, 2 % while the app's trainer shares the process (and its GIL)."""
+    from ganstudio.qt.monitor import monitor as monitor_module
+
+    def interval_after(paint_s):
+        monitor.paint_clock[0] = paint_s
+        monitor.redraw()
+        return monitor._redraw_timer.interval(), monitor.last_cost_ms
+
+    interval, cost = interval_after(0.01)
+    assert interval == int(min(2000, max(monitor_module.REDRAW_MS, cost / monitor_module.REDRAW_BUDGET)))
+    monitor.begin_live_run({"name": "live", "task": "toy"})
+    interval, cost = interval_after(0.01)
+    assert interval == int(min(2000, max(monitor_module.REDRAW_MS, cost / 0.02))) and interval >= 500
+    monitor.end_live_run()
+    interval, cost = interval_after(0.01)
+    assert interval == int(min(2000, max(monitor_module.REDRAW_MS, cost / 0.05)))
