@@ -61,14 +61,28 @@ class Checkpoint:
         return int(self.meta.get("step", 0))
 
 
+def _process_umask() -> int:
+    """This process's umask, read without changing it (os.umask sets it, for every thread at once)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see either the old file or the whole new one."""
+    """Write `data` to `path` so that readers see either the old file or the whole new one. The file gets
+    the permissions a plain open() would give it (mkstemp's temp files are owner-only)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = None
     try:
         # Inside the try: an interrupt right after the temp file is made still removes it.
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_process_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -76,6 +76,21 @@ def test_atomic_write_makes_missing_folders_and_leaves_no_temporary_file(tmp_pat
     assert target.read_bytes() == b"bye" and sorted(p.name for p in target.parent.iterdir()) == ["x.json"]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_written_files_get_the_permissions_of_the_umask_not_the_temp_files_owner_only_ones(tmp_path, umask):
+    """mkstemp makes 0600 files; a checkpoint must be readable as any file the user writes (a shared run
+    folder, a web server, a second account), so it gets 0666 less the umask, read without changing it."""
+    old = os.umask(umask)
+    try:
+        assert ck._process_umask() == umask
+        ck.atomic_write_bytes(tmp_path / "a.bin", b"x")
+        save_checkpoint(tmp_path / "c.safetensors", Checkpoint(states={"G": {"w": torch.ones(2)}}, meta={"step": 1}))
+    finally:
+        os.umask(old)
+    for name in ("a.bin", "c.safetensors", "c.json"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
+
+
 def test_a_failed_write_leaves_a_temporary_file_that_remove_unfinished_writes_recognises(tmp_path, monkeypatch):
     (tmp_path / "a.safetensors").write_bytes(b"old")
     leftovers: list[str] = []

@@ -6,7 +6,8 @@ The app and the CLI run torch on fewer threads than there are CPUs (core.device.
 Python thread (convolutions release the GIL, and with one intra-op thread each op runs on its caller), so
 nothing spins waiting for a busy core: on a loaded machine the parts simply take turns. The pictures are
 bit-identical to one forward of the whole batch (tests/core/generators/test_batch_split.py), as a
-bookmark's reproduction needs.
+bookmark's reproduction needs; StyleGAN models are not split (their per-sample grouped convolutions are
+not bit-identical across batch sizes).
 """
 
 from __future__ import annotations

@@ -231,7 +231,9 @@ class Generator:
             self.module.eval()
             zd = zt.to(self.device)
             yd = y.to(self.device) if y is not None else None
-            parts = parts_for(zd.shape[0], self.device) if "style" not in extra else 1
+            # StyleGAN's modulated convolutions are grouped per sample, and oneDNN picks their kernels by
+            # batch size: parts would differ from one pass in the last bits (a bookmark must not).
+            parts = 1 if self.is_stylegan else parts_for(zd.shape[0], self.device)
             if parts > 1:
                 out = forward_in_parts(lambda *args: self.module(*args, **extra), zd, yd, parts)
             else:

@@ -90,6 +90,7 @@ def test_variant_latents_depend_only_on_their_seed():
     assert torch.equal(z[0], z[2]) and not torch.equal(z[0], z[1])
     assert np.array_equal(z[1].numpy(), np.random.default_rng(7).standard_normal(8).astype(np.float32))
     assert torch.equal(variant_latents(None, 8, n=2), torch.zeros(2, 8))
+    assert torch.equal(variant_latents([0], 8), torch.zeros(1, 8))  # seed 0, the strip's first: the mean
 
 
 # --- the diversity-sensitive term ------------------------------------------------------------------------------
