@@ -78,7 +78,9 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/core/models/test_importers_dcgan.py", "tests/core/models/test_importers_pix2pix.py",
         "tests/core/models/test_importers_resnet.py", "tests/core/models/test_importers_sequential.py",
         "tests/core/models/test_importers_refusals.py", "tests/core/models/test_import_convert.py",
-        "tests/core/models/test_importers_messages.py"]),
+        "tests/core/models/test_importers_messages.py",
+        # the StyleGAN branches (NVlabs pickles, rosinality .pt, their converted files): 7 s together
+        "tests/core/models/test_import_convert_stylegan.py", "tests/core/models/test_rosinality.py"]),
 }
 
 MUTMUT = [sys.executable, "-m", "mutmut"]

@@ -64,11 +64,13 @@ def test_dropout_blocks_run_with_the_seeded_masks_of_reference_mode(tmp_path):
     torch.testing.assert_close(model.translate(x, mode="eval"), plain, atol=2e-5, rtol=1e-4)
 
 
-def test_old_files_with_instance_norm_statistics_and_dataparallel_names(tmp_path):
+def test_old_files_with_instance_norm_statistics_and_dataparallel_names(tmp_path, caplog):
     sd = resnet_state(ngf=2, n_blocks=9, norm="instance", old_instance_stats=True, seed=8)
     torch.save({"module." + k: v for k, v in sd.items()}, tmp_path / "old.pth")
-    imported = import_resnet_generator(tmp_path / "old.pth")
+    with caplog.at_level("INFO", logger="ganstudio.core.models.importers"):
+        imported = import_resnet_generator(tmp_path / "old.pth")
     stale = sorted(k for k in sd if k.endswith(("running_mean", "running_var")))
+    assert f"dropped {len(stale)} instance-norm running statistics (pre-0.4 file)" in caplog.messages
     assert sorted(imported.settings["dropped_keys"]) == stale and imported.settings["norm"] == "instance"
     x = picture(5, 24, 24)
     with torch.no_grad():

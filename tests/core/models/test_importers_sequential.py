@@ -75,6 +75,10 @@ def test_bare_sequentials_and_bias_convolutions_without_batch_norm(tmp_path):
     model = open_generator(tmp_path / "G.pth", device="cpu")
     assert model.image_size == 64
     assert_same_pixels(model, sd, layout, 6, prefix="")
+    assert import_foreign_generator(tmp_path / "G.pth").program == "DCGAN-style Sequential generator"
+    examples = sequential_state(PYTORCH_EXAMPLES, 6, [32, 16, 8, 4, 3])
+    torch.save(examples, tmp_path / "netG.pth")
+    assert import_foreign_generator(tmp_path / "netG.pth").program == "pytorch/examples dcgan"
 
 
 def test_a_sequential_inside_a_sequential_keeps_its_names(tmp_path):

@@ -238,3 +238,14 @@ def test_a_legacy_torch_save_file_opens_the_same(tmp_path, reference):
     z = np.random.default_rng(1).standard_normal((2, CFG.z)).astype(np.float32)
     a, b = (open_generator(tmp_path / name, device="cpu") for name in ("new.pt", "old.pt"))
     assert np.array_equal(a.render_latents(z, None, 0.5), b.render_latents(z, None, 0.5))
+
+
+def test_a_class_count_for_a_rosinality_model_is_refused_word_for_word(tmp_path, reference):
+    from ganstudio.core.models.importers import import_foreign_generator
+
+    path = write_converted(tmp_path / "stylegan2-ffhq-config-f.pt", reference, CFG)
+    with pytest.raises(CheckpointError) as caught:
+        import_foreign_generator(path, class_count=10)
+    assert str(caught.value) == ("stylegan2-ffhq-config-f.pt is an unconditional rosinality StyleGAN2; a class "
+                                 "count does not apply to it.")
+    assert import_foreign_generator(path, class_count=0).family == "stylegan2"
