@@ -10,6 +10,7 @@ is measured separately (a synchronous repaint). The measurement lives in ganstud
 
     python benchmarks/explorer_latency.py                    # ngf 64, 48 and 32
     python benchmarks/explorer_latency.py --ngf 64 --moves 200 --threads 2
+    python benchmarks/explorer_latency.py --ngf 64 --grids 30 [--no-split]   # the batch split, A/B
 
 Targets (docs/BENCHMARKS.md): slider -> view <= 16 ms median; 16-sample grid <= 40 ms.
 """
@@ -42,7 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grids", type=int, default=30, help="reseeds measured")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch intra-op threads; default as in the app: $GANSTUDIO_TORCH_THREADS or cores - 1")
+    parser.add_argument("--no-split", action="store_true",
+                        help="render each batch in one forward pass (as before generators.batch_split), for A/B runs")
     args = parser.parse_args(argv)
+    if args.no_split:
+        from ganstudio.core.generators import handle
+
+        handle.parts_for = lambda n, device: 1
 
     import torch
 
