@@ -7,6 +7,7 @@ machine; the medians are compared. A QTimer on the GUI thread records how late i
 runs. The measurement lives in ganstudio.bench.gui.training (`ganstudio bench --only gui` runs it too).
 
     QT_QPA_PLATFORM=offscreen python benchmarks/gui_overhead.py --steps 1500 --repeats 3
+    QT_QPA_PLATFORM=offscreen python benchmarks/gui_overhead.py --training-budget 0.05   # before, for an A/B
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: the app's rule, cores - 1)")
     ap.add_argument("--probe-ms", type=int, default=10, help="interval of the GUI-thread timer probe")
     ap.add_argument("--set", action="append", default=[], help="config overrides, as for `ganstudio train`")
+    ap.add_argument("--training-budget", type=float, default=None,
+                    help="the monitor's refresh budget while the app trains (default: the app's "
+                         "REDRAW_BUDGET_WHILE_TRAINING), for A/B runs")
     args = ap.parse_args()
+    if args.training_budget is not None:
+        from ganstudio.qt.monitor import monitor
+
+        monitor.REDRAW_BUDGET_WHILE_TRAINING = args.training_budget
     if args.threads:
         # The window's engine loader sets PyTorch's threads from this; the headless runs share the
         # process, so both sides always train with the same number of threads.

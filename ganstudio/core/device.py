@@ -68,6 +68,14 @@ def choose_threads(workload: str = "image", requested: int | None = None) -> int
     return max(1, available_cpus() - 1)
 
 
+def adopt_torch_threads() -> int:
+    """Give the calling thread torch's thread count, and return it. OpenMP keeps its thread count per
+    thread: a new thread whose first op is a oneDNN convolution runs it on OpenMP's default, every core,
+    whatever torch.set_num_threads said in the main thread (measured here: a 16-image DCGAN forward in a
+    fresh thread took 2 threads). torch sets a thread's count the first time it asks for it."""
+    return torch.get_num_threads()
+
+
 def apply_threads(workload: str = "image", requested: int | None = None) -> int:
     threads = choose_threads(workload, requested)
     if torch.get_num_threads() != threads:

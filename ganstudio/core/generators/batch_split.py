@@ -17,7 +17,7 @@ from typing import Callable
 
 import torch
 
-from ganstudio.core.device import available_cpus
+from ganstudio.core.device import adopt_torch_threads, available_cpus
 
 MIN_PART = 4  # latents per part: below this the threads cost more than they save
 
@@ -41,6 +41,7 @@ def forward_in_parts(forward: Callable[..., torch.Tensor], z: torch.Tensor, y: t
 
     def run(i: int) -> None:
         try:
+            adopt_torch_threads()  # else each part's convolutions would use every core (OpenMP's default)
             with torch.inference_mode():  # thread-local: each part enters it itself
                 results[i] = forward(z_parts[i]) if y_parts[i] is None else forward(z_parts[i], y_parts[i])
         except BaseException as e:  # handed to the caller, never lost in a thread

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ganstudio.core.device import adopt_torch_threads
 from ganstudio.core.errors import CheckpointError, GanStudioError, ModelError
 from ganstudio.core.generators import formats
 from ganstudio.core.generators.batch_split import forward_in_parts, parts_for
@@ -218,6 +219,7 @@ class Generator:
         and `style` only for models that `truncates_in_w` (StyleGAN)."""
         if not self.has_latent:
             raise ModelError(f"{self.name} translates pictures; it takes no latent vector.")
+        adopt_torch_threads()  # a render thread's first op may be a convolution (see core.device)
         zt = torch.as_tensor(np.ascontiguousarray(z, dtype=np.float32)) if not torch.is_tensor(z) else z.float()
         if zt.dim() == 1:
             zt = zt[None]
@@ -329,6 +331,7 @@ class Generator:
         """
         if not self.is_translation:
             raise ModelError(f"{self.name} is an unconditional generator; it does not translate pictures.")
+        adopt_torch_threads()  # a render thread's first op may be a convolution (see core.device)
         if mode not in MODES:
             raise ModelError(f"mode {mode!r} is not one of {', '.join(MODES)}.")
         x = inputs[None] if inputs.dim() == 3 else inputs

@@ -113,3 +113,49 @@ def test_a_stylegan_batch_is_never_split(stylegan_file, monkeypatch):
     z = np.random.default_rng(1).standard_normal((16, g.z_dim)).astype(np.float32)
     out, threads = _render_threads(g, z, monkeypatch, 2, truncation_psi=0.7)
     assert threads == ["MainThread"] and out.shape[0] == 16
+
+
+def _openmp():
+    """torch's OpenMP runtime (ctypes), to read a thread's own thread count; None where it is not found."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as f:
+            libs = sorted({line.split()[-1] for line in f if "libgomp" in line or "libiomp" in line})
+    except OSError:
+        return None
+    return ctypes.CDLL(libs[0]) if libs else None
+
+
+def test_every_rendering_thread_runs_openmp_on_torchs_thread_count(monkeypatch):
+    """OpenMP keeps a thread count per thread, and a fresh thread whose first op is a convolution used every
+    core whatever torch.set_num_threads said: the parts and a render thread take torch's count."""
+    omp = _openmp()
+    if omp is None:
+        pytest.skip("no OpenMP runtime of torch's found in this process")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        seen = {}
+
+        def forward(z):
+            seen[threading.current_thread().name] = omp.omp_get_max_threads()
+            return z
+
+        def in_fresh_thread(fn):
+            t = threading.Thread(target=fn, name="fresh")
+            t.start()
+            t.join()
+
+        in_fresh_thread(lambda: forward_in_parts(forward, torch.zeros(8, 2), None, 2))
+        assert seen == {"fresh": 1, "ganstudio-render-part": 1}
+        g = open_generator(__import__("ganstudio.core.generators.catalogue", fromlist=["x"]).bundled_folder()
+                           / "landscapes-dcgan.safetensors", device="cpu")
+        monkeypatch.setattr("ganstudio.core.generators.handle.parts_for", lambda n, device: 1)
+        counts = []
+        hook = g.module.register_forward_pre_hook(lambda m, args: counts.append(omp.omp_get_max_threads()))
+        in_fresh_thread(lambda: g.generate(np.zeros((1, g.z_dim), np.float32)))
+        hook.remove()
+        assert counts == [1]
+    finally:
+        torch.set_num_threads(threads)
