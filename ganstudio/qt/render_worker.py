@@ -312,10 +312,10 @@ class ModelRenderer(QObject):
             out["loaded"] = (model.describe(identity=self._identity), time.perf_counter() - t0)
         if self._model is None or self._model_key != key:
             return out  # parts for a model that is no longer (or not yet) loaded
-        for name, (version, req) in parts.items():
-            result = self._model.render(req)
-            if result.pixels is not None:
-                self.forward_batches.append(int(result.pixels.shape[0]))
+        names = list(parts)
+        results = self._model.render_all([parts[name][1] for name in names], passes=self.forward_batches)
+        for name, result in zip(names, results):
+            version, req = parts[name]
             out["parts"][name] = (version, result, req)
         return out
 

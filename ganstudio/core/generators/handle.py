@@ -390,6 +390,47 @@ class Generator:
             return RenderResult(None, str(exc), (time.perf_counter() - t0) * 1000)
         return RenderResult(pixels, None, (time.perf_counter() - t0) * 1000)
 
+    def render_all(self, requests: Sequence[LatentRequest | SketchRequest],
+                   passes: list[int] | None = None) -> list[RenderResult]:
+        """`render` of each request, with the latent requests of a plain (non-StyleGAN) model that share a
+        truncation and have no style edit made in one forward pass (a Reseed's 16-sample grid and the view
+        of its selected cell: one batch, split over the idle cores, instead of two passes). The same
+        pixels as one `render` each (tests/core/generators/test_batch_split.py); should the joint pass meet
+        a user error, each request is rendered alone so that each gets its own. `passes`, when given, gets
+        the batch size of each forward pass made (benchmarks and tests count them)."""
+        results: list[RenderResult | None] = [None] * len(requests)
+        groups: dict[float, list[int]] = {}
+        for i, req in enumerate(requests):
+            if (isinstance(req, LatentRequest) and req.style is None and not self.is_stylegan
+                    and self.input_kind == INPUT_LATENT):
+                groups.setdefault(float(req.truncation_psi), []).append(i)
+        for psi, members in groups.items():
+            if len(members) < 2:
+                continue
+            t0 = time.perf_counter()
+            try:
+                zs = [np.asarray(requests[i].z, np.float32).reshape(-1, self.z_dim) for i in members]
+                labels = None
+                if self.n_classes:
+                    labels = np.concatenate([self.labels_for(len(z), requests[i].labels).numpy()
+                                             for i, z in zip(members, zs)])
+                pixels = self.render_latents(np.concatenate(zs), labels, psi)
+            except (GanStudioError, ValueError):
+                continue  # rendered one by one below, each with its own error
+            ms = (time.perf_counter() - t0) * 1000
+            if passes is not None:
+                passes.append(len(pixels))
+            start = 0
+            for i, z in zip(members, zs):
+                results[i] = RenderResult(pixels[start:start + len(z)], None, ms)
+                start += len(z)
+        for i, req in enumerate(requests):
+            if results[i] is None:
+                results[i] = self.render(req)
+                if passes is not None and results[i].pixels is not None:
+                    passes.append(len(results[i].pixels))
+        return results  # type: ignore[return-value]
+
 
 @contextlib.contextmanager
 def _exact_fp32(device: torch.device):

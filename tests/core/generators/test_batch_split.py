@@ -159,3 +159,41 @@ def test_every_rendering_thread_runs_openmp_on_torchs_thread_count(monkeypatch):
         assert counts == [1]
     finally:
         torch.set_num_threads(threads)
+
+
+def test_render_all_makes_latent_parts_in_one_pass_with_each_parts_own_pixels_and_labels():
+    from ganstudio.core.generators.catalogue import bundled_folder
+    from ganstudio.core.generators.handle import LatentRequest
+
+    g = open_generator(bundled_folder() / "digits-conditional.safetensors", device="cpu")
+    rng = np.random.default_rng(4)
+    grid = LatentRequest(rng.standard_normal((16, g.z_dim)).astype(np.float32))  # default labels: i % 10
+    view = LatentRequest(grid.z[5:6], labels=[5])
+    strip = LatentRequest(rng.standard_normal((3, g.z_dim)).astype(np.float32), labels=[7, 7, 7])
+    passes = []
+    together = g.render_all([grid, view, strip], passes=passes)
+    assert passes == [20]  # one forward pass for all three parts
+    for req, result in zip([grid, view, strip], together):
+        alone = g.render(req)
+        assert result.error is None and np.array_equal(result.pixels, alone.pixels)
+    assert np.array_equal(together[1].pixels[0], together[0].pixels[5])  # the view is the grid's cell 5
+
+
+def test_render_all_gives_each_bad_part_its_own_error_and_keeps_stylegan_parts_apart(stylegan_file):
+    from ganstudio.core.generators.catalogue import bundled_folder
+    from ganstudio.core.generators.handle import LatentRequest
+
+    g = open_generator(bundled_folder() / "digits-conditional.safetensors", device="cpu")
+    good = LatentRequest(np.zeros((2, g.z_dim), np.float32))
+    bad = LatentRequest(np.zeros((1, g.z_dim), np.float32), labels=[12])
+    passes = []
+    ok, wrong = g.render_all([good, bad], passes=passes)
+    assert ok.error is None and np.array_equal(ok.pixels, g.render(good).pixels)
+    assert wrong.pixels is None and wrong.error == g.render(bad).error and "not 12" in wrong.error
+    assert passes == [2]  # the joint pass failed; the good part alone, the bad one made no pictures
+    sg = open_generator(stylegan_file, device="cpu")
+    parts = [LatentRequest(np.zeros((2, sg.z_dim), np.float32), truncation_psi=0.7),
+             LatentRequest(np.ones((1, sg.z_dim), np.float32), truncation_psi=0.7)]
+    passes = []
+    results = sg.render_all(parts, passes=passes)
+    assert passes == [2, 1] and all(np.array_equal(r.pixels, sg.render(p).pixels) for r, p in zip(results, parts))
