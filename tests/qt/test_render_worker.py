@@ -68,24 +68,28 @@ def test_model_renderer_draws_parts_in_one_job_and_the_pixels_are_the_generators
     from ganstudio.core.latent.space import sample_latents
 
     renderer, shown, failures, _ = _renderer(qtbot)
-    with qtbot.waitSignal(renderer.loaded, timeout=30000) as loaded:
-        renderer.load(str(digits_ckpt))
-    assert loaded.args[0]["z_dim"] == 64 and loaded.args[0]["n_classes"] == 10
-    grid, view = sample_latents(16, 64, seed=1), sample_latents(1, 64, seed=2)
-    renderer.request("grid", LatentRequest(grid))
-    renderer.request("view", LatentRequest(view, [3]))
-    qtbot.waitUntil(renderer.is_idle, timeout=30000)
-    drawn = {name: part for job in shown for name, part in job.items()}
-    assert sorted(drawn) == ["grid", "view"] and sorted(renderer.forward_batches) == [1, 16]
-    model = open_generator(digits_ckpt, device="cpu")
-    assert np.array_equal(drawn["view"].pixels, model.render_latents(view, [3]))
-    assert np.array_equal(drawn["view"].request.z, view) and not failures
-    # the same request again, with dedupe: nothing is computed
-    version = renderer.requested_version("view")
-    assert renderer.request("view", LatentRequest(view.copy(), [3]), dedupe=True) == version
-    qtbot.waitUntil(renderer.is_idle, timeout=30000)
-    assert len(renderer.forward_batches) == 2
-    renderer.shutdown()
+    try:
+        with qtbot.waitSignal(renderer.loaded, timeout=30000) as loaded:
+            renderer.load(str(digits_ckpt))
+        assert loaded.args[0]["z_dim"] == 64 and loaded.args[0]["n_classes"] == 10
+        grid, view = sample_latents(16, 64, seed=1), sample_latents(1, 64, seed=2)
+        renderer.request("grid", LatentRequest(grid))
+        renderer.request("view", LatentRequest(view, [3]))
+        qtbot.waitUntil(renderer.is_idle, timeout=30000)
+        drawn = {name: part for job in shown for name, part in job.items()}
+        # both parts in one job, and (a plain model, no style edit) in one forward pass of 17 latents
+        assert sorted(drawn) == ["grid", "view"] and renderer.forward_batches == [17]
+        model = open_generator(digits_ckpt, device="cpu")
+        assert np.array_equal(drawn["view"].pixels, model.render_latents(view, [3]))
+        assert np.array_equal(drawn["grid"].pixels, model.render_latents(grid))
+        assert np.array_equal(drawn["view"].request.z, view) and not failures
+        # the same request again, with dedupe: nothing is computed
+        version = renderer.requested_version("view")
+        assert renderer.request("view", LatentRequest(view.copy(), [3]), dedupe=True) == version
+        qtbot.waitUntil(renderer.is_idle, timeout=30000)
+        assert len(renderer.forward_batches) == 1
+    finally:
+        renderer.shutdown()
 
 
 def test_model_renderer_cancels_superseded_parts_and_keeps_the_old_model_when_a_load_fails(qtbot, digits_ckpt, tmp_path):
