@@ -400,10 +400,10 @@ class Generator:
         the batch size of each forward pass made (benchmarks and tests count them)."""
         results: list[RenderResult | None] = [None] * len(requests)
         groups: dict[float, list[int]] = {}
-        for i, req in enumerate(requests):
-            if (isinstance(req, LatentRequest) and req.style is None and not self.is_stylegan
-                    and self.input_kind == INPUT_LATENT):
-                groups.setdefault(float(req.truncation_psi), []).append(i)
+        if not self.is_stylegan and self.input_kind == INPUT_LATENT:
+            for i, req in enumerate(requests):
+                if isinstance(req, LatentRequest) and req.style is None:
+                    groups.setdefault(float(req.truncation_psi), []).append(i)
         for psi, members in groups.items():
             if len(members) < 2:
                 continue
